@@ -1,0 +1,3 @@
+//! The `deferlint` and `cargo-deferlint` binaries.
+
+fn main() {}

@@ -1,0 +1,200 @@
+//! The pipeline from discovered crates to findings: parse and lower every file in parallel,
+//! build each crate's program model, run the analyses and hand them to the rules.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::analysis::Analyses;
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::model::Program;
+use crate::model::facts::FileFacts;
+use crate::source::{FileId, Language, SourceMap, Span};
+
+/// A Rust edition, where the drop order of temporaries differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Edition {
+    E2015,
+    E2018,
+    #[default]
+    E2021,
+    E2024,
+}
+
+impl Edition {
+    pub fn parse(text: &str) -> Option<Edition> {
+        match text {
+            "2015" => Some(Edition::E2015),
+            "2018" => Some(Edition::E2018),
+            "2021" => Some(Edition::E2021),
+            "2024" => Some(Edition::E2024),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Edition::E2015 => "2015",
+            Edition::E2018 => "2018",
+            Edition::E2021 => "2021",
+            Edition::E2024 => "2024",
+        }
+    }
+}
+
+/// The kind of a cargo target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TargetKind {
+    Lib,
+    Bin,
+    Test,
+    Example,
+    Bench,
+    BuildScript,
+}
+
+impl TargetKind {
+    /// The name cargo uses in `target.kind`.
+    pub fn cargo_name(self) -> &'static str {
+        match self {
+            TargetKind::Lib => "lib",
+            TargetKind::Bin => "bin",
+            TargetKind::Test => "test",
+            TargetKind::Example => "example",
+            TargetKind::Bench => "bench",
+            TargetKind::BuildScript => "custom-build",
+        }
+    }
+}
+
+/// The root file of one target of a crate.
+#[derive(Clone, Debug)]
+pub struct TargetRoot {
+    pub kind: TargetKind,
+    /// The target's name as cargo knows it (`my-tool`), not the crate name.
+    pub name: String,
+    pub file: FileId,
+}
+
+/// One unit of analysis: a cargo package (all its targets together, so that a binary's spawns
+/// see the library's types), a folder of loose Rust files, or a Go package.
+#[derive(Clone, Debug)]
+pub struct CrateInput {
+    pub language: Language,
+    /// The package name, or the folder / Go package name.
+    pub name: String,
+    /// The library's crate name (`my_lib`), by which the package's other targets refer to it.
+    pub lib_name: Option<String>,
+    pub edition: Edition,
+    pub root_dir: PathBuf,
+    /// Target roots. Files that no root reaches through `mod` declarations are analysed as
+    /// extra roots, so that no file is silently skipped.
+    pub targets: Vec<TargetRoot>,
+    /// Every file of the unit.
+    pub files: Vec<FileId>,
+    /// Cargo's package id and manifest, when the unit came from `cargo metadata`.
+    pub package_id: Option<String>,
+    pub manifest_path: Option<PathBuf>,
+}
+
+/// A diagnostic with the unit and target it belongs to.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub crate_index: usize,
+    /// The index into the unit's `targets` of a target whose module tree holds the file.
+    pub target_index: Option<usize>,
+    pub diagnostic: Diagnostic,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug, Default)]
+pub struct RunOutput {
+    /// Sorted by file, line, column and rule.
+    pub findings: Vec<Finding>,
+    pub files_checked: usize,
+    pub bytes_checked: u64,
+}
+
+/// What the rules crate offers the driver: the checks to run on each analysed program.
+pub trait Checker: Sync {
+    fn check(&self, program: &Program, analyses: &Analyses) -> Vec<Diagnostic>;
+}
+
+/// Reads, parses and lowers one file; a file that cannot be read or parsed yields facts with a
+/// problem, never an error for the run.
+pub fn lower_file(sources: &SourceMap, file: FileId, edition: Edition) -> FileFacts {
+    let source = sources.get(file);
+    let text = match std::fs::read(&source.path) {
+        Ok(bytes) => bytes,
+        Err(error) => return FileFacts::with_problem(Span::new(file, 0, 0), format!("could not read the file: {error}")),
+    };
+    let text = match String::from_utf8(text) {
+        Ok(text) => text,
+        Err(error) => {
+            let offset = error.utf8_error().valid_up_to() as u32;
+            return FileFacts::with_problem(Span::new(file, offset, offset), "the file is not valid UTF-8".to_string());
+        }
+    };
+    match source.language {
+        Language::Rust => crate::frontend::rust::lower_file(file, &text, edition),
+        Language::Go => FileFacts::with_problem(Span::new(file, 0, 0), "Go files are not analysed yet".to_string()),
+    }
+}
+
+/// Runs the whole pipeline over the given units.
+pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) -> RunOutput {
+    let mut jobs: Vec<(usize, FileId)> = Vec::new();
+    for (crate_index, input) in crates.iter().enumerate() {
+        for &file in &input.files {
+            jobs.push((crate_index, file));
+        }
+    }
+    let lowered: Vec<(usize, FileId, FileFacts)> = jobs
+        .par_iter()
+        .map(|&(crate_index, file)| (crate_index, file, lower_file(sources, file, crates[crate_index].edition)))
+        .collect();
+    let bytes_checked = lowered.iter().map(|(_, _, facts)| u64::from(facts.byte_len)).sum();
+    let files_checked = lowered.len();
+    let mut per_crate: Vec<Vec<(FileId, FileFacts)>> = crates.iter().map(|_| Vec::new()).collect();
+    for (crate_index, file, facts) in lowered {
+        per_crate[crate_index].push((file, facts));
+    }
+    let mut findings: Vec<Finding> = per_crate
+        .into_par_iter()
+        .enumerate()
+        .flat_map_iter(|(crate_index, files)| check_crate(sources, crate_index, &crates[crate_index], files, checker))
+        .collect();
+    findings.sort_by(|a, b| a.diagnostic.sort_key().cmp(&b.diagnostic.sort_key()));
+    findings.dedup_by(|a, b| a.diagnostic.sort_key() == b.diagnostic.sort_key());
+    RunOutput { findings, files_checked, bytes_checked }
+}
+
+fn check_crate(
+    sources: &SourceMap,
+    crate_index: usize,
+    input: &CrateInput,
+    files: Vec<(FileId, FileFacts)>,
+    checker: &dyn Checker,
+) -> Vec<Finding> {
+    let mut diagnostics = Vec::new();
+    for (_, facts) in &files {
+        for problem in &facts.problems {
+            diagnostics.push(Diagnostic::new(
+                "parse-error",
+                Severity::Warning,
+                problem.message.clone(),
+                Label::new(problem.span, ""),
+            ));
+        }
+    }
+    let program = Program::build(sources, input, files);
+    let analyses = Analyses::compute(&program);
+    diagnostics.extend(checker.check(&program, &analyses));
+    diagnostics
+        .into_iter()
+        .map(|diagnostic| {
+            let target_index = program.target_of_file(diagnostic.primary.span.file);
+            Finding { crate_index, target_index, diagnostic }
+        })
+        .collect()
+}

@@ -1,0 +1,1 @@
+//! The call graph and the capture (alias) graph of a program.

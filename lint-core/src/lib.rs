@@ -1,0 +1,15 @@
+//! deferlint's engine: reads sources into language-neutral facts, builds the program model and
+//! its graphs, runs the analyses the rules read, and renders diagnostics.
+
+pub mod analysis;
+pub mod diagnostic;
+pub mod driver;
+pub mod frontend;
+pub mod graph;
+pub mod model;
+pub mod render;
+pub mod source;
+
+pub use diagnostic::{Applicability, Diagnostic, Edit, Help, Label, Level, Severity, Suggestion};
+pub use driver::{CrateInput, Edition, Finding, RunOutput, TargetKind, TargetRoot};
+pub use source::{FileId, Language, SourceMap, Span};

@@ -1,0 +1,1 @@
+//! Renderers: one file per output format. Only renderers know output formats.

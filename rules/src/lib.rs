@@ -1,0 +1,159 @@
+//! deferlint's rules. Each rule is one file: its declaration and docs, the function that words
+//! its diagnostic, its `check` function, then helpers. [`RULES`] is the registry.
+
+use deferlint_core::analysis::Analyses;
+use deferlint_core::diagnostic::{Diagnostic, Level, Severity};
+use deferlint_core::driver::Checker;
+use deferlint_core::model::Program;
+use deferlint_core::source::Language;
+
+mod declare;
+mod lock_reentered_in_defer;
+mod poisoned_lock_unwrap_in_defer;
+mod unsync_map_write_in_defer;
+mod wording;
+
+/// What a rule is about, which sets its default level (as clippy's categories do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    /// Code that is wrong: deny by default.
+    Correctness,
+    /// Code that is very likely wrong: warn by default.
+    Suspicious,
+    /// Code that works but could be better: allow by default.
+    Pedantic,
+}
+
+impl Category {
+    pub fn default_level(self) -> Level {
+        match self {
+            Category::Correctness => Level::Deny,
+            Category::Suspicious => Level::Warn,
+            Category::Pedantic => Level::Allow,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Correctness => "correctness",
+            Category::Suspicious => "suspicious",
+            Category::Pedantic => "pedantic",
+        }
+    }
+}
+
+/// A rule's metadata and documentation.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Kebab-case, names the bad pattern.
+    pub name: &'static str,
+    pub category: Category,
+    pub languages: &'static [Language],
+    /// One line, lowercase, no trailing period.
+    pub summary: &'static str,
+    /// Markdown with the sections What it does, Why is this bad?, Example, Use instead and
+    /// Known limitations.
+    pub docs: &'static str,
+}
+
+impl RuleMeta {
+    pub fn default_level(&self) -> Level {
+        self.category.default_level()
+    }
+}
+
+/// Everything a rule reads.
+pub struct Context<'a> {
+    pub program: &'a Program,
+    pub analyses: &'a Analyses,
+    /// The severity this run reports the rule with.
+    pub severity: Severity,
+}
+
+/// A registered rule.
+pub struct Rule {
+    pub meta: &'static RuleMeta,
+    pub check: fn(&Context<'_>) -> Vec<Diagnostic>,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Rule").field("name", &self.meta.name).finish()
+    }
+}
+
+/// The registry, sorted by name (a test keeps it so).
+pub static RULES: &[Rule] = &[
+    Rule { meta: &lock_reentered_in_defer::LOCK_REENTERED_IN_DEFER, check: lock_reentered_in_defer::check },
+    Rule {
+        meta: &poisoned_lock_unwrap_in_defer::POISONED_LOCK_UNWRAP_IN_DEFER,
+        check: poisoned_lock_unwrap_in_defer::check,
+    },
+    Rule { meta: &unsync_map_write_in_defer::UNSYNC_MAP_WRITE_IN_DEFER, check: unsync_map_write_in_defer::check },
+];
+
+/// Looks a rule up by name.
+pub fn find_rule(name: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|rule| rule.meta.name == name)
+}
+
+/// Names of diagnostics the tool itself emits, which are not rules but can be named in
+/// configuration.
+pub const TOOL_DIAGNOSTICS: &[&str] = &["parse-error"];
+
+/// Runs the enabled rules at their configured levels.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    levels: Vec<(&'static Rule, Level)>,
+}
+
+impl Default for RuleSet {
+    fn default() -> RuleSet {
+        RuleSet { levels: RULES.iter().map(|rule| (rule, rule.meta.default_level())).collect() }
+    }
+}
+
+impl RuleSet {
+    /// Sets a rule's level; returns false when no rule has that name.
+    pub fn set_level(&mut self, name: &str, level: Level) -> bool {
+        match self.levels.iter_mut().find(|(rule, _)| rule.meta.name == name) {
+            Some(entry) => {
+                entry.1 = level;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sets every rule at warn level to deny (`-D warnings`).
+    pub fn deny_warnings(&mut self) {
+        for entry in &mut self.levels {
+            if entry.1 == Level::Warn {
+                entry.1 = Level::Deny;
+            }
+        }
+    }
+
+    pub fn level(&self, name: &str) -> Option<Level> {
+        self.levels.iter().find(|(rule, _)| rule.meta.name == name).map(|(_, level)| *level)
+    }
+}
+
+impl Checker for RuleSet {
+    fn check(&self, program: &Program, analyses: &Analyses) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        for (rule, level) in &self.levels {
+            let severity = match level {
+                Level::Allow => continue,
+                Level::Warn => Severity::Warning,
+                Level::Deny => Severity::Error,
+            };
+            if !rule.meta.languages.contains(&program.language) {
+                continue;
+            }
+            let context = Context { program, analyses, severity };
+            diagnostics.extend((rule.check)(&context));
+        }
+        diagnostics
+    }
+}

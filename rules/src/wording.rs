@@ -1,0 +1,1 @@
+//! Wording shared by several rules.
