@@ -58,7 +58,10 @@ pub struct Label {
 
 impl Label {
     pub fn new(span: Span, message: impl Into<String>) -> Label {
-        Label { span, message: message.into() }
+        Label {
+            span,
+            message: message.into(),
+        }
     }
 }
 
@@ -119,8 +122,21 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(rule: &'static str, severity: Severity, message: impl Into<String>, primary: Label) -> Diagnostic {
-        Diagnostic { rule, severity, message: message.into(), primary, secondary: Vec::new(), notes: Vec::new(), helps: Vec::new() }
+    pub fn new(
+        rule: &'static str,
+        severity: Severity,
+        message: impl Into<String>,
+        primary: Label,
+    ) -> Diagnostic {
+        Diagnostic {
+            rule,
+            severity,
+            message: message.into(),
+            primary,
+            secondary: Vec::new(),
+            notes: Vec::new(),
+            helps: Vec::new(),
+        }
     }
 
     pub fn with_label(mut self, label: Label) -> Diagnostic {
@@ -134,23 +150,47 @@ impl Diagnostic {
     }
 
     pub fn with_help(mut self, message: impl Into<String>) -> Diagnostic {
-        self.helps.push(Help { message: message.into(), suggestion: None });
+        self.helps.push(Help {
+            message: message.into(),
+            suggestion: None,
+        });
         self
     }
 
-    pub fn with_suggestion(mut self, message: impl Into<String>, edits: Vec<Edit>, applicability: Applicability) -> Diagnostic {
-        self.helps.push(Help { message: message.into(), suggestion: Some(Suggestion { edits, applicability }) });
+    pub fn with_suggestion(
+        mut self,
+        message: impl Into<String>,
+        edits: Vec<Edit>,
+        applicability: Applicability,
+    ) -> Diagnostic {
+        self.helps.push(Help {
+            message: message.into(),
+            suggestion: Some(Suggestion {
+                edits,
+                applicability,
+            }),
+        });
         self
     }
 
     /// The order every output uses: file, line (by offset), column, rule, then message.
     pub fn sort_key(&self) -> (crate::source::FileId, u32, u32, &'static str, &str) {
-        (self.primary.span.file, self.primary.span.lo, self.primary.span.hi, self.rule, &self.message)
+        (
+            self.primary.span.file,
+            self.primary.span.lo,
+            self.primary.span.hi,
+            self.rule,
+            &self.message,
+        )
     }
 }
 
 /// Sorts diagnostics into the documented output order and removes exact duplicates.
 pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
-    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then_with(|| a.secondary.len().cmp(&b.secondary.len())));
+    diagnostics.sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then_with(|| a.secondary.len().cmp(&b.secondary.len()))
+    });
     diagnostics.dedup_by(|a, b| a.sort_key() == b.sort_key());
 }

@@ -126,18 +126,29 @@ pub fn lower_file(sources: &SourceMap, file: FileId, edition: Edition) -> FileFa
     let source = sources.get(file);
     let text = match std::fs::read(&source.path) {
         Ok(bytes) => bytes,
-        Err(error) => return FileFacts::with_problem(Span::new(file, 0, 0), format!("could not read the file: {error}")),
+        Err(error) => {
+            return FileFacts::with_problem(
+                Span::new(file, 0, 0),
+                format!("could not read the file: {error}"),
+            );
+        }
     };
     let text = match String::from_utf8(text) {
         Ok(text) => text,
         Err(error) => {
             let offset = error.utf8_error().valid_up_to() as u32;
-            return FileFacts::with_problem(Span::new(file, offset, offset), "the file is not valid UTF-8".to_string());
+            return FileFacts::with_problem(
+                Span::new(file, offset, offset),
+                "the file is not valid UTF-8".to_string(),
+            );
         }
     };
     match source.language {
         Language::Rust => crate::frontend::rust::lower_file(file, &text, edition),
-        Language::Go => FileFacts::with_problem(Span::new(file, 0, 0), "Go files are not analysed yet".to_string()),
+        Language::Go => FileFacts::with_problem(
+            Span::new(file, 0, 0),
+            "Go files are not analysed yet".to_string(),
+        ),
     }
 }
 
@@ -151,9 +162,18 @@ pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) ->
     }
     let lowered: Vec<(usize, FileId, FileFacts)> = jobs
         .par_iter()
-        .map(|&(crate_index, file)| (crate_index, file, lower_file(sources, file, crates[crate_index].edition)))
+        .map(|&(crate_index, file)| {
+            (
+                crate_index,
+                file,
+                lower_file(sources, file, crates[crate_index].edition),
+            )
+        })
         .collect();
-    let bytes_checked = lowered.iter().map(|(_, _, facts)| u64::from(facts.byte_len)).sum();
+    let bytes_checked = lowered
+        .iter()
+        .map(|(_, _, facts)| u64::from(facts.byte_len))
+        .sum();
     let files_checked = lowered.len();
     let mut per_crate: Vec<Vec<(FileId, FileFacts)>> = crates.iter().map(|_| Vec::new()).collect();
     for (crate_index, file, facts) in lowered {
@@ -162,11 +182,17 @@ pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) ->
     let mut findings: Vec<Finding> = per_crate
         .into_par_iter()
         .enumerate()
-        .flat_map_iter(|(crate_index, files)| check_crate(sources, crate_index, &crates[crate_index], files, checker))
+        .flat_map_iter(|(crate_index, files)| {
+            check_crate(sources, crate_index, &crates[crate_index], files, checker)
+        })
         .collect();
     findings.sort_by(|a, b| a.diagnostic.sort_key().cmp(&b.diagnostic.sort_key()));
     findings.dedup_by(|a, b| a.diagnostic.sort_key() == b.diagnostic.sort_key());
-    RunOutput { findings, files_checked, bytes_checked }
+    RunOutput {
+        findings,
+        files_checked,
+        bytes_checked,
+    }
 }
 
 fn check_crate(
@@ -194,7 +220,11 @@ fn check_crate(
         .into_iter()
         .map(|diagnostic| {
             let target_index = program.target_of_file(diagnostic.primary.span.file);
-            Finding { crate_index, target_index, diagnostic }
+            Finding {
+                crate_index,
+                target_index,
+                diagnostic,
+            }
         })
         .collect()
 }

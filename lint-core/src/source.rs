@@ -17,7 +17,11 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: FileId, lo: u32, hi: u32) -> Span {
-        Span { file, lo, hi: hi.max(lo) }
+        Span {
+            file,
+            lo,
+            hi: hi.max(lo),
+        }
     }
 
     /// The smallest span covering both, when they are in the same file.
@@ -25,7 +29,11 @@ impl Span {
         if self.file != other.file {
             return self;
         }
-        Span { file: self.file, lo: self.lo.min(other.lo), hi: self.hi.max(other.hi) }
+        Span {
+            file: self.file,
+            lo: self.lo.min(other.lo),
+            hi: self.hi.max(other.hi),
+        }
     }
 
     pub fn is_empty(self) -> bool {
@@ -65,7 +73,11 @@ impl SourceMap {
 
     pub fn add(&mut self, path: PathBuf, display_name: String, language: Language) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 files"));
-        self.files.push(SourceFile { path, display_name, language });
+        self.files.push(SourceFile {
+            path,
+            display_name,
+            language,
+        });
         id
     }
 
@@ -82,7 +94,10 @@ impl SourceMap {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(index, file)| (FileId(index as u32), file))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(index, file)| (FileId(index as u32), file))
     }
 }
 
@@ -95,7 +110,10 @@ pub fn read_source(path: &Path) -> std::io::Result<String> {
         Ok(text) => Ok(text),
         Err(error) => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("the file is not valid UTF-8 (invalid byte at offset {})", error.utf8_error().valid_up_to()),
+            format!(
+                "the file is not valid UTF-8 (invalid byte at offset {})",
+                error.utf8_error().valid_up_to()
+            ),
         )),
     }
 }
@@ -151,15 +169,25 @@ impl LineIndex {
             end -= 1;
         }
         let column = text[start..end].chars().count() as u32 + 1;
-        LineColumn { line: line as u32 + 1, column }
+        LineColumn {
+            line: line as u32 + 1,
+            column,
+        }
     }
 
     /// The text of a 0-based line without its line terminator (`\n` or `\r\n`).
     pub fn line_text<'t>(&self, text: &'t str, line: usize) -> &'t str {
         let start = self.line_starts[line] as usize;
-        let end = self.line_starts.get(line + 1).map(|&next| next as usize).unwrap_or(text.len());
+        let end = self
+            .line_starts
+            .get(line + 1)
+            .map(|&next| next as usize)
+            .unwrap_or(text.len());
         let line_text = &text[start.min(text.len())..end.min(text.len())];
-        line_text.strip_suffix('\n').map(|rest| rest.strip_suffix('\r').unwrap_or(rest)).unwrap_or(line_text)
+        line_text
+            .strip_suffix('\n')
+            .map(|rest| rest.strip_suffix('\r').unwrap_or(rest))
+            .unwrap_or(line_text)
     }
 }
 
@@ -171,9 +199,15 @@ mod tests {
     fn columns_count_characters_and_lines_start_at_one() {
         let text = "ab\r\nçé x\n";
         let index = LineIndex::new(text);
-        assert_eq!(index.line_column(text, 0), LineColumn { line: 1, column: 1 });
+        assert_eq!(
+            index.line_column(text, 0),
+            LineColumn { line: 1, column: 1 }
+        );
         let x = text.find('x').unwrap() as u32;
-        assert_eq!(index.line_column(text, x), LineColumn { line: 2, column: 4 });
+        assert_eq!(
+            index.line_column(text, x),
+            LineColumn { line: 2, column: 4 }
+        );
         assert_eq!(index.line_text(text, 0), "ab");
         assert_eq!(index.line_text(text, 1), "çé x");
     }

@@ -78,18 +78,27 @@ pub struct Rule {
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("Rule").field("name", &self.meta.name).finish()
+        formatter
+            .debug_struct("Rule")
+            .field("name", &self.meta.name)
+            .finish()
     }
 }
 
 /// The registry, sorted by name (a test keeps it so).
 pub static RULES: &[Rule] = &[
-    Rule { meta: &lock_reentered_in_defer::LOCK_REENTERED_IN_DEFER, check: lock_reentered_in_defer::check },
+    Rule {
+        meta: &lock_reentered_in_defer::LOCK_REENTERED_IN_DEFER,
+        check: lock_reentered_in_defer::check,
+    },
     Rule {
         meta: &poisoned_lock_unwrap_in_defer::POISONED_LOCK_UNWRAP_IN_DEFER,
         check: poisoned_lock_unwrap_in_defer::check,
     },
-    Rule { meta: &unsync_map_write_in_defer::UNSYNC_MAP_WRITE_IN_DEFER, check: unsync_map_write_in_defer::check },
+    Rule {
+        meta: &unsync_map_write_in_defer::UNSYNC_MAP_WRITE_IN_DEFER,
+        check: unsync_map_write_in_defer::check,
+    },
 ];
 
 /// Looks a rule up by name.
@@ -109,14 +118,23 @@ pub struct RuleSet {
 
 impl Default for RuleSet {
     fn default() -> RuleSet {
-        RuleSet { levels: RULES.iter().map(|rule| (rule, rule.meta.default_level())).collect() }
+        RuleSet {
+            levels: RULES
+                .iter()
+                .map(|rule| (rule, rule.meta.default_level()))
+                .collect(),
+        }
     }
 }
 
 impl RuleSet {
     /// Sets a rule's level; returns false when no rule has that name.
     pub fn set_level(&mut self, name: &str, level: Level) -> bool {
-        match self.levels.iter_mut().find(|(rule, _)| rule.meta.name == name) {
+        match self
+            .levels
+            .iter_mut()
+            .find(|(rule, _)| rule.meta.name == name)
+        {
             Some(entry) => {
                 entry.1 = level;
                 true
@@ -135,7 +153,10 @@ impl RuleSet {
     }
 
     pub fn level(&self, name: &str) -> Option<Level> {
-        self.levels.iter().find(|(rule, _)| rule.meta.name == name).map(|(_, level)| *level)
+        self.levels
+            .iter()
+            .find(|(rule, _)| rule.meta.name == name)
+            .map(|(_, level)| *level)
     }
 }
 
@@ -151,7 +172,11 @@ impl Checker for RuleSet {
             if !rule.meta.languages.contains(&program.language) {
                 continue;
             }
-            let context = Context { program, analyses, severity };
+            let context = Context {
+                program,
+                analyses,
+                severity,
+            };
             diagnostics.extend((rule.check)(&context));
         }
         diagnostics

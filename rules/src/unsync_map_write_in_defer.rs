@@ -1,20 +1,334 @@
-//! `unsync-map-write-in-defer`.
+//! `unsync-map-write-in-defer` (Rust side): a map without synchronisation, shared between
+//! threads through `static mut`, a raw pointer or an `UnsafeCell`, written by deferred code
+//! that runs in two or more threads at once.
 
-use deferlint_core::diagnostic::Diagnostic;
+use deferlint_core::analysis::deferred::DeferredRoot;
+use deferlint_core::diagnostic::{Diagnostic, Label};
+use deferlint_core::graph::alias::ClassId;
+use deferlint_core::graph::calls::SpawnSiteId;
+use deferlint_core::model::facts::{CallId, Callee, Event, Node, StaticKind, Value, ValueId};
+use deferlint_core::model::modules::{FunctionId, ItemRef, Resolved};
+use deferlint_core::model::types::{LibTy, MapFlavor, TyKind};
+use deferlint_core::model::{CallTarget, LibCall, MapOpKind, Program};
+use deferlint_core::source::Span;
 
 use crate::Context;
+use crate::wording::{registration_labels, spawn_labels, when_it_runs};
 
 crate::declare_rule! {
     /// ### What it does
-    /// TODO
+    /// Finds writes to a map with no synchronisation of its own (`HashMap`, `BTreeMap`,
+    /// `HashSet`, `IndexMap`...) inside deferred code — a `Drop::drop` body, a `defer!` body or
+    /// a scope guard's closure, or a function they call — when the map is shared between
+    /// threads without a lock: through a `static mut`, a raw pointer sent to other threads
+    /// (directly or inside a wrapper with `unsafe impl Send`/`Sync`), or an `UnsafeCell` in a
+    /// type with `unsafe impl Sync`, and the deferred code runs in two or more threads (two
+    /// spawns, a spawn in a loop, or a spawned thread while the spawner still uses the map).
+    ///
+    /// ### Why is this bad?
+    /// Two threads writing one map at the same time is a data race: undefined behaviour. In
+    /// practice entries are lost, the table is corrupted, and lookups loop forever or crash.
+    /// Deferred code makes it easy to miss: the write sits in a `Drop` that runs wherever and
+    /// whenever a value dies, in whichever thread drops it.
+    ///
+    /// ### Example
+    /// ```rust
+    /// static mut LIVE: BTreeMap<u64, &str> = BTreeMap::new();
+    ///
+    /// impl Drop for Conn {
+    ///     fn drop(&mut self) {
+    ///         unsafe { (*addr_of_mut!(LIVE)).remove(&self.id) };
+    ///     }
+    /// }
+    /// // two threads create and drop `Conn`s
+    /// ```
+    ///
+    /// ### Use instead
+    /// Put the map behind a lock (`static LIVE: Mutex<BTreeMap<..>>`), use a sharded concurrent
+    /// map (`DashMap`) when many threads write, or confine the map to one owner thread and send
+    /// it the keys to remove over a channel.
+    ///
+    /// ### Known limitations
+    /// Safe Rust cannot race on a map, so only maps reached through `static mut`, raw pointers
+    /// or `UnsafeCell` are considered. The threads must be visible as spawns in the same crate;
+    /// a map shared with threads started by another crate (a thread pool, a runtime) is not
+    /// reported. Accesses are not ordered against `join`: a spawned thread plus the spawning
+    /// function counts as two parties only when the spawner touches the map after the spawn
+    /// and before any `join`.
     pub static UNSYNC_MAP_WRITE_IN_DEFER = {
         name: "unsync-map-write-in-defer",
-        category: Suspicious,
-        languages: [Rust],
-        summary: "todo",
+        category: Correctness,
+        languages: [Rust, Go],
+        summary: "a map without synchronisation is written by deferred code running in several threads: a data race",
     };
 }
 
-pub fn check(_context: &Context<'_>) -> Vec<Diagnostic> {
-    Vec::new()
+/// How the map is reached without a lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UnsafeAccess {
+    StaticMut,
+    RawPointer,
+    UnsafeCell,
+}
+
+/// Words one finding.
+fn diagnostic(
+    context: &Context<'_>,
+    owner: FunctionId,
+    call: CallId,
+    map: ValueId,
+    access: UnsafeAccess,
+    root: DeferredRoot,
+    sites: &[SpawnSiteId],
+    spawner_races: Option<Span>,
+) -> Diagnostic {
+    let program = context.program;
+    let analyses = context.analyses;
+    let fact = program.body(owner).call(call);
+    let map_name = program.value_text(owner, map);
+    let method = match &fact.callee {
+        Callee::Method { name, .. } => name.to_string(),
+        _ => "write".to_string(),
+    };
+    let how = match access {
+        UnsafeAccess::StaticMut => "a `static mut`",
+        UnsafeAccess::RawPointer => "a raw pointer",
+        UnsafeAccess::UnsafeCell => "an `UnsafeCell`",
+    };
+    let mut diagnostic = Diagnostic::new(
+        UNSYNC_MAP_WRITE_IN_DEFER.name,
+        context.severity,
+        format!("deferred code writes `{map_name}` from several threads without synchronisation"),
+        Label::new(
+            fact.span,
+            format!(
+                "`{method}` on a map shared through {how}: this write races with the other threads"
+            ),
+        ),
+    );
+    for label in registration_labels(program, analyses, root) {
+        diagnostic = diagnostic.with_label(label);
+    }
+    for label in spawn_labels(analyses, sites, &format!("`{map_name}`")) {
+        diagnostic = diagnostic.with_label(label);
+    }
+    if let Some(span) = spawner_races {
+        diagnostic = diagnostic.with_label(Label::new(
+            span,
+            "the spawning thread uses the map here, while the spawned thread runs",
+        ));
+    }
+    diagnostic
+        .with_note(format!(
+            "{}, so it runs in every thread that drops the value or leaves the guard's scope; the map has no lock of its own, and concurrent writes are a data race (undefined behaviour: lost entries, a corrupted table)",
+            when_it_runs(program, analyses, root)
+        ))
+        .with_help(
+            "put the map behind a `Mutex` (a poison-tolerant one, or `parking_lot`), use a sharded map such as `DashMap` when many threads write it, or confine the map to one owner thread and send it the changes over a channel",
+        )
+}
+
+pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    let program = context.program;
+    let analyses = context.analyses;
+    let mut diagnostics = Vec::new();
+    for function in analyses.deferred.functions().collect::<Vec<_>>() {
+        let owner = program.function(function).owner;
+        let body = program.body(owner);
+        let fact = program.fact(function);
+        let mut calls = Vec::new();
+        collect_calls(&fact.nodes, &mut calls);
+        for call in calls {
+            let CallTarget::Lib(LibCall::Map {
+                kind,
+                flavor: MapFlavor::Plain,
+            }) = program.call_target(owner, call)
+            else {
+                continue;
+            };
+            if kind == MapOpKind::Read {
+                continue;
+            }
+            let Callee::Method { receiver, .. } = &body.call(call).callee else {
+                continue;
+            };
+            let Some(access) = unsafe_access(program, owner, *receiver, 0) else {
+                continue;
+            };
+            let Some(class) = analyses.aliases.class_of(program, owner, *receiver) else {
+                continue;
+            };
+            let Some(&root) = analyses.deferred.roots_of(function).first() else {
+                continue;
+            };
+            // The threads that run this deferred write.
+            let running: Vec<SpawnSiteId> = analyses.tasks.sites_running(function).to_vec();
+            if running.is_empty() {
+                continue;
+            }
+            let instances: usize = running
+                .iter()
+                .map(|site| {
+                    if analyses.calls.spawn_sites[site.0 as usize].in_loop {
+                        2
+                    } else {
+                        1
+                    }
+                })
+                .sum();
+            let mut sharing: Vec<SpawnSiteId> = analyses.tasks.sites_touching(class);
+            for site in &running {
+                if !sharing.contains(site) {
+                    sharing.push(*site);
+                }
+            }
+            sharing.sort();
+            let touched_instances: usize = sharing
+                .iter()
+                .map(|site| {
+                    if analyses.calls.spawn_sites[site.0 as usize].in_loop {
+                        2
+                    } else {
+                        1
+                    }
+                })
+                .sum();
+            let spawner_races = if instances >= 2 || touched_instances >= 2 {
+                None
+            } else {
+                match spawner_touch_before_join(program, analyses, running[0], class) {
+                    Some(span) => Some(span),
+                    None => continue,
+                }
+            };
+            diagnostics.push(diagnostic(
+                context,
+                owner,
+                call,
+                *receiver,
+                access,
+                root,
+                &sharing,
+                spawner_races,
+            ));
+        }
+    }
+    diagnostics
+}
+
+/// Whether the map is reached through `static mut`, a raw pointer or an `UnsafeCell`.
+fn unsafe_access(
+    program: &Program,
+    owner: FunctionId,
+    value: ValueId,
+    depth: u32,
+) -> Option<UnsafeAccess> {
+    if depth > 10 {
+        return None;
+    }
+    let body = program.body(owner);
+    match body.value(value) {
+        Value::Path(path) => {
+            let module = program.function(owner).module;
+            match program
+                .tree
+                .resolve(module, &path.segments, path.leading_colon)
+            {
+                Some(Resolved::Item(ItemRef::Static(id), extra)) if extra.is_empty() => {
+                    (program.static_item(id).kind == StaticKind::StaticMut)
+                        .then_some(UnsafeAccess::StaticMut)
+                }
+                _ => None,
+            }
+        }
+        Value::Deref(inner) => {
+            let inner_ty = program.value_ty(owner, *inner);
+            if matches!(program.types.kind(inner_ty), TyKind::Ptr(..)) {
+                return Some(
+                    unsafe_access(program, owner, *inner, depth + 1)
+                        .unwrap_or(UnsafeAccess::RawPointer),
+                );
+            }
+            unsafe_access(program, owner, *inner, depth + 1)
+        }
+        Value::Field { base, .. } | Value::Index { base } => {
+            unsafe_access(program, owner, *base, depth + 1)
+        }
+        Value::Ref { inner, .. }
+        | Value::RawRef { inner, .. }
+        | Value::Cast { inner, .. }
+        | Value::Payload { of: inner, .. } => unsafe_access(program, owner, *inner, depth + 1),
+        Value::Local(local) => {
+            let init = body.local(*local).init?;
+            unsafe_access(program, owner, init, depth + 1)
+        }
+        Value::Call(call) => match program.call_target(owner, *call) {
+            CallTarget::Lib(LibCall::RawGet) => {
+                let receiver = match &body.call(*call).callee {
+                    Callee::Method { receiver, .. } => *receiver,
+                    _ => return Some(UnsafeAccess::UnsafeCell),
+                };
+                let ty = program.value_ty(owner, receiver);
+                let cell = program.types.autoderef(ty);
+                matches!(program.types.as_lib(cell), Some(LibTy::UnsafeCell))
+                    .then_some(UnsafeAccess::UnsafeCell)
+            }
+            CallTarget::Lib(LibCall::Access | LibCall::Unwrap | LibCall::Expect) => {
+                match &body.call(*call).callee {
+                    Callee::Method { receiver, .. } => {
+                        unsafe_access(program, owner, *receiver, depth + 1)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A map use in the spawning function after the spawn and before any `join`: the spawner and
+/// the task run at the same time.
+fn spawner_touch_before_join(
+    program: &Program,
+    analyses: &deferlint_core::analysis::Analyses,
+    site: SpawnSiteId,
+    class: ClassId,
+) -> Option<Span> {
+    let site = &analyses.calls.spawn_sites[site.0 as usize];
+    let spawner = site.spawner;
+    let owner = program.function(spawner).owner;
+    let body = program.body(owner);
+    let mut calls = Vec::new();
+    collect_calls(&program.fact(spawner).nodes, &mut calls);
+    let position = calls.iter().position(|&call| call == site.call)?;
+    for &call in &calls[position + 1..] {
+        match program.call_target(owner, call) {
+            CallTarget::Lib(LibCall::Join) => return None,
+            CallTarget::Lib(LibCall::Map { .. }) => {
+                if let Callee::Method { receiver, .. } = &body.call(call).callee {
+                    if analyses.aliases.class_of(program, owner, *receiver) == Some(class) {
+                        return Some(body.call(call).span);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn collect_calls(nodes: &[Node], out: &mut Vec<CallId>) {
+    for node in nodes {
+        match node {
+            Node::Event(Event::Call(call)) => out.push(*call),
+            Node::Event(_) => {}
+            Node::Branch(arms) => {
+                for arm in arms {
+                    collect_calls(arm, out);
+                }
+            }
+            Node::Loop(body) => collect_calls(body, out),
+        }
+    }
 }

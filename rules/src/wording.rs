@@ -1,1 +1,156 @@
-//! Wording shared by several rules.
+//! Wording and labels several rules share: where deferred code is registered and when it runs,
+//! and which spawned tasks share an object.
+
+use deferlint_core::analysis::Analyses;
+use deferlint_core::analysis::deferred::DeferredRoot;
+use deferlint_core::diagnostic::Label;
+use deferlint_core::graph::calls::{DeferKind, SpawnSiteId};
+use deferlint_core::model::Program;
+use deferlint_core::model::facts::{FnKind, Value};
+use deferlint_core::model::modules::FunctionId;
+use deferlint_core::model::types::AdtId;
+use deferlint_core::source::Span;
+
+/// At most this many spawn sites are labelled; the rest are counted.
+pub const MAX_SPAWN_LABELS: usize = 3;
+
+/// The name of the type a `Drop` impl is for.
+pub fn adt_name(program: &Program, adt: AdtId) -> String {
+    program.adt(adt).name.to_string()
+}
+
+/// A short description of where deferred code comes from: "`Drop` for `Guard`", "this
+/// `defer!` body", "this scope guard's closure".
+pub fn root_description(program: &Program, analyses: &Analyses, root: DeferredRoot) -> String {
+    match root {
+        DeferredRoot::Drop(adt, _) => format!("`Drop` for `{}`", adt_name(program, adt)),
+        DeferredRoot::Guard(site, _) => match analyses.calls.defer_sites[site.0 as usize].kind {
+            DeferKind::Macro => match &program
+                .fact(analyses.calls.defer_sites[site.0 as usize].body)
+                .kind
+            {
+                FnKind::DeferBody { macro_name, .. } => format!("this `{macro_name}!` body"),
+                _ => "this deferred body".to_string(),
+            },
+            DeferKind::Guard => "this scope guard's closure".to_string(),
+        },
+    }
+}
+
+/// When deferred code runs, in Rust's terms.
+pub fn when_it_runs(program: &Program, analyses: &Analyses, root: DeferredRoot) -> String {
+    match root {
+        DeferredRoot::Drop(adt, _) => format!(
+            "`Drop` for `{name}` runs wherever a `{name}` value dies: at the end of its scope (locals in reverse declaration order), at the end of the statement for a temporary, at `drop(..)`, when it is removed from or overwritten in a collection, and while a panic unwinds the stack",
+            name = adt_name(program, adt)
+        ),
+        DeferredRoot::Guard(site, _) => {
+            let what = match analyses.calls.defer_sites[site.0 as usize].kind {
+                DeferKind::Macro => "a `defer!` body",
+                DeferKind::Guard => "a scope guard's closure",
+            };
+            format!(
+                "{what} runs when its scope ends, in reverse declaration order with the other locals, and also while a panic unwinds the stack"
+            )
+        }
+    }
+}
+
+/// Labels the places that register deferred code: the `Drop` impl and where values of the type
+/// are created, or the defer site.
+pub fn registration_labels(
+    program: &Program,
+    analyses: &Analyses,
+    root: DeferredRoot,
+) -> Vec<Label> {
+    match root {
+        DeferredRoot::Drop(adt, drop_fn) => {
+            let name = adt_name(program, adt);
+            let mut labels = Vec::new();
+            let creations = creation_sites(program, adt);
+            if let Some(&first) = creations.first() {
+                let more = if creations.len() > 1 {
+                    format!(" (and {} more places)", creations.len() - 1)
+                } else {
+                    String::new()
+                };
+                labels.push(Label::new(
+                    first,
+                    format!("a `{name}` is created here{more}; its `Drop` runs when it dies"),
+                ));
+            } else {
+                labels.push(Label::new(
+                    program.fact(drop_fn).span,
+                    format!("`Drop` for `{name}` is defined here"),
+                ));
+            }
+            labels
+        }
+        DeferredRoot::Guard(site, _) => {
+            let site = &analyses.calls.defer_sites[site.0 as usize];
+            let text = match site.kind {
+                DeferKind::Macro => {
+                    "deferred code is registered here and runs when this scope ends"
+                }
+                DeferKind::Guard => "this scope guard runs its closure when it is dropped",
+            };
+            vec![Label::new(site.span, text)]
+        }
+    }
+}
+
+/// Struct literals and tuple-struct constructions of a program type, in source order.
+pub fn creation_sites(program: &Program, adt: AdtId) -> Vec<Span> {
+    let mut sites = Vec::new();
+    for owner in program.function_ids() {
+        if program.function(owner).owner != owner {
+            continue;
+        }
+        let body = program.body(owner);
+        for (index, value) in body.values.iter().enumerate() {
+            if let Value::Struct { span, .. } = value {
+                let ty = program.value_ty(
+                    owner,
+                    deferlint_core::model::facts::ValueId::from_index(index),
+                );
+                if program.types.adt(ty) == Some(adt) {
+                    sites.push(*span);
+                }
+            }
+        }
+        for (index, _) in body.calls.iter().enumerate() {
+            let call = deferlint_core::model::facts::CallId::from_index(index);
+            if program.call_target(owner, call) == deferlint_core::model::CallTarget::Construct(adt)
+            {
+                sites.push(body.call(call).span);
+            }
+        }
+    }
+    sites.sort();
+    sites.dedup();
+    sites
+}
+
+/// Labels for the spawn sites that share an object, at most [`MAX_SPAWN_LABELS`] with a count
+/// of the rest.
+pub fn spawn_labels(analyses: &Analyses, sites: &[SpawnSiteId], object: &str) -> Vec<Label> {
+    let mut labels = Vec::new();
+    let total = sites.len();
+    for (position, site) in sites.iter().take(MAX_SPAWN_LABELS).enumerate() {
+        let data = &analyses.calls.spawn_sites[site.0 as usize];
+        let many = if data.in_loop {
+            "every task spawned here in a loop"
+        } else {
+            "the task spawned here"
+        };
+        let mut text = format!("{object} is shared with {many}");
+        if position + 1 == MAX_SPAWN_LABELS && total > MAX_SPAWN_LABELS {
+            text.push_str(&format!(
+                " (and {} more spawn sites)",
+                total - MAX_SPAWN_LABELS
+            ));
+        }
+        labels.push(Label::new(data.span, text));
+    }
+    labels
+}

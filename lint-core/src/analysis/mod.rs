@@ -1,14 +1,89 @@
-//! Analyses over the program model and its graphs: task instances, shared objects, deferred
-//! code and the lock state when deferred code runs.
+//! Analyses over the program model and its graphs: lock acquisitions, slot contents, deferred
+//! code, task instances, and the lock state when deferred code runs.
 
+pub mod deferred;
+pub mod index;
+pub mod lock_state;
+pub mod locks;
+pub mod slots;
+pub mod tasks;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::graph::alias::Aliases;
+use crate::graph::calls::{CallGraph, DropGlue};
 use crate::model::Program;
+use crate::model::modules::FunctionId;
+use deferred::Deferred;
+use index::BodyIndex;
+use lock_state::LockState;
+use locks::{LockOpId, LockOps};
+use slots::SlotContents;
+use tasks::Tasks;
 
 /// Every analysis result the rules read.
-#[derive(Debug, Default)]
-pub struct Analyses {}
+#[derive(Debug)]
+pub struct Analyses {
+    pub aliases: Aliases,
+    pub glue: DropGlue,
+    pub calls: CallGraph,
+    pub indexes: Vec<BodyIndex>,
+    pub locks: LockOps,
+    pub slots: SlotContents,
+    pub deferred: Deferred,
+    pub tasks: Tasks,
+    pub lock_state: LockState,
+    reached_locks: RefCell<HashMap<FunctionId, std::rc::Rc<[LockOpId]>>>,
+}
 
 impl Analyses {
-    pub fn compute(_program: &Program) -> Analyses {
-        Analyses {}
+    pub fn compute(program: &Program) -> Analyses {
+        let aliases = Aliases::compute(program);
+        let glue = DropGlue::default();
+        let calls = CallGraph::build(program, &glue);
+        let indexes: Vec<BodyIndex> = program
+            .bodies
+            .iter()
+            .map(|info| {
+                BodyIndex::build(&program.files[info.file as usize].facts.bodies[info.idx.index()])
+            })
+            .collect();
+        let locks = LockOps::compute(program, &aliases, &indexes);
+        let slots = SlotContents::compute(program, &indexes, &locks, &glue, &calls.defer_sites);
+        let deferred = Deferred::compute(program, &calls);
+        let tasks = Tasks::compute(program, &calls, &aliases);
+        let lock_state = LockState::compute(program, &slots, &aliases, &glue);
+        Analyses {
+            aliases,
+            glue,
+            calls,
+            indexes,
+            locks,
+            slots,
+            deferred,
+            tasks,
+            lock_state,
+            reached_locks: RefCell::default(),
+        }
+    }
+
+    /// Every lock acquisition in the code a function runs, its callees included (not spawned
+    /// tasks).
+    pub fn locks_reached(&self, function: FunctionId) -> std::rc::Rc<[LockOpId]> {
+        if let Some(found) = self.reached_locks.borrow().get(&function) {
+            return found.clone();
+        }
+        let mut reached: Vec<LockOpId> = Vec::new();
+        for callee in self.calls.reachable_in_task(&[function]) {
+            reached.extend_from_slice(self.locks.in_function(callee));
+        }
+        reached.sort();
+        reached.dedup();
+        let reached: std::rc::Rc<[LockOpId]> = reached.into();
+        self.reached_locks
+            .borrow_mut()
+            .insert(function, reached.clone());
+        reached
     }
 }

@@ -1,1 +1,4 @@
 //! The call graph and the capture (alias) graph of a program.
+
+pub mod alias;
+pub mod calls;

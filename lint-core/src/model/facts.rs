@@ -137,8 +137,14 @@ impl PathExpr {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TypeExpr {
     Path(PathExpr),
-    Ref { mutable: bool, inner: Box<TypeExpr> },
-    Ptr { mutable: bool, inner: Box<TypeExpr> },
+    Ref {
+        mutable: bool,
+        inner: Box<TypeExpr>,
+    },
+    Ptr {
+        mutable: bool,
+        inner: Box<TypeExpr>,
+    },
     Tuple(Vec<TypeExpr>),
     /// `[T]` and `[T; N]`.
     Slice(Box<TypeExpr>),
@@ -240,9 +246,15 @@ pub enum FnKind {
     /// A free function.
     Free,
     /// A function in an `impl` block.
-    Method { impl_idx: ImplIdx, self_kind: Option<SelfKind> },
+    Method {
+        impl_idx: ImplIdx,
+        self_kind: Option<SelfKind>,
+    },
     /// A provided method of a trait.
-    TraitMethod { trait_name: Sym, self_kind: Option<SelfKind> },
+    TraitMethod {
+        trait_name: Sym,
+        self_kind: Option<SelfKind>,
+    },
     /// A closure (`move` or not).
     Closure { parent: FnIdx, is_move: bool },
     /// An `async { }` block.
@@ -256,7 +268,9 @@ pub enum FnKind {
 impl FnKind {
     pub fn parent(&self) -> Option<FnIdx> {
         match self {
-            FnKind::Closure { parent, .. } | FnKind::AsyncBlock { parent, .. } | FnKind::DeferBody { parent, .. } => Some(*parent),
+            FnKind::Closure { parent, .. }
+            | FnKind::AsyncBlock { parent, .. }
+            | FnKind::DeferBody { parent, .. } => Some(*parent),
             _ => None,
         }
     }
@@ -278,6 +292,12 @@ pub struct FnFact {
     /// The function's name (items) or its header (closures, blocks, defer bodies).
     pub span: Span,
     pub nodes: Vec<Node>,
+    /// Locals of enclosing functions this closure or block uses.
+    pub captures: Vec<LocalId>,
+    /// Values the function returns (`return x`, the body's tail, `?` excluded).
+    pub returns: Vec<ValueId>,
+    /// Marked `#[test]`, or inside a `#[cfg(test)]` module.
+    pub is_test: bool,
 }
 
 /// A node of a function's event tree, in execution order.
@@ -306,6 +326,8 @@ pub enum ReleaseReason {
     StatementEnd,
     /// An early exit (`return`, `?`, `break`, `continue`) leaves the scope.
     EarlyExit,
+    /// `drop(x)` or a value handed straight to `drop`.
+    Explicit,
     /// The old value is overwritten by an assignment.
     Overwritten,
 }
@@ -318,18 +340,23 @@ pub enum Event {
     /// A slot starts owning its value (a `let` binding, a pattern binding, a temporary).
     Bind(Slot),
     /// A slot's value is dropped here, if the slot still owns it.
-    Release { slot: Slot, span: Span, reason: ReleaseReason },
+    Release {
+        slot: Slot,
+        span: Span,
+        reason: ReleaseReason,
+    },
     /// A local is used by value (moved, unless its type is `Copy`).
     Move { local: LocalId, span: Span },
     /// `target = value` (also compound assignment).
-    Assign { target: ValueId, value: ValueId, span: Span },
+    Assign {
+        target: ValueId,
+        value: ValueId,
+        span: Span,
+    },
     /// A closure or async block is created here.
     Closure(FnIdx),
     /// A path ends here: `return`, `break`, `continue`, a diverging call.
     Exit { span: Span },
-    /// A value is read or written where no call is involved (a field read, an index, a
-    /// method-less use), so the objects it reaches are touched by this function.
-    Touch(ValueId),
 }
 
 /// The arena of one item function.
@@ -337,7 +364,9 @@ pub enum Event {
 pub struct Body {
     pub locals: Vec<LocalFact>,
     pub values: Vec<Value>,
-    pub value_spans: Vec<Span>,
+    /// The function (closure, block) whose code holds each value, so that what a closure
+    /// reaches is known even though it shares its parent's arena.
+    pub value_fns: Vec<FnIdx>,
     pub calls: Vec<CallFact>,
     pub temps: Vec<TempFact>,
 }
@@ -347,8 +376,8 @@ impl Body {
         &self.values[id.index()]
     }
 
-    pub fn value_span(&self, id: ValueId) -> Span {
-        self.value_spans[id.index()]
+    pub fn value_fn(&self, id: ValueId) -> FnIdx {
+        self.value_fns[id.index()]
     }
 
     pub fn call(&self, id: CallId) -> &CallFact {
@@ -390,6 +419,8 @@ pub struct LocalFact {
 pub struct TempFact {
     pub value: ValueId,
     pub span: Span,
+    /// The value of a whole expression statement (`expr;`), dropped at its `;`.
+    pub statement_value: bool,
 }
 
 /// A value expression, in the terms the analyses need: which object it is (for aliasing), what
@@ -400,22 +431,44 @@ pub enum Value {
     Literal,
     Local(LocalId),
     Path(PathExpr),
-    Field { base: ValueId, name: Sym },
-    Index { base: ValueId },
+    Field {
+        base: ValueId,
+        name: Sym,
+    },
+    Index {
+        base: ValueId,
+    },
     Deref(ValueId),
-    Ref { inner: ValueId, mutable: bool },
+    Ref {
+        inner: ValueId,
+        mutable: bool,
+    },
     /// `&raw mut x`, `addr_of_mut!(x)`, `ptr::addr_of!(x)`.
-    RawRef { inner: ValueId, mutable: bool },
-    Cast { inner: ValueId, ty: TypeExpr },
+    RawRef {
+        inner: ValueId,
+        mutable: bool,
+    },
+    Cast {
+        inner: ValueId,
+        ty: TypeExpr,
+    },
     Call(CallId),
     Try(ValueId),
     Await(ValueId),
-    Struct { path: PathExpr, fields: Vec<(Sym, ValueId)>, rest: Option<ValueId> },
+    Struct {
+        path: PathExpr,
+        fields: Vec<(Sym, ValueId)>,
+        rest: Option<ValueId>,
+        span: Span,
+    },
     Tuple(Vec<ValueId>),
     Array(Vec<ValueId>),
     Closure(FnIdx),
     /// What a pattern like `Some(x)`, `Ok(x)` or `Err(x)` takes out of a value.
-    Payload { of: ValueId, constructor: Sym },
+    Payload {
+        of: ValueId,
+        constructor: Sym,
+    },
     /// A value from one of several places (`if`/`match` arms, block tails).
     Either(Vec<ValueId>),
     /// An element taken out of an iterated value (`for x in v`).
@@ -430,7 +483,11 @@ pub enum Callee {
     /// `path(args)`: a function, an associated function, a tuple struct or a variant.
     Path(PathExpr),
     /// `receiver.name(args)`.
-    Method { receiver: ValueId, name: Sym, turbofish: Vec<TypeExpr> },
+    Method {
+        receiver: ValueId,
+        name: Sym,
+        turbofish: Vec<TypeExpr>,
+    },
     /// `(expr)(args)`, calling a closure or a function pointer.
     Dynamic(ValueId),
 }
@@ -453,6 +510,9 @@ pub struct CallFact {
 impl FileFacts {
     /// Facts for a file that could not be understood at all.
     pub fn with_problem(span: Span, message: String) -> FileFacts {
-        FileFacts { problems: vec![FileProblem { span, message }], ..FileFacts::default() }
+        FileFacts {
+            problems: vec![FileProblem { span, message }],
+            ..FileFacts::default()
+        }
     }
 }

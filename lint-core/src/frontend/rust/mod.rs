@@ -1,10 +1,99 @@
-//! The Rust frontend: syn parses a file, the lowering walks it once and keeps facts.
+//! The Rust frontend: syn parses a file, one walk over the tree keeps facts, then the tree and
+//! proc-macro2's span table for this thread are dropped.
+
+mod body;
+mod items;
+mod macros;
+mod types;
+
+use proc_macro2::Span as SynSpan;
 
 use crate::driver::Edition;
-use crate::model::facts::FileFacts;
-use crate::source::FileId;
+use crate::model::facts::{Body, BodyIdx, FileFacts, FileProblem, FnFact, FnIdx, ModIdx};
+use crate::source::{FileId, Span};
 
-/// Parses and lowers one Rust file.
-pub fn lower_file(_file: FileId, text: &str, _edition: Edition) -> FileFacts {
-    FileFacts { byte_len: text.len() as u32, ..FileFacts::default() }
+/// Parses and lowers one Rust file. Never panics on bad input: a file that does not parse
+/// yields facts holding one problem.
+pub fn lower_file(file: FileId, text: &str, edition: Edition) -> FileFacts {
+    let (offset, content) = strip_prefix(text);
+    let mut facts = match syn::parse_str::<syn::File>(content) {
+        Ok(syntax) => {
+            let mut cx = FileCx {
+                file,
+                offset,
+                edition,
+                facts: FileFacts::default(),
+            };
+            cx.lower_items(&syntax.items, ModIdx(0), items::ItemContext::default());
+            cx.facts
+        }
+        Err(error) => {
+            let range = error.span().byte_range();
+            let span = Span::new(file, offset + range.start as u32, offset + range.end as u32);
+            FileFacts {
+                problems: vec![FileProblem {
+                    span,
+                    message: format!("could not parse: {error}"),
+                }],
+                ..FileFacts::default()
+            }
+        }
+    };
+    facts.byte_len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    // Spans of this file are no longer needed; without this the thread's span table would grow
+    // with every file parsed on it.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    facts
+}
+
+/// Byte-order mark and shebang line, which `syn::parse_file` would strip: strip them here so
+/// that span offsets can be shifted back to offsets into the file.
+fn strip_prefix(text: &str) -> (u32, &str) {
+    let mut content = text;
+    let mut offset = 0usize;
+    if let Some(rest) = content.strip_prefix('\u{feff}') {
+        offset += text.len() - rest.len();
+        content = rest;
+    }
+    if content.starts_with("#!") && !content[2..].trim_start().starts_with('[') {
+        let end = content.find('\n').unwrap_or(content.len());
+        offset += end;
+        content = &content[end..];
+    }
+    (offset as u32, content)
+}
+
+/// The state of lowering one file.
+pub(crate) struct FileCx {
+    pub(crate) file: FileId,
+    offset: u32,
+    pub(crate) edition: Edition,
+    pub(crate) facts: FileFacts,
+}
+
+impl FileCx {
+    pub(crate) fn span(&self, span: SynSpan) -> Span {
+        let range = span.byte_range();
+        Span::new(
+            self.file,
+            self.offset + range.start as u32,
+            self.offset + range.end as u32,
+        )
+    }
+
+    pub(crate) fn span_between(&self, start: SynSpan, end: SynSpan) -> Span {
+        self.span(start).to(self.span(end))
+    }
+
+    pub(crate) fn push_function(&mut self, function: FnFact) -> FnIdx {
+        let index = FnIdx::from_index(self.facts.functions.len());
+        self.facts.functions.push(function);
+        index
+    }
+
+    pub(crate) fn push_body(&mut self, body: Body) -> BodyIdx {
+        let index = BodyIdx::from_index(self.facts.bodies.len());
+        self.facts.bodies.push(body);
+        index
+    }
 }

@@ -1,0 +1,95 @@
+//! Prints what the engine learned about one Rust file: functions, lock acquisitions, deferred
+//! code and deferred runs with locks held. A debugging aid: `cargo run -p deferlint-core
+//! --example dump -- FILE.rs`.
+
+#![allow(clippy::print_stdout)]
+
+use deferlint_core::analysis::Analyses;
+use deferlint_core::driver::{CrateInput, Edition, TargetKind, TargetRoot, lower_file};
+use deferlint_core::model::Program;
+use deferlint_core::source::{Language, SourceMap};
+
+fn main() {
+    let path = std::env::args().nth(1).expect("a file");
+    let edition = std::env::args()
+        .nth(2)
+        .and_then(|text| Edition::parse(&text))
+        .unwrap_or(Edition::E2021);
+    let mut sources = SourceMap::new();
+    let file = sources.add(path.clone().into(), path.clone(), Language::Rust);
+    let input = CrateInput {
+        language: Language::Rust,
+        name: "dump".into(),
+        lib_name: None,
+        edition,
+        root_dir: ".".into(),
+        targets: vec![TargetRoot {
+            kind: TargetKind::Bin,
+            name: "dump".into(),
+            file,
+        }],
+        files: vec![file],
+        package_id: None,
+        manifest_path: None,
+    };
+    let facts = lower_file(&sources, file, edition);
+    for problem in &facts.problems {
+        println!("problem: {}", problem.message);
+    }
+    let program = Program::build(&sources, &input, vec![(file, facts)]);
+    let analyses = Analyses::compute(&program);
+    for id in program.function_ids() {
+        let roots = analyses.deferred.roots_of(id);
+        let sites = analyses.tasks.sites_running(id);
+        println!(
+            "fn {:?} {} deferred={} tasks={:?}",
+            id,
+            program.function_name(id),
+            !roots.is_empty(),
+            sites
+        );
+        for (target, kind) in analyses.calls.edges_from(id) {
+            println!("    -> {} {:?}", program.function_name(target), kind);
+        }
+    }
+    for op in &analyses.locks.ops {
+        println!(
+            "lock in {}: {} {:?} {:?} {:?} class={:?} poisons={}",
+            program.function_name(op.function),
+            program.value_text(op.owner, op.receiver),
+            op.mode,
+            op.flavor,
+            op.handling,
+            op.class,
+            op.poisons
+        );
+    }
+    for site in &analyses.calls.spawn_sites {
+        println!(
+            "spawn in {}: {:?} bodies={:?} in_loop={}",
+            program.function_name(site.spawner),
+            site.kind,
+            site.bodies,
+            site.in_loop
+        );
+    }
+    for run in &analyses.lock_state.runs {
+        println!(
+            "run in {}: {:?} runs={:?} held={:?} at {:?}",
+            program.function_name(run.function),
+            run.kind,
+            run.runs
+                .iter()
+                .map(|&f| program.function_name(f))
+                .collect::<Vec<_>>(),
+            run.held
+                .iter()
+                .map(|held| program.value_text(
+                    analyses.locks.get(held.lock).owner,
+                    analyses.locks.get(held.lock).receiver
+                ))
+                .collect::<Vec<_>>(),
+            run.span
+        );
+    }
+}

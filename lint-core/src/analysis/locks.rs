@@ -1,0 +1,258 @@
+//! Lock acquisitions: which object is locked, in which mode, with which flavor, and how the
+//! result is handled (`unwrap`, `expect`, recovered from poisoning, checked, propagated).
+
+use std::collections::HashMap;
+
+use super::index::{BodyIndex, Consumer};
+use crate::graph::alias::{Aliases, ClassId};
+use crate::model::facts::{CallId, Callee, Event, FnKind, Node, Value, ValueId};
+use crate::model::modules::FunctionId;
+use crate::model::types::LockFlavor;
+use crate::model::{CallTarget, LibCall, LockAttempt, LockMode, Program};
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LockOpId(pub u32);
+
+/// What happens to a lock call's result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handling {
+    /// Used as the guard itself (parking_lot, spin, an awaited async lock).
+    Direct,
+    /// `.unwrap()`: the call holding it.
+    Unwrap(CallId),
+    /// `.expect(..)`: the call holding it.
+    Expect(CallId),
+    /// `.unwrap_or_else(PoisonError::into_inner)` and the like.
+    Recovered,
+    /// Matched (`if let Ok(g)`, `match`), or inspected (`is_ok()`, `.ok()`).
+    Checked,
+    /// `?`.
+    Propagated,
+    /// `.await`.
+    Awaited,
+}
+
+/// One lock acquisition.
+#[derive(Clone, Debug)]
+pub struct LockOp {
+    /// The function (closure, block) whose code makes the call.
+    pub function: FunctionId,
+    /// The owner of the arena the call lives in.
+    pub owner: FunctionId,
+    pub call: CallId,
+    pub receiver: ValueId,
+    pub class: Option<ClassId>,
+    pub mode: LockMode,
+    pub attempt: LockAttempt,
+    pub flavor: LockFlavor,
+    pub handling: Handling,
+    /// A panic while the lock is held poisons it (std's locks).
+    pub poisons: bool,
+    /// `receiver.lock()`.
+    pub span: Span,
+    /// From the method name to the end of the handling call (`lock().unwrap()`).
+    pub tail_span: Span,
+}
+
+impl LockOp {
+    /// Waits for the lock when it is taken (not a `try_` form).
+    pub fn blocks(&self) -> bool {
+        self.attempt != LockAttempt::Try
+    }
+}
+
+/// Every lock acquisition of the program.
+#[derive(Debug, Default)]
+pub struct LockOps {
+    pub ops: Vec<LockOp>,
+    by_call: HashMap<(FunctionId, CallId), LockOpId>,
+    by_function: HashMap<FunctionId, Vec<LockOpId>>,
+}
+
+impl LockOps {
+    pub fn compute(program: &Program, aliases: &Aliases, indexes: &[BodyIndex]) -> LockOps {
+        let mut ops = LockOps::default();
+        for owner in program.function_ids() {
+            if program.function(owner).owner != owner {
+                continue;
+            }
+            let body = program.body(owner);
+            let types = program.body_types(owner);
+            let index = &indexes[program.function(owner).body.0 as usize];
+            let file = program.function(owner).file;
+            for (position, call) in body.calls.iter().enumerate() {
+                let call_id = CallId::from_index(position);
+                let CallTarget::Lib(LibCall::Lock {
+                    mode,
+                    attempt,
+                    flavor,
+                }) = types.call_target[position]
+                else {
+                    continue;
+                };
+                let receiver = match &call.callee {
+                    Callee::Method { receiver, .. } => *receiver,
+                    Callee::Path(_) => match call.args.first() {
+                        Some(&first) => first,
+                        None => continue,
+                    },
+                    Callee::Dynamic(_) => continue,
+                };
+                let Some(value) = index.call_value[position] else {
+                    continue;
+                };
+                let (handling, handling_call) = handling_of(program, owner, index, value);
+                let via_result = matches!(
+                    handling,
+                    Handling::Unwrap(_)
+                        | Handling::Expect(_)
+                        | Handling::Recovered
+                        | Handling::Checked
+                        | Handling::Propagated
+                );
+                let receiver_is_lock = program
+                    .types
+                    .lock(types.value_ty[receiver.index()])
+                    .is_some();
+                // A `lock()` on something of unknown type is a lock only if its result is a
+                // `LockResult` (it is unwrapped, matched or propagated).
+                if !receiver_is_lock && !via_result {
+                    continue;
+                }
+                let poisons = flavor == LockFlavor::Std
+                    || (flavor == LockFlavor::Unknown && via_result && !receiver_is_lock);
+                let tail_span = match handling_call {
+                    Some(handler) => call.tail_span.to(body.calls[handler.index()].tail_span),
+                    None => call.tail_span,
+                };
+                let id = LockOpId(ops.ops.len() as u32);
+                let function = program.function_id(file, call.function);
+                ops.ops.push(LockOp {
+                    function,
+                    owner,
+                    call: call_id,
+                    receiver,
+                    class: aliases.class_of(program, owner, receiver),
+                    mode,
+                    attempt,
+                    flavor,
+                    handling,
+                    poisons,
+                    span: call.span,
+                    tail_span,
+                });
+                ops.by_call.insert((owner, call_id), id);
+                ops.by_function.entry(function).or_default().push(id);
+            }
+        }
+        ops
+    }
+
+    pub fn get(&self, id: LockOpId) -> &LockOp {
+        &self.ops[id.0 as usize]
+    }
+
+    /// The lock acquisition a call makes, by the owner of its arena.
+    pub fn at(&self, owner: FunctionId, call: CallId) -> Option<LockOpId> {
+        self.by_call.get(&(owner, call)).copied()
+    }
+
+    /// The lock acquisitions in a function's own code.
+    pub fn in_function(&self, function: FunctionId) -> &[LockOpId] {
+        self.by_function
+            .get(&function)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// How a lock call's result value is handled, and the call that handles it.
+fn handling_of(
+    program: &Program,
+    owner: FunctionId,
+    index: &BodyIndex,
+    value: ValueId,
+) -> (Handling, Option<CallId>) {
+    let body = program.body(owner);
+    for consumer in &index.consumers[value.index()] {
+        match consumer {
+            Consumer::Receiver(call) => {
+                let name = match &body.call(*call).callee {
+                    Callee::Method { name, .. } => &**name,
+                    _ => "",
+                };
+                match name {
+                    "unwrap" => return (Handling::Unwrap(*call), Some(*call)),
+                    "expect" => return (Handling::Expect(*call), Some(*call)),
+                    "unwrap_or_else" | "unwrap_or" => {
+                        let recovered = body
+                            .call(*call)
+                            .args
+                            .first()
+                            .is_some_and(|&arg| recovers_poison(program, owner, arg));
+                        return (
+                            if recovered {
+                                Handling::Recovered
+                            } else {
+                                Handling::Checked
+                            },
+                            Some(*call),
+                        );
+                    }
+                    _ => return (Handling::Checked, Some(*call)),
+                }
+            }
+            Consumer::Try(_) => return (Handling::Propagated, None),
+            Consumer::Payload(..) => return (Handling::Checked, None),
+            Consumer::Await(_) => return (Handling::Awaited, None),
+            Consumer::Init(local) => {
+                // `let result = m.lock();` then `result.unwrap()`: follow the local.
+                for &use_value in &index.local_uses[local.index()] {
+                    let handled = index.consumers[use_value.index()].iter().any(|consumer| {
+                        matches!(
+                            consumer,
+                            Consumer::Receiver(_) | Consumer::Try(_) | Consumer::Payload(..)
+                        )
+                    });
+                    if handled {
+                        return handling_of(program, owner, index, use_value);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (Handling::Direct, None)
+}
+
+/// `PoisonError::into_inner`, or a closure that calls `into_inner`.
+fn recovers_poison(program: &Program, owner: FunctionId, value: ValueId) -> bool {
+    let body = program.body(owner);
+    match body.value(value) {
+        Value::Path(path) => path.last() == "into_inner",
+        Value::Closure(closure) => {
+            let closure = program.function_id(program.function(owner).file, *closure);
+            let fact = program.fact(closure);
+            debug_assert!(matches!(
+                fact.kind,
+                FnKind::Closure { .. } | FnKind::AsyncBlock { .. }
+            ));
+            calls_named(&fact.nodes, body, "into_inner")
+        }
+        _ => false,
+    }
+}
+
+fn calls_named(nodes: &[Node], body: &crate::model::facts::Body, name: &str) -> bool {
+    nodes.iter().any(|node| match node {
+        Node::Event(Event::Call(call)) => match &body.call(*call).callee {
+            Callee::Method { name: method, .. } => &**method == name,
+            Callee::Path(path) => path.last() == name,
+            Callee::Dynamic(_) => false,
+        },
+        Node::Event(_) => false,
+        Node::Branch(arms) => arms.iter().any(|arm| calls_named(arm, body, name)),
+        Node::Loop(inner) => calls_named(inner, body, name),
+    })
+}

@@ -1,0 +1,355 @@
+//! What each local and temporary holds, for the drop-order simulation: a lock guard, a defer
+//! guard, or a value whose type has drop glue (and so runs `Drop` code when it dies).
+
+use std::collections::HashMap;
+
+use super::index::{BodyIndex, Consumer};
+use super::locks::{Handling, LockOpId, LockOps};
+use crate::graph::calls::{DeferSiteId, DropGlue, slot_type};
+use crate::model::facts::{
+    Body, CallId, Callee, FnKind, LocalOrigin, SelfKind, Slot, Value, ValueId,
+};
+use crate::model::modules::FunctionId;
+use crate::model::{CallTarget, LibCall, LockAttempt, MapOpKind, Program};
+use crate::source::Span;
+
+/// What a slot holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// A lock guard: the lock is held while the slot owns it.
+    Guard(LockOpId),
+    /// A defer guard: its body runs when the slot's value is dropped.
+    Defer(DeferSiteId),
+    /// A value whose drop runs these `Drop::drop` functions.
+    Owned {
+        drops: Vec<FunctionId>,
+        origin: Span,
+        may_be_last_owner: bool,
+    },
+}
+
+/// Contents of the interesting slots of every arena.
+#[derive(Debug, Default)]
+pub struct SlotContents {
+    contents: HashMap<(FunctionId, Slot), Content>,
+    /// Defer sites by the function holding their body.
+    defer_by_body: HashMap<FunctionId, DeferSiteId>,
+}
+
+impl SlotContents {
+    pub fn compute(
+        program: &Program,
+        indexes: &[BodyIndex],
+        locks: &LockOps,
+        glue: &DropGlue,
+        defer_sites: &[crate::graph::calls::DeferSite],
+    ) -> SlotContents {
+        let mut contents = SlotContents::default();
+        for (position, site) in defer_sites.iter().enumerate() {
+            contents
+                .defer_by_body
+                .insert(site.body, DeferSiteId(position as u32));
+        }
+        for owner in program.function_ids() {
+            if program.function(owner).owner != owner {
+                continue;
+            }
+            let body = program.body(owner);
+            let index = &indexes[program.function(owner).body.0 as usize];
+            let cx = ContentCx {
+                program,
+                owner,
+                body,
+                index,
+                locks,
+                glue,
+                defer_by_body: &contents.defer_by_body,
+            };
+            let mut found = Vec::new();
+            for (position, local) in body.locals.iter().enumerate() {
+                if local.by_ref
+                    || local.origin == LocalOrigin::Param
+                        && program.fact(owner).kind == FnKind::StaticInit
+                {
+                    continue;
+                }
+                let slot = Slot::Local(crate::model::facts::LocalId::from_index(position));
+                let content = match local.init {
+                    Some(init) if local.origin != LocalOrigin::Param => {
+                        cx.content_of_value(init, 0)
+                    }
+                    _ => None,
+                };
+                let content = content.or_else(|| cx.owned(slot, local.init, local.span));
+                if let Some(content) = content {
+                    found.push((slot, content));
+                }
+            }
+            for (position, temp) in body.temps.iter().enumerate() {
+                let slot = Slot::Temp(crate::model::facts::TempId::from_index(position));
+                if cx.consumed(temp.value) {
+                    continue;
+                }
+                let content = cx
+                    .content_of_value(temp.value, 0)
+                    .or_else(|| cx.owned(slot, Some(temp.value), temp.span));
+                if let Some(content) = content {
+                    found.push((slot, content));
+                }
+            }
+            for (slot, content) in found {
+                contents.contents.insert((owner, slot), content);
+            }
+        }
+        contents
+    }
+
+    /// The content of a slot of the arena owned by `owner`.
+    pub fn get(&self, owner: FunctionId, slot: Slot) -> Option<&Content> {
+        self.contents.get(&(owner, slot))
+    }
+}
+
+struct ContentCx<'a> {
+    program: &'a Program,
+    owner: FunctionId,
+    body: &'a Body,
+    index: &'a BodyIndex,
+    locks: &'a LockOps,
+    glue: &'a DropGlue,
+    defer_by_body: &'a HashMap<FunctionId, DeferSiteId>,
+}
+
+impl ContentCx<'_> {
+    fn target(&self, call: CallId) -> CallTarget {
+        self.program.call_target(self.owner, call)
+    }
+
+    /// A guard or a defer guard, from the expression that produced the value.
+    fn content_of_value(&self, value: ValueId, depth: u32) -> Option<Content> {
+        if depth > 8 {
+            return None;
+        }
+        match self.body.value(value) {
+            Value::Call(call) => {
+                if let Some(lock) = self.locks.at(self.owner, *call) {
+                    let op = self.locks.get(lock);
+                    // Only a result that is the guard itself: a `LockResult` is unwrapped first.
+                    return (op.handling == Handling::Direct && op.attempt != LockAttempt::Try)
+                        .then_some(Content::Guard(lock));
+                }
+                match self.target(*call) {
+                    CallTarget::Lib(LibCall::Unwrap | LibCall::Expect | LibCall::UnwrapOr) => {
+                        let receiver = self.receiver(*call)?;
+                        self.guard_through_handler(receiver)
+                    }
+                    CallTarget::Lib(LibCall::ScopeGuard) => {
+                        let closure = self
+                            .body
+                            .call(*call)
+                            .args
+                            .iter()
+                            .find_map(|&arg| crate::graph::calls::closure_of(self.body, arg))?;
+                        let closure = self
+                            .program
+                            .function_id(self.program.function(self.owner).file, closure);
+                        self.defer_by_body
+                            .get(&closure)
+                            .map(|&site| Content::Defer(site))
+                    }
+                    _ => None,
+                }
+            }
+            Value::Try(inner) | Value::Payload { of: inner, .. } => {
+                self.guard_through_handler(*inner)
+            }
+            Value::Await(inner) => match self.body.value(*inner) {
+                Value::Call(call) => {
+                    let lock = self.locks.at(self.owner, *call)?;
+                    (self.locks.get(lock).attempt != LockAttempt::Try)
+                        .then_some(Content::Guard(lock))
+                }
+                _ => None,
+            },
+            Value::Closure(closure) => {
+                let closure = self
+                    .program
+                    .function_id(self.program.function(self.owner).file, *closure);
+                self.defer_by_body
+                    .get(&closure)
+                    .map(|&site| Content::Defer(site))
+            }
+            Value::Local(local) => {
+                let init = self.body.local(*local).init?;
+                self.content_of_value(init, depth + 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// `m.lock().unwrap()`, `m.lock()?`, `Ok(g)` from `m.lock()`: the guard of that lock.
+    fn guard_through_handler(&self, value: ValueId) -> Option<Content> {
+        match self.body.value(value) {
+            Value::Call(call) => {
+                let lock = self.locks.at(self.owner, *call)?;
+                (self.locks.get(lock).attempt != LockAttempt::Try).then_some(Content::Guard(lock))
+            }
+            Value::Await(inner) => self.guard_through_handler(*inner),
+            _ => None,
+        }
+    }
+
+    fn receiver(&self, call: CallId) -> Option<ValueId> {
+        match &self.body.call(call).callee {
+            Callee::Method { receiver, .. } => Some(*receiver),
+            Callee::Path(_) => self.body.call(call).args.first().copied(),
+            Callee::Dynamic(_) => None,
+        }
+    }
+
+    /// A value with drop glue.
+    fn owned(&self, slot: Slot, value: Option<ValueId>, span: Span) -> Option<Content> {
+        let ty = slot_type(self.program, self.owner, &slot);
+        let may_be_last_owner = value.is_some_and(|value| self.may_be_last_owner(value, 0));
+        // Clones of an `Arc` are never the last owner where they die next to the original.
+        if value.is_some_and(|value| self.is_shared_clone(value)) {
+            return None;
+        }
+        let drops = self.glue.glue(self.program, ty, may_be_last_owner);
+        if drops.is_empty() {
+            return None;
+        }
+        let origin = value.map(|value| self.origin_span(value)).unwrap_or(span);
+        Some(Content::Owned {
+            drops,
+            origin,
+            may_be_last_owner,
+        })
+    }
+
+    /// Values taken out of a map or upgraded from a `Weak`: if every other owner is gone, the
+    /// object dies with this value.
+    fn may_be_last_owner(&self, value: ValueId, depth: u32) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        match self.body.value(value) {
+            Value::Call(call) => match self.target(*call) {
+                CallTarget::Lib(LibCall::Upgrade) => true,
+                CallTarget::Lib(LibCall::Map {
+                    kind: MapOpKind::Write | MapOpKind::Drain | MapOpKind::WriteDroppingValues,
+                    ..
+                }) => {
+                    matches!(&self.body.call(*call).callee, Callee::Method { name, .. } if matches!(&**name, "remove" | "insert" | "remove_entry" | "swap_remove" | "shift_remove" | "pop_first" | "pop_last" | "drain" | "take"))
+                }
+                CallTarget::Lib(
+                    LibCall::Unwrap | LibCall::Expect | LibCall::UnwrapOr | LibCall::Access,
+                ) => self
+                    .receiver(*call)
+                    .is_some_and(|receiver| self.may_be_last_owner(receiver, depth + 1)),
+                _ => false,
+            },
+            Value::Try(inner)
+            | Value::Payload { of: inner, .. }
+            | Value::Element(inner)
+            | Value::Field { base: inner, .. } => self.may_be_last_owner(*inner, depth + 1),
+            Value::Local(local) => self
+                .body
+                .local(*local)
+                .init
+                .is_some_and(|init| self.may_be_last_owner(init, depth + 1)),
+            _ => false,
+        }
+    }
+
+    fn is_shared_clone(&self, value: ValueId) -> bool {
+        match self.body.value(value) {
+            Value::Call(call) => matches!(
+                self.target(*call),
+                CallTarget::Lib(LibCall::Clone { shares: true })
+            ),
+            _ => false,
+        }
+    }
+
+    fn origin_span(&self, value: ValueId) -> Span {
+        match self.body.value(value) {
+            Value::Call(call) => self.body.call(*call).span,
+            Value::Struct { span, .. } => *span,
+            Value::Try(inner)
+            | Value::Payload { of: inner, .. }
+            | Value::Await(inner)
+            | Value::Element(inner) => self.origin_span(*inner),
+            Value::Local(local) => self.body.local(*local).span,
+            _ => Span::default(),
+        }
+    }
+
+    /// A temporary moved into a method that takes `self` by value is not dropped where the
+    /// temporary's scope ends.
+    fn consumed(&self, value: ValueId) -> bool {
+        self.index.consumers[value.index()]
+            .iter()
+            .any(|consumer| match consumer {
+                Consumer::Receiver(call) => {
+                    let name = match &self.body.call(*call).callee {
+                        Callee::Method { name, .. } => &**name,
+                        _ => "",
+                    };
+                    match self.target(*call) {
+                        CallTarget::Function(function) => matches!(
+                            self.program.fact(function).kind,
+                            FnKind::Method {
+                                self_kind: Some(SelfKind::Value),
+                                ..
+                            } | FnKind::TraitMethod {
+                                self_kind: Some(SelfKind::Value),
+                                ..
+                            }
+                        ),
+                        CallTarget::Lib(
+                            LibCall::Unwrap
+                            | LibCall::Expect
+                            | LibCall::UnwrapOr
+                            | LibCall::Forget
+                            | LibCall::Join,
+                        ) => true,
+                        CallTarget::Lib(LibCall::Map {
+                            kind: MapOpKind::Drain,
+                            ..
+                        }) => name == "into_iter",
+                        CallTarget::Lib(_) => false,
+                        CallTarget::Construct(_) => true,
+                        CallTarget::Unknown => !is_borrowing_method(name),
+                    }
+                }
+                Consumer::Try(_) | Consumer::Await(_) => true,
+                _ => false,
+            })
+    }
+}
+
+/// Methods that take `&self` on any type, for receivers whose type is unknown.
+fn is_borrowing_method(name: &str) -> bool {
+    name.starts_with("is_")
+        || name.starts_with("as_")
+        || name.starts_with("get")
+        || name.starts_with("contains")
+        || name.starts_with("iter")
+        || name.starts_with("to_")
+        || matches!(
+            name,
+            "len"
+                | "clone"
+                | "deref"
+                | "deref_mut"
+                | "borrow"
+                | "borrow_mut"
+                | "fmt"
+                | "eq"
+                | "cmp"
+                | "hash"
+                | "keys"
+                | "values"
+        )
+}

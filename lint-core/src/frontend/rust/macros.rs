@@ -1,0 +1,140 @@
+//! Parsing the bodies of macros whose contents are ordinary Rust: statements (`defer!`),
+//! comma-separated expressions (`vec!`, `println!`, `assert_eq!`...), items (`cfg_if!`,
+//! `cfg_rt!`), and static declarations (`thread_local!`, `lazy_static!`).
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use syn::parse::{ParseStream, Parser};
+use syn::{Token, Type};
+
+use super::types::{sym, type_expr};
+use crate::model::facts::{StaticKind, Sym, TypeExpr};
+
+/// One static declared by a macro.
+pub(crate) struct StaticDecl {
+    pub(crate) name: Sym,
+    pub(crate) ty: TypeExpr,
+    pub(crate) kind: StaticKind,
+    pub(crate) name_span: proc_macro2::Span,
+}
+
+/// Macros whose body runs when the enclosing scope ends (scopeguard and look-alikes).
+pub(crate) fn is_defer_macro(name: &str) -> bool {
+    matches!(
+        name,
+        "defer" | "defer_on_unwind" | "defer_on_success" | "defer_lite"
+    )
+}
+
+/// Macros that never return.
+pub(crate) fn is_diverging_macro(name: &str) -> bool {
+    matches!(name, "panic" | "unreachable" | "todo" | "unimplemented")
+}
+
+/// The statements of a `defer! { .. }` body.
+pub(crate) fn parse_statements(tokens: TokenStream) -> Option<Vec<syn::Stmt>> {
+    syn::Block::parse_within.parse2(tokens).ok()
+}
+
+/// Every top-level comma- or semicolon-separated piece of a macro's input that parses as an
+/// expression. Pieces that do not (`target: "x"`, patterns, format specifiers of tracing) are
+/// skipped, so that any function-like macro yields the expressions it most likely evaluates.
+pub(crate) fn parse_expressions(tokens: TokenStream) -> Vec<syn::Expr> {
+    let mut expressions = Vec::new();
+    let mut chunk: Vec<TokenTree> = Vec::new();
+    let mut flush = |chunk: &mut Vec<TokenTree>| {
+        if !chunk.is_empty() {
+            let stream: TokenStream = chunk.drain(..).collect();
+            if let Ok(expression) = syn::parse2::<syn::Expr>(stream) {
+                expressions.push(expression);
+            }
+        }
+    };
+    for tree in tokens {
+        match &tree {
+            TokenTree::Punct(punct) if punct.as_char() == ',' || punct.as_char() == ';' => {
+                flush(&mut chunk)
+            }
+            _ => chunk.push(tree),
+        }
+    }
+    flush(&mut chunk);
+    expressions
+}
+
+/// The body of an item macro as items, or else the items of each braced group in it.
+pub(crate) fn parse_items(tokens: TokenStream) -> Option<Vec<syn::Item>> {
+    if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
+        return Some(file.items);
+    }
+    let mut items = Vec::new();
+    for tree in tokens {
+        if let TokenTree::Group(group) = tree {
+            if group.delimiter() == Delimiter::Brace {
+                if let Some(inner) = parse_items(group.stream()) {
+                    items.extend(inner);
+                }
+            }
+        }
+    }
+    if items.is_empty() { None } else { Some(items) }
+}
+
+/// `thread_local! { [pub] static NAME: T = [const] init; ... }`
+pub(crate) fn parse_thread_local(tokens: TokenStream) -> Vec<(StaticDecl, Option<syn::Expr>)> {
+    let parser = |input: ParseStream<'_>| {
+        let mut declarations = Vec::new();
+        while !input.is_empty() {
+            input.call(syn::Attribute::parse_outer)?;
+            input.parse::<syn::Visibility>()?;
+            input.parse::<Token![static]>()?;
+            let ident: syn::Ident = input.parse()?;
+            input.parse::<Token![:]>()?;
+            let ty: Type = input.parse()?;
+            input.parse::<Token![=]>()?;
+            if input.peek(Token![const]) && input.peek2(syn::token::Brace) {
+                input.parse::<Token![const]>()?;
+            }
+            let init: syn::Expr = input.parse()?;
+            if input.peek(Token![;]) {
+                input.parse::<Token![;]>()?;
+            }
+            let declaration = StaticDecl {
+                name: sym(&ident),
+                ty: type_expr(&ty),
+                kind: StaticKind::ThreadLocal,
+                name_span: ident.span(),
+            };
+            declarations.push((declaration, Some(init)));
+        }
+        Ok(declarations)
+    };
+    parser.parse2(tokens).unwrap_or_default()
+}
+
+/// `lazy_static! { [pub] static ref NAME: T = init; ... }`
+pub(crate) fn parse_lazy_static(tokens: TokenStream) -> Vec<(StaticDecl, Option<syn::Expr>)> {
+    let parser = |input: ParseStream<'_>| {
+        let mut declarations = Vec::new();
+        while !input.is_empty() {
+            input.call(syn::Attribute::parse_outer)?;
+            input.parse::<syn::Visibility>()?;
+            input.parse::<Token![static]>()?;
+            input.parse::<Token![ref]>()?;
+            let ident: syn::Ident = input.parse()?;
+            input.parse::<Token![:]>()?;
+            let ty: Type = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let init: syn::Expr = input.parse()?;
+            input.parse::<Token![;]>()?;
+            let declaration = StaticDecl {
+                name: sym(&ident),
+                ty: type_expr(&ty),
+                kind: StaticKind::Static,
+                name_span: ident.span(),
+            };
+            declarations.push((declaration, Some(init)));
+        }
+        Ok(declarations)
+    };
+    parser.parse2(tokens).unwrap_or_default()
+}

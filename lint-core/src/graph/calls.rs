@@ -1,0 +1,501 @@
+//! The call graph: functions as nodes; edges for calls, closures created (they run where they
+//! are called, which is approximated by where they are created), spawns, defer registrations,
+//! and implicit drops (a function holding a value of type `T` runs `T::drop` and the drops of
+//! `T`'s fields).
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+use crate::model::facts::{Body, CallId, Event, FnKind, Node, Slot, Sym, Value, ValueId};
+use crate::model::modules::{FunctionId, ItemRef, Resolved};
+use crate::model::types::{AdtId, LibTy, TyId, TyKind};
+use crate::model::{CallTarget, LibCall, Program, SpawnKind};
+use crate::source::Span;
+
+/// Why one function leads to another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeKind {
+    Call(CallId),
+    /// A closure or async block created here (and run by whoever it is handed to).
+    Closure,
+    Spawn(SpawnSiteId),
+    Defer(DeferSiteId),
+    /// A value whose type has drop glue lives here: its `Drop` runs here.
+    ImplicitDrop,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SpawnSiteId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeferSiteId(pub u32);
+
+/// A place where concurrent work starts.
+#[derive(Clone, Debug)]
+pub struct SpawnSite {
+    pub spawner: FunctionId,
+    pub call: CallId,
+    pub kind: SpawnKind,
+    /// The functions that run as the task (a closure, an async block, a named function).
+    pub bodies: Vec<FunctionId>,
+    /// The spawn runs many times (in a loop, or in a closure an iterator calls per element).
+    pub in_loop: bool,
+    pub span: Span,
+}
+
+/// How deferred code was registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeferKind {
+    /// `defer! { }` and look-alikes.
+    Macro,
+    /// `scopeguard::guard(value, closure)`.
+    Guard,
+}
+
+/// A place where deferred code is registered.
+#[derive(Clone, Debug)]
+pub struct DeferSite {
+    pub registrant: FunctionId,
+    pub body: FunctionId,
+    pub kind: DeferKind,
+    pub span: Span,
+}
+
+/// The call graph with its spawn and defer sites.
+#[derive(Debug)]
+pub struct CallGraph {
+    graph: DiGraph<FunctionId, EdgeKind>,
+    pub spawn_sites: Vec<SpawnSite>,
+    pub defer_sites: Vec<DeferSite>,
+}
+
+impl CallGraph {
+    pub fn build(program: &Program, glue: &DropGlue) -> CallGraph {
+        let mut graph =
+            DiGraph::with_capacity(program.functions.len(), program.functions.len() * 2);
+        for id in program.function_ids() {
+            graph.add_node(id);
+        }
+        let mut call_graph = CallGraph {
+            graph,
+            spawn_sites: Vec::new(),
+            defer_sites: Vec::new(),
+        };
+        // Closures handed to a call, per body: the call decides what the closure is.
+        let mut handed_to: HashMap<FunctionId, (FunctionId, CallId)> = HashMap::new();
+        let mut spawned_calls: HashSet<(FunctionId, CallId)> = HashSet::new();
+        for id in program.function_ids() {
+            if program.function(id).owner != id {
+                continue;
+            }
+            let body = program.body(id);
+            let file = program.function(id).file;
+            for (index, call) in body.calls.iter().enumerate() {
+                for &arg in &call.args {
+                    if let Some(closure) = closure_of(body, arg) {
+                        handed_to.insert(
+                            program.function_id(file, closure),
+                            (
+                                program.function_id(file, call.function),
+                                CallId::from_index(index),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        for id in program.function_ids() {
+            let fact = program.fact(id);
+            let function = program.function(id);
+            let body = program.body(id);
+            let types = program.body_types(id);
+            let mut events = Vec::new();
+            collect_events(&fact.nodes, &mut events);
+            let mut drop_edges: HashSet<FunctionId> = HashSet::new();
+            for event in events {
+                match *event {
+                    Event::Call(call) => {
+                        let target = types.call_target[call.index()];
+                        match target {
+                            CallTarget::Lib(LibCall::Spawn(kind)) => {
+                                let fact = &body.calls[call.index()];
+                                let mut bodies = Vec::new();
+                                for &arg in &fact.args {
+                                    if let Some(closure) = closure_of(body, arg) {
+                                        bodies.push(program.function_id(function.file, closure));
+                                    } else if let Some(target) =
+                                        spawned_function(program, id, body, arg)
+                                    {
+                                        if let Value::Call(inner) = body.value(arg) {
+                                            spawned_calls.insert((id, *inner));
+                                        }
+                                        bodies.push(target);
+                                    }
+                                }
+                                if kind == SpawnKind::Scope {
+                                    // The scope's closure runs inline.
+                                    continue;
+                                }
+                                let site = SpawnSiteId(call_graph.spawn_sites.len() as u32);
+                                for &task in &bodies {
+                                    call_graph.graph.add_edge(
+                                        NodeIndex::new(id.index()),
+                                        NodeIndex::new(task.index()),
+                                        EdgeKind::Spawn(site),
+                                    );
+                                }
+                                call_graph.spawn_sites.push(SpawnSite {
+                                    spawner: id,
+                                    call,
+                                    kind,
+                                    bodies,
+                                    in_loop: fact.in_loop,
+                                    span: fact.span,
+                                });
+                            }
+                            CallTarget::Function(callee) => {
+                                call_graph.graph.add_edge(
+                                    NodeIndex::new(id.index()),
+                                    NodeIndex::new(callee.index()),
+                                    EdgeKind::Call(call),
+                                );
+                            }
+                            _ => {}
+                        }
+                    }
+                    Event::Closure(closure) => {
+                        let closure_id = program.function_id(function.file, closure);
+                        let closure_fact = program.fact(closure_id);
+                        let defer = match &closure_fact.kind {
+                            FnKind::DeferBody { .. } => Some(DeferKind::Macro),
+                            _ => match handed_to.get(&closure_id) {
+                                Some(&(caller, call))
+                                    if program.call_target(caller, call)
+                                        == CallTarget::Lib(LibCall::ScopeGuard) =>
+                                {
+                                    Some(DeferKind::Guard)
+                                }
+                                Some(&(caller, call))
+                                    if matches!(
+                                        program.call_target(caller, call),
+                                        CallTarget::Lib(LibCall::Spawn(
+                                            SpawnKind::Task | SpawnKind::Join
+                                        ))
+                                    ) =>
+                                {
+                                    // The spawn site adds the edge.
+                                    continue;
+                                }
+                                _ => None,
+                            },
+                        };
+                        match defer {
+                            Some(kind) => {
+                                let site = DeferSiteId(call_graph.defer_sites.len() as u32);
+                                let span = match (kind, handed_to.get(&closure_id)) {
+                                    (DeferKind::Guard, Some(&(caller, call))) => {
+                                        program.body(caller).call(call).span
+                                    }
+                                    _ => closure_fact.span,
+                                };
+                                call_graph.defer_sites.push(DeferSite {
+                                    registrant: id,
+                                    body: closure_id,
+                                    kind,
+                                    span,
+                                });
+                                call_graph.graph.add_edge(
+                                    NodeIndex::new(id.index()),
+                                    NodeIndex::new(closure_id.index()),
+                                    EdgeKind::Defer(site),
+                                );
+                            }
+                            None => {
+                                call_graph.graph.add_edge(
+                                    NodeIndex::new(id.index()),
+                                    NodeIndex::new(closure_id.index()),
+                                    EdgeKind::Closure,
+                                );
+                            }
+                        }
+                    }
+                    Event::Bind(slot) => {
+                        let ty = slot_type(program, id, &slot);
+                        for drop_fn in glue.glue(program, ty, false) {
+                            if drop_edges.insert(drop_fn) {
+                                call_graph.graph.add_edge(
+                                    NodeIndex::new(id.index()),
+                                    NodeIndex::new(drop_fn.index()),
+                                    EdgeKind::ImplicitDrop,
+                                );
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // A call whose result is spawned (`tokio::spawn(worker())`) runs in the task, not here.
+        if !spawned_calls.is_empty() {
+            call_graph.graph.retain_edges(|graph, edge| {
+                let (source, _) = graph.edge_endpoints(edge).expect("an edge");
+                match graph[edge] {
+                    EdgeKind::Call(call) => {
+                        !spawned_calls.contains(&(FunctionId(source.index() as u32), call))
+                    }
+                    _ => true,
+                }
+            });
+        }
+        call_graph
+    }
+
+    /// Functions reachable from `roots` through calls, closures, implicit drops and defers (not
+    /// spawns): what runs in the same task.
+    pub fn reachable_in_task(&self, roots: &[FunctionId]) -> Vec<FunctionId> {
+        let mut seen = vec![false; self.graph.node_count()];
+        let mut stack: Vec<FunctionId> = roots.to_vec();
+        let mut order = Vec::new();
+        while let Some(function) = stack.pop() {
+            if std::mem::replace(&mut seen[function.index()], true) {
+                continue;
+            }
+            order.push(function);
+            for edge in self.graph.edges(NodeIndex::new(function.index())) {
+                if !matches!(edge.weight(), EdgeKind::Spawn(_)) {
+                    stack.push(FunctionId(edge.target().index() as u32));
+                }
+            }
+        }
+        order
+    }
+
+    /// The edges out of a function.
+    pub fn edges_from(
+        &self,
+        function: FunctionId,
+    ) -> impl Iterator<Item = (FunctionId, EdgeKind)> + '_ {
+        self.graph
+            .edges(NodeIndex::new(function.index()))
+            .map(|edge| (FunctionId(edge.target().index() as u32), *edge.weight()))
+    }
+
+    /// The edges into a function.
+    pub fn edges_to(
+        &self,
+        function: FunctionId,
+    ) -> impl Iterator<Item = (FunctionId, EdgeKind)> + '_ {
+        self.graph
+            .edges_directed(NodeIndex::new(function.index()), Direction::Incoming)
+            .map(|edge| (FunctionId(edge.source().index() as u32), *edge.weight()))
+    }
+}
+
+/// The closure a value is: a closure expression, or a local bound to one.
+pub fn closure_of(body: &Body, value: ValueId) -> Option<crate::model::facts::FnIdx> {
+    match body.value(value) {
+        Value::Closure(closure) => Some(*closure),
+        Value::Local(local) => match body.local(*local).init.map(|init| body.value(init)) {
+            Some(Value::Closure(closure)) => Some(*closure),
+            _ => None,
+        },
+        Value::Call(_) | Value::Ref { .. } => None,
+        _ => None,
+    }
+}
+
+/// A named function handed to a spawn: `thread::spawn(worker)`, or `tokio::spawn(serve(x))`.
+fn spawned_function(
+    program: &Program,
+    function: FunctionId,
+    body: &Body,
+    value: ValueId,
+) -> Option<FunctionId> {
+    match body.value(value) {
+        Value::Path(path) => match program.tree.resolve(
+            program.function(function).module,
+            &path.segments,
+            path.leading_colon,
+        ) {
+            Some(Resolved::Item(ItemRef::Function(target), extra)) if extra.is_empty() => {
+                Some(target)
+            }
+            _ => None,
+        },
+        Value::Call(call) => match program.call_target(function, *call) {
+            CallTarget::Function(target) => Some(target),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub fn collect_events<'n>(nodes: &'n [Node], out: &mut Vec<&'n Event>) {
+    for node in nodes {
+        match node {
+            Node::Event(event) => out.push(event),
+            Node::Branch(arms) => {
+                for arm in arms {
+                    collect_events(arm, out);
+                }
+            }
+            Node::Loop(body) => collect_events(body, out),
+        }
+    }
+}
+
+/// The type of the value a slot holds.
+pub fn slot_type(program: &Program, function: FunctionId, slot: &Slot) -> TyId {
+    match slot {
+        Slot::Local(local) => {
+            if program.body(function).local(*local).by_ref {
+                TyId::UNKNOWN
+            } else {
+                program.local_ty(function, *local)
+            }
+        }
+        Slot::Temp(temp) => {
+            program.value_ty(function, program.body(function).temps[temp.index()].value)
+        }
+    }
+}
+
+/// Which `Drop` impls run when a value of a type is dropped, memoised.
+#[derive(Debug, Default)]
+pub struct DropGlue {
+    memo: RefCell<HashMap<(TyId, bool), Vec<FunctionId>>>,
+}
+
+impl DropGlue {
+    /// The `Drop::drop` functions that run when a value of type `ty` is dropped: its own, and
+    /// those of what it owns. Through `Arc`/`Rc` only when `through_shared` (the value may be
+    /// the last owner: a removed map value, an upgraded `Weak`).
+    pub fn glue(&self, program: &Program, ty: TyId, through_shared: bool) -> Vec<FunctionId> {
+        if ty.is_unknown() {
+            return Vec::new();
+        }
+        if let Some(found) = self.memo.borrow().get(&(ty, through_shared)) {
+            return found.clone();
+        }
+        let mut out = Vec::new();
+        let mut visiting = Vec::new();
+        collect_glue(program, ty, &[], through_shared, &mut visiting, &mut out, 0);
+        out.sort();
+        out.dedup();
+        self.memo
+            .borrow_mut()
+            .insert((ty, through_shared), out.clone());
+        out
+    }
+}
+
+fn collect_glue(
+    program: &Program,
+    ty: TyId,
+    substitution: &[(Sym, TyId)],
+    through_shared: bool,
+    visiting: &mut Vec<AdtId>,
+    out: &mut Vec<FunctionId>,
+    depth: u32,
+) {
+    if depth > 12 {
+        return;
+    }
+    match program.types.kind(ty) {
+        TyKind::Adt(adt, args) => {
+            if visiting.contains(adt) {
+                return;
+            }
+            let data = program.adt(*adt);
+            if let Some(drop_fn) = data.drop_fn {
+                out.push(drop_fn);
+            }
+            let args: Vec<TyId> = args
+                .iter()
+                .map(|&arg| substituted(program, arg, substitution))
+                .collect();
+            let inner: Vec<(Sym, TyId)> = data.generics.iter().cloned().zip(args).collect();
+            visiting.push(*adt);
+            for &(_, field) in &data.fields {
+                collect_glue(program, field, &inner, false, visiting, out, depth + 1);
+            }
+            visiting.pop();
+        }
+        TyKind::Lib(lib, args) => {
+            let follows = match lib {
+                LibTy::Arc | LibTy::Rc => through_shared,
+                LibTy::Weak
+                | LibTy::Guard { .. }
+                | LibTy::JoinHandle
+                | LibTy::String
+                | LibTy::Atomic
+                | LibTy::ScopeGuard => false,
+                _ => true,
+            };
+            if follows {
+                for &arg in args {
+                    collect_glue(
+                        program,
+                        arg,
+                        substitution,
+                        through_shared,
+                        visiting,
+                        out,
+                        depth + 1,
+                    );
+                }
+            }
+        }
+        TyKind::Param(name) => {
+            if let Some(&(_, actual)) = substitution.iter().find(|(param, _)| param == name) {
+                collect_glue(
+                    program,
+                    actual,
+                    &[],
+                    through_shared,
+                    visiting,
+                    out,
+                    depth + 1,
+                );
+            }
+        }
+        TyKind::Tuple(elements) => {
+            for &element in elements {
+                collect_glue(
+                    program,
+                    element,
+                    substitution,
+                    through_shared,
+                    visiting,
+                    out,
+                    depth + 1,
+                );
+            }
+        }
+        TyKind::Slice(element) => collect_glue(
+            program,
+            *element,
+            substitution,
+            through_shared,
+            visiting,
+            out,
+            depth + 1,
+        ),
+        TyKind::Ref(..) | TyKind::Ptr(..) | TyKind::Unknown | TyKind::Never => {}
+    }
+}
+
+fn substituted(program: &Program, ty: TyId, substitution: &[(Sym, TyId)]) -> TyId {
+    match program.types.kind(ty) {
+        TyKind::Param(name) => substitution
+            .iter()
+            .find(|(param, _)| param == name)
+            .map(|(_, actual)| *actual)
+            .unwrap_or(ty),
+        _ => ty,
+    }
+}

@@ -1,0 +1,319 @@
+//! Library functions and methods the analyses know by name: locks, maps, spawns, defer
+//! guards, smart-pointer constructors and clones, process exits.
+
+use crate::model::types::{LibTy, LockFlavor, MapFlavor};
+
+/// Which access a lock call asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LockMode {
+    /// `Mutex::lock`.
+    Exclusive,
+    /// `RwLock::read`.
+    Read,
+    /// `RwLock::write`.
+    Write,
+}
+
+/// How a lock call waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LockAttempt {
+    /// Blocks until the lock is free (or, for async locks, returns a future).
+    Blocking,
+    /// `try_lock`: fails instead of waiting.
+    Try,
+    /// tokio's `blocking_lock`: blocks the thread; panics inside a runtime.
+    BlockingInAsync,
+}
+
+/// What a map method does to the map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MapOpKind {
+    /// Reads only.
+    Read,
+    /// Inserts, removes or changes entries.
+    Write,
+    /// Writes and drops every value it removes (`clear`, `retain`).
+    WriteDroppingValues,
+    /// Returns an iterator owning the removed values (`drain`).
+    Drain,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SpawnKind {
+    /// A thread or task whose body is the argument.
+    Task,
+    /// `rayon::join(a, b)`: both closures run concurrently, the caller waits.
+    Join,
+    /// `thread::scope(|s| ..)`, `rayon::scope`: the closure runs inline; the spawns inside it
+    /// end before the call returns.
+    Scope,
+}
+
+/// A library call the analyses understand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LibCall {
+    Lock {
+        mode: LockMode,
+        attempt: LockAttempt,
+        flavor: LockFlavor,
+    },
+    /// `unwrap()` on an `Option` or a `Result`.
+    Unwrap,
+    /// `expect(..)`.
+    Expect,
+    /// `unwrap_or_else(..)`, `unwrap_or(..)`, `unwrap_or_default()`.
+    UnwrapOr,
+    /// A map method.
+    Map {
+        kind: MapOpKind,
+        flavor: MapFlavor,
+    },
+    Spawn(SpawnKind),
+    /// `scopeguard::guard(value, closure)` and its `on_unwind` / `on_success` forms.
+    ScopeGuard,
+    /// `mem::forget`, `ScopeGuard::into_inner`: the value is not dropped.
+    Forget,
+    /// A clone: `Arc::clone`, `.clone()` on an `Arc`/`Rc` (same object) or on a value (a copy).
+    Clone {
+        shares: bool,
+    },
+    /// `Arc::new(x)`, `Mutex::new(x)`, `Box::new(x)`, `Some(x)`: the result holds the argument.
+    Wrap(LibTy, LockFlavor),
+    /// `HashMap::new()`, `Vec::with_capacity(n)`, `Default::default()`: a fresh object.
+    Construct(LibTy),
+    /// `Weak::upgrade`.
+    Upgrade,
+    /// `Arc::downgrade`.
+    Downgrade,
+    /// `UnsafeCell::get`, `as_ptr`: a raw pointer to the contents.
+    RawGet,
+    /// `get_mut()`, `as_ref()`, `borrow()`, `deref()`, `force()`: access to the contents.
+    Access,
+    /// `JoinHandle::join`.
+    Join,
+    /// `std::process::exit`, `abort`.
+    Exit,
+}
+
+/// A lock method's name, mode and attempt.
+pub fn lock_method(name: &str) -> Option<(LockMode, LockAttempt)> {
+    Some(match name {
+        "lock" | "lock_owned" | "lock_arc" => (LockMode::Exclusive, LockAttempt::Blocking),
+        "read" | "read_owned" | "read_arc" | "upgradable_read" => {
+            (LockMode::Read, LockAttempt::Blocking)
+        }
+        "write" | "write_owned" | "write_arc" => (LockMode::Write, LockAttempt::Blocking),
+        "try_lock" | "try_lock_owned" | "try_lock_for" | "try_lock_until" | "try_lock_arc" => {
+            (LockMode::Exclusive, LockAttempt::Try)
+        }
+        "try_read" | "try_read_owned" | "try_read_for" => (LockMode::Read, LockAttempt::Try),
+        "try_write" | "try_write_owned" | "try_write_for" => (LockMode::Write, LockAttempt::Try),
+        "blocking_lock" | "blocking_lock_owned" => {
+            (LockMode::Exclusive, LockAttempt::BlockingInAsync)
+        }
+        "blocking_read" => (LockMode::Read, LockAttempt::BlockingInAsync),
+        "blocking_write" => (LockMode::Write, LockAttempt::BlockingInAsync),
+        _ => return None,
+    })
+}
+
+/// A map method's effect.
+pub fn map_method(name: &str) -> Option<MapOpKind> {
+    Some(match name {
+        "insert" | "remove" | "remove_entry" | "entry" | "get_mut" | "extend" | "append"
+        | "try_insert" | "insert_full" | "swap_remove" | "shift_remove" | "pop_first"
+        | "pop_last" | "split_off" | "get_or_insert_with" | "alter" | "alter_all" | "remove_if"
+        | "remove_if_mut" | "iter_mut" | "values_mut" | "get_many_mut" | "insert_sync"
+        | "upsert" | "put" | "push" | "pop" | "get_or_insert" | "get_index_mut"
+        | "swap_remove_full" | "shift_remove_full" => MapOpKind::Write,
+        "clear" | "retain" | "shrink_to_fit" | "truncate" => MapOpKind::WriteDroppingValues,
+        "drain" | "drain_filter" | "extract_if" | "into_iter" => MapOpKind::Drain,
+        "get" | "contains_key" | "contains" | "len" | "is_empty" | "iter" | "keys" | "values"
+        | "get_key_value" | "first_key_value" | "last_key_value" | "range" | "capacity"
+        | "peek" => MapOpKind::Read,
+        _ => return None,
+    })
+}
+
+/// Names of calls that start concurrent work when given a closure or a future.
+pub fn is_spawn_name(name: &str) -> bool {
+    matches!(
+        name,
+        "spawn"
+            | "spawn_blocking"
+            | "spawn_local"
+            | "spawn_scoped"
+            | "spawn_fifo"
+            | "spawn_broadcast"
+            | "spawn_unchecked"
+    )
+}
+
+/// Classifies a call to a path outside the program (`std::thread::spawn`, `Arc::new`,
+/// `scopeguard::guard`...). `type_of` classifies a type path.
+pub fn external_function(
+    path: &[&str],
+    type_of: impl Fn(&[&str]) -> Option<LibTy>,
+) -> Option<LibCall> {
+    let last = *path.last()?;
+    let krate = if path.len() > 1 { path[0] } else { "" };
+    let parent = if path.len() > 1 {
+        path[path.len() - 2]
+    } else {
+        ""
+    };
+    if is_spawn_name(last) {
+        let known_module = matches!(
+            krate,
+            "std"
+                | "tokio"
+                | "rayon"
+                | "async_std"
+                | "smol"
+                | "glommio"
+                | "tokio_util"
+                | "actix_rt"
+                | "futures"
+        ) || matches!(
+            parent,
+            "thread" | "task" | "rt" | "runtime" | "tokio" | "rayon" | "async_std" | "smol"
+        );
+        if known_module || path.len() == 1 {
+            return Some(LibCall::Spawn(SpawnKind::Task));
+        }
+    }
+    match (parent, last) {
+        ("rayon", "join") | ("rayon", "join_context") | ("", "join_context") => {
+            return Some(LibCall::Spawn(SpawnKind::Join));
+        }
+        ("thread", "scope")
+        | ("rayon", "scope")
+        | ("rayon", "scope_fifo")
+        | ("crossbeam", "scope")
+        | ("crossbeam_utils", "scope") => {
+            return Some(LibCall::Spawn(SpawnKind::Scope));
+        }
+        ("scopeguard", "guard" | "guard_on_unwind" | "guard_on_success") => {
+            return Some(LibCall::ScopeGuard);
+        }
+        ("", "guard" | "guard_on_unwind" | "guard_on_success") => return Some(LibCall::ScopeGuard),
+        ("process", "exit" | "abort") => return Some(LibCall::Exit),
+        ("mem", "forget") | ("ScopeGuard", "into_inner") => return Some(LibCall::Forget),
+        ("", "Some") => return Some(LibCall::Wrap(LibTy::Option, LockFlavor::Unknown)),
+        ("Arc" | "Rc", "clone") => return Some(LibCall::Clone { shares: true }),
+        ("Arc" | "Rc", "downgrade") => return Some(LibCall::Downgrade),
+        ("Weak", "upgrade") => return Some(LibCall::Upgrade),
+        ("Default", "default") => return Some(LibCall::Construct(LibTy::Transparent)),
+        _ => {}
+    }
+    let _ = krate;
+    let lib = type_of(&path[..path.len() - 1])?;
+    type_function(lib, last)
+}
+
+/// An associated function of a library type: `Arc::new`, `HashMap::with_capacity`...
+pub fn type_function(lib: LibTy, name: &str) -> Option<LibCall> {
+    let wraps = matches!(
+        lib,
+        LibTy::Arc
+            | LibTy::Rc
+            | LibTy::Box
+            | LibTy::Mutex(_)
+            | LibTy::RwLock(_)
+            | LibTy::RefCell
+            | LibTy::Cell
+            | LibTy::UnsafeCell
+            | LibTy::Lazy
+            | LibTy::Transparent
+            | LibTy::Option
+    );
+    match name {
+        "new" | "from" | "pin" | "new_in" | "const_new" if wraps => {
+            let flavor = match lib {
+                LibTy::Mutex(flavor) | LibTy::RwLock(flavor) => flavor,
+                _ => LockFlavor::Unknown,
+            };
+            Some(LibCall::Wrap(lib, flavor))
+        }
+        "new"
+        | "default"
+        | "with_capacity"
+        | "with_hasher"
+        | "with_capacity_and_hasher"
+        | "from_iter"
+        | "with_shard_amount"
+        | "from" => Some(LibCall::Construct(lib)),
+        "clone" if matches!(lib, LibTy::Arc | LibTy::Rc) => Some(LibCall::Clone { shares: true }),
+        "downgrade" => Some(LibCall::Downgrade),
+        "upgrade" => Some(LibCall::Upgrade),
+        "into_inner" if matches!(lib, LibTy::ScopeGuard) => Some(LibCall::Forget),
+        _ => match (lib, lock_method(name)) {
+            (LibTy::Mutex(flavor) | LibTy::RwLock(flavor), Some((mode, attempt))) => {
+                Some(LibCall::Lock {
+                    mode,
+                    attempt,
+                    flavor,
+                })
+            }
+            _ => None,
+        },
+    }
+}
+
+/// A method of a library type, found through auto-deref.
+pub fn lib_method(lib: LibTy, name: &str, arg_count: usize) -> Option<LibCall> {
+    match lib {
+        LibTy::Mutex(flavor) | LibTy::RwLock(flavor) => {
+            if let Some((mode, attempt)) = lock_method(name) {
+                // `read`/`write` of an `RwLock` take no argument; anything else is not a lock.
+                if arg_count == 0 || attempt == LockAttempt::Try && name.ends_with("_for") {
+                    return Some(LibCall::Lock {
+                        mode,
+                        attempt,
+                        flavor,
+                    });
+                }
+            }
+            match name {
+                "get_mut" | "into_inner" | "data_ptr" => Some(LibCall::Access),
+                _ => None,
+            }
+        }
+        LibTy::Map { flavor, .. } => map_method(name).map(|kind| LibCall::Map { kind, flavor }),
+        LibTy::Weak if name == "upgrade" => Some(LibCall::Upgrade),
+        LibTy::UnsafeCell if name == "get" => Some(LibCall::RawGet),
+        LibTy::UnsafeCell | LibTy::Cell | LibTy::RefCell if name == "get_mut" => {
+            Some(LibCall::Access)
+        }
+        LibTy::RefCell
+            if matches!(
+                name,
+                "borrow" | "borrow_mut" | "try_borrow" | "try_borrow_mut"
+            ) =>
+        {
+            Some(LibCall::Access)
+        }
+        LibTy::Lazy if matches!(name, "force" | "get" | "get_or_init" | "get_mut") => {
+            Some(LibCall::Access)
+        }
+        LibTy::JoinHandle if name == "join" => Some(LibCall::Join),
+        LibTy::Option | LibTy::Result => handler_method(name),
+        LibTy::Arc | LibTy::Rc | LibTy::Box if matches!(name, "as_ref" | "as_ptr") => {
+            Some(LibCall::Access)
+        }
+        _ => None,
+    }
+}
+
+/// `unwrap`, `expect` and friends, on any receiver.
+pub fn handler_method(name: &str) -> Option<LibCall> {
+    match name {
+        "unwrap" | "unwrap_unchecked" => Some(LibCall::Unwrap),
+        "expect" => Some(LibCall::Expect),
+        "unwrap_or_else" | "unwrap_or" | "unwrap_or_default" => Some(LibCall::UnwrapOr),
+        "as_ref" | "as_mut" | "as_deref" | "as_deref_mut" | "take" | "get_or_insert_with" => {
+            Some(LibCall::Access)
+        }
+        _ => None,
+    }
+}

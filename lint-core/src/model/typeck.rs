@@ -1,0 +1,672 @@
+//! Types of locals and values, and the target of every call, computed in one forward pass
+//! over each body arena (operands always precede the values built from them).
+
+use super::known::{self, LibCall, LockAttempt, MapOpKind};
+use super::modules::{FunctionId, ItemRef, ModuleId, Resolved};
+use super::types::{LibTy, LockFlavor, TyId, TyKind, classify_lib_type};
+use super::{Program, TypeContext};
+use crate::model::facts::{Body, Callee, PathExpr, Value};
+
+/// What a call calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum CallTarget {
+    #[default]
+    Unknown,
+    /// A function or method of the program.
+    Function(FunctionId),
+    /// A library function the analyses know.
+    Lib(LibCall),
+    /// A tuple struct or tuple variant constructor of the program.
+    Construct(super::types::AdtId),
+}
+
+/// The result of checking one body arena.
+#[derive(Debug, Default)]
+pub struct BodyTypes {
+    pub local_ty: Vec<TyId>,
+    pub value_ty: Vec<TyId>,
+    pub call_target: Vec<CallTarget>,
+}
+
+struct Checker<'b> {
+    body: &'b Body,
+    module: ModuleId,
+    context: TypeContext,
+    types: BodyTypes,
+    local_done: Vec<bool>,
+}
+
+impl Program {
+    pub(super) fn check_bodies(&mut self) {
+        let mut owners = vec![None; self.bodies.len()];
+        for id in self.function_ids() {
+            let function = &self.functions[id.index()];
+            if function.owner == id {
+                owners[function.body.0 as usize] = Some(id);
+            }
+        }
+        for (index, owner) in owners.into_iter().enumerate() {
+            let Some(owner) = owner else { continue };
+            let (file, idx) = (
+                self.bodies[index].file as usize,
+                self.bodies[index].idx.index(),
+            );
+            let body = std::mem::take(&mut self.files[file].facts.bodies[idx]);
+            let context = self.function_context(owner);
+            let module = self.functions[owner.index()].module;
+            let mut checker = Checker {
+                body: &body,
+                module,
+                context,
+                types: BodyTypes {
+                    local_ty: vec![TyId::UNKNOWN; body.locals.len()],
+                    value_ty: vec![TyId::UNKNOWN; body.values.len()],
+                    call_target: vec![CallTarget::Unknown; body.calls.len()],
+                },
+                local_done: vec![false; body.locals.len()],
+            };
+            for value in 0..body.values.len() {
+                let ty = self.type_value(&mut checker, value);
+                checker.types.value_ty[value] = ty;
+            }
+            for local in 0..body.locals.len() {
+                self.local_type(&mut checker, local);
+            }
+            let types = checker.types;
+            self.files[file].facts.bodies[idx] = body;
+            self.bodies[index].types = types;
+        }
+    }
+
+    fn local_type(&mut self, checker: &mut Checker<'_>, local: usize) -> TyId {
+        if checker.local_done[local] {
+            return checker.types.local_ty[local];
+        }
+        checker.local_done[local] = true;
+        let fact = &checker.body.locals[local];
+        let ty = match &fact.ty {
+            Some(ty) => {
+                let declared = self.resolve_type(checker.module, ty, &checker.context);
+                // `let x: Arc<_> = ..`: fill the holes from the initializer.
+                match fact.init {
+                    Some(init) if self.has_unknown_args(declared) => {
+                        let init_ty = checker.types.value_ty[init.index()];
+                        if init_ty.is_unknown() {
+                            declared
+                        } else {
+                            init_ty
+                        }
+                    }
+                    _ => declared,
+                }
+            }
+            None => match fact.init {
+                Some(init) if init.index() < checker.types.value_ty.len() => {
+                    checker.types.value_ty[init.index()]
+                }
+                _ => TyId::UNKNOWN,
+            },
+        };
+        checker.types.local_ty[local] = ty;
+        ty
+    }
+
+    fn has_unknown_args(&self, ty: TyId) -> bool {
+        match self.types.kind(ty) {
+            TyKind::Lib(_, args) | TyKind::Adt(_, args) => args
+                .iter()
+                .any(|arg| arg.is_unknown() || self.has_unknown_args(*arg)),
+            TyKind::Ref(inner, _) | TyKind::Ptr(inner, _) | TyKind::Slice(inner) => {
+                inner.is_unknown() || self.has_unknown_args(*inner)
+            }
+            _ => false,
+        }
+    }
+
+    fn type_value(&mut self, checker: &mut Checker<'_>, value: usize) -> TyId {
+        let body = checker.body;
+        let ty_of = |checker: &Checker<'_>, id: crate::model::facts::ValueId| {
+            checker.types.value_ty[id.index()]
+        };
+        match &body.values[value] {
+            Value::Unknown | Value::Literal | Value::Closure(_) | Value::Macro(_) => TyId::UNKNOWN,
+            Value::Local(local) => self.local_type(checker, local.index()),
+            Value::Path(path) => self.path_value_type(checker, path),
+            Value::Field { base, name } => {
+                let base = ty_of(checker, *base);
+                self.field_type(base, name)
+            }
+            Value::Index { base } => {
+                let base = ty_of(checker, *base);
+                self.element_type(base)
+            }
+            Value::Deref(inner) => {
+                let inner = ty_of(checker, *inner);
+                self.deref_type(inner)
+            }
+            Value::Ref { inner, mutable } => {
+                let inner = ty_of(checker, *inner);
+                if inner.is_unknown() {
+                    TyId::UNKNOWN
+                } else {
+                    self.types.intern(TyKind::Ref(inner, *mutable))
+                }
+            }
+            Value::RawRef { inner, mutable } => {
+                let inner = self.types.strip_refs(ty_of(checker, *inner));
+                if inner.is_unknown() {
+                    TyId::UNKNOWN
+                } else {
+                    self.types.intern(TyKind::Ptr(inner, *mutable))
+                }
+            }
+            Value::Cast { inner, ty } => {
+                let declared = self.resolve_type(checker.module, ty, &checker.context);
+                let inner_ty = ty_of(checker, *inner);
+                match self.types.kind(declared).clone() {
+                    // `&mut map as *mut _`: the pointee comes from the operand.
+                    TyKind::Ptr(pointee, mutable)
+                        if pointee.is_unknown() || self.has_unknown_args(pointee) =>
+                    {
+                        let pointee = self.types.pointee(inner_ty);
+                        if pointee.is_unknown() {
+                            declared
+                        } else {
+                            self.types.intern(TyKind::Ptr(pointee, mutable))
+                        }
+                    }
+                    _ => declared,
+                }
+            }
+            Value::Call(call) => {
+                let (target, ty) = self.check_call(checker, call.index());
+                checker.types.call_target[call.index()] = target;
+                ty
+            }
+            Value::Try(inner) => {
+                let inner = ty_of(checker, *inner);
+                self.payload_type(inner, false)
+            }
+            Value::Payload { of, constructor } => {
+                let inner = ty_of(checker, *of);
+                self.payload_type(inner, &**constructor == "Err")
+            }
+            Value::Await(inner) => ty_of(checker, *inner),
+            Value::Struct { path, .. } => {
+                match self
+                    .tree
+                    .resolve(checker.module, &path.segments, path.leading_colon)
+                {
+                    Some(Resolved::Item(ItemRef::Adt(adt), extra)) if extra.is_empty() => {
+                        self.adt_type(adt, Vec::new())
+                    }
+                    _ if path.segments.len() == 1 && &*path.segments[0] == "Self" => {
+                        checker.context.self_ty.unwrap_or(TyId::UNKNOWN)
+                    }
+                    Some(Resolved::Item(ItemRef::Alias(alias), extra)) if extra.is_empty() => {
+                        self.expand_alias(alias, Vec::new(), 0)
+                    }
+                    _ => TyId::UNKNOWN,
+                }
+            }
+            Value::Tuple(elements) => {
+                let elements: Vec<TyId> = elements
+                    .iter()
+                    .map(|element| ty_of(checker, *element))
+                    .collect();
+                if elements.is_empty() {
+                    TyId::UNKNOWN
+                } else {
+                    self.types.intern(TyKind::Tuple(elements))
+                }
+            }
+            Value::Array(elements) => match elements.first() {
+                Some(first) => {
+                    let element = ty_of(checker, *first);
+                    self.types.intern(TyKind::Slice(element))
+                }
+                None => TyId::UNKNOWN,
+            },
+            Value::Either(values) => values
+                .iter()
+                .map(|value| ty_of(checker, *value))
+                .find(|ty| !ty.is_unknown())
+                .unwrap_or(TyId::UNKNOWN),
+            Value::Element(inner) => {
+                let inner = ty_of(checker, *inner);
+                self.element_type(inner)
+            }
+        }
+    }
+
+    fn path_value_type(&mut self, checker: &Checker<'_>, path: &PathExpr) -> TyId {
+        match self
+            .tree
+            .resolve(checker.module, &path.segments, path.leading_colon)
+        {
+            Some(Resolved::Item(ItemRef::Static(id), extra)) if extra.is_empty() => {
+                self.statics[id.0 as usize].ty
+            }
+            Some(Resolved::Item(ItemRef::Adt(adt), extra)) if extra.is_empty() => {
+                self.adt_type(adt, Vec::new())
+            }
+            _ => TyId::UNKNOWN,
+        }
+    }
+
+    /// `*x`.
+    fn deref_type(&mut self, ty: TyId) -> TyId {
+        match self.types.kind(ty).clone() {
+            TyKind::Ref(inner, _) | TyKind::Ptr(inner, _) => inner,
+            TyKind::Lib(
+                LibTy::Box
+                | LibTy::Arc
+                | LibTy::Rc
+                | LibTy::Guard { .. }
+                | LibTy::Lazy
+                | LibTy::Transparent,
+                args,
+            ) => args.first().copied().unwrap_or(TyId::UNKNOWN),
+            _ => TyId::UNKNOWN,
+        }
+    }
+
+    /// What `Some(x)`/`Ok(x)` (or `Err(x)`) and `?` take out of an `Option` or a `Result`.
+    fn payload_type(&mut self, ty: TyId, error: bool) -> TyId {
+        match self.types.kind(ty).clone() {
+            TyKind::Lib(LibTy::Option, args) if !error => {
+                args.first().copied().unwrap_or(TyId::UNKNOWN)
+            }
+            TyKind::Lib(LibTy::Result, args) => args
+                .get(usize::from(error))
+                .copied()
+                .unwrap_or(TyId::UNKNOWN),
+            TyKind::Ref(inner, mutable) => {
+                let payload = self.payload_type(inner, error);
+                if payload.is_unknown() {
+                    payload
+                } else {
+                    self.types.intern(TyKind::Ref(payload, mutable))
+                }
+            }
+            _ => TyId::UNKNOWN,
+        }
+    }
+
+    /// The element a loop or an index yields.
+    fn element_type(&mut self, ty: TyId) -> TyId {
+        match self.types.kind(ty).clone() {
+            TyKind::Ref(inner, mutable) => {
+                let element = self.element_type(inner);
+                if element.is_unknown() {
+                    element
+                } else {
+                    self.types.intern(TyKind::Ref(element, mutable))
+                }
+            }
+            TyKind::Slice(element) => element,
+            TyKind::Lib(LibTy::Vec | LibTy::Option, args) => {
+                args.first().copied().unwrap_or(TyId::UNKNOWN)
+            }
+            TyKind::Lib(LibTy::Map { is_set: true, .. }, args) => {
+                args.first().copied().unwrap_or(TyId::UNKNOWN)
+            }
+            TyKind::Lib(LibTy::Map { is_set: false, .. }, args) if args.len() == 2 => {
+                self.types.intern(TyKind::Tuple(args))
+            }
+            _ => TyId::UNKNOWN,
+        }
+    }
+
+    fn check_call(&mut self, checker: &Checker<'_>, call: usize) -> (CallTarget, TyId) {
+        let fact = &checker.body.calls[call];
+        let arg_tys: Vec<TyId> = fact
+            .args
+            .iter()
+            .map(|arg| checker.types.value_ty[arg.index()])
+            .collect();
+        let has_closure_arg = fact
+            .args
+            .iter()
+            .any(|arg| matches!(checker.body.values[arg.index()], Value::Closure(_)));
+        match &fact.callee {
+            Callee::Path(path) => self.check_path_call(checker, path, &arg_tys),
+            Callee::Method { receiver, name, .. } => {
+                let receiver_ty = checker.types.value_ty[receiver.index()];
+                self.check_method_call(receiver_ty, name, &arg_tys, has_closure_arg)
+            }
+            Callee::Dynamic(_) => (CallTarget::Unknown, TyId::UNKNOWN),
+        }
+    }
+
+    fn check_path_call(
+        &mut self,
+        checker: &Checker<'_>,
+        path: &PathExpr,
+        arg_tys: &[TyId],
+    ) -> (CallTarget, TyId) {
+        if let Some(qself) = &path.qself {
+            let ty = self.resolve_type(checker.module, qself, &checker.context);
+            return self.associated_call(ty, path.last(), arg_tys);
+        }
+        if path.segments.len() == 2 && &*path.segments[0] == "Self" {
+            let ty = checker.context.self_ty.unwrap_or(TyId::UNKNOWN);
+            return self.associated_call(ty, &path.segments[1], arg_tys);
+        }
+        match self
+            .tree
+            .resolve(checker.module, &path.segments, path.leading_colon)
+        {
+            Some(Resolved::Item(ItemRef::Function(function), extra)) if extra.is_empty() => (
+                CallTarget::Function(function),
+                self.functions[function.index()].ret_ty,
+            ),
+            Some(Resolved::Item(ItemRef::Adt(adt), extra)) if extra.is_empty() => {
+                (CallTarget::Construct(adt), self.adt_type(adt, Vec::new()))
+            }
+            Some(Resolved::Item(ItemRef::Adt(adt), extra)) if extra.len() == 1 => {
+                let args = path
+                    .args
+                    .iter()
+                    .map(|arg| self.resolve_type(checker.module, arg, &checker.context))
+                    .collect();
+                let ty = self.adt_type(adt, args);
+                self.associated_call(ty, &extra[0], arg_tys)
+            }
+            Some(Resolved::Item(ItemRef::Alias(alias), extra)) if extra.len() == 1 => {
+                let args = path
+                    .args
+                    .iter()
+                    .map(|arg| self.resolve_type(checker.module, arg, &checker.context))
+                    .collect();
+                let ty = self.expand_alias(alias, args, 0);
+                self.associated_call(ty, &extra[0], arg_tys)
+            }
+            Some(Resolved::External(external)) => {
+                let segments: Vec<&str> = external.iter().map(|segment| &**segment).collect();
+                match known::external_function(&segments, classify_lib_type) {
+                    Some(call) => {
+                        let type_path = &segments[..segments.len().saturating_sub(1)];
+                        let lib = classify_lib_type(type_path);
+                        let ty = self.lib_call_type(
+                            call,
+                            None,
+                            arg_tys,
+                            segments.last().copied().unwrap_or(""),
+                            lib,
+                        );
+                        (CallTarget::Lib(call), ty)
+                    }
+                    None => (CallTarget::Unknown, TyId::UNKNOWN),
+                }
+            }
+            _ => (CallTarget::Unknown, TyId::UNKNOWN),
+        }
+    }
+
+    /// `Type::name(args)`.
+    fn associated_call(&mut self, ty: TyId, name: &str, arg_tys: &[TyId]) -> (CallTarget, TyId) {
+        match self.types.kind(ty).clone() {
+            TyKind::Adt(adt, _) => {
+                if let Some(&function) = self.adts[adt.0 as usize]
+                    .methods
+                    .get(name)
+                    .and_then(|methods| methods.first())
+                {
+                    let ret = self.functions[function.index()].ret_ty;
+                    return (CallTarget::Function(function), ret);
+                }
+                if name == "default" {
+                    return (CallTarget::Construct(adt), ty);
+                }
+                (CallTarget::Unknown, TyId::UNKNOWN)
+            }
+            TyKind::Lib(lib, _) => match known::type_function(lib, name) {
+                Some(call) => {
+                    // UFCS: `Mutex::lock(&m)`, `Arc::clone(&a)`: the first argument is the receiver.
+                    let receiver = arg_tys.first().copied();
+                    let ty = self.lib_call_type(call, receiver, arg_tys, name, Some(lib));
+                    (CallTarget::Lib(call), ty)
+                }
+                None => (CallTarget::Unknown, TyId::UNKNOWN),
+            },
+            _ => (CallTarget::Unknown, TyId::UNKNOWN),
+        }
+    }
+
+    fn check_method_call(
+        &mut self,
+        receiver_ty: TyId,
+        name: &str,
+        arg_tys: &[TyId],
+        has_closure_arg: bool,
+    ) -> (CallTarget, TyId) {
+        if name == "clone" && arg_tys.is_empty() {
+            let ty = self.types.strip_refs(receiver_ty);
+            return match self.types.kind(ty).clone() {
+                TyKind::Lib(LibTy::Arc | LibTy::Rc | LibTy::Weak, _)
+                | TyKind::Unknown
+                | TyKind::Param(_) => (CallTarget::Lib(LibCall::Clone { shares: true }), ty),
+                TyKind::Adt(adt, _) => match self.adts[adt.0 as usize]
+                    .methods
+                    .get("clone")
+                    .and_then(|methods| methods.first())
+                {
+                    Some(&function) => (CallTarget::Function(function), ty),
+                    None => (CallTarget::Lib(LibCall::Clone { shares: false }), ty),
+                },
+                _ => (CallTarget::Lib(LibCall::Clone { shares: false }), ty),
+            };
+        }
+        let mut ty = receiver_ty;
+        for _ in 0..10 {
+            match self.types.kind(ty).clone() {
+                TyKind::Adt(adt, _) => {
+                    if let Some(&function) = self.adts[adt.0 as usize]
+                        .methods
+                        .get(name)
+                        .and_then(|methods| methods.first())
+                    {
+                        let ret = self.functions[function.index()].ret_ty;
+                        return (CallTarget::Function(function), ret);
+                    }
+                }
+                TyKind::Lib(lib, _) => {
+                    if let Some(call) = known::lib_method(lib, name, arg_tys.len()) {
+                        let ret = self.lib_call_type(call, Some(ty), arg_tys, name, Some(lib));
+                        return (CallTarget::Lib(call), ret);
+                    }
+                }
+                _ => {}
+            }
+            let next = self.deref_type(ty);
+            if next.is_unknown() {
+                break;
+            }
+            ty = next;
+        }
+        // Calls the receiver's type does not explain.
+        if known::is_spawn_name(name) && has_closure_arg {
+            return (
+                CallTarget::Lib(LibCall::Spawn(known::SpawnKind::Task)),
+                TyId::UNKNOWN,
+            );
+        }
+        if let Some(call) = known::handler_method(name) {
+            let ret = self.lib_call_type(call, Some(receiver_ty), arg_tys, name, None);
+            return (CallTarget::Lib(call), ret);
+        }
+        let receiver_unknown = self.types.autoderef(receiver_ty).is_unknown();
+        if receiver_unknown && arg_tys.is_empty() {
+            if let Some((mode, attempt)) = known::lock_method(name) {
+                // Whether this is a lock at all is decided by how its result is handled.
+                return (
+                    CallTarget::Lib(LibCall::Lock {
+                        mode,
+                        attempt,
+                        flavor: LockFlavor::Unknown,
+                    }),
+                    TyId::UNKNOWN,
+                );
+            }
+            if name == "join" {
+                return (CallTarget::Lib(LibCall::Join), TyId::UNKNOWN);
+            }
+        }
+        (CallTarget::Unknown, TyId::UNKNOWN)
+    }
+
+    /// The type a known library call returns.
+    fn lib_call_type(
+        &mut self,
+        call: LibCall,
+        receiver: Option<TyId>,
+        arg_tys: &[TyId],
+        name: &str,
+        lib: Option<LibTy>,
+    ) -> TyId {
+        let receiver = receiver.unwrap_or(TyId::UNKNOWN);
+        match call {
+            LibCall::Lock {
+                flavor, attempt, ..
+            } => {
+                let protected = self
+                    .types
+                    .lock(receiver)
+                    .map(|(_, _, inner)| inner)
+                    .unwrap_or(TyId::UNKNOWN);
+                let guard = self.types.lib(LibTy::Guard { flavor }, vec![protected]);
+                match (flavor, attempt) {
+                    (LockFlavor::Std | LockFlavor::Unknown, _) => {
+                        self.types.lib(LibTy::Result, vec![guard])
+                    }
+                    (LockFlavor::ParkingLot | LockFlavor::Spin, LockAttempt::Try) => {
+                        self.types.lib(LibTy::Option, vec![guard])
+                    }
+                    (LockFlavor::Tokio | LockFlavor::AsyncOther, LockAttempt::Try) => {
+                        self.types.lib(LibTy::Result, vec![guard])
+                    }
+                    _ => guard,
+                }
+            }
+            LibCall::Unwrap | LibCall::Expect | LibCall::UnwrapOr => {
+                let payload = self.payload_type(self.types.strip_refs(receiver), false);
+                if payload.is_unknown() {
+                    self.payload_type(receiver, false)
+                } else {
+                    payload
+                }
+            }
+            LibCall::Map { kind, .. } => {
+                let Some((_, value)) = self.types.map(receiver) else {
+                    return TyId::UNKNOWN;
+                };
+                match (kind, name) {
+                    (_, "insert" | "remove" | "swap_remove" | "shift_remove")
+                        if !value.is_unknown() =>
+                    {
+                        self.types.lib(LibTy::Option, vec![value])
+                    }
+                    (MapOpKind::Read, "get") if !value.is_unknown() => {
+                        let reference = self.types.intern(TyKind::Ref(value, false));
+                        self.types.lib(LibTy::Option, vec![reference])
+                    }
+                    (MapOpKind::Write, "get_mut") if !value.is_unknown() => {
+                        let reference = self.types.intern(TyKind::Ref(value, true));
+                        self.types.lib(LibTy::Option, vec![reference])
+                    }
+                    (MapOpKind::Drain, _) => {
+                        let map = self.types.autoderef(receiver);
+                        let element = self.element_type(map);
+                        if element.is_unknown() {
+                            TyId::UNKNOWN
+                        } else {
+                            self.types.lib(LibTy::Vec, vec![element])
+                        }
+                    }
+                    _ => TyId::UNKNOWN,
+                }
+            }
+            LibCall::Spawn(_) => self.types.lib(LibTy::JoinHandle, Vec::new()),
+            LibCall::ScopeGuard => {
+                let value = arg_tys.first().copied().unwrap_or(TyId::UNKNOWN);
+                self.types.lib(LibTy::ScopeGuard, vec![value])
+            }
+            LibCall::Clone { .. } => {
+                let source = if receiver.is_unknown() {
+                    arg_tys.first().copied().unwrap_or(TyId::UNKNOWN)
+                } else {
+                    receiver
+                };
+                self.types.strip_refs(source)
+            }
+            LibCall::Wrap(wrapper, _) => {
+                let inner = arg_tys.first().copied().unwrap_or(TyId::UNKNOWN);
+                self.types.lib(wrapper, vec![inner])
+            }
+            LibCall::Construct(constructed) => match lib {
+                Some(lib) => self.types.lib(lib, Vec::new()),
+                None if constructed == LibTy::Transparent => TyId::UNKNOWN,
+                None => self.types.lib(constructed, Vec::new()),
+            },
+            LibCall::Upgrade => {
+                let weak = self.types.strip_refs(receiver);
+                let weak = if weak.is_unknown() {
+                    self.types
+                        .strip_refs(arg_tys.first().copied().unwrap_or(TyId::UNKNOWN))
+                } else {
+                    weak
+                };
+                match self.types.kind(weak).clone() {
+                    TyKind::Lib(LibTy::Weak, args) => {
+                        let arc = self.types.lib(LibTy::Arc, args);
+                        self.types.lib(LibTy::Option, vec![arc])
+                    }
+                    _ => TyId::UNKNOWN,
+                }
+            }
+            LibCall::Downgrade => {
+                let arc = self
+                    .types
+                    .strip_refs(arg_tys.first().copied().unwrap_or(receiver));
+                match self.types.kind(arc).clone() {
+                    TyKind::Lib(LibTy::Arc | LibTy::Rc, args) => self.types.lib(LibTy::Weak, args),
+                    _ => TyId::UNKNOWN,
+                }
+            }
+            LibCall::RawGet => {
+                let cell = self.types.autoderef(receiver);
+                match self.types.kind(cell).clone() {
+                    TyKind::Lib(LibTy::UnsafeCell, args) if !args.is_empty() => {
+                        self.types.intern(TyKind::Ptr(args[0], true))
+                    }
+                    _ => TyId::UNKNOWN,
+                }
+            }
+            LibCall::Access => {
+                let inner = self.types.autoderef(receiver);
+                match self.types.kind(inner).clone() {
+                    TyKind::Lib(
+                        LibTy::Mutex(_) | LibTy::RwLock(_) | LibTy::UnsafeCell | LibTy::Cell,
+                        args,
+                    ) => {
+                        let content = args.first().copied().unwrap_or(TyId::UNKNOWN);
+                        if content.is_unknown() {
+                            content
+                        } else {
+                            self.types.intern(TyKind::Ref(content, true))
+                        }
+                    }
+                    TyKind::Lib(LibTy::RefCell, args) => {
+                        let content = args.first().copied().unwrap_or(TyId::UNKNOWN);
+                        self.types.lib(LibTy::Transparent, vec![content])
+                    }
+                    TyKind::Lib(LibTy::Option | LibTy::Result, _) => receiver,
+                    _ => inner,
+                }
+            }
+            LibCall::Exit => self.types.intern(TyKind::Never),
+            LibCall::Forget | LibCall::Join => TyId::UNKNOWN,
+        }
+    }
+}
