@@ -7,7 +7,6 @@ use deferlint_core::diagnostic::Label;
 use deferlint_core::graph::calls::{DeferKind, SpawnSiteId};
 use deferlint_core::model::Program;
 use deferlint_core::model::facts::{FnKind, Value};
-use deferlint_core::model::modules::FunctionId;
 use deferlint_core::model::types::AdtId;
 use deferlint_core::source::Span;
 

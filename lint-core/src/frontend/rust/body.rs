@@ -14,8 +14,8 @@ use super::types::{path_expr, self_type, sym, type_expr};
 use crate::driver::Edition;
 use crate::model::facts::{
     Body, BodyIdx, CallFact, CallId, Callee, Event, FnFact, FnIdx, FnKind, ImplIdx, LocalFact,
-    LocalId, LocalOrigin, ModIdx, Node, PathExpr, ReleaseReason, SelfKind, Slot, Sym, TempFact,
-    TempId, TypeExpr, Value, ValueId,
+    LocalId, LocalOrigin, ModIdx, Node, ReleaseReason, SelfKind, Slot, Sym, TempFact, TempId,
+    TypeExpr, Value, ValueId,
 };
 use crate::source::Span;
 
