@@ -19,16 +19,14 @@ pub struct HumanOptions {
     pub color: bool,
 }
 
-/// Renders every finding, each followed by an empty line as rustc does.
+/// Renders every finding; each ends with an empty line, as rustc's do.
 pub fn render(sources: &SourceMap, findings: &[Finding], options: &HumanOptions) -> String {
     let texts = SourceTexts::load(sources, findings);
     let renderer = HumanRenderer::new(sources, &texts);
-    let mut output = String::new();
-    for finding in findings {
-        output.push_str(&renderer.render(&finding.diagnostic, options.color));
-        output.push('\n');
-    }
-    output
+    findings
+        .iter()
+        .map(|finding| renderer.render(&finding.diagnostic, options.color))
+        .collect()
 }
 
 /// Draws single diagnostics; the JSON renderer uses it for the `rendered` field.
@@ -79,7 +77,7 @@ impl<'a> HumanRenderer<'a> {
             // Ranges are clamped to the texts, so this only happens on a bug; the finding must
             // still reach the user.
             return format!(
-                "{}[{}]: {}\n  --> {}\n  = note: the code could not be shown: {error}\n",
+                "{}[{}]: {}\n  --> {}\n  = note: the code could not be shown: {error}\n\n",
                 diagnostic.severity.as_str(),
                 diagnostic.rule,
                 diagnostic.message,
@@ -261,9 +259,15 @@ mod tests {
             "write",
             Label::new(span_of(text, "insert"), "here"),
         );
+        let on_first_line = Diagnostic::new(
+            "parse-error",
+            Severity::Warning,
+            "accent",
+            Label::new(span_of(text, "é"), ""),
+        );
         let output = render(
             &sources,
-            &[finding(diagnostic)],
+            &[finding(diagnostic), finding(on_first_line)],
             &HumanOptions { color: false },
         );
         assert!(
@@ -274,12 +278,22 @@ mod tests {
             !output.contains('\u{feff}'),
             "the byte-order mark leaks into the output: {output:?}"
         );
+        assert!(
+            output.ends_with("^\n\n"),
+            "a diagnostic ends with an empty line: {output:?}"
+        );
         insta::assert_snapshot!(output, @r"
         warning[unsync-map-write-in-defer]: write
           --> src/shared.rs:2:15
           |
         2 | let x = «map».insert(1);
           |               ^^^^^^ here
+
+        warning[parse-error]: accent
+          --> src/shared.rs:1:4
+          |
+        1 | // é
+          |    ^
         ");
     }
 

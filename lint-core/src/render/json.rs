@@ -21,7 +21,7 @@ pub struct JsonOptions {
     /// The `success` of the final `build-finished` message: false when findings fail the run.
     pub success: bool,
     /// The long explanation of a rule (`code.explanation`), as rustc gives one for error codes.
-    pub explanation: fn(&str) -> Option<&'static str>,
+    pub explanation: fn(&str) -> Option<String>,
 }
 
 /// Renders the stream, one JSON object per line. `crates` are the units the findings'
@@ -99,7 +99,7 @@ struct RustcDiagnostic {
 #[derive(Serialize)]
 struct DiagnosticCode {
     code: String,
-    explanation: Option<&'static str>,
+    explanation: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -385,7 +385,7 @@ mod tests {
     use crate::render::test_support::{TempFile, finding};
     use crate::source::{FileId, Language};
 
-    fn no_explanation(_rule: &str) -> Option<&'static str> {
+    fn no_explanation(_rule: &str) -> Option<String> {
         None
     }
 
@@ -449,8 +449,8 @@ mod tests {
                 file: FileId(0),
             }],
         )];
-        fn explain(rule: &str) -> Option<&'static str> {
-            (rule == "unsync-map-write-in-defer").then_some("the docs")
+        fn explain(rule: &str) -> Option<String> {
+            (rule == "unsync-map-write-in-defer").then(|| "the docs".to_string())
         }
         let output = render(
             &sources,
