@@ -10,13 +10,25 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use deferlint_core::diagnostic::Level;
 use deferlint_core::driver::Edition;
 
+/// The flags of [`CompatArgs`], which `--help` lists in one line rather than one entry each.
+macro_rules! compatibility_note {
+    () => {
+        "Also accepted, with no effect, as cargo and rust-analyzer pass them: --keep-going, --all-targets, \
+         --lib, --bins, --examples, --tests, --benches, --bin, --example, --test, --bench, --features, \
+         --all-features, --no-default-features, --target, --config, --frozen, --locked, --offline."
+    };
+}
+
 /// `deferlint [PATH]...`
 #[derive(Debug, Parser)]
 #[command(
     name = "deferlint",
     version,
     about = "Finds writes to shared maps in deferred code (Rust Drop and defer guards, Go defer) and the hazards around them",
-    after_help = "Inside a cargo workspace, `cargo deferlint` checks the workspace's packages as cargo sees them."
+    after_help = concat!(
+        "Inside a cargo workspace, `cargo deferlint` checks the workspace's packages as cargo sees them.\n\n",
+        compatibility_note!()
+    )
 )]
 struct FolderCli {
     /// Files and folders to check: cargo packages inside them are found by their `Cargo.toml`,
@@ -33,7 +45,8 @@ struct FolderCli {
     name = "cargo-deferlint",
     bin_name = "cargo deferlint",
     version,
-    about = "Checks a cargo workspace for writes to shared maps in deferred code and the hazards around them"
+    about = "Checks a cargo workspace for writes to shared maps in deferred code and the hazards around them",
+    after_help = compatibility_note!()
 )]
 struct CargoCli {
     /// Path to the workspace's or a package's `Cargo.toml`
@@ -93,57 +106,56 @@ pub struct CommonArgs {
 /// only and always checks every target, so they are accepted and have no effect, except
 /// `--target-dir`, which is kept out of the files to check.
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Accepted for cargo and rust-analyzer compatibility (no effect)")]
 // Clap fills these fields; nothing reads most of them, on purpose.
 #[allow(dead_code)]
 pub struct CompatArgs {
-    #[arg(long)]
+    #[arg(long, hide = true)]
     keep_going: bool,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     all_targets: bool,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     lib: bool,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     bins: bool,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     examples: bool,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     tests: bool,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     benches: bool,
-    #[arg(long = "bin", value_name = "NAME")]
+    #[arg(long = "bin", value_name = "NAME", hide = true)]
     bin: Vec<String>,
-    #[arg(long = "example", value_name = "NAME")]
+    #[arg(long = "example", value_name = "NAME", hide = true)]
     example: Vec<String>,
-    #[arg(long = "test", value_name = "NAME")]
+    #[arg(long = "test", value_name = "NAME", hide = true)]
     test: Vec<String>,
-    #[arg(long = "bench", value_name = "NAME")]
+    #[arg(long = "bench", value_name = "NAME", hide = true)]
     bench: Vec<String>,
-    #[arg(short = 'F', long, value_name = "FEATURES")]
+    #[arg(short = 'F', long, value_name = "FEATURES", hide = true)]
     features: Vec<String>,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     all_features: bool,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     no_default_features: bool,
-    #[arg(long, value_name = "TRIPLE")]
+    #[arg(long, value_name = "TRIPLE", hide = true)]
     target: Vec<String>,
-    /// Cargo's target folder; never checked
+    /// Cargo's target folder, if not `target/`: never checked
     #[arg(long, value_name = "DIR")]
     pub target_dir: Option<PathBuf>,
-    #[arg(long, value_name = "KEY=VALUE")]
+    #[arg(long, value_name = "KEY=VALUE", hide = true)]
     config: Vec<String>,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     frozen: bool,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     locked: bool,
-    #[arg(long)]
+    #[arg(long, hide = true)]
     offline: bool,
 }
 
 /// One value of `--message-format`, which cargo lets users combine with commas.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum MessageFormatPart {
-    /// rustc-style diagnostics on stderr (the default)
+    /// Diagnostics drawn like rustc's, on stderr (the default)
     Human,
     /// One line per finding on stderr
     Short,
@@ -332,6 +344,23 @@ mod tests {
     fn clap_definitions_are_consistent() {
         FolderCli::command().debug_assert();
         CargoCli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_names_every_hidden_compatibility_flag() {
+        for command in [FolderCli::command(), CargoCli::command()] {
+            for argument in command
+                .get_arguments()
+                .filter(|argument| argument.is_hide_set())
+            {
+                let flag = format!("--{}", argument.get_long().unwrap());
+                assert!(
+                    compatibility_note!().contains(&format!("{flag},"))
+                        || compatibility_note!().contains(&format!("{flag}.")),
+                    "{flag} is missing from the note"
+                );
+            }
+        }
     }
 
     #[test]

@@ -101,11 +101,11 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         None => driver::run(&sources, &crates, &levels.rules),
     };
     levels.apply_to_tool_diagnostics(&mut findings);
-    let errors = findings
+    let error_count = findings
         .iter()
         .filter(|finding| finding.diagnostic.severity == Severity::Error)
         .count();
-    let warnings = findings.len() - errors;
+    let warning_count = findings.len() - error_count;
     match invocation.message_format {
         MessageFormat::Human => output::stderr(&human::render(
             &sources,
@@ -116,7 +116,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         MessageFormat::Json { ansi_rendered } => {
             let options = json::JsonOptions {
                 ansi_rendered,
-                success: errors == 0,
+                success: error_count == 0,
                 explanation: rule_explanation,
             };
             output::stdout(&json::render(&sources, &crates, &findings, &options))?;
@@ -124,13 +124,13 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     }
     if !common.quiet && !matches!(invocation.message_format, MessageFormat::Json { .. }) {
         output::stderr(&summary(
-            errors,
-            warnings,
+            error_count,
+            warning_count,
             files_checked,
             started.elapsed().as_secs_f64(),
         ));
     }
-    Ok(if errors > 0 {
+    Ok(if error_count > 0 {
         Exit::Findings
     } else {
         Exit::Clean
