@@ -1,3 +1,5 @@
-//! The `deferlint` and `cargo-deferlint` binaries.
+//! The `deferlint` binary: checks the files and folders it is given.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    deferlint_cli::main()
+}

@@ -1,0 +1,406 @@
+//! `deferlint [PATH]...`: walks the paths; a folder with a `Cargo.toml` that has `[package]`
+//! is a package, other `.rs` files are loose, `.go` files group by folder as Go packages do.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use deferlint_core::driver::{Edition, TargetKind};
+use deferlint_core::source::Language;
+
+use super::loose::{self, LooseUnit};
+use super::manifest::{Manifest, PackageManifest, read_manifest};
+use super::{
+    Discovered, DisplayBase, PlannedTarget, SkipRules, UnitPlan, absolute, build, language_of,
+    name_of, slashes,
+};
+
+/// Discovers the units under `paths`. `edition` is for loose Rust files; `target_dir` is
+/// cargo's target folder when it is not the usual `target/`.
+pub fn discover_folders(
+    paths: &[PathBuf],
+    edition: Option<Edition>,
+    target_dir: Option<&Path>,
+) -> Result<Discovered> {
+    let skip = SkipRules {
+        target_dirs: target_dir.map(absolute).transpose()?.into_iter().collect(),
+        nested_packages: false,
+    };
+    let roots = checked_roots(paths)?;
+    let mut plans = Vec::new();
+    let mut warnings = Vec::new();
+    for (given, root) in &roots {
+        let display = DisplayBase {
+            absolute: root.clone(),
+            shown: slashes(given),
+        };
+        if root.is_dir() {
+            plan_folder(
+                root,
+                &display,
+                edition.unwrap_or_default(),
+                &skip,
+                &mut plans,
+                &mut warnings,
+            )?;
+        } else if root.file_name().is_some_and(|name| name == "Cargo.toml") {
+            let dir = root.parent().unwrap_or(Path::new("/")).to_path_buf();
+            let display = DisplayBase {
+                absolute: dir.clone(),
+                shown: slashes(given.parent().unwrap_or(Path::new(""))),
+            };
+            plan_folder(
+                &dir,
+                &display,
+                edition.unwrap_or_default(),
+                &skip,
+                &mut plans,
+                &mut warnings,
+            )?;
+        } else {
+            plans.push(single_file(
+                given,
+                root,
+                display,
+                edition.unwrap_or_default(),
+            )?);
+        }
+    }
+    Ok(build(plans, warnings))
+}
+
+/// The paths as given and as absolute paths. A path that does not exist is an error; a path
+/// inside another given path is dropped, so that no file is checked twice.
+fn checked_roots(paths: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let mut roots: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for given in paths {
+        if let Err(error) = std::fs::metadata(given) {
+            if error.kind() == std::io::ErrorKind::NotFound {
+                bail!("`{}` does not exist", given.display());
+            }
+            bail!("cannot read `{}`: {error}", given.display());
+        }
+        roots.push((given.clone(), absolute(given)?));
+    }
+    // Canonical paths see through symbolic links, so `.` and a link to it count as one.
+    let canonical: Vec<PathBuf> = roots
+        .iter()
+        .map(|(_, root)| std::fs::canonicalize(root).unwrap_or_else(|_| root.clone()))
+        .collect();
+    let keep: Vec<bool> = (0..roots.len())
+        .map(|index| {
+            !(0..roots.len()).any(|other| {
+                other != index
+                    && canonical[index].starts_with(&canonical[other])
+                    && (canonical[index] != canonical[other] || other < index)
+            })
+        })
+        .collect();
+    Ok(roots
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(root, keep)| keep.then_some(root))
+        .collect())
+}
+
+fn plan_folder(
+    root: &Path,
+    display: &DisplayBase,
+    edition: Edition,
+    skip: &SkipRules,
+    plans: &mut Vec<UnitPlan>,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    let files = skip.walk(root)?;
+    let mut packages: BTreeMap<PathBuf, (PackageManifest, Vec<PathBuf>)> = BTreeMap::new();
+    for manifest_path in files
+        .iter()
+        .filter(|path| path.file_name().is_some_and(|name| name == "Cargo.toml"))
+    {
+        let dir = manifest_path.parent().unwrap_or(root).to_path_buf();
+        match read_manifest(manifest_path) {
+            Ok(Manifest::Package(package)) => {
+                packages.insert(dir, (package, Vec::new()));
+            }
+            Ok(Manifest::WorkspaceOnly) => {}
+            Err(reason) => warnings.push(format!(
+                "could not read `{}` ({reason}); the `.rs` files beside it are checked as loose files",
+                display.name(manifest_path)
+            )),
+        }
+    }
+    let mut loose_files = Vec::new();
+    let mut go_packages: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    for file in files {
+        match language_of(&file) {
+            Some(Language::Rust) => {
+                let owner = file
+                    .ancestors()
+                    .skip(1)
+                    .take_while(|dir| dir.starts_with(root))
+                    .find(|dir| packages.contains_key(*dir));
+                match owner {
+                    Some(dir) => packages
+                        .get_mut(dir)
+                        .map(|(_, files)| files.push(file.clone()))
+                        .unwrap_or_default(),
+                    None => loose_files.push(file),
+                }
+            }
+            Some(Language::Go) if !ignored_by_go(root, &file) => {
+                go_packages
+                    .entry(file.parent().unwrap_or(root).to_path_buf())
+                    .or_default()
+                    .push(file);
+            }
+            _ => {}
+        }
+    }
+    for (dir, (package, files)) in packages {
+        plans.push(package_plan(dir, package, files, display));
+    }
+    for unit in loose::group(&loose_files) {
+        plans.push(loose_plan(unit, edition, display));
+    }
+    for (dir, files) in go_packages {
+        plans.push(UnitPlan {
+            language: Language::Go,
+            name: name_of(&dir),
+            lib_name: None,
+            edition,
+            root_dir: dir,
+            targets: Vec::new(),
+            files,
+            package_id: None,
+            manifest_path: None,
+            display: display.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The go tool ignores `testdata` folders and folders starting with `_`.
+fn ignored_by_go(root: &Path, file: &Path) -> bool {
+    let relative = file
+        .parent()
+        .and_then(|dir| dir.strip_prefix(root).ok())
+        .unwrap_or(Path::new(""));
+    relative.components().any(|component| {
+        let name = component.as_os_str().to_string_lossy();
+        name == "testdata" || name.starts_with('_')
+    })
+}
+
+fn package_plan(
+    dir: PathBuf,
+    package: PackageManifest,
+    mut files: Vec<PathBuf>,
+    display: &DisplayBase,
+) -> UnitPlan {
+    // A target may point outside the package folder (`path = "../shared/lib.rs"`).
+    for target in &package.targets {
+        if !files.contains(&target.path) {
+            files.push(target.path.clone());
+        }
+    }
+    files.sort();
+    UnitPlan {
+        language: Language::Rust,
+        name: package.name,
+        lib_name: package.lib_name,
+        edition: package.edition,
+        manifest_path: Some(dir.join("Cargo.toml")),
+        root_dir: dir,
+        targets: package.targets,
+        files,
+        package_id: None,
+        display: display.clone(),
+    }
+}
+
+fn loose_plan(unit: LooseUnit, edition: Edition, display: &DisplayBase) -> UnitPlan {
+    let targets = unit.roots.iter().map(|root| loose_target(root)).collect();
+    UnitPlan {
+        language: Language::Rust,
+        name: name_of(&unit.dir),
+        lib_name: None,
+        edition,
+        root_dir: unit.dir,
+        targets,
+        files: unit.files,
+        package_id: None,
+        manifest_path: None,
+        display: display.clone(),
+    }
+}
+
+/// `rustc file.rs` builds a binary unless the file is a library by name.
+fn loose_target(path: &Path) -> PlannedTarget {
+    let name = name_of(path);
+    let kind = if name == "lib" {
+        TargetKind::Lib
+    } else {
+        TargetKind::Bin
+    };
+    PlannedTarget {
+        kind,
+        name,
+        path: path.to_path_buf(),
+    }
+}
+
+fn single_file(
+    given: &Path,
+    path: &Path,
+    display: DisplayBase,
+    edition: Edition,
+) -> Result<UnitPlan> {
+    let Some(language) = language_of(path) else {
+        bail!(
+            "`{}` is not a Rust (`.rs`) or Go (`.go`) file, a folder, or a `Cargo.toml`",
+            given.display()
+        );
+    };
+    let targets = if language == Language::Rust {
+        vec![loose_target(path)]
+    } else {
+        Vec::new()
+    };
+    Ok(UnitPlan {
+        language,
+        name: name_of(path),
+        lib_name: None,
+        edition,
+        root_dir: path.parent().unwrap_or(Path::new("/")).to_path_buf(),
+        targets,
+        files: vec![path.to_path_buf()],
+        package_id: None,
+        manifest_path: None,
+        display,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::test_support::TempTree;
+    use deferlint_core::driver::CrateInput;
+
+    /// One line per unit, with file names shown relative to `root`.
+    fn describe(discovered: &Discovered, root: &Path) -> Vec<String> {
+        let prefix = format!("{}/", slashes(root));
+        discovered
+            .crates
+            .iter()
+            .map(|input: &CrateInput| {
+                let files: Vec<&str> = input
+                    .files
+                    .iter()
+                    .map(|&file| {
+                        let name = discovered.sources.get(file).display_name.as_str();
+                        name.strip_prefix(&prefix).unwrap_or(name)
+                    })
+                    .collect();
+                let targets: Vec<String> = input
+                    .targets
+                    .iter()
+                    .map(|target| format!("{}:{}", target.kind.cargo_name(), target.name))
+                    .collect();
+                format!(
+                    "{:?} {} {} [{}] [{}]",
+                    input.language,
+                    input.name,
+                    input.edition.as_str(),
+                    targets.join(" "),
+                    files.join(" ")
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn packages_loose_files_and_go_packages() {
+        let tree = TempTree::new(&[
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"crates/*\"]\n[workspace.package]\nedition = \"2024\"\n",
+            ),
+            (
+                "crates/a/Cargo.toml",
+                "[package]\nname = \"a\"\nedition.workspace = true\n",
+            ),
+            ("crates/a/src/lib.rs", "mod target;\n"),
+            ("crates/a/src/target/mod.rs", ""),
+            ("crates/a/target/debug/build/out.rs", ""),
+            ("crates/a/.hidden/x.rs", ""),
+            ("crates/a/vendor/v.rs", ""),
+            (
+                "crates/b/Cargo.toml",
+                "[package]\nname = \"b\"\nedition = \"2018\"\n",
+            ),
+            ("crates/b/src/main.rs", ""),
+            (
+                "crates/b/nested/Cargo.toml",
+                "[package]\nname = \"nested\"\n[lib]\npath = \"lib.rs\"\n",
+            ),
+            ("crates/b/nested/lib.rs", ""),
+            ("custom-target/CACHEDIR.TAG", ""),
+            ("custom-target/gen.rs", ""),
+            ("scripts/one.rs", "fn main() {}\n"),
+            ("scripts/two.rs", "mod helper;\n"),
+            ("scripts/two/helper.rs", ""),
+            ("go/svc/main.go", "package main\n"),
+            ("go/svc/main_test.go", "package main\n"),
+            ("go/svc/testdata/fixture.go", "package x\n"),
+            ("notes.txt", ""),
+        ]);
+        let discovered = discover_folders(&[tree.root().to_path_buf()], None, None).unwrap();
+        let expected = [
+            "Rust a 2024 [lib:a] [crates/a/src/lib.rs crates/a/src/target/mod.rs]",
+            "Rust b 2018 [bin:b] [crates/b/src/main.rs]",
+            "Rust nested 2015 [lib:nested] [crates/b/nested/lib.rs]",
+            "Rust scripts 2021 [bin:one bin:two] [scripts/one.rs scripts/two/helper.rs scripts/two.rs]",
+            "Go svc 2021 [] [go/svc/main.go go/svc/main_test.go]",
+        ];
+        assert_eq!(describe(&discovered, tree.root()), expected);
+        assert!(discovered.warnings.is_empty(), "{:?}", discovered.warnings);
+    }
+
+    #[test]
+    fn single_files_missing_paths_and_other_files() {
+        let tree = TempTree::new(&[("a.rs", ""), ("b.go", ""), ("c.txt", "")]);
+        let discovered = discover_folders(
+            &[tree.path("a.rs"), tree.path("b.go")],
+            Some(Edition::E2018),
+            None,
+        )
+        .unwrap();
+        assert_eq!(discovered.crates.len(), 2);
+        assert_eq!(discovered.crates[0].edition, Edition::E2018);
+        assert_eq!(discovered.crates[0].targets.len(), 1);
+        assert_eq!(discovered.crates[1].language, Language::Go);
+        let missing = discover_folders(&[tree.path("nope")], None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(missing.ends_with("nope` does not exist"), "{missing}");
+        let text = discover_folders(&[tree.path("c.txt")], None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("is not a Rust"), "{text}");
+    }
+
+    #[test]
+    fn nested_paths_are_checked_once_and_broken_manifests_warn() {
+        let tree = TempTree::new(&[("Cargo.toml", "[package"), ("src/lib.rs", "")]);
+        let discovered =
+            discover_folders(&[tree.path("src"), tree.root().to_path_buf()], None, None).unwrap();
+        assert_eq!(discovered.sources.len(), 1);
+        assert_eq!(discovered.crates.len(), 1);
+        assert_eq!(discovered.warnings.len(), 1);
+        assert!(
+            discovered.warnings[0].contains("Cargo.toml"),
+            "{:?}",
+            discovered.warnings
+        );
+    }
+}

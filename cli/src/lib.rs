@@ -1,0 +1,289 @@
+//! The `deferlint` and `cargo-deferlint` programs: parse the command line, find the files,
+//! run the engine with the configured rules, print the findings and choose the exit code.
+//! Both binaries call [`main`]; the program's name tells them apart.
+
+mod args;
+mod discovery;
+mod exit;
+mod levels;
+mod output;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use deferlint_core::diagnostic::Severity;
+use deferlint_core::driver::{self, RunOutput};
+use deferlint_core::render::{human, json, short};
+use deferlint_rules::{RULES, find_rule};
+
+use crate::args::{Invocation, MessageFormat, Mode};
+use crate::discovery::Discovered;
+use crate::exit::Exit;
+use crate::levels::Levels;
+
+/// Runs the program with the process's arguments.
+pub fn main() -> ExitCode {
+    let arguments: Vec<OsString> = std::env::args_os().collect();
+    // A panic is a bug, but the exit code must still say "error" (2), not "findings" or
+    // cargo's 101; the panic hook has already printed the message.
+    let exit = std::panic::catch_unwind(move || run(arguments)).unwrap_or_else(|_| {
+        output::error("internal error: deferlint panicked; this is a bug, please report it with the message above");
+        Exit::Error
+    });
+    exit.into()
+}
+
+fn run(arguments: Vec<OsString>) -> Exit {
+    let invocation = match args::parse(arguments) {
+        Ok(invocation) => invocation,
+        Err(error) => {
+            // `--help` and `--version` are "errors" that go to stdout and succeed.
+            let _ = error.print();
+            return if error.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Clean
+            };
+        }
+    };
+    match execute(&invocation) {
+        Ok(exit) => exit,
+        Err(error) => {
+            output::error(&format!("{error:#}"));
+            Exit::Error
+        }
+    }
+}
+
+fn execute(invocation: &Invocation) -> Result<Exit> {
+    let common = &invocation.common;
+    if common.list_rules {
+        output::stdout(&rule_table())?;
+        return Ok(Exit::Clean);
+    }
+    if let Some(name) = &common.explain {
+        output::stdout(&explain(name)?)?;
+        return Ok(Exit::Clean);
+    }
+    let levels = Levels::from_flags(&invocation.level_flags)?;
+    // Decided before the run so that a bad CARGO_TERM_COLOR fails fast.
+    let color = output::stderr_color(common.color)?;
+    let started = Instant::now();
+    let target_dir = common.compat.target_dir.as_deref();
+    let Discovered {
+        sources,
+        crates,
+        warnings,
+    } = match &invocation.mode {
+        Mode::Folders { paths } => discovery::discover_folders(paths, common.edition, target_dir)?,
+        Mode::Cargo(selection) => discovery::discover_cargo(selection, target_dir)?,
+    };
+    if !common.quiet {
+        for warning in &warnings {
+            output::warning(warning);
+        }
+        if sources.is_empty() {
+            output::warning("no Rust or Go files to check");
+        }
+    }
+    let RunOutput {
+        mut findings,
+        files_checked,
+        ..
+    } = match common.jobs {
+        Some(jobs) => rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.get())
+            .build()
+            .context("could not start the worker threads")?
+            .install(|| driver::run(&sources, &crates, &levels.rules)),
+        None => driver::run(&sources, &crates, &levels.rules),
+    };
+    levels.apply_to_tool_diagnostics(&mut findings);
+    let error_count = findings
+        .iter()
+        .filter(|finding| finding.diagnostic.severity == Severity::Error)
+        .count();
+    let warning_count = findings.len() - error_count;
+    match invocation.message_format {
+        MessageFormat::Human => output::stderr(&human::render(
+            &sources,
+            &findings,
+            &human::HumanOptions { color },
+        )),
+        MessageFormat::Short => output::stderr(&short::render(&sources, &findings)),
+        MessageFormat::Json { ansi_rendered } => {
+            let options = json::JsonOptions {
+                ansi_rendered,
+                success: error_count == 0,
+                explanation: rule_explanation,
+            };
+            output::stdout(&json::render(&sources, &crates, &findings, &options))?;
+        }
+    }
+    if !common.quiet && !matches!(invocation.message_format, MessageFormat::Json { .. }) {
+        output::stderr(&summary(
+            error_count,
+            warning_count,
+            files_checked,
+            started.elapsed().as_secs_f64(),
+        ));
+    }
+    Ok(if error_count > 0 {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
+}
+
+/// `deferlint: 3 errors, 1 warning in 42 files (0.12s)`.
+fn summary(errors: usize, warnings: usize, files: usize, seconds: f64) -> String {
+    let counted =
+        |count: usize, noun: &str| format!("{count} {noun}{}", if count == 1 { "" } else { "s" });
+    let findings = if errors + warnings == 0 {
+        "no findings".to_string()
+    } else {
+        format!(
+            "{}, {}",
+            counted(errors, "error"),
+            counted(warnings, "warning")
+        )
+    };
+    format!(
+        "deferlint: {findings} in {} ({seconds:.2}s)\n",
+        counted(files, "file")
+    )
+}
+
+/// The tool's own diagnostics are named like rules in `-A`/`-D` and `--explain`, so they are
+/// documented here, next to the rules' own docs.
+const PARSE_ERROR_SUMMARY: &str = "a file could not be read or parsed; the rest of the run goes on";
+const PARSE_ERROR_DOCS: &str = "### What it does\n\
+Reports a file that could not be read (missing, not UTF-8) or parsed. The file is skipped and the rest of \
+the run goes on, so one bad file never hides the findings of the others.\n\n\
+It is a warning: it does not fail the run unless `-D parse-error` or `-D warnings` is given. \
+`-A parse-error` hides it.\n";
+
+fn rule_table() -> String {
+    let mut rows: Vec<[String; 4]> = vec![[
+        "NAME".into(),
+        "LANGUAGES".into(),
+        "DEFAULT".into(),
+        "SUMMARY".into(),
+    ]];
+    for rule in RULES {
+        let languages: Vec<String> = rule
+            .meta
+            .languages
+            .iter()
+            .map(|language| format!("{language:?}"))
+            .collect();
+        rows.push([
+            rule.meta.name.to_string(),
+            languages.join(", "),
+            rule.meta.default_level().as_str().to_string(),
+            rule.meta.summary.to_string(),
+        ]);
+    }
+    for name in deferlint_rules::TOOL_DIAGNOSTICS {
+        rows.push([
+            name.to_string(),
+            "Rust, Go".into(),
+            "warn".into(),
+            PARSE_ERROR_SUMMARY.into(),
+        ]);
+    }
+    let width = |column: usize| {
+        rows.iter()
+            .map(|row| row[column].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths = [width(0), width(1), width(2)];
+    let mut table = String::new();
+    for row in &rows {
+        table.push_str(&format!(
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}\n",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        ));
+    }
+    table
+}
+
+fn explain(name: &str) -> Result<String> {
+    let bare = name.strip_prefix("deferlint::").unwrap_or(name);
+    if let Some(rule) = find_rule(bare) {
+        let meta = rule.meta;
+        let languages: Vec<String> = meta
+            .languages
+            .iter()
+            .map(|language| format!("{language:?}"))
+            .collect();
+        return Ok(format!(
+            "{} ({}, {} by default; {})\n\n{}",
+            meta.name,
+            meta.category.as_str(),
+            meta.default_level().as_str(),
+            languages.join(", "),
+            unindent_docs(meta.docs)
+        ));
+    }
+    if deferlint_rules::TOOL_DIAGNOSTICS.contains(&bare) {
+        return Ok(format!(
+            "{bare} (tool diagnostic, warn by default; Rust, Go)\n\n{PARSE_ERROR_DOCS}"
+        ));
+    }
+    let mut names = levels::valid_names();
+    names.retain(|candidate| *candidate != "warnings");
+    anyhow::bail!(
+        "unknown rule `{name}`; valid names are {}",
+        names.join(", ")
+    )
+}
+
+/// The docs of a rule as its `///` comments wrote them, without the space after each `///`.
+fn unindent_docs(docs: &str) -> String {
+    docs.lines()
+        .map(|line| format!("{}\n", line.strip_prefix(' ').unwrap_or(line)))
+        .collect()
+}
+
+fn rule_explanation(rule: &str) -> Option<String> {
+    find_rule(rule).map(|rule| unindent_docs(rule.meta.docs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_counts_with_plurals() {
+        assert_eq!(
+            summary(3, 1, 42, 0.123),
+            "deferlint: 3 errors, 1 warning in 42 files (0.12s)\n"
+        );
+        assert_eq!(
+            summary(0, 0, 1, 0.0),
+            "deferlint: no findings in 1 file (0.00s)\n"
+        );
+        assert_eq!(
+            summary(1, 0, 2, 1.0),
+            "deferlint: 1 error, 0 warnings in 2 files (1.00s)\n"
+        );
+    }
+
+    #[test]
+    fn docs_lose_the_space_after_the_doc_comment_marker() {
+        assert_eq!(
+            unindent_docs(" ### What it does\n Finds.\n\n  indented\n"),
+            "### What it does\nFinds.\n\n indented\n"
+        );
+    }
+}

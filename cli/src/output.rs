@@ -1,0 +1,67 @@
+//! Everything the cli writes to the terminal goes through here: findings, tables, the summary
+//! line and error messages.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::{Result, bail};
+
+use crate::args::ColorChoice;
+
+/// Writes to stdout. A closed pipe (`deferlint --list-rules | head`) is not an error: the
+/// reader has what it wanted.
+pub fn stdout(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Writes to stderr; if stderr itself is gone there is nobody left to tell.
+pub fn stderr(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_all(text.as_bytes())
+        .and_then(|()| stderr.flush());
+}
+
+/// `error: message` on stderr, as cargo writes its errors.
+pub fn error(message: &str) {
+    stderr(&format!("error: {message}\n"));
+}
+
+/// `warning: message` on stderr.
+pub fn warning(message: &str) {
+    stderr(&format!("warning: {message}\n"));
+}
+
+/// Whether the human output on stderr is coloured. `--color` wins, then cargo's
+/// `CARGO_TERM_COLOR` (which `cargo deferlint` users expect to work as for cargo itself), and
+/// `auto` colours a terminal unless `NO_COLOR` is set (no-color.org).
+pub fn stderr_color(flag: Option<ColorChoice>) -> Result<bool> {
+    let choice = match flag {
+        Some(choice) => choice,
+        None => match std::env::var("CARGO_TERM_COLOR") {
+            Ok(value) => match value.as_str() {
+                "auto" => ColorChoice::Auto,
+                "always" => ColorChoice::Always,
+                "never" => ColorChoice::Never,
+                other => {
+                    bail!("CARGO_TERM_COLOR is `{other}`; expected `auto`, `always` or `never`")
+                }
+            },
+            Err(_) => ColorChoice::Auto,
+        },
+    };
+    Ok(match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        }
+    })
+}

@@ -1,0 +1,176 @@
+//! Exit codes and messages of both binaries: usage errors exit with 2 and a message, findings
+//! at error severity with 1, anything else with 0.
+
+mod support;
+
+use deferlint_rules::RULES;
+use support::{BROKEN_GO, LATIN1_RUST, TempTree, assert_usage_error, cargo_deferlint, deferlint};
+
+#[test]
+fn a_missing_path_exits_with_2() {
+    let tree = TempTree::new(&[]);
+    let run = deferlint(tree.root(), &["no-such-folder"]);
+    assert_usage_error(&run, "`no-such-folder` does not exist");
+    assert!(run.stdout.is_empty(), "{run:#?}");
+}
+
+#[test]
+fn a_file_that_is_neither_rust_nor_go_exits_with_2() {
+    let tree = TempTree::new(&[("notes.txt", b"")]);
+    assert_usage_error(
+        &deferlint(tree.root(), &["notes.txt"]),
+        "is not a Rust (`.rs`) or Go (`.go`) file",
+    );
+}
+
+#[test]
+fn cargo_deferlint_outside_a_cargo_project_exits_with_2() {
+    let tree = TempTree::new(&[("main.rs", b"fn main() {}\n")]);
+    let run = cargo_deferlint(tree.root(), &[]);
+    assert_usage_error(&run, "`cargo metadata` failed: could not find `Cargo.toml`");
+    assert!(
+        run.stderr
+            .contains("help: run `cargo deferlint` inside a cargo workspace"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn cargo_deferlint_takes_no_paths() {
+    let tree = TempTree::new(&[]);
+    let run = cargo_deferlint(tree.root(), &["src"]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("unexpected argument 'src'"), "{run:#?}");
+}
+
+#[test]
+fn an_unknown_rule_exits_with_2_and_lists_the_valid_names() {
+    let tree = TempTree::new(&[("a.rs", b"")]);
+    for flag in ["-D", "-W", "-A", "--deny"] {
+        let run = deferlint(tree.root(), &[flag, "no-such-rule", "."]);
+        assert_usage_error(&run, "unknown rule `no-such-rule`");
+        for rule in RULES {
+            assert!(run.stderr.contains(rule.meta.name), "{flag}: {run:#?}");
+        }
+        assert!(run.stderr.contains("parse-error"), "{run:#?}");
+    }
+    assert_usage_error(
+        &cargo_deferlint(tree.root(), &["-D", "no-such-rule"]),
+        "unknown rule `no-such-rule`",
+    );
+}
+
+#[test]
+fn bad_option_values_exit_with_2() {
+    let tree = TempTree::new(&[("a.rs", b"")]);
+    for args in [
+        &["--message-format", "xml"][..],
+        &["--message-format", "human,json"],
+        &["--color", "sometimes"],
+        &["--edition", "2020"],
+        &["-j", "0"],
+        &["--no-such-flag"],
+    ] {
+        let run = deferlint(tree.root(), args);
+        assert_eq!(run.code, 2, "{args:?}: {run:#?}");
+        assert!(run.stderr.starts_with("error: "), "{args:?}: {run:#?}");
+    }
+    let run = support::deferlint_with_env(tree.root(), &[], &[("CARGO_TERM_COLOR", "rainbow")]);
+    assert_usage_error(&run, "CARGO_TERM_COLOR is `rainbow`");
+}
+
+#[test]
+fn help_and_version_succeed() {
+    let tree = TempTree::new(&[]);
+    let help = deferlint(tree.root(), &["--help"]);
+    assert_eq!(help.code, 0, "{help:#?}");
+    assert!(
+        help.stdout.contains("Usage: deferlint [OPTIONS] [PATH]..."),
+        "{help:#?}"
+    );
+    let cargo_help = cargo_deferlint(tree.root(), &["--help"]);
+    assert_eq!(cargo_help.code, 0, "{cargo_help:#?}");
+    assert!(
+        cargo_help
+            .stdout
+            .contains("Usage: cargo deferlint [OPTIONS]"),
+        "{cargo_help:#?}"
+    );
+    let version = deferlint(tree.root(), &["--version"]);
+    assert_eq!(
+        version.stdout,
+        format!("deferlint {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn warnings_exit_with_0_and_errors_with_1() {
+    let tree = TempTree::new(&[("bad.rs", LATIN1_RUST), ("broken.go", BROKEN_GO)]);
+    let warned = deferlint(tree.root(), &[]);
+    assert_eq!(warned.code, 0, "{warned:#?}");
+    assert!(
+        warned
+            .stderr
+            .contains("warning[parse-error]: the file is not valid UTF-8"),
+        "{warned:#?}"
+    );
+    assert!(
+        warned
+            .stderr
+            .contains("deferlint: 0 errors, 2 warnings in 2 files ("),
+        "{warned:#?}"
+    );
+    for args in [
+        &["-D", "parse-error"][..],
+        &["-D", "warnings"],
+        &["-Dwarnings", "-W", "parse-error"],
+    ] {
+        let denied = deferlint(tree.root(), args);
+        assert_eq!(denied.code, 1, "{args:?}: {denied:#?}");
+        assert!(
+            denied
+                .stderr
+                .contains("error[parse-error]: the file is not valid UTF-8"),
+            "{denied:#?}"
+        );
+        assert!(
+            denied
+                .stderr
+                .contains("deferlint: 2 errors, 0 warnings in 2 files ("),
+            "{denied:#?}"
+        );
+    }
+    let allowed = deferlint(tree.root(), &["-D", "parse-error", "-A", "parse-error"]);
+    assert_eq!(allowed.code, 0, "{allowed:#?}");
+    assert!(
+        allowed
+            .stderr
+            .starts_with("deferlint: no findings in 2 files ("),
+        "{allowed:#?}"
+    );
+}
+
+#[test]
+fn quiet_prints_findings_only() {
+    let tree = TempTree::new(&[("bad.rs", LATIN1_RUST), ("Cargo.toml", b"[package")]);
+    let loud = deferlint(tree.root(), &[]);
+    assert!(
+        loud.stderr.contains("warning: could not read `Cargo.toml`"),
+        "{loud:#?}"
+    );
+    assert!(
+        loud.stderr
+            .contains("deferlint: 0 errors, 1 warning in 1 file ("),
+        "{loud:#?}"
+    );
+    let quiet = deferlint(tree.root(), &["--quiet"]);
+    assert_eq!(quiet.code, 0, "{quiet:#?}");
+    assert!(
+        quiet
+            .stderr
+            .starts_with("warning[parse-error]: the file is not valid UTF-8\n"),
+        "{quiet:#?}"
+    );
+    assert!(!quiet.stderr.contains("deferlint:"), "{quiet:#?}");
+    assert!(!quiet.stderr.contains("Cargo.toml"), "{quiet:#?}");
+}
