@@ -128,6 +128,14 @@ impl Default for RuleSet {
 }
 
 impl RuleSet {
+    /// Every rule enabled: allowed-by-default (pedantic) rules at warn, the others at their
+    /// default level. Fixture tests run this way.
+    pub fn every_rule() -> RuleSet {
+        RuleSet {
+            levels: RULES.iter().map(|rule| (rule, rule.meta.default_level().max(Level::Warn))).collect(),
+        }
+    }
+
     /// Sets a rule's level; returns false when no rule has that name.
     pub fn set_level(&mut self, name: &str, level: Level) -> bool {
         match self

@@ -1,0 +1,163 @@
+//! Fixture tests. Every `fixtures/<rule>/<case>.rs` is linted on its own, with every rule
+//! enabled. A line that must be reported ends with `//~ rule-name` (`//~^` for the line
+//! above); a file that must stay clean starts with `//@ check-pass`. Findings and markers must
+//! match both ways, and the rendered output of each fixture is a snapshot.
+
+use std::path::{Path, PathBuf};
+
+use deferlint_core::driver::{self, CrateInput, Edition, Finding, TargetKind, TargetRoot};
+use deferlint_core::render::human::{self, HumanOptions};
+use deferlint_core::source::{Language, LineIndex, SourceMap};
+use deferlint_rules::{RULES, RuleSet, TOOL_DIAGNOSTICS};
+
+/// One fixture with its headers and expected findings.
+struct Fixture {
+    path: PathBuf,
+    /// `fixtures/<rule>/<case>.rs`, as shown in output.
+    display: String,
+    text: String,
+    edition: Edition,
+    check_pass: bool,
+    /// (1-based line, rule) pairs.
+    expected: Vec<(u32, String)>,
+    problems: Vec<String>,
+}
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+fn all_fixtures() -> Vec<Fixture> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(fixtures_dir()).expect("the fixtures folder") {
+        let folder = entry.expect("a folder entry").path();
+        if !folder.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&folder).expect("a fixture folder") {
+            let file = file.expect("a file entry").path();
+            if file.extension().is_some_and(|extension| extension == "rs") {
+                paths.push(file);
+            }
+        }
+    }
+    paths.sort();
+    paths.into_iter().map(|path| parse_fixture(&path)).collect()
+}
+
+fn parse_fixture(path: &Path) -> Fixture {
+    let text = std::fs::read_to_string(path).expect("a readable fixture");
+    let folder = path.parent().and_then(Path::file_name).and_then(|name| name.to_str()).unwrap_or("");
+    let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
+    let mut fixture = Fixture {
+        path: path.to_path_buf(),
+        display: format!("fixtures/{folder}/{name}"),
+        text: text.clone(),
+        edition: Edition::E2021,
+        check_pass: false,
+        expected: Vec::new(),
+        problems: Vec::new(),
+    };
+    for (index, line) in text.lines().enumerate() {
+        let number = index as u32 + 1;
+        if let Some(header) = line.trim_start().strip_prefix("//@") {
+            let header = header.trim();
+            if header == "check-pass" {
+                fixture.check_pass = true;
+            } else if let Some(edition) = header.strip_prefix("edition:") {
+                match Edition::parse(edition.trim()) {
+                    Some(edition) => fixture.edition = edition,
+                    None => fixture.problems.push(format!("line {number}: unknown edition `{}`", edition.trim())),
+                }
+            } else if header.starts_with("run:") {
+                // Read by the hazard-proof test.
+            } else {
+                fixture.problems.push(format!("line {number}: unknown header `//@ {header}`"));
+            }
+        }
+        if let Some(position) = line.find("//~") {
+            let marker = &line[position + 3..];
+            let carets = marker.chars().take_while(|&c| c == '^').count() as u32;
+            let rule = marker[carets as usize..].split_whitespace().next().unwrap_or("").to_string();
+            let known = RULES.iter().any(|candidate| candidate.meta.name == rule) || TOOL_DIAGNOSTICS.contains(&rule.as_str());
+            if !known {
+                fixture.problems.push(format!("line {number}: marker names no rule: `{rule}`"));
+            }
+            fixture.expected.push((number - carets, rule));
+        }
+    }
+    if fixture.check_pass && !fixture.expected.is_empty() {
+        fixture.problems.push("`//@ check-pass` and `//~` markers in one file".to_string());
+    }
+    if !fixture.check_pass && fixture.expected.is_empty() {
+        fixture.problems.push("neither `//@ check-pass` nor any `//~` marker".to_string());
+    }
+    fixture
+}
+
+/// Lints one fixture as a crate of its own.
+fn lint(fixture: &Fixture) -> (SourceMap, Vec<Finding>) {
+    let mut sources = SourceMap::new();
+    let file = sources.add(fixture.path.clone(), fixture.display.clone(), Language::Rust);
+    let input = CrateInput {
+        language: Language::Rust,
+        name: "fixture".to_string(),
+        lib_name: None,
+        edition: fixture.edition,
+        root_dir: fixtures_dir(),
+        targets: vec![TargetRoot { kind: TargetKind::Bin, name: "fixture".to_string(), file }],
+        files: vec![file],
+        package_id: None,
+        manifest_path: None,
+    };
+    let output = driver::run(&sources, &[input], &RuleSet::every_rule());
+    (sources, output.findings)
+}
+
+#[test]
+fn markers_match_findings() {
+    let fixtures = all_fixtures();
+    assert!(!fixtures.is_empty(), "no fixtures found in {}", fixtures_dir().display());
+    let mut failures = Vec::new();
+    for fixture in &fixtures {
+        for problem in &fixture.problems {
+            failures.push(format!("{}: {problem}", fixture.display));
+        }
+        let (_, findings) = lint(fixture);
+        let index = LineIndex::new(&fixture.text);
+        let mut reported: Vec<(u32, String)> = findings
+            .iter()
+            .map(|finding| {
+                let line = index.line_column(&fixture.text, finding.diagnostic.primary.span.lo).line;
+                (line, finding.diagnostic.rule.to_string())
+            })
+            .collect();
+        reported.sort();
+        reported.dedup();
+        let mut expected = fixture.expected.clone();
+        expected.sort();
+        expected.dedup();
+        for missing in expected.iter().filter(|item| !reported.contains(item)) {
+            failures.push(format!("{}:{}: expected `{}`, not reported", fixture.display, missing.0, missing.1));
+        }
+        for noisy in reported.iter().filter(|item| !expected.contains(item)) {
+            let message = findings
+                .iter()
+                .find(|finding| finding.diagnostic.rule == noisy.1)
+                .map(|finding| finding.diagnostic.message.clone())
+                .unwrap_or_default();
+            failures.push(format!("{}:{}: reported `{}` without a marker: {message}", fixture.display, noisy.0, noisy.1));
+        }
+    }
+    assert!(failures.is_empty(), "{} fixture mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn rendered_output_snapshots() {
+    insta::glob!("../../fixtures", "*/*.rs", |path| {
+        let fixture = parse_fixture(path);
+        let (sources, findings) = lint(&fixture);
+        let rendered = human::render(&sources, &findings, &HumanOptions { color: false });
+        insta::assert_snapshot!(rendered);
+    });
+}
