@@ -94,6 +94,8 @@ struct Fixture {
     bin_name: String,
     edition: Edition,
     run: RunClaim,
+    /// The lines that `//~` markers point at (1-based).
+    marker_lines: Vec<usize>,
 }
 
 #[test]
@@ -104,7 +106,11 @@ fn every_fixture_does_what_its_run_header_claims() {
     let mut paths = Vec::new();
     collect_rust_files(&fixtures_root, &mut paths);
     paths.sort();
-    assert!(!paths.is_empty(), "no fixtures under {}", fixtures_root.display());
+    assert!(
+        !paths.is_empty(),
+        "no fixtures under {}",
+        fixtures_root.display()
+    );
 
     let mut header_errors = Vec::new();
     let mut fixtures = Vec::new();
@@ -155,6 +161,7 @@ fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
     let mut run = None;
     let mut check_pass = false;
     let mut marker_rules = Vec::new();
+    let mut marker_lines = Vec::new();
     let mut in_header = true;
 
     for (index, line) in text.lines().enumerate() {
@@ -204,7 +211,14 @@ fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
             in_header = false;
         }
         if let Some((_, marker)) = line.split_once("//~") {
+            let lines_up = marker.len() - marker.trim_start_matches('^').len();
             let rule = marker.trim_start_matches('^').trim();
+            match line_number.checked_sub(lines_up) {
+                Some(target) if target > 0 => marker_lines.push(target),
+                _ => errors.push(format!(
+                    "{display_path}:{line_number}: marker `//~{marker}` points above the first line"
+                )),
+            }
             if deferlint_rules::find_rule(rule).is_none() {
                 errors.push(format!(
                     "{display_path}:{line_number}: marker `//~{marker}` does not name a registered rule"
@@ -216,7 +230,9 @@ fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
 
     let run = run.unwrap_or(RunClaim::Ok);
     if check_pass && !marker_rules.is_empty() {
-        errors.push(format!("{display_path}: `//@ check-pass` fixture carries `//~` markers"));
+        errors.push(format!(
+            "{display_path}: `//@ check-pass` fixture carries `//~` markers"
+        ));
     }
     if check_pass && run != RunClaim::Ok {
         errors.push(format!(
@@ -239,7 +255,7 @@ fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
         .and_then(|parent| parent.to_str())
         .unwrap_or("")
         .to_owned();
-    let own_rule_marked = marker_rules.iter().any(|rule| *rule == rule_folder);
+    let own_rule_marked = marker_rules.contains(&rule_folder);
     if let Some((_, hazard)) = HAZARD_OF_RULE.iter().find(|(rule, _)| *rule == rule_folder) {
         if own_rule_marked && run != *hazard {
             errors.push(format!(
@@ -256,7 +272,13 @@ fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
     let bin_name = display_path
         .trim_end_matches(".rs")
         .chars()
-        .map(|character| if character.is_ascii_alphanumeric() || character == '-' { character } else { '_' })
+        .map(|character| {
+            if character.is_ascii_alphanumeric() || character == '-' {
+                character
+            } else {
+                '_'
+            }
+        })
         .collect();
     Ok(Fixture {
         path: path.to_owned(),
@@ -264,6 +286,7 @@ fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
         bin_name,
         edition: edition.unwrap_or(Edition::E2021),
         run,
+        marker_lines,
     })
 }
 
@@ -291,14 +314,19 @@ fn build_all(fixtures: &[Fixture]) -> PathBuf {
                 manifest,
                 "\n[[bin]]\nname = \"{}\"\npath = \"{}\"\n",
                 fixture.bin_name,
-                fixture.path.display().to_string().replace('\\', "\\\\").replace('"', "\\\"")
+                fixture
+                    .path
+                    .display()
+                    .to_string()
+                    .replace('\\', "\\\\")
+                    .replace('"', "\\\"")
             )
             .unwrap();
         }
         // A package without any binary is not a valid package: give it a placeholder library.
         let package_dir = project.join(&package);
         fs::create_dir_all(package_dir.join("src")).unwrap();
-        fs::write(package_dir.join("src/lib.rs"), "//! Placeholder.\n").unwrap();
+        write_if_changed(&package_dir.join("src/lib.rs"), "//! Placeholder.\n");
         manifest.push_str("\n[lib]\npath = \"src/lib.rs\"\n");
         write_if_changed(&package_dir.join("Cargo.toml"), &manifest);
         members.push(format!("\"{package}\""));
@@ -313,7 +341,15 @@ fn build_all(fixtures: &[Fixture]) -> PathBuf {
     );
 
     let output = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--workspace", "--bins", "--keep-going", "--color", "never"])
+        .args([
+            "build",
+            "--release",
+            "--workspace",
+            "--bins",
+            "--keep-going",
+            "--color",
+            "never",
+        ])
         .arg("--manifest-path")
         .arg(project.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target_dir)
@@ -341,8 +377,9 @@ fn write_if_changed(path: &Path, text: &str) {
 fn run_all(fixtures: &[Fixture], bin_dir: &Path) -> Vec<String> {
     let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hazard-proofs-logs");
     fs::create_dir_all(&log_dir).unwrap();
-    let (hanging, others): (Vec<&Fixture>, Vec<&Fixture>) =
-        fixtures.iter().partition(|fixture| fixture.run == RunClaim::Hang);
+    let (hanging, others): (Vec<&Fixture>, Vec<&Fixture>) = fixtures
+        .iter()
+        .partition(|fixture| fixture.run == RunClaim::Hang);
     let queue = Mutex::new(others.into_iter().collect::<VecDeque<_>>());
     let broken = Mutex::new(Vec::new());
     thread::scope(|scope| {
@@ -350,16 +387,24 @@ fn run_all(fixtures: &[Fixture], bin_dir: &Path) -> Vec<String> {
             let (broken, log_dir) = (&broken, &log_dir);
             scope.spawn(move || {
                 if let Err(message) = prove(fixture, bin_dir, log_dir) {
-                    broken.lock().unwrap().push((fixture.display_path.clone(), message));
+                    broken
+                        .lock()
+                        .unwrap()
+                        .push((fixture.display_path.clone(), message));
                 }
             });
         }
         for _ in 0..RUNNERS {
             scope.spawn(|| {
                 loop {
-                    let Some(fixture) = queue.lock().unwrap().pop_front() else { break };
+                    let Some(fixture) = queue.lock().unwrap().pop_front() else {
+                        break;
+                    };
                     if let Err(message) = prove(fixture, bin_dir, &log_dir) {
-                        broken.lock().unwrap().push((fixture.display_path.clone(), message));
+                        broken
+                            .lock()
+                            .unwrap()
+                            .push((fixture.display_path.clone(), message));
                     }
                 }
             });
@@ -394,9 +439,19 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
     }
     let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
 
+    // The panic that turned into the abort must come from a marked line: the unwrap on the
+    // poisoned lock inside the deferred code, not some other panic.
+    let panicked_on_marked_line = fixture
+        .marker_lines
+        .iter()
+        .any(|line| stderr.contains(&format!("panicked at {}:{line}:", fixture.path.display())));
     let kept_claim = match (fixture.run, status) {
         (RunClaim::Hang, None) => still_running_and_blocked,
-        (RunClaim::Abort, Some(status)) => status.signal() == Some(SIGABRT) && stderr.contains(ABORT_MESSAGE),
+        (RunClaim::Abort, Some(status)) => {
+            status.signal() == Some(SIGABRT)
+                && stderr.contains(ABORT_MESSAGE)
+                && panicked_on_marked_line
+        }
         (RunClaim::Race, Some(status)) => {
             status.code() == Some(RACE_DETECTED_EXIT_CODE) || status.signal().is_some()
         }
@@ -408,7 +463,10 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
     }
     let did = match status {
         None if fixture.run == RunClaim::Hang => {
-            format!("was still running after {} s, but some thread was busy, not blocked", limit.as_secs())
+            format!(
+                "was still running after {} s, but some thread was busy, not blocked",
+                limit.as_secs()
+            )
         }
         None => format!("was still running after {} s (killed)", limit.as_secs()),
         Some(status) => describe(status),
@@ -421,6 +479,14 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
     );
     if fixture.run == RunClaim::Abort && !stderr.contains(ABORT_MESSAGE) {
         write!(message, "; stderr lacks `{ABORT_MESSAGE}`").unwrap();
+    }
+    if fixture.run == RunClaim::Abort && !panicked_on_marked_line {
+        write!(
+            message,
+            "; no panic on a `//~` marked line {:?}",
+            fixture.marker_lines
+        )
+        .unwrap();
     }
     let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
     if !tail.is_empty() {
@@ -449,11 +515,17 @@ fn wait_at_most(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
 /// Whether every thread of the process is asleep (Linux `/proc` state `S` or `D`): a deadlock,
 /// not a busy loop. Where `/proc` cannot be read, it says yes.
 fn all_threads_blocked(pid: u32) -> bool {
-    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else { return true };
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true;
+    };
     tasks.filter_map(Result::ok).all(|task| {
-        let Ok(stat) = fs::read_to_string(task.path().join("stat")) else { return true };
+        let Ok(stat) = fs::read_to_string(task.path().join("stat")) else {
+            return true;
+        };
         // The state follows the command name, which is in parentheses and may hold spaces.
-        let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next());
         matches!(state, Some("S" | "D") | None)
     })
 }
