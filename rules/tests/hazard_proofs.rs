@@ -55,7 +55,8 @@ impl Edition {
 enum RunClaim {
     /// Still running, every thread blocked, after [`HANG_OBSERVED_FOR`].
     Hang,
-    /// Killed by `SIGABRT` after printing [`ABORT_MESSAGE`].
+    /// Killed by `SIGABRT` after printing [`ABORT_MESSAGE`], having panicked on a line that a
+    /// `//~` marker points at.
     Abort,
     /// Exits with [`RACE_DETECTED_EXIT_CODE`] or is killed by a signal.
     Race,
