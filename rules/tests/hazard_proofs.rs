@@ -1,0 +1,551 @@
+//! Proves that every fixture does, when it runs, what its `//@ run:` header claims: a bad
+//! fixture's hazard is real (the program hangs, aborts or detects its own data race) and a good
+//! fixture's program runs to a clean exit. It also keeps the fixture headers well-formed.
+//!
+//! All fixtures are built at once as the binaries of a throwaway cargo project (one package per
+//! edition) under `CARGO_TARGET_TMPDIR`, then run a few at a time with a timeout.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::fs;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a `hang` fixture must stay blocked to count as deadlocked.
+const HANG_OBSERVED_FOR: Duration = Duration::from_secs(3);
+/// How long any other fixture may run before it counts as stuck.
+const RUN_TIME_LIMIT: Duration = Duration::from_secs(20);
+/// The exit code a `race` fixture uses when it saw two writers inside the map at once.
+const RACE_DETECTED_EXIT_CODE: i32 = 66;
+/// What the Rust runtime prints when a destructor panics while the thread is already unwinding
+/// (checked against rustc 1.95), right before it aborts.
+const ABORT_MESSAGE: &str = "panic in a destructor during cleanup";
+const SIGABRT: i32 = 6;
+/// How many non-`hang` fixtures run at once. `hang` fixtures sit blocked, so they all run at
+/// once beside these.
+const RUNNERS: usize = 3;
+/// The hazard that a bad fixture of each rule proves when it runs.
+const HAZARD_OF_RULE: &[(&str, RunClaim)] = &[
+    ("lock-reentered-in-defer", RunClaim::Hang),
+    ("poisoned-lock-unwrap-in-defer", RunClaim::Abort),
+    ("unsync-map-write-in-defer", RunClaim::Race),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Edition {
+    E2021,
+    E2024,
+}
+
+impl Edition {
+    fn year(self) -> &'static str {
+        match self {
+            Edition::E2021 => "2021",
+            Edition::E2024 => "2024",
+        }
+    }
+}
+
+/// What a fixture's program does when it runs, from its `//@ run:` header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RunClaim {
+    /// Still running, every thread blocked, after [`HANG_OBSERVED_FOR`].
+    Hang,
+    /// Killed by `SIGABRT` after printing [`ABORT_MESSAGE`], having panicked on a line that a
+    /// `//~` marker points at.
+    Abort,
+    /// Exits with [`RACE_DETECTED_EXIT_CODE`] or is killed by a signal.
+    Race,
+    /// Exits with status 0.
+    Ok,
+}
+
+impl RunClaim {
+    fn parse(word: &str) -> Option<RunClaim> {
+        match word {
+            "hang" => Some(RunClaim::Hang),
+            "abort" => Some(RunClaim::Abort),
+            "race" => Some(RunClaim::Race),
+            "ok" => Some(RunClaim::Ok),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            RunClaim::Hang => "hang",
+            RunClaim::Abort => "abort",
+            RunClaim::Race => "race",
+            RunClaim::Ok => "ok",
+        }
+    }
+}
+
+/// One fixture file and what its headers and markers say.
+#[derive(Debug)]
+struct Fixture {
+    path: PathBuf,
+    /// The path below `fixtures/`, for messages.
+    display_path: String,
+    /// The name of its binary in the throwaway project.
+    bin_name: String,
+    edition: Edition,
+    run: RunClaim,
+    /// The lines that `//~` markers point at (1-based).
+    marker_lines: Vec<usize>,
+}
+
+#[test]
+fn every_fixture_does_what_its_run_header_claims() {
+    let fixtures_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let fixtures_root = fs::canonicalize(&fixtures_root)
+        .unwrap_or_else(|error| panic!("cannot open {}: {error}", fixtures_root.display()));
+    let mut paths = Vec::new();
+    collect_rust_files(&fixtures_root, &mut paths);
+    paths.sort();
+    assert!(
+        !paths.is_empty(),
+        "no fixtures under {}",
+        fixtures_root.display()
+    );
+
+    let mut header_errors = Vec::new();
+    let mut fixtures = Vec::new();
+    for path in paths {
+        match parse_fixture(&fixtures_root, &path) {
+            Ok(fixture) => fixtures.push(fixture),
+            Err(errors) => header_errors.extend(errors),
+        }
+    }
+    assert!(
+        header_errors.is_empty(),
+        "malformed fixture headers:\n{}",
+        header_errors.join("\n")
+    );
+
+    let bin_dir = build_all(&fixtures);
+    let broken = run_all(&fixtures, &bin_dir);
+    assert!(
+        broken.is_empty(),
+        "{} of {} fixtures did not do what their `//@ run:` header claims:\n\n{}",
+        broken.len(),
+        fixtures.len(),
+        broken.join("\n\n")
+    );
+}
+
+fn collect_rust_files(folder: &Path, paths: &mut Vec<PathBuf>) {
+    let entries = fs::read_dir(folder)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", folder.display()));
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_rust_files(&path, paths);
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            paths.push(path);
+        }
+    }
+}
+
+/// Reads a fixture's `//@` headers (only before the first line of code) and `//~` markers,
+/// and checks that they agree with each other.
+fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
+    let display_path = path.strip_prefix(root).unwrap().display().to_string();
+    let text = fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    let mut errors = Vec::new();
+    let mut edition = None;
+    let mut run = None;
+    let mut check_pass = false;
+    let mut marker_rules = Vec::new();
+    let mut marker_lines = Vec::new();
+    let mut in_header = true;
+
+    for (index, line) in text.lines().enumerate() {
+        let line_number = index + 1;
+        let trimmed = line.trim();
+        if let Some(directive) = trimmed.strip_prefix("//@") {
+            if !in_header {
+                errors.push(format!(
+                    "{display_path}:{line_number}: `//@` header after the first line of code"
+                ));
+                continue;
+            }
+            let directive = directive.trim();
+            let (key, value) = match directive.split_once(':') {
+                Some((key, value)) => (key.trim(), Some(value.trim())),
+                None => (directive, None),
+            };
+            match (key, value) {
+                ("check-pass", None) if !check_pass => check_pass = true,
+                ("edition", Some(value)) if edition.is_none() => {
+                    edition = match value {
+                        "2021" => Some(Edition::E2021),
+                        "2024" => Some(Edition::E2024),
+                        _ => {
+                            errors.push(format!(
+                                "{display_path}:{line_number}: unknown edition `{value}` (2021 or 2024)"
+                            ));
+                            None
+                        }
+                    };
+                }
+                ("run", Some(value)) if run.is_none() => {
+                    run = RunClaim::parse(value);
+                    if run.is_none() {
+                        errors.push(format!(
+                            "{display_path}:{line_number}: unknown `run:` value `{value}` (hang, abort, race or ok)"
+                        ));
+                    }
+                }
+                _ => errors.push(format!(
+                    "{display_path}:{line_number}: unknown or repeated header `//@ {directive}`"
+                )),
+            }
+            continue;
+        }
+        if !trimmed.is_empty() && !trimmed.starts_with("//") {
+            in_header = false;
+        }
+        if let Some((_, marker)) = line.split_once("//~") {
+            let lines_up = marker.len() - marker.trim_start_matches('^').len();
+            let rule = marker.trim_start_matches('^').trim();
+            match line_number.checked_sub(lines_up) {
+                Some(target) if target > 0 => marker_lines.push(target),
+                _ => errors.push(format!(
+                    "{display_path}:{line_number}: marker `//~{marker}` points above the first line"
+                )),
+            }
+            if deferlint_rules::find_rule(rule).is_none() {
+                errors.push(format!(
+                    "{display_path}:{line_number}: marker `//~{marker}` does not name a registered rule"
+                ));
+            }
+            marker_rules.push(rule.to_owned());
+        }
+    }
+
+    let run = run.unwrap_or(RunClaim::Ok);
+    if check_pass && !marker_rules.is_empty() {
+        errors.push(format!(
+            "{display_path}: `//@ check-pass` fixture carries `//~` markers"
+        ));
+    }
+    if check_pass && run != RunClaim::Ok {
+        errors.push(format!(
+            "{display_path}: `//@ check-pass` fixture claims `run: {}` (a clean program must run to a clean exit)",
+            run.as_str()
+        ));
+    }
+    if !check_pass && marker_rules.is_empty() {
+        errors.push(format!(
+            "{display_path}: neither `//@ check-pass` nor a `//~` marker: say what the fixture expects"
+        ));
+    }
+    if !marker_rules.is_empty() && run == RunClaim::Ok {
+        errors.push(format!(
+            "{display_path}: bad fixture claims `run: ok`: its program must show the hazard (hang, abort or race)"
+        ));
+    }
+    let rule_folder = Path::new(&display_path)
+        .parent()
+        .and_then(|parent| parent.to_str())
+        .unwrap_or("")
+        .to_owned();
+    let own_rule_marked = marker_rules.contains(&rule_folder);
+    if let Some((_, hazard)) = HAZARD_OF_RULE.iter().find(|(rule, _)| *rule == rule_folder) {
+        if own_rule_marked && run != *hazard {
+            errors.push(format!(
+                "{display_path}: a bad `{rule_folder}` fixture must claim `run: {}`, not `run: {}`",
+                hazard.as_str(),
+                run.as_str()
+            ));
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let bin_name = display_path
+        .trim_end_matches(".rs")
+        .chars()
+        .map(|character| {
+            if character.is_ascii_alphanumeric() || character == '-' {
+                character
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(Fixture {
+        path: path.to_owned(),
+        display_path,
+        bin_name,
+        edition: edition.unwrap_or(Edition::E2021),
+        run,
+        marker_lines,
+    })
+}
+
+/// Writes the throwaway project (a workspace with one package per edition, one binary per
+/// fixture), builds every binary with one `cargo build --release`, and returns the folder that
+/// holds them. A fixture that does not compile, or compiles with warnings, fails the test.
+fn build_all(fixtures: &[Fixture]) -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let project = tmp.join("hazard-proofs");
+    let target_dir = tmp.join("hazard-proofs-target");
+    let editions = [Edition::E2021, Edition::E2024];
+    let mut members = Vec::new();
+    for edition in editions {
+        let package = format!("fixtures-{}", edition.year());
+        let mut manifest = format!(
+            "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"{}\"\npublish = false\n\
+             autobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\n\
+             [dependencies]\nscopeguard = \"1\"\nparking_lot = \"0.12\"\n\n\
+             # Fixtures are read by people: keep them warning-free (allow a lint in the file).\n\
+             [lints.rust]\nwarnings = \"deny\"\n",
+            edition.year()
+        );
+        for fixture in fixtures.iter().filter(|fixture| fixture.edition == edition) {
+            write!(
+                manifest,
+                "\n[[bin]]\nname = \"{}\"\npath = \"{}\"\n",
+                fixture.bin_name,
+                fixture
+                    .path
+                    .display()
+                    .to_string()
+                    .replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+            )
+            .unwrap();
+        }
+        // A package without any binary is not a valid package: give it a placeholder library.
+        let package_dir = project.join(&package);
+        fs::create_dir_all(package_dir.join("src")).unwrap();
+        write_if_changed(&package_dir.join("src/lib.rs"), "//! Placeholder.\n");
+        manifest.push_str("\n[lib]\npath = \"src/lib.rs\"\n");
+        write_if_changed(&package_dir.join("Cargo.toml"), &manifest);
+        members.push(format!("\"{package}\""));
+    }
+    // Its own workspace root, so that cargo does not take it for a member of ours.
+    write_if_changed(
+        &project.join("Cargo.toml"),
+        &format!(
+            "[workspace]\nresolver = \"2\"\nmembers = [{}]\n\n[profile.release]\ndebug = \"line-tables-only\"\n",
+            members.join(", ")
+        ),
+    );
+
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--workspace",
+            "--bins",
+            "--keep-going",
+            "--color",
+            "never",
+        ])
+        .arg("--manifest-path")
+        .arg(project.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run cargo: {error}"));
+    assert!(
+        output.status.success(),
+        "the fixtures did not all compile (warnings are errors here):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    target_dir.join("release")
+}
+
+/// Rewrites a file only when its text changes, so that reruns stay incremental.
+fn write_if_changed(path: &Path, text: &str) {
+    if fs::read_to_string(path).ok().as_deref() != Some(text) {
+        fs::write(path, text).unwrap();
+    }
+}
+
+/// Runs every fixture and returns one message per fixture that broke its claim.
+fn run_all(fixtures: &[Fixture], bin_dir: &Path) -> Vec<String> {
+    let log_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hazard-proofs-logs");
+    fs::create_dir_all(&log_dir).unwrap();
+    let (hanging, others): (Vec<&Fixture>, Vec<&Fixture>) = fixtures
+        .iter()
+        .partition(|fixture| fixture.run == RunClaim::Hang);
+    let queue = Mutex::new(others.into_iter().collect::<VecDeque<_>>());
+    let broken = Mutex::new(Vec::new());
+    thread::scope(|scope| {
+        for fixture in hanging {
+            let (broken, log_dir) = (&broken, &log_dir);
+            scope.spawn(move || {
+                if let Err(message) = prove(fixture, bin_dir, log_dir) {
+                    broken
+                        .lock()
+                        .unwrap()
+                        .push((fixture.display_path.clone(), message));
+                }
+            });
+        }
+        for _ in 0..RUNNERS {
+            scope.spawn(|| {
+                loop {
+                    let Some(fixture) = queue.lock().unwrap().pop_front() else {
+                        break;
+                    };
+                    if let Err(message) = prove(fixture, bin_dir, &log_dir) {
+                        broken
+                            .lock()
+                            .unwrap()
+                            .push((fixture.display_path.clone(), message));
+                    }
+                }
+            });
+        }
+    });
+    let mut broken = broken.into_inner().unwrap();
+    broken.sort();
+    broken.into_iter().map(|(_, message)| message).collect()
+}
+
+/// Runs one fixture's binary and checks what it did against its claim.
+fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String> {
+    let stderr_path = log_dir.join(format!("{}.stderr", fixture.bin_name));
+    let stderr_file = fs::File::create(&stderr_path).unwrap();
+    let mut child = Command::new(bin_dir.join(&fixture.bin_name))
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr_file)
+        .spawn()
+        .map_err(|error| format!("{}: cannot start its binary: {error}", fixture.display_path))?;
+    let limit = match fixture.run {
+        RunClaim::Hang => HANG_OBSERVED_FOR,
+        _ => RUN_TIME_LIMIT,
+    };
+    let status = wait_at_most(&mut child, limit);
+    let still_running_and_blocked = status.is_none() && all_threads_blocked(child.id());
+    if status.is_none() {
+        // The process may have ended between the last poll and now: ignore the error.
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
+
+    // The panic that turned into the abort must come from a marked line: the unwrap on the
+    // poisoned lock inside the deferred code, not some other panic.
+    let panicked_on_marked_line = fixture
+        .marker_lines
+        .iter()
+        .any(|line| stderr.contains(&format!("panicked at {}:{line}:", fixture.path.display())));
+    let kept_claim = match (fixture.run, status) {
+        (RunClaim::Hang, None) => still_running_and_blocked,
+        (RunClaim::Abort, Some(status)) => {
+            status.signal() == Some(SIGABRT)
+                && stderr.contains(ABORT_MESSAGE)
+                && panicked_on_marked_line
+        }
+        (RunClaim::Race, Some(status)) => {
+            status.code() == Some(RACE_DETECTED_EXIT_CODE) || status.signal().is_some()
+        }
+        (RunClaim::Ok, Some(status)) => status.success(),
+        _ => false,
+    };
+    if kept_claim {
+        return Ok(());
+    }
+    let did = match status {
+        None if fixture.run == RunClaim::Hang => {
+            format!(
+                "was still running after {} s, but some thread was busy, not blocked",
+                limit.as_secs()
+            )
+        }
+        None => format!("was still running after {} s (killed)", limit.as_secs()),
+        Some(status) => describe(status),
+    };
+    let mut message = format!(
+        "{} (`run: {}`, edition {}): {did}",
+        fixture.display_path,
+        fixture.run.as_str(),
+        fixture.edition.year()
+    );
+    if fixture.run == RunClaim::Abort && !stderr.contains(ABORT_MESSAGE) {
+        write!(message, "; stderr lacks `{ABORT_MESSAGE}`").unwrap();
+    }
+    if fixture.run == RunClaim::Abort && !panicked_on_marked_line {
+        write!(
+            message,
+            "; no panic on a `//~` marked line {:?}",
+            fixture.marker_lines
+        )
+        .unwrap();
+    }
+    let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
+    if !tail.is_empty() {
+        message.push_str("\n    stderr (last lines):");
+        for line in tail.into_iter().rev() {
+            write!(message, "\n    | {line}").unwrap();
+        }
+    }
+    Err(message)
+}
+
+/// Polls the child until it exits or `limit` passes; `None` when it is still running.
+fn wait_at_most(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if started.elapsed() >= limit {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether every thread of the process is asleep (Linux `/proc` state `S` or `D`): a deadlock,
+/// not a busy loop. Where `/proc` cannot be read, it says yes.
+fn all_threads_blocked(pid: u32) -> bool {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true;
+    };
+    tasks.filter_map(Result::ok).all(|task| {
+        let Ok(stat) = fs::read_to_string(task.path().join("stat")) else {
+            return true;
+        };
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        matches!(state, Some("S" | "D") | None)
+    })
+}
+
+fn describe(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with code {code}"),
+        (None, Some(signal)) => format!("was killed by signal {signal}{}", signal_name(signal)),
+        (None, None) => format!("ended with {status}"),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        6 => " (SIGABRT)",
+        9 => " (SIGKILL)",
+        11 => " (SIGSEGV)",
+        4 => " (SIGILL)",
+        7 => " (SIGBUS)",
+        _ => "",
+    }
+}
