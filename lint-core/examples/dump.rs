@@ -52,6 +52,39 @@ fn main() {
             println!("    -> {} {:?}", program.function_name(target), kind);
         }
     }
+    for id in program.function_ids() {
+        if program.function(id).owner != id {
+            continue;
+        }
+        let body = program.body(id);
+        for index in 0..body.temps.len() {
+            let slot = deferlint_core::model::facts::Slot::Temp(
+                deferlint_core::model::facts::TempId::from_index(index),
+            );
+            let value = body.temps[index].value;
+            println!(
+                "  temp {index} in {}: {} : {} -> {:?}",
+                program.function_name(id),
+                program.value_text(id, value),
+                program.type_name(program.value_ty(id, value)),
+                analyses.slots.get(id, slot)
+            );
+        }
+        for index in 0..body.locals.len() {
+            let slot = deferlint_core::model::facts::Slot::Local(
+                deferlint_core::model::facts::LocalId::from_index(index),
+            );
+            println!(
+                "  local {} in {}: {} -> {:?}",
+                body.locals[index].name,
+                program.function_name(id),
+                program.type_name(
+                    program.local_ty(id, deferlint_core::model::facts::LocalId::from_index(index))
+                ),
+                analyses.slots.get(id, slot)
+            );
+        }
+    }
     for op in &analyses.locks.ops {
         println!(
             "lock in {}: {} {:?} {:?} {:?} class={:?} poisons={}",

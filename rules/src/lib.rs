@@ -132,7 +132,10 @@ impl RuleSet {
     /// default level. Fixture tests run this way.
     pub fn every_rule() -> RuleSet {
         RuleSet {
-            levels: RULES.iter().map(|rule| (rule, rule.meta.default_level().max(Level::Warn))).collect(),
+            levels: RULES
+                .iter()
+                .map(|rule| (rule, rule.meta.default_level().max(Level::Warn)))
+                .collect(),
         }
     }
 

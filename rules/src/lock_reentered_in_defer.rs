@@ -87,10 +87,12 @@ fn diagnostic(
             format!("this waits forever: {guard_name} still holds `{lock_name}` when this runs"),
         ),
     );
-    diagnostic = diagnostic.with_label(Label::new(
-        held.span,
-        format!("`{lock_name}` is locked here"),
-    ));
+    if held.span != inner.span {
+        diagnostic = diagnostic.with_label(Label::new(
+            held.span,
+            format!("`{lock_name}` is locked here"),
+        ));
+    }
     let note;
     let help;
     match &run.kind {
@@ -365,7 +367,15 @@ fn bind_then_drop_edit(program: &Program, run: &DeferredRun) -> Option<Vec<Edit>
     let Some(Slot::Temp(temp)) = run.slot else {
         return None;
     };
-    if run.reason != Some(ReleaseReason::StatementEnd) || !matches!(run.kind, RunKind::Drop { .. })
+    // Binding the value helps only when every guard held is a temporary of the same
+    // statement, gone at its `;`.
+    let only_temporary_guards = run
+        .held
+        .iter()
+        .all(|held| matches!(held.slot, Slot::Temp(_)));
+    if run.reason != Some(ReleaseReason::StatementEnd)
+        || !matches!(run.kind, RunKind::Drop { .. })
+        || !only_temporary_guards
     {
         return None;
     }

@@ -3,6 +3,7 @@
 //! that runs in two or more threads at once.
 
 use deferlint_core::analysis::deferred::DeferredRoot;
+use deferlint_core::analysis::slots::Content;
 use deferlint_core::diagnostic::{Diagnostic, Label};
 use deferlint_core::graph::alias::ClassId;
 use deferlint_core::graph::calls::SpawnSiteId;
@@ -299,16 +300,40 @@ fn spawner_touch_before_join(
     let spawner = site.spawner;
     let owner = program.function(spawner).owner;
     let body = program.body(owner);
-    let mut calls = Vec::new();
-    collect_calls(&program.fact(spawner).nodes, &mut calls);
-    let position = calls.iter().position(|&call| call == site.call)?;
-    for &call in &calls[position + 1..] {
-        match program.call_target(owner, call) {
-            CallTarget::Lib(LibCall::Join) => return None,
-            CallTarget::Lib(LibCall::Map { .. }) => {
-                if let Callee::Method { receiver, .. } = &body.call(call).callee {
-                    if analyses.aliases.class_of(program, owner, *receiver) == Some(class) {
-                        return Some(body.call(call).span);
+    let touches = |functions: &[FunctionId]| {
+        analyses
+            .calls
+            .reachable_in_task(functions)
+            .into_iter()
+            .any(|function| analyses.tasks.functions_touching(class).contains(&function))
+    };
+    let mut events = Vec::new();
+    deferlint_core::graph::calls::collect_events(&program.fact(spawner).nodes, &mut events);
+    let position = events
+        .iter()
+        .position(|event| matches!(event, Event::Call(call) if *call == site.call))?;
+    for event in &events[position + 1..] {
+        match event {
+            Event::Call(call) => {
+                let span = body.call(*call).span;
+                match program.call_target(owner, *call) {
+                    CallTarget::Lib(LibCall::Join) => return None,
+                    CallTarget::Lib(LibCall::Map { .. }) => {
+                        if let Callee::Method { receiver, .. } = &body.call(*call).callee {
+                            if analyses.aliases.class_of(program, owner, *receiver) == Some(class) {
+                                return Some(span);
+                            }
+                        }
+                    }
+                    CallTarget::Function(function) if touches(&[function]) => return Some(span),
+                    _ => {}
+                }
+            }
+            Event::Bind(slot) => {
+                if let Some(Content::Owned { drops, origin, .. }) = analyses.slots.get(owner, *slot)
+                {
+                    if touches(drops) {
+                        return Some(*origin);
                     }
                 }
             }

@@ -47,8 +47,15 @@ fn all_fixtures() -> Vec<Fixture> {
 
 fn parse_fixture(path: &Path) -> Fixture {
     let text = std::fs::read_to_string(path).expect("a readable fixture");
-    let folder = path.parent().and_then(Path::file_name).and_then(|name| name.to_str()).unwrap_or("");
-    let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
+    let folder = path
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
     let mut fixture = Fixture {
         path: path.to_path_buf(),
         display: format!("fixtures/{folder}/{name}"),
@@ -67,30 +74,46 @@ fn parse_fixture(path: &Path) -> Fixture {
             } else if let Some(edition) = header.strip_prefix("edition:") {
                 match Edition::parse(edition.trim()) {
                     Some(edition) => fixture.edition = edition,
-                    None => fixture.problems.push(format!("line {number}: unknown edition `{}`", edition.trim())),
+                    None => fixture.problems.push(format!(
+                        "line {number}: unknown edition `{}`",
+                        edition.trim()
+                    )),
                 }
             } else if header.starts_with("run:") {
                 // Read by the hazard-proof test.
             } else {
-                fixture.problems.push(format!("line {number}: unknown header `//@ {header}`"));
+                fixture
+                    .problems
+                    .push(format!("line {number}: unknown header `//@ {header}`"));
             }
         }
         if let Some(position) = line.find("//~") {
             let marker = &line[position + 3..];
             let carets = marker.chars().take_while(|&c| c == '^').count() as u32;
-            let rule = marker[carets as usize..].split_whitespace().next().unwrap_or("").to_string();
-            let known = RULES.iter().any(|candidate| candidate.meta.name == rule) || TOOL_DIAGNOSTICS.contains(&rule.as_str());
+            let rule = marker[carets as usize..]
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let known = RULES.iter().any(|candidate| candidate.meta.name == rule)
+                || TOOL_DIAGNOSTICS.contains(&rule.as_str());
             if !known {
-                fixture.problems.push(format!("line {number}: marker names no rule: `{rule}`"));
+                fixture
+                    .problems
+                    .push(format!("line {number}: marker names no rule: `{rule}`"));
             }
             fixture.expected.push((number - carets, rule));
         }
     }
     if fixture.check_pass && !fixture.expected.is_empty() {
-        fixture.problems.push("`//@ check-pass` and `//~` markers in one file".to_string());
+        fixture
+            .problems
+            .push("`//@ check-pass` and `//~` markers in one file".to_string());
     }
     if !fixture.check_pass && fixture.expected.is_empty() {
-        fixture.problems.push("neither `//@ check-pass` nor any `//~` marker".to_string());
+        fixture
+            .problems
+            .push("neither `//@ check-pass` nor any `//~` marker".to_string());
     }
     fixture
 }
@@ -98,14 +121,22 @@ fn parse_fixture(path: &Path) -> Fixture {
 /// Lints one fixture as a crate of its own.
 fn lint(fixture: &Fixture) -> (SourceMap, Vec<Finding>) {
     let mut sources = SourceMap::new();
-    let file = sources.add(fixture.path.clone(), fixture.display.clone(), Language::Rust);
+    let file = sources.add(
+        fixture.path.clone(),
+        fixture.display.clone(),
+        Language::Rust,
+    );
     let input = CrateInput {
         language: Language::Rust,
         name: "fixture".to_string(),
         lib_name: None,
         edition: fixture.edition,
         root_dir: fixtures_dir(),
-        targets: vec![TargetRoot { kind: TargetKind::Bin, name: "fixture".to_string(), file }],
+        targets: vec![TargetRoot {
+            kind: TargetKind::Bin,
+            name: "fixture".to_string(),
+            file,
+        }],
         files: vec![file],
         package_id: None,
         manifest_path: None,
@@ -117,7 +148,11 @@ fn lint(fixture: &Fixture) -> (SourceMap, Vec<Finding>) {
 #[test]
 fn markers_match_findings() {
     let fixtures = all_fixtures();
-    assert!(!fixtures.is_empty(), "no fixtures found in {}", fixtures_dir().display());
+    assert!(
+        !fixtures.is_empty(),
+        "no fixtures found in {}",
+        fixtures_dir().display()
+    );
     let mut failures = Vec::new();
     for fixture in &fixtures {
         for problem in &fixture.problems {
@@ -128,7 +163,9 @@ fn markers_match_findings() {
         let mut reported: Vec<(u32, String)> = findings
             .iter()
             .map(|finding| {
-                let line = index.line_column(&fixture.text, finding.diagnostic.primary.span.lo).line;
+                let line = index
+                    .line_column(&fixture.text, finding.diagnostic.primary.span.lo)
+                    .line;
                 (line, finding.diagnostic.rule.to_string())
             })
             .collect();
@@ -138,7 +175,10 @@ fn markers_match_findings() {
         expected.sort();
         expected.dedup();
         for missing in expected.iter().filter(|item| !reported.contains(item)) {
-            failures.push(format!("{}:{}: expected `{}`, not reported", fixture.display, missing.0, missing.1));
+            failures.push(format!(
+                "{}:{}: expected `{}`, not reported",
+                fixture.display, missing.0, missing.1
+            ));
         }
         for noisy in reported.iter().filter(|item| !expected.contains(item)) {
             let message = findings
@@ -146,10 +186,18 @@ fn markers_match_findings() {
                 .find(|finding| finding.diagnostic.rule == noisy.1)
                 .map(|finding| finding.diagnostic.message.clone())
                 .unwrap_or_default();
-            failures.push(format!("{}:{}: reported `{}` without a marker: {message}", fixture.display, noisy.0, noisy.1));
+            failures.push(format!(
+                "{}:{}: reported `{}` without a marker: {message}",
+                fixture.display, noisy.0, noisy.1
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} fixture mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixture mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -102,7 +102,17 @@ impl LockOps {
                 let Some(value) = index.call_value[position] else {
                     continue;
                 };
-                let (handling, handling_call) = handling_of(program, owner, index, value);
+                // Only a `LockResult` (std's, or a lock of unknown origin) or a `try_` result
+                // needs handling; parking_lot's and spin's `lock()` return the guard itself.
+                let returns_result = matches!(flavor, LockFlavor::Std | LockFlavor::Unknown)
+                    || attempt == LockAttempt::Try;
+                let (handling, handling_call) = if returns_result {
+                    handling_of(program, owner, index, value)
+                } else if flavor.is_async() && attempt == LockAttempt::Blocking {
+                    (Handling::Awaited, None)
+                } else {
+                    (Handling::Direct, None)
+                };
                 let via_result = matches!(
                     handling,
                     Handling::Unwrap(_)
@@ -200,7 +210,13 @@ fn handling_of(
                             Some(*call),
                         );
                     }
-                    _ => return (Handling::Checked, Some(*call)),
+                    "ok" | "err" | "is_ok" | "is_err" | "map" | "map_err" | "and_then"
+                    | "or_else" | "unwrap_or_default" | "unwrap_err" | "expect_err"
+                    | "inspect_err" | "is_ok_and" | "is_err_and" => {
+                        return (Handling::Checked, Some(*call));
+                    }
+                    // A guard method reached through auto-deref: the result is the guard.
+                    _ => return (Handling::Direct, None),
                 }
             }
             Consumer::Try(_) => return (Handling::Propagated, None),

@@ -485,7 +485,8 @@ fn collect_glue(
             out,
             depth + 1,
         ),
-        TyKind::Ref(..) | TyKind::Ptr(..) | TyKind::Unknown | TyKind::Never => {}
+        TyKind::Ref(..) | TyKind::Ptr(..) | TyKind::Unknown | TyKind::Never | TyKind::Opaque(_) => {
+        }
     }
 }
 

@@ -21,6 +21,9 @@ pub use modules::{FunctionId, ItemRef, ModuleId, ModuleTree, Resolved, StaticId}
 pub use typeck::{BodyTypes, CallTarget};
 use types::{AdtId, LibTy, LockFlavor, TyId, TyInterner, TyKind, classify_lib_type};
 
+/// A data type's fields as written, with its generic names.
+type FieldsAndGenerics = (Vec<(Sym, TypeExpr)>, Vec<Sym>);
+
 /// A data type of the program.
 #[derive(Debug)]
 pub struct Adt {
@@ -358,7 +361,7 @@ impl Program {
         // Field types.
         let mut adt_index = 0;
         for file in 0..self.files.len() {
-            let adts: Vec<(Vec<(Sym, TypeExpr)>, Vec<Sym>)> = self.files[file]
+            let adts: Vec<FieldsAndGenerics> = self.files[file]
                 .facts
                 .adts
                 .iter()
@@ -590,7 +593,9 @@ impl Program {
                 let segments: Vec<&str> = external.iter().map(|segment| &**segment).collect();
                 match classify_lib_type(&segments) {
                     Some(lib) => self.types.lib(lib, args),
-                    None => TyId::UNKNOWN,
+                    None => self
+                        .types
+                        .intern(TyKind::Opaque(external.last().cloned().unwrap_or_default())),
                 }
             }
             _ => TyId::UNKNOWN,
@@ -672,7 +677,7 @@ impl Program {
                 let inner = self.substitute(inner, substitution);
                 self.types.intern(TyKind::Slice(inner))
             }
-            TyKind::Unknown | TyKind::Never => ty,
+            TyKind::Unknown | TyKind::Never | TyKind::Opaque(_) => ty,
         }
     }
 

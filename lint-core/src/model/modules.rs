@@ -118,7 +118,7 @@ impl ModuleTree {
             if is_lib && tree.lib_root.is_none() {
                 tree.lib_root = Some(root);
             }
-            tree.assign_file(file, root, &facts[file as usize]);
+            tree.assign_file(file, root, facts[file as usize]);
             queue.push((file, true));
         }
         while let Some((file, is_root)) = queue.pop() {
@@ -169,7 +169,7 @@ impl ModuleTree {
                     ItemRef::Module(child_module),
                 );
                 if let Some(child) = found {
-                    tree.assign_file(child, child_module, &facts[child as usize]);
+                    tree.assign_file(child, child_module, facts[child as usize]);
                     // A `#[path]` file is treated like a `mod.rs`: its children live beside it.
                     queue.push((child, declaration.path_attribute.is_some()));
                 }
@@ -188,7 +188,7 @@ impl ModuleTree {
                 continue;
             }
             let module = tree.attach_orphan(&paths[file as usize], file, &target_dirs);
-            tree.assign_file(file, module, &facts[file as usize]);
+            tree.assign_file(file, module, facts[file as usize]);
         }
         tree
     }

@@ -91,11 +91,7 @@ impl Program {
                 match fact.init {
                     Some(init) if self.has_unknown_args(declared) => {
                         let init_ty = checker.types.value_ty[init.index()];
-                        if init_ty.is_unknown() {
-                            declared
-                        } else {
-                            init_ty
-                        }
+                        self.merge_types(declared, init_ty, 0)
                     }
                     _ => declared,
                 }
@@ -109,6 +105,52 @@ impl Program {
         };
         checker.types.local_ty[local] = ty;
         ty
+    }
+
+    /// `declared` with its holes filled from `inferred` where both have the same shape.
+    fn merge_types(&mut self, declared: TyId, inferred: TyId, depth: u32) -> TyId {
+        if declared.is_unknown() || depth > 8 {
+            return inferred;
+        }
+        if inferred.is_unknown() {
+            return declared;
+        }
+        match (
+            self.types.kind(declared).clone(),
+            self.types.kind(inferred).clone(),
+        ) {
+            (TyKind::Lib(lib, args), TyKind::Lib(other, inferred_args)) if lib == other => {
+                let merged = self.merge_args(&args, &inferred_args, depth);
+                self.types.lib(lib, merged)
+            }
+            (TyKind::Adt(adt, args), TyKind::Adt(other, inferred_args)) if adt == other => {
+                let merged = self.merge_args(&args, &inferred_args, depth);
+                self.types.intern(TyKind::Adt(adt, merged))
+            }
+            (TyKind::Ref(inner, mutable), TyKind::Ref(other, _)) => {
+                let merged = self.merge_types(inner, other, depth + 1);
+                self.types.intern(TyKind::Ref(merged, mutable))
+            }
+            (TyKind::Ptr(inner, mutable), TyKind::Ptr(other, _)) => {
+                let merged = self.merge_types(inner, other, depth + 1);
+                self.types.intern(TyKind::Ptr(merged, mutable))
+            }
+            _ => declared,
+        }
+    }
+
+    fn merge_args(&mut self, declared: &[TyId], inferred: &[TyId], depth: u32) -> Vec<TyId> {
+        if declared.is_empty() {
+            return inferred.to_vec();
+        }
+        declared
+            .iter()
+            .enumerate()
+            .map(|(index, &arg)| match inferred.get(index) {
+                Some(&other) => self.merge_types(arg, other, depth + 1),
+                None => arg,
+            })
+            .collect()
     }
 
     fn has_unknown_args(&self, ty: TyId) -> bool {
@@ -138,7 +180,7 @@ impl Program {
             }
             Value::Index { base } => {
                 let base = ty_of(checker, *base);
-                self.element_type(base)
+                self.index_type(base)
             }
             Value::Deref(inner) => {
                 let inner = ty_of(checker, *inner);
@@ -294,7 +336,22 @@ impl Program {
     }
 
     /// The element a loop or an index yields.
+    /// What `container[index]` designates: a map's value, a sequence's element.
+    fn index_type(&mut self, ty: TyId) -> TyId {
+        let container = self.types.autoderef(ty);
+        match self.types.kind(container).clone() {
+            TyKind::Lib(LibTy::Map { is_set: false, .. }, args) => {
+                args.get(1).copied().unwrap_or(TyId::UNKNOWN)
+            }
+            _ => self.element_type(container),
+        }
+    }
+
     fn element_type(&mut self, ty: TyId) -> TyId {
+        let ty = match self.types.kind(ty) {
+            TyKind::Ref(..) => ty,
+            _ => self.types.autoderef(ty),
+        };
         match self.types.kind(ty).clone() {
             TyKind::Ref(inner, mutable) => {
                 let element = self.element_type(inner);

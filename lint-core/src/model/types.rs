@@ -92,6 +92,9 @@ pub enum TyKind {
     Tuple(Vec<TyId>),
     Slice(TyId),
     Param(Sym),
+    /// A type from outside the program that the analyses have no use for (`u32`, `String`s of
+    /// other crates, `Sender`): known to exist, so it is not a hole to fill.
+    Opaque(Sym),
     Never,
 }
 
@@ -295,7 +298,7 @@ impl TyInterner {
                     .join(", ")
             ),
             TyKind::Slice(inner) => format!("[{}]", self.display(*inner, adt_name)),
-            TyKind::Param(name) => name.to_string(),
+            TyKind::Param(name) | TyKind::Opaque(name) => name.to_string(),
             TyKind::Never => "!".to_string(),
         }
     }
