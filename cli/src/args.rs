@@ -111,7 +111,8 @@ pub struct CommonArgs {
 pub struct CompatArgs {
     #[arg(long, hide = true)]
     keep_going: bool,
-    #[arg(long, hide = true)]
+    /// Also report findings in test code (`#[test]`, `#[cfg(test)]`, tests/ and benches/)
+    #[arg(long)]
     all_targets: bool,
     #[arg(long, hide = true)]
     lib: bool,
@@ -119,7 +120,8 @@ pub struct CompatArgs {
     bins: bool,
     #[arg(long, hide = true)]
     examples: bool,
-    #[arg(long, hide = true)]
+    /// Same as `--all-targets` for test code
+    #[arg(long)]
     tests: bool,
     #[arg(long, hide = true)]
     benches: bool,
@@ -150,6 +152,17 @@ pub struct CompatArgs {
     locked: bool,
     #[arg(long, hide = true)]
     offline: bool,
+}
+
+impl CompatArgs {
+    /// Findings in test code are reported when tests are among the targets asked for.
+    pub fn includes_tests(&self) -> bool {
+        self.all_targets
+            || self.tests
+            || self.benches
+            || !self.test.is_empty()
+            || !self.bench.is_empty()
+    }
 }
 
 /// One value of `--message-format`, which cargo lets users combine with commas.

@@ -67,7 +67,8 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         output::stdout(&explain(name)?)?;
         return Ok(Exit::Clean);
     }
-    let levels = Levels::from_flags(&invocation.level_flags)?;
+    let mut levels = Levels::from_flags(&invocation.level_flags)?;
+    levels.rules.include_tests(common.compat.includes_tests());
     // Decided before the run so that a bad CARGO_TERM_COLOR fails fast.
     let color = output::stderr_color(common.color)?;
     let started = Instant::now();

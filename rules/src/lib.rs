@@ -68,6 +68,36 @@ pub struct Context<'a> {
     pub analyses: &'a Analyses,
     /// The severity this run reports the rule with.
     pub severity: Severity,
+    /// Report findings in test code too.
+    pub include_tests: bool,
+}
+
+/// Deferred code is followed this many calls deep from a `Drop` body or a defer body: the
+/// longer a chain of calls, the likelier the analysis, which does not know which branch runs,
+/// reports a path that never happens.
+pub const MAX_DEFERRED_DEPTH: u32 = 3;
+
+impl Context<'_> {
+    /// Whether findings in this function are reported in this run.
+    pub fn reports_in(&self, function: deferlint_core::model::modules::FunctionId) -> bool {
+        self.include_tests || !self.program.is_test_code(function)
+    }
+
+    /// How a function runs as deferred code within [`MAX_DEFERRED_DEPTH`] calls of a root whose
+    /// code is reported in this run, shallowest first.
+    pub fn deferred_reach(
+        &self,
+        function: deferlint_core::model::modules::FunctionId,
+    ) -> Option<deferlint_core::analysis::deferred::Reach> {
+        self.analyses
+            .deferred
+            .reaches(function)
+            .iter()
+            .copied()
+            .find(|reach| {
+                reach.depth <= MAX_DEFERRED_DEPTH && self.reports_in(reach.root.function())
+            })
+    }
 }
 
 /// A registered rule.
@@ -114,6 +144,7 @@ pub const TOOL_DIAGNOSTICS: &[&str] = &["parse-error"];
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     levels: Vec<(&'static Rule, Level)>,
+    include_tests: bool,
 }
 
 impl Default for RuleSet {
@@ -123,6 +154,7 @@ impl Default for RuleSet {
                 .iter()
                 .map(|rule| (rule, rule.meta.default_level()))
                 .collect(),
+            include_tests: false,
         }
     }
 }
@@ -136,6 +168,7 @@ impl RuleSet {
                 .iter()
                 .map(|rule| (rule, rule.meta.default_level().max(Level::Warn)))
                 .collect(),
+            include_tests: true,
         }
     }
 
@@ -152,6 +185,11 @@ impl RuleSet {
             }
             None => false,
         }
+    }
+
+    /// Reports findings in test code too (`--tests`, `--all-targets`).
+    pub fn include_tests(&mut self, include: bool) {
+        self.include_tests = include;
     }
 
     /// Sets every rule at warn level to deny (`-D warnings`).
@@ -187,6 +225,7 @@ impl Checker for RuleSet {
                 program,
                 analyses,
                 severity,
+                include_tests: self.include_tests,
             };
             diagnostics.extend((rule.check)(&context));
         }

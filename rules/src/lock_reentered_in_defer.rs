@@ -179,6 +179,9 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let mut seen: HashSet<(Span, Span)> = HashSet::new();
     for run in &analyses.lock_state.runs {
+        if !context.reports_in(run.function) {
+            continue;
+        }
         let runs: Vec<FunctionId> = match &run.kind {
             RunKind::DeferGuard(site) => vec![analyses.calls.defer_sites[site.0 as usize].body],
             _ => run.runs.clone(),
@@ -189,7 +192,10 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             dropped_owner_types(program, &runs)
         };
         for root in runs {
-            for &lock in analyses.locks_reached(root).iter() {
+            for &lock in analyses
+                .locks_reached(root, crate::MAX_DEFERRED_DEPTH)
+                .iter()
+            {
                 let inner = analyses.locks.get(lock);
                 if !reentry_possible(inner) || is_instance_lock(program, inner, &owned_types) {
                     continue;

@@ -4,10 +4,10 @@
 use deferlint_core::analysis::locks::{Handling, LockOp};
 use deferlint_core::diagnostic::{Applicability, Diagnostic, Edit, Label};
 use deferlint_core::model::types::LockFlavor;
-use deferlint_core::model::{LockMode, Program};
+use deferlint_core::model::{LockAttempt, LockMode};
 
 use crate::Context;
-use crate::wording::{registration_labels, root_description, spawn_labels, when_it_runs};
+use crate::wording::{call_path_note, registration_labels, spawn_labels, when_it_runs};
 
 crate::declare_rule! {
     /// ### What it does
@@ -69,7 +69,7 @@ fn diagnostic(
 ) -> Option<Diagnostic> {
     let program = context.program;
     let analyses = context.analyses;
-    let root = *analyses.deferred.roots_of(op.function).first()?;
+    let root = context.deferred_reach(op.function)?.root;
     let class = op.class?;
     let statics = analyses.aliases.statics_of(class);
     let sites = analyses.tasks.sites_touching(class);
@@ -79,7 +79,7 @@ fn diagnostic(
     let body = program.body(op.owner);
     let handler_call = body.call(handler);
     let lock_name = program.value_text(op.owner, op.receiver);
-    let method = method_name(program, op);
+    let method = method_name(op);
     let handler_name = if matches!(op.handling, Handling::Expect(_)) {
         "expect(..)"
     } else {
@@ -115,7 +115,9 @@ fn diagnostic(
         "{}; if any thread panicked while holding `{lock_name}`, the lock is poisoned and this `{handler_name}` panics again, and a panic during unwinding aborts the process (\"panic in a destructor during cleanup\")",
         when_it_runs(program, analyses, root)
     ));
-    let _ = root_description(program, analyses, root);
+    if let Some(note) = call_path_note(program, analyses, op.function, root) {
+        diagnostic = diagnostic.with_note(note);
+    }
     let applicability = if op.flavor == LockFlavor::Std {
         Applicability::MachineApplicable
     } else {
@@ -135,7 +137,7 @@ fn diagnostic(
 pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for op in &context.analyses.locks.ops {
-        if !op.poisons || !context.analyses.deferred.is_deferred(op.function) {
+        if !op.poisons || !context.reports_in(op.function) {
             continue;
         }
         let handler = match op.handling {
@@ -147,11 +149,13 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     diagnostics
 }
 
-fn method_name(program: &Program, op: &LockOp) -> &'static str {
-    let _ = program;
-    match op.mode {
-        LockMode::Exclusive => "lock",
-        LockMode::Read => "read",
-        LockMode::Write => "write",
+fn method_name(op: &LockOp) -> &'static str {
+    match (op.mode, op.attempt) {
+        (LockMode::Exclusive, LockAttempt::Try) => "try_lock",
+        (LockMode::Read, LockAttempt::Try) => "try_read",
+        (LockMode::Write, LockAttempt::Try) => "try_write",
+        (LockMode::Exclusive, _) => "lock",
+        (LockMode::Read, _) => "read",
+        (LockMode::Write, _) => "write",
     }
 }

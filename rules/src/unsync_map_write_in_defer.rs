@@ -134,6 +134,9 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let analyses = context.analyses;
     let mut diagnostics = Vec::new();
     for function in analyses.deferred.functions().collect::<Vec<_>>() {
+        if !context.reports_in(function) {
+            continue;
+        }
         let owner = program.function(function).owner;
         let body = program.body(owner);
         let fact = program.fact(function);
@@ -159,7 +162,7 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             let Some(class) = analyses.aliases.class_of(program, owner, *receiver) else {
                 continue;
             };
-            let Some(&root) = analyses.deferred.roots_of(function).first() else {
+            let Some(root) = context.deferred_reach(function).map(|reach| reach.root) else {
                 continue;
             };
             // The threads that run this deferred write.

@@ -6,7 +6,7 @@ use deferlint_core::analysis::deferred::DeferredRoot;
 use deferlint_core::diagnostic::Label;
 use deferlint_core::graph::calls::{DeferKind, SpawnSiteId};
 use deferlint_core::model::Program;
-use deferlint_core::model::facts::{FnKind, Value};
+use deferlint_core::model::facts::Value;
 use deferlint_core::model::types::AdtId;
 use deferlint_core::source::Span;
 
@@ -16,24 +16,6 @@ pub const MAX_SPAWN_LABELS: usize = 3;
 /// The name of the type a `Drop` impl is for.
 pub fn adt_name(program: &Program, adt: AdtId) -> String {
     program.adt(adt).name.to_string()
-}
-
-/// A short description of where deferred code comes from: "`Drop` for `Guard`", "this
-/// `defer!` body", "this scope guard's closure".
-pub fn root_description(program: &Program, analyses: &Analyses, root: DeferredRoot) -> String {
-    match root {
-        DeferredRoot::Drop(adt, _) => format!("`Drop` for `{}`", adt_name(program, adt)),
-        DeferredRoot::Guard(site, _) => match analyses.calls.defer_sites[site.0 as usize].kind {
-            DeferKind::Macro => match &program
-                .fact(analyses.calls.defer_sites[site.0 as usize].body)
-                .kind
-            {
-                FnKind::DeferBody { macro_name, .. } => format!("this `{macro_name}!` body"),
-                _ => "this deferred body".to_string(),
-            },
-            DeferKind::Guard => "this scope guard's closure".to_string(),
-        },
-    }
 }
 
 /// When deferred code runs, in Rust's terms.
@@ -152,4 +134,26 @@ pub fn spawn_labels(analyses: &Analyses, sites: &[SpawnSiteId], object: &str) ->
         labels.push(Label::new(data.span, text));
     }
     labels
+}
+
+/// "`Pool::drop` calls `Pool::release`, which calls `Slots::push`": how deferred code reaches
+/// a function, when it is not the root itself.
+pub fn call_path_note(
+    program: &Program,
+    analyses: &Analyses,
+    function: deferlint_core::model::modules::FunctionId,
+    root: DeferredRoot,
+) -> Option<String> {
+    let path = analyses.deferred.path(function, root);
+    if path.len() < 2 {
+        return None;
+    }
+    let names: Vec<String> = path
+        .iter()
+        .map(|&step| format!("`{}`", program.function_name(step)))
+        .collect();
+    Some(format!(
+        "this code runs as deferred code through {}",
+        names.join(" → ")
+    ))
 }

@@ -25,10 +25,20 @@ impl DeferredRoot {
     }
 }
 
+/// How a function is reached from a deferred root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reach {
+    pub root: DeferredRoot,
+    /// Calls between the root and the function: 0 for the root itself.
+    pub depth: u32,
+    /// The function that calls this one on a shortest path from the root.
+    pub caller: Option<FunctionId>,
+}
+
 /// Which functions are deferred code, and under which roots.
 #[derive(Debug, Default)]
 pub struct Deferred {
-    roots_of: BTreeMap<FunctionId, Vec<DeferredRoot>>,
+    reaches: BTreeMap<FunctionId, Vec<Reach>>,
 }
 
 /// At most this many roots are remembered per function (enough to explain a finding).
@@ -47,29 +57,66 @@ impl Deferred {
         }
         let mut deferred = Deferred::default();
         for root in roots {
-            for function in calls.reachable_in_task(&[root.function()]) {
-                let entry = deferred.roots_of.entry(function).or_default();
-                if entry.len() < ROOTS_KEPT && !entry.contains(&root) {
-                    entry.push(root);
+            for (function, depth, caller) in calls.shortest_paths_in_task(root.function()) {
+                let entry = deferred.reaches.entry(function).or_default();
+                if entry.iter().any(|reach| reach.root == root) {
+                    continue;
                 }
+                entry.push(Reach {
+                    root,
+                    depth,
+                    caller,
+                });
+                entry.sort_by_key(|reach| (reach.depth, reach.root));
+                entry.truncate(ROOTS_KEPT);
             }
         }
         deferred
     }
 
-    /// The roots under which a function runs as deferred code; empty when it is not deferred.
-    pub fn roots_of(&self, function: FunctionId) -> &[DeferredRoot] {
-        self.roots_of
+    /// How a function is reached as deferred code, shallowest first; empty when it is not
+    /// deferred code.
+    pub fn reaches(&self, function: FunctionId) -> &[Reach] {
+        self.reaches
             .get(&function)
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
 
+    /// The roots under which a function runs as deferred code, shallowest first.
+    pub fn roots_of(&self, function: FunctionId) -> Vec<DeferredRoot> {
+        self.reaches(function)
+            .iter()
+            .map(|reach| reach.root)
+            .collect()
+    }
+
     pub fn is_deferred(&self, function: FunctionId) -> bool {
-        self.roots_of.contains_key(&function)
+        self.reaches.contains_key(&function)
     }
 
     pub fn functions(&self) -> impl Iterator<Item = FunctionId> + '_ {
-        self.roots_of.keys().copied()
+        self.reaches.keys().copied()
+    }
+
+    /// The functions from the root down to `function` on a shortest path.
+    pub fn path(&self, function: FunctionId, root: DeferredRoot) -> Vec<FunctionId> {
+        let mut path = vec![function];
+        let mut current = function;
+        while let Some(reach) = self
+            .reaches(current)
+            .iter()
+            .find(|reach| reach.root == root)
+        {
+            match reach.caller {
+                Some(caller) if !path.contains(&caller) => {
+                    path.push(caller);
+                    current = caller;
+                }
+                _ => break,
+            }
+        }
+        path.reverse();
+        path
     }
 }

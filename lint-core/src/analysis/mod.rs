@@ -34,7 +34,7 @@ pub struct Analyses {
     pub deferred: Deferred,
     pub tasks: Tasks,
     pub lock_state: LockState,
-    reached_locks: RefCell<HashMap<FunctionId, std::rc::Rc<[LockOpId]>>>,
+    reached_locks: RefCell<HashMap<(FunctionId, u32), std::rc::Rc<[LockOpId]>>>,
 }
 
 impl Analyses {
@@ -68,22 +68,24 @@ impl Analyses {
         }
     }
 
-    /// Every lock acquisition in the code a function runs, its callees included (not spawned
-    /// tasks).
-    pub fn locks_reached(&self, function: FunctionId) -> std::rc::Rc<[LockOpId]> {
-        if let Some(found) = self.reached_locks.borrow().get(&function) {
+    /// Every lock acquisition in the code a function runs within `max_depth` calls (its own
+    /// code at depth 0), callees included, spawned tasks not.
+    pub fn locks_reached(&self, function: FunctionId, max_depth: u32) -> std::rc::Rc<[LockOpId]> {
+        if let Some(found) = self.reached_locks.borrow().get(&(function, max_depth)) {
             return found.clone();
         }
         let mut reached: Vec<LockOpId> = Vec::new();
-        for callee in self.calls.reachable_in_task(&[function]) {
-            reached.extend_from_slice(self.locks.in_function(callee));
+        for (callee, depth, _) in self.calls.shortest_paths_in_task(function) {
+            if depth <= max_depth {
+                reached.extend_from_slice(self.locks.in_function(callee));
+            }
         }
         reached.sort();
         reached.dedup();
         let reached: std::rc::Rc<[LockOpId]> = reached.into();
         self.reached_locks
             .borrow_mut()
-            .insert(function, reached.clone());
+            .insert((function, max_depth), reached.clone());
         reached
     }
 }

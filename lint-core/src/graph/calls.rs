@@ -274,6 +274,32 @@ impl CallGraph {
         order
     }
 
+    /// Breadth-first from `root` through non-spawn edges: each function reached, its distance
+    /// in calls, and its caller on a shortest path.
+    pub fn shortest_paths_in_task(
+        &self,
+        root: FunctionId,
+    ) -> Vec<(FunctionId, u32, Option<FunctionId>)> {
+        let mut seen = std::collections::HashSet::new();
+        let mut queue = std::collections::VecDeque::new();
+        let mut out = Vec::new();
+        seen.insert(root);
+        queue.push_back((root, 0, None));
+        while let Some((function, depth, caller)) = queue.pop_front() {
+            out.push((function, depth, caller));
+            for edge in self.graph.edges(NodeIndex::new(function.index())) {
+                if matches!(edge.weight(), EdgeKind::Spawn(_)) {
+                    continue;
+                }
+                let target = FunctionId(edge.target().index() as u32);
+                if seen.insert(target) {
+                    queue.push_back((target, depth + 1, Some(function)));
+                }
+            }
+        }
+        out
+    }
+
     /// The edges out of a function.
     pub fn edges_from(
         &self,

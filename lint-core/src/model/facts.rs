@@ -93,6 +93,8 @@ pub struct FileProblem {
 pub struct InlineModule {
     pub parent: ModIdx,
     pub name: Sym,
+    /// Declared under `#[cfg(test)]` (or inside test code).
+    pub is_test: bool,
 }
 
 /// `mod name;`: a module whose items live in another file.
@@ -102,6 +104,8 @@ pub struct ModDecl {
     pub name: Sym,
     /// The value of a `#[path = "..."]` attribute.
     pub path_attribute: Option<String>,
+    /// Declared under `#[cfg(test)]` (or inside test code).
+    pub is_test: bool,
 }
 
 /// `use a::b as c;` flattened: one fact per imported name.

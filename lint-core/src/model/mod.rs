@@ -112,6 +112,8 @@ pub struct Program {
     pub functions: Vec<Function>,
     pub bodies: Vec<BodyInfo>,
     file_index: HashMap<FileId, u32>,
+    /// The kind of each target of the unit, by target index.
+    target_kinds: Vec<crate::driver::TargetKind>,
 }
 
 /// What `Self` and generic names mean where a type is written.
@@ -177,6 +179,7 @@ impl Program {
             functions: Vec::new(),
             bodies: Vec::new(),
             file_index,
+            target_kinds: input.targets.iter().map(|target| target.kind).collect(),
         };
         program.register_items();
         program.resolve_declarations();
@@ -189,6 +192,28 @@ impl Program {
         let index = *self.file_index.get(&file)?;
         let module = *self.tree.file_modules.get(index as usize)?.first()?;
         self.tree.module(module).target
+    }
+
+    /// Test code: a `#[test]` function, code in a `#[cfg(test)]` module, or a file of a test
+    /// or bench target. Findings there are reported only when tests are asked for.
+    pub fn is_test_code(&self, id: FunctionId) -> bool {
+        if self.fact(self.function(id).owner).is_test
+            || self.fact(id).is_test
+            || self.tree.module(self.function(id).module).is_test
+        {
+            return true;
+        }
+        let file = self.function(id).file as usize;
+        let module = self
+            .tree
+            .file_modules
+            .get(file)
+            .and_then(|modules| modules.first());
+        let target = module.and_then(|module| self.tree.module(*module).target);
+        matches!(
+            target.and_then(|target| self.target_kinds.get(target)),
+            Some(crate::driver::TargetKind::Test | crate::driver::TargetKind::Bench)
+        )
     }
 
     pub fn function(&self, id: FunctionId) -> &Function {

@@ -63,6 +63,8 @@ pub struct Module {
     pub file: u32,
     /// The target whose tree holds this module.
     pub target: Option<usize>,
+    /// Under `#[cfg(test)]`, here or in an enclosing module.
+    pub is_test: bool,
     pub names: HashMap<Sym, Vec<ItemRef>>,
     pub uses: Vec<UseEntry>,
 }
@@ -163,6 +165,7 @@ impl ModuleTree {
                     found.unwrap_or(file),
                     target,
                 );
+                tree.modules[child_module.0 as usize].is_test |= declaration.is_test;
                 tree.add_name(
                     parent_module,
                     declaration.name.clone(),
@@ -202,12 +205,14 @@ impl ModuleTree {
         target: Option<usize>,
     ) -> ModuleId {
         let id = ModuleId(self.modules.len() as u32);
+        let is_test = parent.is_some_and(|parent| self.modules[parent.0 as usize].is_test);
         self.modules.push(Module {
             parent,
             name,
             root: root.unwrap_or(id),
             file,
             target,
+            is_test,
             names: HashMap::new(),
             uses: Vec::new(),
         });
@@ -232,6 +237,7 @@ impl ModuleTree {
             let target = self.modules[parent.0 as usize].target;
             let child =
                 self.new_module(Some(parent), inline.name.clone(), Some(root), file, target);
+            self.modules[child.0 as usize].is_test |= inline.is_test;
             self.add_name(parent, inline.name.clone(), ItemRef::Module(child));
             modules.push(child);
         }

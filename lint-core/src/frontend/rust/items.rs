@@ -144,6 +144,7 @@ impl FileCx {
                         self.facts.inline_modules.push(InlineModule {
                             parent: module,
                             name: sym(&item.ident),
+                            is_test: in_test,
                         });
                         self.lower_items(items, index, ItemContext { in_test });
                     }
@@ -151,6 +152,7 @@ impl FileCx {
                         parent: module,
                         name: sym(&item.ident),
                         path_attribute: path_attribute(&item.attrs),
+                        is_test: in_test,
                     }),
                 }
             }
