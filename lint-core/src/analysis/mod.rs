@@ -22,6 +22,9 @@ use locks::{LockOpId, LockOps};
 use slots::SlotContents;
 use tasks::Tasks;
 
+/// A shared, sorted set of lock acquisitions.
+pub type LockSet = std::rc::Rc<[LockOpId]>;
+
 /// Every analysis result the rules read.
 #[derive(Debug)]
 pub struct Analyses {
@@ -34,7 +37,7 @@ pub struct Analyses {
     pub deferred: Deferred,
     pub tasks: Tasks,
     pub lock_state: LockState,
-    reached_locks: RefCell<HashMap<(FunctionId, u32), std::rc::Rc<[LockOpId]>>>,
+    reached_locks: RefCell<HashMap<(FunctionId, u32), LockSet>>,
 }
 
 impl Analyses {

@@ -80,7 +80,19 @@ impl SlotContents {
                     }
                     _ => None,
                 };
-                let content = content.or_else(|| cx.owned(slot, local.init, local.span));
+                // A pattern binds by reference when it matches a place or a reference (default
+                // binding modes): only bindings out of a produced value own it.
+                let owns = match local.origin {
+                    LocalOrigin::Pattern | LocalOrigin::ForLoop => {
+                        local.init.is_some_and(|init| cx.binds_owned_value(init, 0))
+                    }
+                    _ => true,
+                };
+                let content = if owns {
+                    content.or_else(|| cx.owned(slot, local.init, local.span))
+                } else {
+                    content
+                };
                 if let Some(content) = content {
                     found.push((slot, content));
                 }
@@ -225,6 +237,36 @@ impl ContentCx<'_> {
             origin,
             may_be_last_owner,
         })
+    }
+
+    /// Whether a pattern binding out of `value` owns what it binds: the value is produced by a
+    /// call (not a place), and no reference lies on the way.
+    fn binds_owned_value(&self, value: ValueId, depth: u32) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        let ty = self.program.value_ty(self.owner, value);
+        if matches!(
+            self.program.types.kind(ty),
+            crate::model::types::TyKind::Ref(..)
+        ) {
+            return false;
+        }
+        match self.body.value(value) {
+            Value::Call(_) | Value::Struct { .. } | Value::Try(_) | Value::Await(_) => true,
+            Value::Payload { of: inner, .. }
+            | Value::Field { base: inner, .. }
+            | Value::Element(inner) => self.binds_owned_value(*inner, depth + 1),
+            Value::Local(local) => {
+                let fact = self.body.local(*local);
+                !fact.by_ref
+                    && fact.origin == LocalOrigin::Let
+                    && fact
+                        .init
+                        .is_some_and(|init| self.binds_owned_value(init, depth + 1))
+            }
+            _ => false,
+        }
     }
 
     /// Values taken out of a map or upgraded from a `Weak`: if every other owner is gone, the

@@ -2,6 +2,7 @@
 //! and name resolution over it: modules, `use` items (renames and globs), `self`, `super`,
 //! `crate`, and the package's library name from its other targets.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -88,6 +89,9 @@ pub struct ModuleTree {
     /// The library target's root module, named by `lib_name` from other targets.
     pub lib_root: Option<ModuleId>,
     pub lib_name: Option<Sym>,
+    /// Names already looked up, by module, name and namespace. An entry of `None` while a
+    /// lookup is under way cuts cycles of `use` and glob imports.
+    lookups: RefCell<HashMap<(ModuleId, Sym, bool), Option<Resolved>>>,
 }
 
 impl ModuleTree {
@@ -105,6 +109,7 @@ impl ModuleTree {
             file_modules: vec![Vec::new(); paths.len()],
             lib_root: None,
             lib_name: lib_name.map(Into::into),
+            lookups: RefCell::default(),
         };
         let by_path: HashMap<&Path, u32> = paths
             .iter()
@@ -395,6 +400,23 @@ impl ModuleTree {
     /// A name in a module: its items, its `use` names, then its globs; at a crate root, also
     /// the library's name.
     fn lookup(
+        &self,
+        module: ModuleId,
+        name: &str,
+        depth: u32,
+        want_namespace: bool,
+    ) -> Option<Resolved> {
+        let key = (module, Sym::from(name), want_namespace);
+        if let Some(found) = self.lookups.borrow().get(&key) {
+            return found.clone();
+        }
+        self.lookups.borrow_mut().insert(key.clone(), None);
+        let found = self.lookup_uncached(module, name, depth, want_namespace);
+        self.lookups.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    fn lookup_uncached(
         &self,
         module: ModuleId,
         name: &str,

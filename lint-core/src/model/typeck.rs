@@ -701,25 +701,41 @@ impl Program {
                 }
             }
             LibCall::Access => {
+                // Access to the contents is a borrow, except `take()`, which moves the payload
+                // out of an `Option`, and `into_inner()`, which consumes the wrapper.
+                let owned = self.types.strip_refs(receiver);
+                if matches!(name, "take") {
+                    return owned;
+                }
                 let inner = self.types.autoderef(receiver);
-                match self.types.kind(inner).clone() {
+                let content = match self.types.kind(inner).clone() {
                     TyKind::Lib(
-                        LibTy::Mutex(_) | LibTy::RwLock(_) | LibTy::UnsafeCell | LibTy::Cell,
+                        LibTy::Mutex(_)
+                        | LibTy::RwLock(_)
+                        | LibTy::UnsafeCell
+                        | LibTy::Cell
+                        | LibTy::RefCell,
                         args,
-                    ) => {
-                        let content = args.first().copied().unwrap_or(TyId::UNKNOWN);
-                        if content.is_unknown() {
-                            content
-                        } else {
-                            self.types.intern(TyKind::Ref(content, true))
+                    ) => args.first().copied().unwrap_or(TyId::UNKNOWN),
+                    TyKind::Lib(LibTy::Option | LibTy::Result, args) => {
+                        // `as_ref()` / `as_mut()`: `Option<&T>`.
+                        let payload = args.first().copied().unwrap_or(TyId::UNKNOWN);
+                        if payload.is_unknown() {
+                            return TyId::UNKNOWN;
                         }
+                        let reference = self.types.intern(TyKind::Ref(payload, false));
+                        let wrapper = self.types.as_lib(inner).unwrap_or(LibTy::Option);
+                        return self.types.lib(wrapper, vec![reference]);
                     }
-                    TyKind::Lib(LibTy::RefCell, args) => {
-                        let content = args.first().copied().unwrap_or(TyId::UNKNOWN);
-                        self.types.lib(LibTy::Transparent, vec![content])
-                    }
-                    TyKind::Lib(LibTy::Option | LibTy::Result, _) => receiver,
                     _ => inner,
+                };
+                if matches!(name, "into_inner") {
+                    return content;
+                }
+                if content.is_unknown() {
+                    content
+                } else {
+                    self.types.intern(TyKind::Ref(content, true))
                 }
             }
             LibCall::Exit => self.types.intern(TyKind::Never),

@@ -16,34 +16,80 @@ use crate::source::{FileId, Span};
 /// yields facts holding one problem.
 pub fn lower_file(file: FileId, text: &str, edition: Edition) -> FileFacts {
     let (offset, content) = strip_prefix(text);
-    let mut facts = match syn::parse_str::<syn::File>(content) {
-        Ok(syntax) => {
-            let mut cx = FileCx {
-                file,
-                offset,
-                edition,
-                facts: FileFacts::default(),
-            };
-            cx.lower_items(&syntax.items, ModIdx(0), items::ItemContext::default());
-            cx.facts
-        }
-        Err(error) => {
-            let range = error.span().byte_range();
-            let span = Span::new(file, offset + range.start as u32, offset + range.end as u32);
-            FileFacts {
-                problems: vec![FileProblem {
+    let mut cx = FileCx {
+        file,
+        offset,
+        edition,
+        facts: FileFacts::default(),
+    };
+    match syn::parse_str::<syn::File>(content) {
+        Ok(syntax) => cx.lower_items(&syntax.items, ModIdx(0), items::ItemContext::default()),
+        Err(_) => {
+            // Keep what parses: every item but the broken ones (old 2015-edition syntax such
+            // as bare trait objects, or a file in the middle of an edit).
+            let (items, errors) = parse_items_tolerantly(content);
+            cx.lower_items(&items, ModIdx(0), items::ItemContext::default());
+            for error in errors {
+                let range = error.span().byte_range();
+                let span = Span::new(file, offset + range.start as u32, offset + range.end as u32);
+                cx.facts.problems.push(FileProblem {
                     span,
-                    message: format!("could not parse: {error}"),
-                }],
-                ..FileFacts::default()
+                    message: format!(
+                        "could not parse this item ({error}); the rest of the file is checked"
+                    ),
+                });
             }
         }
-    };
+    }
+    let mut facts = cx.facts;
     facts.byte_len = u32::try_from(text.len()).unwrap_or(u32::MAX);
     // Spans of this file are no longer needed; without this the thread's span table would grow
     // with every file parsed on it.
     proc_macro2::extra::invalidate_current_thread_spans();
     facts
+}
+
+/// Parses a file item by item, skipping each item that does not parse up to its end (a `;` or
+/// a braced group at the top level).
+fn parse_items_tolerantly(content: &str) -> (Vec<syn::Item>, Vec<syn::Error>) {
+    use syn::parse::discouraged::Speculative;
+    use syn::parse::{ParseStream, Parser};
+    let parser = |input: ParseStream<'_>| {
+        let mut items = Vec::new();
+        let mut errors = Vec::new();
+        let _ = input.call(syn::Attribute::parse_inner);
+        while !input.is_empty() {
+            let fork = input.fork();
+            match fork.parse::<syn::Item>() {
+                Ok(item) => {
+                    input.advance_to(&fork);
+                    items.push(item);
+                }
+                Err(error) => {
+                    errors.push(error);
+                    while !input.is_empty() {
+                        match input.parse::<proc_macro2::TokenTree>()? {
+                            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == ';' => break,
+                            proc_macro2::TokenTree::Group(group)
+                                if group.delimiter() == proc_macro2::Delimiter::Brace =>
+                            {
+                                if input.peek(syn::Token![;]) {
+                                    input.parse::<syn::Token![;]>()?;
+                                }
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        Ok((items, errors))
+    };
+    match parser.parse_str(content) {
+        Ok(result) => result,
+        Err(error) => (Vec::new(), vec![error]),
+    }
 }
 
 /// Byte-order mark and shebang line, which `syn::parse_file` would strip: strip them here so
