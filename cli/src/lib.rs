@@ -23,6 +23,18 @@ use crate::discovery::Discovered;
 use crate::exit::Exit;
 use crate::levels::Levels;
 
+/// Finds the units under the given folders as `deferlint PATH...` does, for the benchmark.
+#[doc(hidden)]
+pub fn discover_for_benchmark(
+    paths: &[std::path::PathBuf],
+) -> Result<(
+    deferlint_core::source::SourceMap,
+    Vec<deferlint_core::driver::CrateInput>,
+)> {
+    let discovered = discovery::discover_folders(paths, None, None)?;
+    Ok((discovered.sources, discovered.crates))
+}
+
 /// Runs the program with the process's arguments.
 pub fn main() -> ExitCode {
     let arguments: Vec<OsString> = std::env::args_os().collect();

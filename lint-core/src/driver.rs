@@ -2,6 +2,8 @@
 //! build each crate's program model, run the analyses and hand them to the rules.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -113,6 +115,47 @@ pub struct RunOutput {
     pub findings: Vec<Finding>,
     pub files_checked: usize,
     pub bytes_checked: u64,
+    /// Time spent in each phase, summed over threads.
+    pub timings: Timings,
+}
+
+/// Thread time per phase of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    /// Reading, parsing and lowering files.
+    pub lower: std::time::Duration,
+    /// Building program models (name and type resolution).
+    pub build: std::time::Duration,
+    /// Graphs and analyses.
+    pub analyses: std::time::Duration,
+    /// Rules.
+    pub rules: std::time::Duration,
+}
+
+/// Phase times accumulated from several threads, in nanoseconds.
+#[derive(Default)]
+struct PhaseClock {
+    lower: AtomicU64,
+    build: AtomicU64,
+    analyses: AtomicU64,
+    rules: AtomicU64,
+}
+
+impl PhaseClock {
+    fn add(counter: &AtomicU64, started: Instant) {
+        counter.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    fn timings(&self) -> Timings {
+        let read =
+            |counter: &AtomicU64| std::time::Duration::from_nanos(counter.load(Ordering::Relaxed));
+        Timings {
+            lower: read(&self.lower),
+            build: read(&self.build),
+            analyses: read(&self.analyses),
+            rules: read(&self.rules),
+        }
+    }
 }
 
 /// What the rules crate offers the driver: the checks to run on each analysed program.
@@ -154,44 +197,51 @@ pub fn lower_file(sources: &SourceMap, file: FileId, edition: Edition) -> FileFa
 
 /// Runs the whole pipeline over the given units.
 pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) -> RunOutput {
-    let mut jobs: Vec<(usize, FileId)> = Vec::new();
-    for (crate_index, input) in crates.iter().enumerate() {
-        for &file in &input.files {
-            jobs.push((crate_index, file));
-        }
-    }
-    let lowered: Vec<(usize, FileId, FileFacts)> = jobs
+    let clock = PhaseClock::default();
+    // Each unit lowers its files in parallel and is then analysed on one thread; units run in
+    // parallel too, biggest first, so that one unit's analysis overlaps the others' lowering.
+    let mut order: Vec<usize> = (0..crates.len()).collect();
+    order.sort_by_key(|&index| std::cmp::Reverse(crates[index].files.len()));
+    let results: Vec<(Vec<Finding>, usize, u64)> = order
         .par_iter()
-        .map(|&(crate_index, file)| {
+        .map(|&crate_index| {
+            let input = &crates[crate_index];
+            let files: Vec<(FileId, FileFacts)> = input
+                .files
+                .par_iter()
+                .map(|&file| {
+                    let started = Instant::now();
+                    let facts = lower_file(sources, file, input.edition);
+                    PhaseClock::add(&clock.lower, started);
+                    (file, facts)
+                })
+                .collect();
+            let bytes: u64 = files
+                .iter()
+                .map(|(_, facts)| u64::from(facts.byte_len))
+                .sum();
+            let count = files.len();
             (
-                crate_index,
-                file,
-                lower_file(sources, file, crates[crate_index].edition),
+                check_crate(sources, crate_index, input, files, checker, &clock),
+                count,
+                bytes,
             )
         })
         .collect();
-    let bytes_checked = lowered
-        .iter()
-        .map(|(_, _, facts)| u64::from(facts.byte_len))
-        .sum();
-    let files_checked = lowered.len();
-    let mut per_crate: Vec<Vec<(FileId, FileFacts)>> = crates.iter().map(|_| Vec::new()).collect();
-    for (crate_index, file, facts) in lowered {
-        per_crate[crate_index].push((file, facts));
+    let mut findings = Vec::new();
+    let (mut files_checked, mut bytes_checked) = (0, 0);
+    for (crate_findings, count, bytes) in results {
+        findings.extend(crate_findings);
+        files_checked += count;
+        bytes_checked += bytes;
     }
-    let mut findings: Vec<Finding> = per_crate
-        .into_par_iter()
-        .enumerate()
-        .flat_map_iter(|(crate_index, files)| {
-            check_crate(sources, crate_index, &crates[crate_index], files, checker)
-        })
-        .collect();
     findings.sort_by(|a, b| a.diagnostic.sort_key().cmp(&b.diagnostic.sort_key()));
     findings.dedup_by(|a, b| a.diagnostic.sort_key() == b.diagnostic.sort_key());
     RunOutput {
         findings,
         files_checked,
         bytes_checked,
+        timings: clock.timings(),
     }
 }
 
@@ -201,6 +251,7 @@ fn check_crate(
     input: &CrateInput,
     files: Vec<(FileId, FileFacts)>,
     checker: &dyn Checker,
+    clock: &PhaseClock,
 ) -> Vec<Finding> {
     let mut diagnostics = Vec::new();
     for (_, facts) in &files {
@@ -213,9 +264,15 @@ fn check_crate(
             ));
         }
     }
+    let started = Instant::now();
     let program = Program::build(sources, input, files);
+    PhaseClock::add(&clock.build, started);
+    let started = Instant::now();
     let analyses = Analyses::compute(&program);
+    PhaseClock::add(&clock.analyses, started);
+    let started = Instant::now();
     diagnostics.extend(checker.check(&program, &analyses));
+    PhaseClock::add(&clock.rules, started);
     diagnostics
         .into_iter()
         .map(|diagnostic| {

@@ -1,7 +1,7 @@
 //! Lock acquisitions: which object is locked, in which mode, with which flavor, and how the
 //! result is handled (`unwrap`, `expect`, recovered from poisoning, checked, propagated).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::index::{BodyIndex, Consumer};
 use crate::graph::alias::{Aliases, ClassId};

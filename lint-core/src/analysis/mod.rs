@@ -8,8 +8,8 @@ pub mod locks;
 pub mod slots;
 pub mod tasks;
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use crate::graph::alias::Aliases;
 use crate::graph::calls::{CallGraph, DropGlue};

@@ -1,7 +1,7 @@
 //! What each local and temporary holds, for the drop-order simulation: a lock guard, a defer
 //! guard, or a value whose type has drop glue (and so runs `Drop` code when it dies).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::index::{BodyIndex, Consumer};
 use super::locks::{Handling, LockOpId, LockOps};

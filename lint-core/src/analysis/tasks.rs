@@ -2,7 +2,9 @@
 //! so that a rule can ask whether an object is shared with a spawned task and by how many
 //! concurrent parties.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::graph::alias::{Aliases, ClassId};
 use crate::graph::calls::{CallGraph, SpawnSiteId};
@@ -32,7 +34,7 @@ impl Tasks {
                     .push(SpawnSiteId(index as u32));
             }
         }
-        let mut touching: HashMap<ClassId, BTreeSet<FunctionId>> = HashMap::new();
+        let mut touching: HashMap<ClassId, BTreeSet<FunctionId>> = HashMap::default();
         for owner in program.function_ids() {
             if program.function(owner).owner != owner {
                 continue;

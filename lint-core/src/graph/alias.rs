@@ -4,7 +4,7 @@
 //! constructors are transparent; each class has one "element" child for what a container
 //! holds, so that a map and its values stay apart.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::facts::{Callee, FnKind, LocalId, Sym, Value, ValueId};
 use crate::model::modules::{FunctionId, ItemRef, Resolved, StaticId};

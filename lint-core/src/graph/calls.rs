@@ -3,8 +3,8 @@
 //! and implicit drops (a function holding a value of type `T` runs `T::drop` and the drops of
 //! `T`'s fields).
 
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -86,8 +86,8 @@ impl CallGraph {
             defer_sites: Vec::new(),
         };
         // Closures handed to a call, per body: the call decides what the closure is.
-        let mut handed_to: HashMap<FunctionId, (FunctionId, CallId)> = HashMap::new();
-        let mut spawned_calls: HashSet<(FunctionId, CallId)> = HashSet::new();
+        let mut handed_to: HashMap<FunctionId, (FunctionId, CallId)> = HashMap::default();
+        let mut spawned_calls: HashSet<(FunctionId, CallId)> = HashSet::default();
         for id in program.function_ids() {
             if program.function(id).owner != id {
                 continue;
@@ -115,7 +115,7 @@ impl CallGraph {
             let types = program.body_types(id);
             let mut events = Vec::new();
             collect_events(&fact.nodes, &mut events);
-            let mut drop_edges: HashSet<FunctionId> = HashSet::new();
+            let mut drop_edges: HashSet<FunctionId> = HashSet::default();
             for event in events {
                 match *event {
                     Event::Call(call) => {
@@ -280,7 +280,7 @@ impl CallGraph {
         &self,
         root: FunctionId,
     ) -> Vec<(FunctionId, u32, Option<FunctionId>)> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::default();
         let mut queue = std::collections::VecDeque::new();
         let mut out = Vec::new();
         seen.insert(root);

@@ -7,7 +7,7 @@ pub mod modules;
 mod typeck;
 pub mod types;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
 use crate::driver::{CrateInput, Edition};
@@ -309,7 +309,7 @@ impl Program {
                     fields: Vec::new(),
                     span: adt.span,
                     drop_fn: None,
-                    methods: HashMap::new(),
+                    methods: HashMap::default(),
                     unsafe_send_sync: false,
                 });
             }

@@ -2,8 +2,8 @@
 //! and name resolution over it: modules, `use` items (renames and globs), `self`, `super`,
 //! `crate`, and the package's library name from its other targets.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::model::facts::{FileFacts, ModIdx, Sym};
@@ -218,7 +218,7 @@ impl ModuleTree {
             file,
             target,
             is_test,
-            names: HashMap::new(),
+            names: HashMap::default(),
             uses: Vec::new(),
         });
         id

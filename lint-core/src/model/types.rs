@@ -1,7 +1,7 @@
 //! Resolved types, interned, and the library types the analyses know by name: maps, locks and
 //! their guards, smart pointers, cells.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::model::facts::Sym;
 
@@ -109,7 +109,7 @@ impl Default for TyInterner {
     fn default() -> TyInterner {
         let mut interner = TyInterner {
             kinds: Vec::new(),
-            ids: HashMap::new(),
+            ids: HashMap::default(),
         };
         let unknown = interner.intern(TyKind::Unknown);
         debug_assert_eq!(unknown, TyId::UNKNOWN);

@@ -9,7 +9,9 @@ use syn::{Expr, Pat, Stmt};
 
 use super::FileCx;
 use super::items::ItemContext;
-use super::macros::{is_defer_macro, is_diverging_macro, parse_expressions, parse_statements};
+use super::macros::{
+    is_defer_macro, is_diverging_macro, mentions_modelled_code, parse_expressions, parse_statements,
+};
 use super::types::{path_expr, self_type, sym, type_expr};
 use crate::driver::Edition;
 use crate::model::facts::{
@@ -29,7 +31,7 @@ pub(crate) enum FnSource<'a> {
 
 /// Lowers an item function (with everything nested in its body) and returns its index.
 pub(crate) fn lower_function(
-    cx: &mut FileCx,
+    cx: &mut FileCx<'_>,
     source: FnSource<'_>,
     module: ModIdx,
     kind: FnKind,
@@ -228,8 +230,8 @@ enum ClosureBody<'a> {
     Statements(&'a [Stmt], Span),
 }
 
-struct Lowerer<'c> {
-    cx: &'c mut FileCx,
+struct Lowerer<'c, 't> {
+    cx: &'c mut FileCx<'t>,
     module: ModIdx,
     body_idx: BodyIdx,
     body: Body,
@@ -243,7 +245,7 @@ struct Lowerer<'c> {
     is_test: bool,
 }
 
-impl Lowerer<'_> {
+impl Lowerer<'_, '_> {
     fn frame(&self) -> &Frame {
         self.frames.last().expect("a frame")
     }
@@ -1452,8 +1454,15 @@ impl Lowerer<'_> {
                 self.maybe_temp(value, usage, span)
             }
             _ => {
-                for expression in parse_expressions(mac.tokens.clone()) {
-                    self.expr(&expression, Usage::Borrow);
+                // Most macro arguments are plain values (format arguments, assertions): parsing
+                // them again costs more than the rest of the lowering, so only arguments that
+                // mention something the analyses model are parsed.
+                let delimiter = mac.delimiter.span();
+                let inside = self.cx.span_between(delimiter.open(), delimiter.close());
+                if mentions_modelled_code(self.cx.text(inside)) {
+                    for expression in parse_expressions(mac.tokens.clone()) {
+                        self.expr(&expression, Usage::Borrow);
+                    }
                 }
                 if is_diverging_macro(&name) {
                     let span = self.span(mac.delimiter.span().open());

@@ -61,7 +61,7 @@ fn path_attribute(attrs: &[Attribute]) -> Option<String> {
     })
 }
 
-impl FileCx {
+impl FileCx<'_> {
     pub(crate) fn lower_items(&mut self, items: &[Item], module: ModIdx, context: ItemContext) {
         for item in items {
             self.lower_item(item, module, context);

@@ -30,6 +30,96 @@ pub(crate) fn is_diverging_macro(name: &str) -> bool {
     matches!(name, "panic" | "unreachable" | "todo" | "unimplemented")
 }
 
+/// Whether a macro's input mentions code the analyses model: locks, map writes, spawns,
+/// drops, defer guards, closures, or a call of anything but the accessors format arguments and
+/// assertions are made of. Other macro input is not parsed at all: parsing it again would cost
+/// more than the rest of the lowering.
+pub(crate) fn mentions_modelled_code(text: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "lock", "read(", "write(", "borrow", "insert", "remove", "entry", "clear", "retain",
+        "extend", "drain", "append", "get_mut", "spawn", "drop", "forget", "upgrade", "guard",
+        "defer", "exit", "abort", "|", "with(", "async",
+    ];
+    if WORDS.iter().any(|word| text.contains(word)) {
+        return true;
+    }
+    let bytes = text.as_bytes();
+    let mut position = 0;
+    while let Some(found) = text[position..].find('(') {
+        let open = position + found;
+        let mut start = open;
+        while start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+            start -= 1;
+        }
+        let name = &text[start..open];
+        if !name.is_empty() && !is_plain_accessor(name) {
+            return true;
+        }
+        position = open + 1;
+    }
+    false
+}
+
+/// Calls that format arguments and assertions are made of, which never lead to modelled code.
+fn is_plain_accessor(name: &str) -> bool {
+    matches!(
+        name,
+        "len"
+            | "is_empty"
+            | "to_string"
+            | "to_owned"
+            | "clone"
+            | "as_str"
+            | "as_ref"
+            | "unwrap"
+            | "expect"
+            | "is_some"
+            | "is_none"
+            | "is_ok"
+            | "is_err"
+            | "display"
+            | "iter"
+            | "get"
+            | "count"
+            | "map"
+            | "collect"
+            | "into"
+            | "from"
+            | "format"
+            | "Some"
+            | "Ok"
+            | "Err"
+            | "matches"
+            | "contains"
+            | "starts_with"
+            | "ends_with"
+            | "keys"
+            | "values"
+            | "first"
+            | "last"
+            | "load"
+            | "name"
+            | "id"
+            | "type_name"
+            | "size_of"
+            | "stringify"
+            | "concat"
+            | "line"
+            | "file"
+            | "column"
+            | "as_secs"
+            | "as_millis"
+            | "elapsed"
+            | "now"
+            | "abs"
+            | "min"
+            | "max"
+            | "to_vec"
+            | "join"
+            | "debug"
+    )
+}
+
 /// The statements of a `defer! { .. }` body.
 pub(crate) fn parse_statements(tokens: TokenStream) -> Option<Vec<syn::Stmt>> {
     syn::Block::parse_within.parse2(tokens).ok()

@@ -16,12 +16,7 @@ use crate::source::{FileId, Span};
 /// yields facts holding one problem.
 pub fn lower_file(file: FileId, text: &str, edition: Edition) -> FileFacts {
     let (offset, content) = strip_prefix(text);
-    let mut cx = FileCx {
-        file,
-        offset,
-        edition,
-        facts: FileFacts::default(),
-    };
+    let mut cx = FileCx::new(file, offset, content, edition);
     match syn::parse_str::<syn::File>(content) {
         Ok(syntax) => cx.lower_items(&syntax.items, ModIdx(0), items::ItemContext::default()),
         Err(_) => {
@@ -47,6 +42,15 @@ pub fn lower_file(file: FileId, text: &str, edition: Edition) -> FileFacts {
     // with every file parsed on it.
     proc_macro2::extra::invalidate_current_thread_spans();
     facts
+}
+
+/// Parses a file and drops the tree: the baseline the benchmark compares the whole analysis
+/// with. Returns whether the file parsed.
+pub fn parse_only(text: &str) -> bool {
+    let (_, content) = strip_prefix(text);
+    let parsed = syn::parse_str::<syn::File>(content).is_ok();
+    proc_macro2::extra::invalidate_current_thread_spans();
+    parsed
 }
 
 /// Parses a file item by item, skipping each item that does not parse up to its end (a `;` or
@@ -92,6 +96,15 @@ fn parse_items_tolerantly(content: &str) -> (Vec<syn::Item>, Vec<syn::Error>) {
     }
 }
 
+/// Offsets just after each `\n`.
+fn memchr_newlines(content: &str) -> impl Iterator<Item = u32> + '_ {
+    content
+        .bytes()
+        .enumerate()
+        .filter(|(_, byte)| *byte == b'\n')
+        .map(|(index, _)| index as u32 + 1)
+}
+
 /// Byte-order mark and shebang line, which `syn::parse_file` would strip: strip them here so
 /// that span offsets can be shifted back to offsets into the file.
 fn strip_prefix(text: &str) -> (u32, &str) {
@@ -110,21 +123,63 @@ fn strip_prefix(text: &str) -> (u32, &str) {
 }
 
 /// The state of lowering one file.
-pub(crate) struct FileCx {
+pub(crate) struct FileCx<'t> {
     pub(crate) file: FileId,
     offset: u32,
+    /// The text syn parsed (after a byte-order mark and a shebang line).
+    content: &'t str,
+    /// Byte offsets of the line starts of `content`.
+    line_starts: Vec<u32>,
+    /// Every character is one byte: columns are byte offsets.
+    ascii: bool,
     pub(crate) edition: Edition,
     pub(crate) facts: FileFacts,
 }
 
-impl FileCx {
+impl<'t> FileCx<'t> {
+    fn new(file: FileId, offset: u32, content: &'t str, edition: Edition) -> FileCx<'t> {
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr_newlines(content));
+        FileCx {
+            file,
+            offset,
+            content,
+            line_starts,
+            ascii: content.is_ascii(),
+            edition,
+            facts: FileFacts::default(),
+        }
+    }
+
+    /// A proc-macro2 span as a byte span of the file. proc-macro2 knows lines and character
+    /// columns cheaply; its byte offsets go through a cache that costs more than this.
     pub(crate) fn span(&self, span: SynSpan) -> Span {
-        let range = span.byte_range();
-        Span::new(
-            self.file,
-            self.offset + range.start as u32,
-            self.offset + range.end as u32,
-        )
+        let lo = self.byte_offset(span.start());
+        let hi = self.byte_offset(span.end());
+        Span::new(self.file, self.offset + lo, self.offset + hi)
+    }
+
+    /// The source text of a span of this file.
+    pub(crate) fn text(&self, span: Span) -> &'t str {
+        let lo = span.lo.saturating_sub(self.offset) as usize;
+        let hi = span.hi.saturating_sub(self.offset) as usize;
+        self.content.get(lo..hi).unwrap_or("")
+    }
+
+    fn byte_offset(&self, position: proc_macro2::LineColumn) -> u32 {
+        let Some(&line_start) = self.line_starts.get(position.line.wrapping_sub(1)) else {
+            return 0;
+        };
+        if self.ascii {
+            return line_start + position.column as u32;
+        }
+        let line = &self.content[line_start as usize..];
+        let within = line
+            .char_indices()
+            .nth(position.column)
+            .map(|(index, _)| index)
+            .unwrap_or_else(|| line.find('\n').unwrap_or(line.len()));
+        line_start + within as u32
     }
 
     pub(crate) fn span_between(&self, start: SynSpan, end: SynSpan) -> Span {
