@@ -108,7 +108,7 @@ fn diagnostic(
             format!("`{}` is a static, shared by every thread", item.name),
         ));
     }
-    for label in spawn_labels(analyses, &sites, &format!("`{lock_name}`")) {
+    for label in spawn_labels(program, analyses, &sites, &format!("`{lock_name}`")) {
         diagnostic = diagnostic.with_label(label);
     }
     diagnostic = diagnostic.with_note(format!(

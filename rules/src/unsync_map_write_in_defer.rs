@@ -59,7 +59,7 @@ crate::declare_rule! {
     pub static UNSYNC_MAP_WRITE_IN_DEFER = {
         name: "unsync-map-write-in-defer",
         category: Correctness,
-        languages: [Rust, Go],
+        languages: [Rust],
         summary: "a map without synchronisation is written by deferred code running in several threads: a data race",
     };
 }
@@ -110,7 +110,7 @@ fn diagnostic(
     for label in registration_labels(program, analyses, root) {
         diagnostic = diagnostic.with_label(label);
     }
-    for label in spawn_labels(analyses, sites, &format!("`{map_name}`")) {
+    for label in spawn_labels(program, analyses, sites, &format!("`{map_name}`")) {
         diagnostic = diagnostic.with_label(label);
     }
     if let Some(span) = spawner_races {

@@ -22,8 +22,9 @@ pub fn adt_name(program: &Program, adt: AdtId) -> String {
 pub fn when_it_runs(program: &Program, analyses: &Analyses, root: DeferredRoot) -> String {
     match root {
         DeferredRoot::Drop(adt, _) => format!(
-            "`Drop` for `{name}` runs wherever a `{name}` value dies: at the end of its scope (locals in reverse declaration order), at the end of the statement for a temporary, at `drop(..)`, when it is removed from or overwritten in a collection, and while a panic unwinds the stack",
-            name = adt_name(program, adt)
+            "`Drop` for `{name}` runs wherever {a} `{name}` value dies: at the end of its scope (locals in reverse declaration order), at the end of the statement for a temporary, at `drop(..)`, when it is removed from or overwritten in a collection, and while a panic unwinds the stack",
+            name = adt_name(program, adt),
+            a = article(&adt_name(program, adt))
         ),
         DeferredRoot::Guard(site, _) => {
             let what = match analyses.calls.defer_sites[site.0 as usize].kind {
@@ -57,7 +58,10 @@ pub fn registration_labels(
                 };
                 labels.push(Label::new(
                     first,
-                    format!("a `{name}` is created here{more}; its `Drop` runs when it dies"),
+                    format!(
+                        "{} `{name}` is created here{more}; its `Drop` runs when it dies",
+                        article(&name)
+                    ),
                 ));
             } else {
                 labels.push(Label::new(
@@ -114,10 +118,21 @@ pub fn creation_sites(program: &Program, adt: AdtId) -> Vec<Span> {
 
 /// Labels for the spawn sites that share an object, at most [`MAX_SPAWN_LABELS`] with a count
 /// of the rest.
-pub fn spawn_labels(analyses: &Analyses, sites: &[SpawnSiteId], object: &str) -> Vec<Label> {
+pub fn spawn_labels(
+    program: &Program,
+    analyses: &Analyses,
+    sites: &[SpawnSiteId],
+    object: &str,
+) -> Vec<Label> {
+    // Spawns in the code under review first, then those in tests.
+    let mut ordered: Vec<SpawnSiteId> = sites.to_vec();
+    ordered.sort_by_key(|site| {
+        let spawner = analyses.calls.spawn_sites[site.0 as usize].spawner;
+        (program.is_test_code(spawner), *site)
+    });
     let mut labels = Vec::new();
-    let total = sites.len();
-    for (position, site) in sites.iter().take(MAX_SPAWN_LABELS).enumerate() {
+    let total = ordered.len();
+    for (position, site) in ordered.iter().take(MAX_SPAWN_LABELS).enumerate() {
         let data = &analyses.calls.spawn_sites[site.0 as usize];
         let many = if data.in_loop {
             "every task spawned here in a loop"
@@ -131,9 +146,38 @@ pub fn spawn_labels(analyses: &Analyses, sites: &[SpawnSiteId], object: &str) ->
                 total - MAX_SPAWN_LABELS
             ));
         }
-        labels.push(Label::new(data.span, text));
+        labels.push(Label::new(
+            call_head(program, data.spawner, data.call),
+            text,
+        ));
     }
     labels
+}
+
+/// The part of a call before its arguments (`thread::spawn`, `runtime.spawn`), so that a label
+/// does not cover a whole closure.
+pub fn call_head(
+    program: &Program,
+    function: deferlint_core::model::modules::FunctionId,
+    call: deferlint_core::model::facts::CallId,
+) -> Span {
+    let owner = program.function(function).owner;
+    let fact = program.body(owner).call(call);
+    let name_len = match &fact.callee {
+        deferlint_core::model::facts::Callee::Method { name, .. } => name.len(),
+        deferlint_core::model::facts::Callee::Path(path) => path.last().len(),
+        deferlint_core::model::facts::Callee::Dynamic(_) => 0,
+    } as u32;
+    let end = (fact.tail_span.lo + name_len).min(fact.span.hi);
+    Span::new(fact.span.file, fact.span.lo, end.max(fact.span.lo))
+}
+
+/// "a" or "an" before a word, by its first letter.
+pub fn article(word: &str) -> &'static str {
+    match word.trim_start_matches('`').chars().next() {
+        Some('A' | 'E' | 'I' | 'O' | 'U' | 'a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
 }
 
 /// "`Pool::drop` calls `Pool::release`, which calls `Slots::push`": how deferred code reaches

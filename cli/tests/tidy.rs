@@ -1,0 +1,233 @@
+//! Tests about the codebase itself: every rule has fixtures and complete docs, every fixture
+//! folder names a rule, the registry is sorted, messages read like rustc's, every module says
+//! what it is for, syn and tree-sitter stay in their frontends, and the tool finds nothing in
+//! its own code.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use deferlint_rules::{RULES, TOOL_DIAGNOSTICS};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Every `.rs` file under a folder of the workspace.
+fn rust_files(folder: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![workspace().join(folder)];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn registry_is_sorted_and_unique() {
+    let names: Vec<&str> = RULES.iter().map(|rule| rule.meta.name).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(
+        names, sorted,
+        "RULES must be sorted by name, without duplicates"
+    );
+}
+
+#[test]
+fn rule_names_and_summaries_read_well() {
+    for rule in RULES {
+        let name = rule.meta.name;
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                && !name.starts_with('-')
+                && !name.ends_with('-'),
+            "`{name}` is not kebab-case"
+        );
+        let summary = rule.meta.summary;
+        assert!(
+            !summary.ends_with('.'),
+            "the summary of `{name}` ends with a period"
+        );
+        assert!(
+            !summary.starts_with(|c: char| c.is_ascii_uppercase()),
+            "the summary of `{name}` starts with a capital"
+        );
+    }
+}
+
+#[test]
+fn every_rule_has_docs_with_the_required_sections() {
+    for rule in RULES {
+        for section in [
+            "### What it does",
+            "### Why is this bad?",
+            "### Example",
+            "### Use instead",
+        ] {
+            assert!(
+                rule.meta.docs.contains(section),
+                "the docs of `{}` lack `{section}`",
+                rule.meta.name
+            );
+        }
+    }
+}
+
+#[test]
+fn every_rule_has_fixtures_both_ways_and_every_fixture_folder_names_a_rule() {
+    let fixtures = workspace().join("fixtures");
+    for rule in RULES {
+        let folder = fixtures.join(rule.meta.name);
+        assert!(
+            folder.is_dir(),
+            "`{}` has no fixture folder",
+            rule.meta.name
+        );
+        let (mut bad, mut good) = (0, 0);
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            if text.lines().any(|line| line.trim() == "//@ check-pass") {
+                good += 1;
+            } else if text.contains(&format!("//~ {}", rule.meta.name))
+                || text.contains(&format!("//~^ {}", rule.meta.name))
+            {
+                bad += 1;
+            }
+        }
+        assert!(
+            bad >= 1 && good >= 1,
+            "`{}` needs bad and good fixtures (has {bad} bad, {good} good)",
+            rule.meta.name
+        );
+    }
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_dir() {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        assert!(
+            RULES.iter().any(|rule| rule.meta.name == name)
+                || TOOL_DIAGNOSTICS.contains(&name.as_str()),
+            "fixture folder `{name}` names no rule"
+        );
+    }
+}
+
+#[test]
+fn messages_are_lowercase_without_a_trailing_period() {
+    let snapshots = workspace().join("rules/tests/snapshots");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(snapshots).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines() {
+            let Some((_, message)) = line.split_once("]: ") else {
+                continue;
+            };
+            if !(line.starts_with("error[") || line.starts_with("warning[")) {
+                continue;
+            }
+            checked += 1;
+            assert!(
+                !message.ends_with('.'),
+                "message ends with a period: {line}"
+            );
+            assert!(
+                !message.starts_with(|c: char| c.is_ascii_uppercase()),
+                "message starts with a capital: {line}"
+            );
+        }
+    }
+    assert!(checked > 0, "no rendered messages found in the snapshots");
+}
+
+#[test]
+fn every_module_starts_with_a_doc_line() {
+    for folder in [
+        "lint-core/src",
+        "rules/src",
+        "cli/src",
+        "cli/tests",
+        "rules/tests",
+        "cli/benches",
+        "lint-core/examples",
+    ] {
+        for file in rust_files(folder) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert!(
+                text.starts_with("//!"),
+                "{} does not start with a `//!` line",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn syn_and_tree_sitter_stay_in_their_frontends() {
+    for folder in ["lint-core/src", "rules/src", "cli/src"] {
+        for file in rust_files(folder) {
+            let relative = file
+                .strip_prefix(workspace())
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = std::fs::read_to_string(&file).unwrap();
+            let uses = |krate: &str| {
+                text.lines().any(|line| {
+                    let line = line.trim_start();
+                    !line.starts_with("//")
+                        && (line.contains(&format!("{krate}::"))
+                            || line.starts_with(&format!("use {krate}")))
+                })
+            };
+            if !relative.starts_with("lint-core/src/frontend/rust/") {
+                for krate in ["syn", "quote", "proc_macro2"] {
+                    assert!(
+                        !uses(krate),
+                        "{relative} uses `{krate}`: only frontend::rust may"
+                    );
+                }
+            }
+            if !relative.starts_with("lint-core/src/frontend/go") {
+                assert!(
+                    !uses("tree_sitter"),
+                    "{relative} uses `tree_sitter`: only frontend::go may"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn deferlint_finds_nothing_in_its_own_code() {
+    let output = Command::new(env!("CARGO_BIN_EXE_deferlint"))
+        .args([
+            "--quiet",
+            "--message-format",
+            "short",
+            "lint-core",
+            "rules",
+            "cli",
+        ])
+        .current_dir(workspace())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stderr.trim().is_empty(),
+        "deferlint reports on itself:\n{stderr}"
+    );
+}
