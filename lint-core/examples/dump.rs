@@ -57,6 +57,18 @@ fn main() {
             continue;
         }
         let body = program.body(id);
+        for (index, call) in body.calls.iter().enumerate() {
+            println!(
+                "  call {index} in {:?}: {:?} -> {:?}",
+                call.function,
+                match &call.callee {
+                    deferlint_core::model::facts::Callee::Method { name, .. } => name.to_string(),
+                    deferlint_core::model::facts::Callee::Path(path) => path.segments.join("::"),
+                    deferlint_core::model::facts::Callee::Dynamic(_) => "(dynamic)".to_string(),
+                },
+                program.call_target(id, deferlint_core::model::facts::CallId::from_index(index))
+            );
+        }
         for index in 0..body.temps.len() {
             let slot = deferlint_core::model::facts::Slot::Temp(
                 deferlint_core::model::facts::TempId::from_index(index),

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use deferlint_core::analysis::lock_state::{DeferredRun, RunKind};
+use deferlint_core::analysis::lock_state::{DeferredRun, Holder, RunKind};
 use deferlint_core::analysis::locks::LockOp;
 use deferlint_core::diagnostic::{Applicability, Diagnostic, Edit, Label};
 use deferlint_core::graph::calls::DeferKind;
@@ -72,12 +72,12 @@ fn diagnostic(
     run: &DeferredRun,
     inner: &LockOp,
     held: &LockOp,
-    held_slot: Slot,
+    holder: Holder,
 ) -> Diagnostic {
     let program = context.program;
     let analyses = context.analyses;
     let lock_name = program.value_text(held.owner, held.receiver);
-    let guard_name = slot_name(program, run.owner, held_slot);
+    let guard_name = holder_name(program, run.owner, holder);
     let mut diagnostic = Diagnostic::new(
         LOCK_REENTERED_IN_DEFER.name,
         context.severity,
@@ -162,6 +162,13 @@ fn diagnostic(
             program.function_name(inner.function)
         ));
     }
+    if let Holder::Caller(caller) = holder {
+        diagnostic = diagnostic.with_note(format!(
+            "every call of `{}` is made while the lock is held, by `{}` among others",
+            program.function_name(run.function),
+            program.function_name(caller)
+        ));
+    }
     diagnostic = diagnostic.with_note(note);
     if let Some(edit) = bind_then_drop_edit(program, run) {
         return diagnostic.with_suggestion(
@@ -213,7 +220,7 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                     }
                     let key = (inner.span, registration_span(context, run));
                     if seen.insert(key) {
-                        diagnostics.push(diagnostic(context, run, inner, held_op, held.slot));
+                        diagnostics.push(diagnostic(context, run, inner, held_op, held.holder));
                     }
                 }
             }
@@ -345,9 +352,9 @@ fn owned_path_from_self(program: &Program, owner: FunctionId, value: ValueId, de
     }
 }
 
-fn slot_name(program: &Program, owner: FunctionId, slot: Slot) -> String {
-    match slot {
-        Slot::Local(local) => {
+fn holder_name(program: &Program, owner: FunctionId, holder: Holder) -> String {
+    match holder {
+        Holder::Slot(Slot::Local(local)) => {
             let name = &program.body(owner).local(local).name;
             if name.starts_with('<') {
                 "a guard".to_string()
@@ -355,7 +362,8 @@ fn slot_name(program: &Program, owner: FunctionId, slot: Slot) -> String {
                 format!("`{name}`")
             }
         }
-        Slot::Temp(_) => "the temporary guard".to_string(),
+        Holder::Slot(Slot::Temp(_)) => "the temporary guard".to_string(),
+        Holder::Caller(caller) => format!("the guard in `{}`", program.function_name(caller)),
     }
 }
 
@@ -378,7 +386,7 @@ fn bind_then_drop_edit(program: &Program, run: &DeferredRun) -> Option<Vec<Edit>
     let only_temporary_guards = run
         .held
         .iter()
-        .all(|held| matches!(held.slot, Slot::Temp(_)));
+        .all(|held| matches!(held.holder, Holder::Slot(Slot::Temp(_))));
     if run.reason != Some(ReleaseReason::StatementEnd)
         || !matches!(run.kind, RunKind::Drop { .. })
         || !only_temporary_guards

@@ -7,19 +7,30 @@
 
 use std::collections::BTreeMap;
 
-use super::locks::LockOpId;
+use super::locks::{LockOpId, LockOps};
 use super::slots::{Content, SlotContents};
-use crate::graph::alias::Aliases;
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::graph::calls::{DeferSiteId, DropGlue};
-use crate::model::facts::{Callee, Event, Node, ReleaseReason, Slot, Value};
+use crate::model::facts::{Callee, Event, FnKind, Node, ReleaseReason, Slot, Value};
 use crate::model::modules::FunctionId;
 use crate::model::{CallTarget, LibCall, MapOpKind, Program};
 use crate::source::Span;
 
-/// A lock held by a slot at some point.
+/// Who holds a lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    /// A guard in a local or a temporary of the function.
+    Slot(Slot),
+    /// Every caller of the function holds it when it calls; the function with the guard is
+    /// one of them.
+    Caller(FunctionId),
+}
+
+/// A lock held at some point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeldLock {
-    pub slot: Slot,
+    pub holder: Holder,
     pub lock: LockOpId,
 }
 
@@ -72,38 +83,234 @@ impl LockState {
     pub fn compute(
         program: &Program,
         contents: &SlotContents,
-        aliases: &Aliases,
+        locks: &LockOps,
         glue: &DropGlue,
     ) -> LockState {
-        let _ = aliases;
-        let mut state = LockState::default();
+        // First pass: the locks each call of a program function is made under.
+        let mut call_sites: Vec<CallSite> = Vec::new();
+        let mut discarded = Vec::new();
         for function in program.function_ids() {
-            let owner = program.function(function).owner;
-            let mut walker = Walker {
+            let mut walker = Walker::new(
                 program,
                 contents,
+                locks,
                 glue,
                 function,
-                owner,
-                runs: &mut state.runs,
-            };
-            let mut initial = State::new();
-            walker.walk(&program.fact(function).nodes, &mut initial);
+                &[],
+                &mut discarded,
+            );
+            walker.call_sites = Some(&mut call_sites);
+            walker.walk(&program.fact(function).nodes, &mut State::new());
+        }
+        let entry = entry_locks(program, locks, &call_sites);
+        // Second pass: deferred runs, with the locks every caller holds.
+        let mut state = LockState::default();
+        for function in program.function_ids() {
+            let held_on_entry = entry.get(&function).map(Vec::as_slice).unwrap_or(&[]);
+            let mut walker = Walker::new(
+                program,
+                contents,
+                locks,
+                glue,
+                function,
+                held_on_entry,
+                &mut state.runs,
+            );
+            walker.walk(&program.fact(function).nodes, &mut State::new());
         }
         state
     }
 }
 
+/// Functions named as values (`retain(Self::prune)`, `spawn(worker)`): they are called by code
+/// the analysis does not see.
+fn functions_used_as_values(
+    program: &Program,
+    candidates: &HashMap<FunctionId, Vec<usize>>,
+) -> rustc_hash::FxHashSet<FunctionId> {
+    let names: rustc_hash::FxHashSet<&str> = candidates
+        .keys()
+        .map(|&function| &*program.fact(function).name)
+        .collect();
+    let mut used = rustc_hash::FxHashSet::default();
+    for owner in program.function_ids() {
+        if program.function(owner).owner != owner {
+            continue;
+        }
+        let module = program.function(owner).module;
+        let self_adt = program
+            .function(owner)
+            .self_ty
+            .and_then(|ty| program.types.adt(ty));
+        for value in &program.body(owner).values {
+            let Value::Path(path) = value else { continue };
+            if !names.contains(path.last()) {
+                continue;
+            }
+            if path.segments.len() == 2 && &*path.segments[0] == "Self" {
+                if let Some(methods) =
+                    self_adt.and_then(|adt| program.adt(adt).methods.get(&path.segments[1]))
+                {
+                    used.extend(methods.iter().copied());
+                }
+                continue;
+            }
+            if let Some(crate::model::Resolved::Item(
+                crate::model::ItemRef::Function(function),
+                extra,
+            )) = program
+                .tree
+                .resolve(module, &path.segments, path.leading_colon)
+            {
+                if extra.is_empty() {
+                    used.insert(function);
+                }
+            } else if let Some(crate::model::Resolved::Item(
+                crate::model::ItemRef::Adt(adt),
+                extra,
+            )) = program
+                .tree
+                .resolve(module, &path.segments, path.leading_colon)
+            {
+                // `Type::method` as a value.
+                if let Some(methods) = extra
+                    .first()
+                    .and_then(|name| program.adt(adt).methods.get(name))
+                {
+                    used.extend(methods.iter().copied());
+                }
+            }
+        }
+    }
+    used
+}
+
+/// A call of a program function, with the locks definitely held by the caller's own guards.
+struct CallSite {
+    caller: FunctionId,
+    callee: FunctionId,
+    held: Vec<HeldLock>,
+}
+
+/// The locks held on entry to each function by every one of its callers: a must-analysis to a
+/// fixed point. A function that code outside the crate may call (`pub`, a trait method), or
+/// that is never called, holds nothing on entry; closures are called by code that is not seen.
+fn entry_locks(
+    program: &Program,
+    locks: &LockOps,
+    call_sites: &[CallSite],
+) -> HashMap<FunctionId, Vec<HeldLock>> {
+    let mut by_callee: HashMap<FunctionId, Vec<usize>> = HashMap::default();
+    for (index, site) in call_sites.iter().enumerate() {
+        by_callee.entry(site.callee).or_default().push(index);
+    }
+    let referenced = functions_used_as_values(program, &by_callee);
+    let eligible = |function: FunctionId| {
+        let fact = program.fact(function);
+        !fact.is_public
+            && fact.kind.parent().is_none()
+            && fact.kind != FnKind::StaticInit
+            && !referenced.contains(&function)
+    };
+    // `None` is "not computed yet" (the top of the lattice).
+    let mut entry: HashMap<FunctionId, Option<Vec<HeldLock>>> = HashMap::default();
+    for &callee in by_callee.keys() {
+        if eligible(callee) {
+            entry.insert(callee, None);
+        }
+    }
+    let class = |held: &HeldLock| locks.get(held.lock).class;
+    let mut changed = true;
+    let mut rounds = 0;
+    while changed && rounds < 32 {
+        changed = false;
+        rounds += 1;
+        let callees: Vec<FunctionId> = entry.keys().copied().collect();
+        for callee in callees {
+            let mut result: Option<Vec<HeldLock>> = None;
+            for &index in &by_callee[&callee] {
+                let site = &call_sites[index];
+                if site.caller == callee {
+                    continue;
+                }
+                let mut held: Vec<HeldLock> = site
+                    .held
+                    .iter()
+                    .map(|held| HeldLock {
+                        holder: Holder::Caller(site.caller),
+                        lock: held.lock,
+                    })
+                    .collect();
+                match entry.get(&site.caller) {
+                    Some(None) => continue,
+                    Some(Some(caller_entry)) => held.extend(caller_entry.iter().copied()),
+                    None => {}
+                }
+                result = Some(match result {
+                    None => held,
+                    Some(previous) => previous
+                        .into_iter()
+                        .filter(|kept| {
+                            held.iter()
+                                .any(|other| class(other).is_some() && class(other) == class(kept))
+                        })
+                        .collect(),
+                });
+            }
+            let Some(mut result) = result else { continue };
+            result.sort_by_key(|held| held.lock);
+            result.dedup_by_key(|held| locks.get(held.lock).class);
+            if entry.get(&callee) != Some(&Some(result.clone())) {
+                entry.insert(callee, Some(result));
+                changed = true;
+            }
+        }
+    }
+    entry
+        .into_iter()
+        .filter_map(|(function, held)| Some((function, held?)))
+        .filter(|(_, held)| !held.is_empty())
+        .collect()
+}
+
 struct Walker<'a> {
     program: &'a Program,
     contents: &'a SlotContents,
+    locks: &'a LockOps,
     glue: &'a DropGlue,
     function: FunctionId,
     owner: FunctionId,
+    /// Locks every caller holds.
+    held_on_entry: &'a [HeldLock],
     runs: &'a mut Vec<DeferredRun>,
+    /// When set, calls of program functions are recorded with the locks held.
+    call_sites: Option<&'a mut Vec<CallSite>>,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
+    fn new(
+        program: &'a Program,
+        contents: &'a SlotContents,
+        locks: &'a LockOps,
+        glue: &'a DropGlue,
+        function: FunctionId,
+        held_on_entry: &'a [HeldLock],
+        runs: &'a mut Vec<DeferredRun>,
+    ) -> Walker<'a> {
+        let owner = program.function(function).owner;
+        Walker {
+            program,
+            contents,
+            locks,
+            glue,
+            function,
+            owner,
+            held_on_entry,
+            runs,
+            call_sites: None,
+        }
+    }
+
     /// Walks nodes from `state`; `None` afterwards means every path ended (returned).
     fn walk(&mut self, nodes: &[Node], state: &mut State) -> bool {
         for node in nodes {
@@ -146,17 +353,19 @@ impl Walker<'_> {
     }
 
     fn held(&self, state: &State, except: Option<Slot>) -> Vec<HeldLock> {
-        state
+        let mut held: Vec<HeldLock> = state
             .iter()
             .filter(|(slot, slot_state)| **slot_state == SlotState::Owned && Some(**slot) != except)
             .filter_map(|(slot, _)| match self.content(*slot) {
                 Some(Content::Guard(lock)) => Some(HeldLock {
-                    slot: *slot,
+                    holder: Holder::Slot(*slot),
                     lock: *lock,
                 }),
                 _ => None,
             })
-            .collect()
+            .collect();
+        held.extend(self.held_on_entry.iter().copied());
+        held
     }
 
     /// Applies one event; false when the path ends.
@@ -191,6 +400,14 @@ impl Walker<'_> {
     }
 
     fn run_drop(&mut self, slot: Slot, span: Span, reason: Option<ReleaseReason>, state: &State) {
+        // `self` taken by value and dying at the end of its own type's method: such methods
+        // (`forget`, `into_inner`, `disarm`) prepare the value so that its `Drop` does nothing.
+        if let Slot::Local(local) = slot {
+            let fact = self.program.body(self.owner).local(local);
+            if &*fact.name == "self" && fact.origin == crate::model::facts::LocalOrigin::Param {
+                return;
+            }
+        }
         let (kind, runs, origin) = match self.content(slot) {
             Some(Content::Defer(site)) => (RunKind::DeferGuard(*site), Vec::new(), Span::default()),
             Some(Content::Owned {
@@ -232,30 +449,62 @@ impl Walker<'_> {
             if state.get(&slot) == Some(&SlotState::Owned) {
                 self.run_drop(slot, span, Some(ReleaseReason::Overwritten), state);
             }
+            // The local owns a value of the same kind again (`g = condvar.wait(g)?`).
+            if self.content(slot).is_some() {
+                state.insert(slot, SlotState::Owned);
+            }
             return;
         }
         let ty = self.program.value_ty(self.owner, target);
-        if let Some((_, value_ty)) = self.program.types.map(ty) {
+        if let Some(value_ty) = self.program.types.container_values(ty) {
             self.map_values_dropped(value_ty, span, span, state);
         }
     }
 
     fn call(&mut self, call: crate::model::facts::CallId, state: &State) {
         let target = self.program.call_target(self.owner, call);
-        let CallTarget::Lib(LibCall::Map {
-            kind: MapOpKind::WriteDroppingValues,
-            ..
-        }) = target
-        else {
+        if let (CallTarget::Function(callee), Some(_)) = (target, self.call_sites.as_ref()) {
+            // Only the function's own guards: what its callers hold is added by the fixpoint.
+            let held: Vec<HeldLock> = self
+                .held(state, None)
+                .into_iter()
+                .filter(|held| matches!(held.holder, Holder::Slot(_)))
+                .filter(|held| self.locks.get(held.lock).class.is_some())
+                .collect();
+            let caller = self.function;
+            if let Some(sites) = self.call_sites.as_mut() {
+                sites.push(CallSite {
+                    caller,
+                    callee,
+                    held,
+                });
+            }
             return;
-        };
+        }
+        if self.call_sites.is_some() {
+            return;
+        }
+        let drops_values = matches!(
+            target,
+            CallTarget::Lib(
+                LibCall::Map {
+                    kind: MapOpKind::WriteDroppingValues,
+                    ..
+                } | LibCall::Seq {
+                    kind: MapOpKind::WriteDroppingValues
+                }
+            )
+        );
+        if !drops_values {
+            return;
+        }
         let body = self.program.body(self.owner);
         let fact = body.call(call);
         let Callee::Method { receiver, .. } = &fact.callee else {
             return;
         };
         let ty = self.program.value_ty(self.owner, *receiver);
-        if let Some((_, value_ty)) = self.program.types.map(ty) {
+        if let Some(value_ty) = self.program.types.container_values(ty) {
             self.map_values_dropped(value_ty, fact.tail_span, fact.span, state);
         }
     }

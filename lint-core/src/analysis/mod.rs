@@ -56,7 +56,7 @@ impl Analyses {
         let slots = SlotContents::compute(program, &indexes, &locks, &glue, &calls.defer_sites);
         let deferred = Deferred::compute(program, &calls);
         let tasks = Tasks::compute(program, &calls, &aliases);
-        let lock_state = LockState::compute(program, &slots, &aliases, &glue);
+        let lock_state = LockState::compute(program, &slots, &locks, &glue);
         Analyses {
             aliases,
             glue,

@@ -203,8 +203,24 @@ impl ContentCx<'_> {
     fn guard_through_handler(&self, value: ValueId) -> Option<Content> {
         match self.body.value(value) {
             Value::Call(call) => {
-                let lock = self.locks.at(self.owner, *call)?;
-                (self.locks.get(lock).attempt != LockAttempt::Try).then_some(Content::Guard(lock))
+                if let Some(lock) = self.locks.at(self.owner, *call) {
+                    return (self.locks.get(lock).attempt != LockAttempt::Try)
+                        .then_some(Content::Guard(lock));
+                }
+                // `condvar.wait(guard)` gives the same lock back, held again.
+                let fact = self.body.call(*call);
+                let waits = matches!(&fact.callee, Callee::Method { name, .. } if matches!(&**name, "wait" | "wait_while"));
+                match fact.args.first() {
+                    Some(&guard) if waits => match self.body.value(guard) {
+                        Value::Local(local) => {
+                            let init = self.body.local(*local).init?;
+                            self.content_of_value(init, 1)
+                                .filter(|content| matches!(content, Content::Guard(_)))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                }
             }
             Value::Await(inner) => self.guard_through_handler(*inner),
             _ => None,
@@ -277,7 +293,13 @@ impl ContentCx<'_> {
         }
         match self.body.value(value) {
             Value::Call(call) => match self.target(*call) {
-                CallTarget::Lib(LibCall::Upgrade) => true,
+                CallTarget::Lib(LibCall::Upgrade | LibCall::TakeOut) => true,
+                CallTarget::Lib(LibCall::Seq {
+                    kind: MapOpKind::Write | MapOpKind::Drain,
+                }) => matches!(
+                    &self.body.call(*call).callee,
+                    Callee::Method { name, .. } if !matches!(&**name, "push" | "push_back" | "push_front" | "insert" | "extend" | "append")
+                ),
                 CallTarget::Lib(LibCall::Map {
                     kind: MapOpKind::Write | MapOpKind::Drain | MapOpKind::WriteDroppingValues,
                     ..
@@ -365,7 +387,8 @@ impl ContentCx<'_> {
                         CallTarget::Unknown => !is_borrowing_method(name),
                     }
                 }
-                Consumer::Try(_) | Consumer::Await(_) => true,
+                // A pattern that binds the payload moves it out (`Ok(conn) =>`, `Some(v) =`).
+                Consumer::Try(_) | Consumer::Await(_) | Consumer::Payload(..) => true,
                 _ => false,
             })
     }

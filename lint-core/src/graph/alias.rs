@@ -400,6 +400,21 @@ impl Aliases {
                         _ => element,
                     }
                 }
+                LibCall::Seq { .. } => {
+                    let Some(receiver) = receiver.filter(|&receiver| receiver != NONE) else {
+                        return NONE;
+                    };
+                    let element = self.element_of(receiver);
+                    // `push(x)`, `insert(i, x)`: the value joins the elements.
+                    if let Some(&pushed) = fact.args.last() {
+                        let pushed = nodes[pushed.index()];
+                        if pushed != NONE {
+                            self.unify(element, pushed);
+                        }
+                    }
+                    element
+                }
+                LibCall::TakeOut => first,
                 LibCall::Spawn(_) | LibCall::Forget | LibCall::Join | LibCall::Exit => NONE,
             },
             CallTarget::Unknown => NONE,

@@ -302,6 +302,8 @@ pub struct FnFact {
     pub returns: Vec<ValueId>,
     /// Marked `#[test]`, or inside a `#[cfg(test)]` module.
     pub is_test: bool,
+    /// Callable from outside the crate: `pub` (not `pub(crate)`), or a trait method.
+    pub is_public: bool,
 }
 
 /// A node of a function's event tree, in execution order.

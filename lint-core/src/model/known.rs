@@ -68,6 +68,12 @@ pub enum LibCall {
         kind: MapOpKind,
         flavor: MapFlavor,
     },
+    /// A `Vec`/`VecDeque` method that adds, removes or drops elements.
+    Seq {
+        kind: MapOpKind,
+    },
+    /// `mem::take(&mut x)`, `mem::replace(&mut x, y)`: the old value of `x`, moved out.
+    TakeOut,
     Spawn(SpawnKind),
     /// `scopeguard::guard(value, closure)` and its `on_unwind` / `on_success` forms.
     ScopeGuard,
@@ -131,6 +137,19 @@ pub fn map_method(name: &str) -> Option<MapOpKind> {
         "get" | "contains_key" | "contains" | "len" | "is_empty" | "iter" | "keys" | "values"
         | "get_key_value" | "first_key_value" | "last_key_value" | "range" | "capacity"
         | "peek" => MapOpKind::Read,
+        _ => return None,
+    })
+}
+
+/// A `Vec`/`VecDeque` method's effect on the elements.
+pub fn seq_method(name: &str) -> Option<MapOpKind> {
+    Some(match name {
+        "clear" | "truncate" | "retain" | "retain_mut" | "dedup" | "dedup_by" | "dedup_by_key"
+        | "resize" => MapOpKind::WriteDroppingValues,
+        "pop" | "pop_front" | "pop_back" | "remove" | "swap_remove" | "swap_remove_back"
+        | "swap_remove_front" | "split_off" | "push" | "push_back" | "push_front" | "insert"
+        | "extend" | "append" => MapOpKind::Write,
+        "drain" => MapOpKind::Drain,
         _ => return None,
     })
 }
@@ -199,6 +218,7 @@ pub fn external_function(
         ("", "guard" | "guard_on_unwind" | "guard_on_success") => return Some(LibCall::ScopeGuard),
         ("process", "exit" | "abort") => return Some(LibCall::Exit),
         ("mem", "forget") | ("ScopeGuard", "into_inner") => return Some(LibCall::Forget),
+        ("mem", "take" | "replace") => return Some(LibCall::TakeOut),
         ("", "Some") => return Some(LibCall::Wrap(LibTy::Option, LockFlavor::Unknown)),
         ("Arc" | "Rc", "clone") => return Some(LibCall::Clone { shares: true }),
         ("Arc" | "Rc", "downgrade") => return Some(LibCall::Downgrade),
@@ -280,6 +300,7 @@ pub fn lib_method(lib: LibTy, name: &str, arg_count: usize) -> Option<LibCall> {
             }
         }
         LibTy::Map { flavor, .. } => map_method(name).map(|kind| LibCall::Map { kind, flavor }),
+        LibTy::Vec => seq_method(name).map(|kind| LibCall::Seq { kind }),
         LibTy::Weak if name == "upgrade" => Some(LibCall::Upgrade),
         LibTy::UnsafeCell if name == "get" => Some(LibCall::RawGet),
         LibTy::UnsafeCell | LibTy::Cell | LibTy::RefCell if name == "get_mut" => {

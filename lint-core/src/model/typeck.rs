@@ -644,6 +644,36 @@ impl Program {
                     _ => TyId::UNKNOWN,
                 }
             }
+            LibCall::Seq { kind } => {
+                let sequence = self.types.autoderef(receiver);
+                let element = match self.types.kind(sequence) {
+                    TyKind::Lib(LibTy::Vec, args) => args.first().copied().unwrap_or(TyId::UNKNOWN),
+                    _ => TyId::UNKNOWN,
+                };
+                if element.is_unknown() {
+                    return TyId::UNKNOWN;
+                }
+                match (kind, name) {
+                    (_, "pop" | "pop_front" | "pop_back") => {
+                        self.types.lib(LibTy::Option, vec![element])
+                    }
+                    (_, "remove" | "swap_remove" | "swap_remove_back" | "swap_remove_front") => {
+                        element
+                    }
+                    (MapOpKind::Drain, _) | (_, "split_off") => {
+                        self.types.lib(LibTy::Vec, vec![element])
+                    }
+                    _ => TyId::UNKNOWN,
+                }
+            }
+            LibCall::TakeOut => {
+                // The first argument is `&mut place`: the result is the place's old value.
+                let destination = arg_tys.first().copied().unwrap_or(TyId::UNKNOWN);
+                match self.types.kind(destination) {
+                    TyKind::Ref(inner, _) => *inner,
+                    _ => TyId::UNKNOWN,
+                }
+            }
             LibCall::Spawn(_) => self.types.lib(LibTy::JoinHandle, Vec::new()),
             LibCall::ScopeGuard => {
                 let value = arg_tys.first().copied().unwrap_or(TyId::UNKNOWN);

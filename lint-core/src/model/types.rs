@@ -251,6 +251,17 @@ impl TyInterner {
         }
     }
 
+    /// What a map (its values) or a sequence (its elements) owns, after auto-deref.
+    pub fn container_values(&self, id: TyId) -> Option<TyId> {
+        if let Some((_, value)) = self.map(id) {
+            return Some(value);
+        }
+        match self.kind(self.autoderef(id)) {
+            TyKind::Lib(LibTy::Vec, args) => args.first().copied(),
+            _ => None,
+        }
+    }
+
     /// Shared ownership or a borrow: dropping this does not drop the object it points to
     /// unless it is the last owner.
     pub fn is_shared_pointer(&self, id: TyId) -> bool {

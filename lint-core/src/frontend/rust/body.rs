@@ -35,9 +35,12 @@ pub(crate) fn lower_function(
     source: FnSource<'_>,
     module: ModIdx,
     kind: FnKind,
-    _impl_idx: Option<ImplIdx>,
+    impl_idx: Option<ImplIdx>,
     is_test: bool,
 ) -> FnIdx {
+    // Trait methods can be called from anywhere through the trait.
+    let is_trait_impl =
+        impl_idx.is_some_and(|index| cx.facts.impls[index.index()].trait_path.is_some());
     let (name, sig, block, span): (Sym, Option<&syn::Signature>, Option<&syn::Block>, Span) =
         match &source {
             FnSource::Item(item) => (
@@ -82,6 +85,14 @@ pub(crate) fn lower_function(
         captures: Vec::new(),
         returns: Vec::new(),
         is_test,
+        is_public: match &source {
+            FnSource::Item(item) => matches!(item.vis, syn::Visibility::Public(_)),
+            FnSource::ImplMethod(item) => {
+                matches!(item.vis, syn::Visibility::Public(_)) || is_trait_impl
+            }
+            FnSource::TraitMethod(_) => true,
+            FnSource::StaticInit(_) => false,
+        },
     });
     let mut lowerer = Lowerer {
         cx,
@@ -674,6 +685,10 @@ impl Lowerer<'_, '_> {
                 let payload =
                     matches!(&*constructor, "Some" | "Ok" | "Err") && tuple.elems.len() == 1;
                 for (index, element) in tuple.elems.iter().enumerate() {
+                    // `Some(_)` binds nothing: the value is not moved out of the scrutinee.
+                    if matches!(element, Pat::Wild(_) | Pat::Rest(_)) {
+                        continue;
+                    }
                     let element_value = if payload {
                         self.value(Value::Payload {
                             of: value,
@@ -1185,6 +1200,7 @@ impl Lowerer<'_, '_> {
             captures: Vec::new(),
             returns: Vec::new(),
             is_test: self.is_test,
+            is_public: false,
         });
         let _ = parent;
         let end = match &body {
