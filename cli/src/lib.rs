@@ -245,7 +245,7 @@ fn explain(name: &str) -> Result<String> {
             meta.category.as_str(),
             meta.default_level().as_str(),
             languages.join(", "),
-            unindent_docs(meta.docs)
+            meta.documentation()
         ));
     }
     if deferlint_rules::TOOL_DIAGNOSTICS.contains(&bare) {
@@ -261,15 +261,8 @@ fn explain(name: &str) -> Result<String> {
     )
 }
 
-/// The docs of a rule as its `///` comments wrote them, without the space after each `///`.
-fn unindent_docs(docs: &str) -> String {
-    docs.lines()
-        .map(|line| format!("{}\n", line.strip_prefix(' ').unwrap_or(line)))
-        .collect()
-}
-
 fn rule_explanation(rule: &str) -> Option<String> {
-    find_rule(rule).map(|rule| unindent_docs(rule.meta.docs))
+    find_rule(rule).map(|rule| rule.meta.documentation())
 }
 
 #[cfg(test)]
@@ -289,14 +282,6 @@ mod tests {
         assert_eq!(
             summary(1, 0, 2, 1.0),
             "deferlint: 1 error, 0 warnings in 2 files (1.00s)\n"
-        );
-    }
-
-    #[test]
-    fn docs_lose_the_space_after_the_doc_comment_marker() {
-        assert_eq!(
-            unindent_docs(" ### What it does\n Finds.\n\n  indented\n"),
-            "### What it does\nFinds.\n\n indented\n"
         );
     }
 }

@@ -60,6 +60,14 @@ impl RuleMeta {
     pub fn default_level(&self) -> Level {
         self.category.default_level()
     }
+
+    /// The docs as Markdown, without the space each `///` line starts with.
+    pub fn documentation(&self) -> String {
+        self.docs
+            .lines()
+            .map(|line| format!("{}\n", line.strip_prefix(' ').unwrap_or(line)))
+            .collect()
+    }
 }
 
 /// Everything a rule reads.
@@ -230,5 +238,25 @@ impl Checker for RuleSet {
             diagnostics.extend((rule.check)(&context));
         }
         diagnostics
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documentation_loses_the_space_after_the_doc_comment_marker() {
+        let meta = RuleMeta {
+            name: "example",
+            category: Category::Pedantic,
+            languages: &[],
+            summary: "an example",
+            docs: " ### What it does\n Finds.\n\n  indented\n",
+        };
+        assert_eq!(
+            meta.documentation(),
+            "### What it does\nFinds.\n\n indented\n"
+        );
     }
 }

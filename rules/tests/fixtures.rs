@@ -120,6 +120,11 @@ fn parse_fixture(path: &Path) -> Fixture {
 
 /// Lints one fixture as a crate of its own.
 fn lint(fixture: &Fixture) -> (SourceMap, Vec<Finding>) {
+    let (sources, _, findings) = lint_with_input(fixture);
+    (sources, findings)
+}
+
+fn lint_with_input(fixture: &Fixture) -> (SourceMap, CrateInput, Vec<Finding>) {
     let mut sources = SourceMap::new();
     let file = sources.add(
         fixture.path.clone(),
@@ -141,8 +146,12 @@ fn lint(fixture: &Fixture) -> (SourceMap, Vec<Finding>) {
         package_id: None,
         manifest_path: None,
     };
-    let output = driver::run(&sources, &[input], &RuleSet::every_rule());
-    (sources, output.findings)
+    let output = driver::run(
+        &sources,
+        std::slice::from_ref(&input),
+        &RuleSet::every_rule(),
+    );
+    (sources, input, output.findings)
 }
 
 #[test]
@@ -208,4 +217,34 @@ fn rendered_output_snapshots() {
         let rendered = human::render(&sources, &findings, &HumanOptions { color: false });
         insta::assert_snapshot!(rendered);
     });
+}
+
+#[test]
+fn json_output_snapshots() {
+    // One fixture per rule: the cargo message stream, with the machine's paths normalised.
+    let cases = [
+        "lock-reentered-in-defer/temporary_guard_remove_drops_removed_value.rs",
+        "poisoned-lock-unwrap-in-defer/drop_unwraps_lock_shared_with_spawned_thread.rs",
+        "unsync-map-write-in-defer/static_mut_map_written_in_drop_from_two_threads.rs",
+    ];
+    for case in cases {
+        let fixture = parse_fixture(&fixtures_dir().join(case));
+        let (sources, input, findings) = lint_with_input(&fixture);
+        let options = deferlint_core::render::json::JsonOptions {
+            ansi_rendered: false,
+            success: false,
+            explanation: |name| {
+                deferlint_rules::find_rule(name).map(|rule| rule.meta.documentation())
+            },
+        };
+        let json = deferlint_core::render::json::render(&sources, &[input], &findings, &options);
+        let root = fixtures_dir()
+            .canonicalize()
+            .unwrap_or_else(|_| fixtures_dir());
+        let normalised = json
+            .replace(&root.display().to_string(), "[FIXTURES]")
+            .replace(&fixtures_dir().display().to_string(), "[FIXTURES]");
+        let name = case.replace('/', "__");
+        insta::assert_snapshot!(format!("json__{name}"), normalised);
+    }
 }
