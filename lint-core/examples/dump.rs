@@ -15,10 +15,15 @@ fn main() {
         .nth(2)
         .and_then(|text| Edition::parse(&text))
         .unwrap_or(Edition::E2021);
+    let language = if path.ends_with(".go") {
+        Language::Go
+    } else {
+        Language::Rust
+    };
     let mut sources = SourceMap::new();
-    let file = sources.add(path.clone().into(), path.clone(), Language::Rust);
+    let file = sources.add(path.clone().into(), path.clone(), language);
     let input = CrateInput {
-        language: Language::Rust,
+        language,
         name: "dump".into(),
         lib_name: None,
         edition,
@@ -117,6 +122,58 @@ fn main() {
             site.bodies,
             site.in_loop
         );
+    }
+    for access in &analyses.go.accesses {
+        println!(
+            "go access in {} (walk {}): {} {} class={:?} held={:?} deferred={:?} after_done={} order={}",
+            program.function_name(access.function),
+            program.function_name(access.walked),
+            if access.write { "write" } else { "read" },
+            program.value_text(program.function(access.function).owner, access.map),
+            access.class,
+            access
+                .held
+                .iter()
+                .map(|held| (held.class, held.mode))
+                .collect::<Vec<_>>(),
+            access.deferred,
+            access.after_done,
+            access.order
+        );
+    }
+    for race in &analyses.go_races.races {
+        for conflict in &race.conflicts {
+            println!(
+                "go race: write #{} with #{} {:?} sites={:?}",
+                race.write, conflict.partner, conflict.overlap, conflict.sites
+            );
+        }
+    }
+    for relock in &analyses.go.relocks {
+        println!("go relock: {:?}", relock);
+    }
+    for exit in &analyses.go.exits {
+        println!(
+            "go exit in {}: {:?}",
+            program.function_name(exit.function),
+            exit.skipped
+        );
+    }
+    for nil in &analyses.go.nil_writes {
+        println!(
+            "go nil write in {} at {:?}",
+            program.function_name(nil.function),
+            nil.span
+        );
+    }
+    for (function, timeline) in &analyses.go.timelines {
+        if !timeline.spawns.is_empty() {
+            println!(
+                "timeline of {}: {:?}",
+                program.function_name(*function),
+                timeline
+            );
+        }
     }
     for run in &analyses.lock_state.runs {
         println!(

@@ -188,9 +188,10 @@ pub fn lower_file(sources: &SourceMap, file: FileId, edition: Edition) -> FileFa
     };
     match source.language {
         Language::Rust => crate::frontend::rust::lower_file(file, &text, edition),
-        Language::Go => FileFacts::with_problem(
-            Span::new(file, 0, 0),
-            "Go files are not analysed yet".to_string(),
+        Language::Go => crate::frontend::go::lower_file(
+            file,
+            &text,
+            source.path.to_string_lossy().ends_with("_test.go"),
         ),
     }
 }

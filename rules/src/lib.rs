@@ -8,8 +8,13 @@ use deferlint_core::model::Program;
 use deferlint_core::source::Language;
 
 mod declare;
+mod exit_skips_deferred_cleanup;
+mod go_wording;
 mod lock_reentered_in_defer;
+mod nil_map_write;
 mod poisoned_lock_unwrap_in_defer;
+mod rlock_map_write;
+mod shared_map_write;
 mod unsync_map_write_in_defer;
 mod wording;
 
@@ -126,12 +131,28 @@ impl std::fmt::Debug for Rule {
 /// The registry, sorted by name (a test keeps it so).
 pub static RULES: &[Rule] = &[
     Rule {
+        meta: &exit_skips_deferred_cleanup::EXIT_SKIPS_DEFERRED_CLEANUP,
+        check: exit_skips_deferred_cleanup::check,
+    },
+    Rule {
         meta: &lock_reentered_in_defer::LOCK_REENTERED_IN_DEFER,
         check: lock_reentered_in_defer::check,
     },
     Rule {
+        meta: &nil_map_write::NIL_MAP_WRITE,
+        check: nil_map_write::check,
+    },
+    Rule {
         meta: &poisoned_lock_unwrap_in_defer::POISONED_LOCK_UNWRAP_IN_DEFER,
         check: poisoned_lock_unwrap_in_defer::check,
+    },
+    Rule {
+        meta: &rlock_map_write::RLOCK_MAP_WRITE,
+        check: rlock_map_write::check,
+    },
+    Rule {
+        meta: &shared_map_write::SHARED_MAP_WRITE,
+        check: shared_map_write::check,
     },
     Rule {
         meta: &unsync_map_write_in_defer::UNSYNC_MAP_WRITE_IN_DEFER,

@@ -61,7 +61,7 @@ crate::declare_rule! {
     pub static LOCK_REENTERED_IN_DEFER = {
         name: "lock-reentered-in-defer",
         category: Correctness,
-        languages: [Rust],
+        languages: [Rust, Go],
         summary: "deferred code locks a lock that is still held when it runs: the thread hangs forever",
     };
 }
@@ -180,7 +180,55 @@ fn diagnostic(
     diagnostic.with_help(help)
 }
 
+/// Words one Go finding: a deferred call locks a mutex its function still holds.
+fn go_diagnostic(
+    context: &Context<'_>,
+    relock: &deferlint_core::analysis::go_state::DeferredRelock,
+) -> Diagnostic {
+    let program = context.program;
+    let analyses = context.analyses;
+    let inner = analyses.locks.get(relock.lock);
+    let held = analyses.locks.get(relock.held);
+    let name = program.value_text(held.owner, held.receiver);
+    let site = &analyses.calls.defer_sites[relock.site.0 as usize];
+    let mut diagnostic = Diagnostic::new(
+        LOCK_REENTERED_IN_DEFER.name,
+        context.severity,
+        format!("deferred code locks `{name}` while the function still holds it"),
+        Label::new(
+            inner.span,
+            format!("this waits forever: `{name}` is still locked when the deferred call runs"),
+        ),
+    );
+    if held.span != inner.span {
+        diagnostic =
+            diagnostic.with_label(Label::new(held.span, format!("`{name}` is locked here")));
+    }
+    diagnostic = diagnostic.with_label(Label::new(
+        site.span,
+        "deferred here: deferred calls run last-in-first-out, so this one runs before the unlock",
+    ));
+    if relock.span != deferlint_core::source::Span::default() {
+        diagnostic = diagnostic.with_label(Label::new(relock.span, "the deferred call runs here"));
+    }
+    diagnostic
+        .with_note("deferred calls run when the function returns, in reverse order of their `defer` statements: one deferred after `defer mu.Unlock()` runs while `mu` is still locked; `sync.Mutex` is not reentrant, and the runtime stops with `fatal error: all goroutines are asleep - deadlock!` when nothing else runs")
+        .with_help(format!("register this defer before taking `{name}`, or do not lock `{name}` again in it"))
+}
+
 pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    if context.program.language == deferlint_core::source::Language::Go {
+        let mut seen = HashSet::new();
+        return context
+            .analyses
+            .go
+            .relocks
+            .iter()
+            .filter(|relock| seen.insert((relock.lock, relock.site)))
+            .filter(|relock| context.reports_in(context.analyses.locks.get(relock.lock).function))
+            .map(|relock| go_diagnostic(context, relock))
+            .collect();
+    }
     let program = context.program;
     let analyses = context.analyses;
     let mut diagnostics = Vec::new();

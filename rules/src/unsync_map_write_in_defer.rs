@@ -13,8 +13,10 @@ use deferlint_core::model::types::{LibTy, MapFlavor, TyKind};
 use deferlint_core::model::{CallTarget, LibCall, MapOpKind, Program};
 use deferlint_core::source::Span;
 
-use crate::Context;
+use deferlint_core::analysis::go_races::Race;
+
 use crate::wording::{registration_labels, spawn_labels, when_it_runs};
+use crate::{Context, go_wording};
 
 crate::declare_rule! {
     /// ### What it does
@@ -59,7 +61,7 @@ crate::declare_rule! {
     pub static UNSYNC_MAP_WRITE_IN_DEFER = {
         name: "unsync-map-write-in-defer",
         category: Correctness,
-        languages: [Rust],
+        languages: [Rust, Go],
         summary: "a map without synchronisation is written by deferred code running in several threads: a data race",
     };
 }
@@ -129,7 +131,53 @@ fn diagnostic(
         )
 }
 
+/// Words one Go finding.
+fn go_diagnostic(context: &Context<'_>, race: &Race) -> Diagnostic {
+    let program = context.program;
+    let analyses = context.analyses;
+    let write = &analyses.go.accesses[race.write];
+    let name = go_wording::map_name(program, write);
+    let mut diagnostic = Diagnostic::new(
+        UNSYNC_MAP_WRITE_IN_DEFER.name,
+        context.severity,
+        format!(
+            "deferred code writes `{name}`, a map shared by several goroutines, without a lock"
+        ),
+        Label::new(
+            write.span,
+            format!("this write races with the other goroutines' accesses to `{name}`"),
+        ),
+    );
+    if let Some(site) = write.deferred {
+        diagnostic = diagnostic.with_label(go_wording::defer_label(analyses, site));
+    }
+    diagnostic = go_wording::add_conflicts(program, analyses, race, diagnostic);
+    diagnostic
+        .with_note("a deferred call runs when its function returns or panics, last-in-first-out, after the function's other code; Go maps are not safe for concurrent use: the runtime stops the program with `fatal error: concurrent map writes`")
+        .with_help(go_wording::SHARED_MAP_HELP)
+}
+
+/// Go: deferred writes that race.
+fn check_go(context: &Context<'_>) -> Vec<Diagnostic> {
+    let analyses = context.analyses;
+    analyses
+        .go_races
+        .races
+        .iter()
+        .filter(|race| {
+            let write = &analyses.go.accesses[race.write];
+            write.deferred.is_some()
+                && !crate::rlock_map_write::only_read_locked(write)
+                && context.reports_in(write.function)
+        })
+        .map(|race| go_diagnostic(context, race))
+        .collect()
+}
+
 pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    if context.program.language == deferlint_core::source::Language::Go {
+        return check_go(context);
+    }
     let program = context.program;
     let analyses = context.analyses;
     let mut diagnostics = Vec::new();

@@ -134,10 +134,15 @@ pub fn spawn_labels(
     let total = ordered.len();
     for (position, site) in ordered.iter().take(MAX_SPAWN_LABELS).enumerate() {
         let data = &analyses.calls.spawn_sites[site.0 as usize];
-        let many = if data.in_loop {
-            "every task spawned here in a loop"
-        } else {
-            "the task spawned here"
+        let go = program.language == deferlint_core::source::Language::Go;
+        let many = match (
+            data.in_loop || data.kind == deferlint_core::model::SpawnKind::Handler,
+            go,
+        ) {
+            (true, true) => "every goroutine started here",
+            (false, true) => "the goroutine started here",
+            (true, false) => "every task spawned here in a loop",
+            (false, false) => "the task spawned here",
         };
         let mut text = format!("{object} is shared with {many}");
         if position + 1 == MAX_SPAWN_LABELS && total > MAX_SPAWN_LABELS {

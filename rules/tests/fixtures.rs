@@ -36,7 +36,10 @@ fn all_fixtures() -> Vec<Fixture> {
         }
         for file in std::fs::read_dir(&folder).expect("a fixture folder") {
             let file = file.expect("a file entry").path();
-            if file.extension().is_some_and(|extension| extension == "rs") {
+            if file
+                .extension()
+                .is_some_and(|extension| extension == "rs" || extension == "go")
+            {
                 paths.push(file);
             }
         }
@@ -211,12 +214,14 @@ fn markers_match_findings() {
 
 #[test]
 fn rendered_output_snapshots() {
-    insta::glob!("../../fixtures", "*/*.rs", |path| {
-        let fixture = parse_fixture(path);
-        let (sources, findings) = lint(&fixture);
-        let rendered = human::render(&sources, &findings, &HumanOptions { color: false });
-        insta::assert_snapshot!(rendered);
-    });
+    for pattern in ["*/*.rs", "*/*.go"] {
+        insta::glob!("../../fixtures", pattern, |path| {
+            let fixture = parse_fixture(path);
+            let (sources, findings) = lint(&fixture);
+            let rendered = human::render(&sources, &findings, &HumanOptions { color: false });
+            insta::assert_snapshot!(rendered);
+        });
+    }
 }
 
 #[test]

@@ -130,7 +130,7 @@ fn plan_folder(
         }
     }
     let mut loose_files = Vec::new();
-    let mut go_packages: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut go_packages: BTreeMap<(PathBuf, String), Vec<(PathBuf, bool)>> = BTreeMap::new();
     for file in files {
         match language_of(&file) {
             Some(Language::Rust) => {
@@ -148,10 +148,11 @@ fn plan_folder(
                 }
             }
             Some(Language::Go) if !ignored_by_go(root, &file) => {
+                let header = go_header(&file);
                 go_packages
-                    .entry(file.parent().unwrap_or(root).to_path_buf())
+                    .entry((file.parent().unwrap_or(root).to_path_buf(), header.package))
                     .or_default()
-                    .push(file);
+                    .push((file, header.has_main));
             }
             _ => {}
         }
@@ -162,21 +163,79 @@ fn plan_folder(
     for unit in loose::group(&loose_files) {
         plans.push(loose_plan(unit, edition, display));
     }
-    for (dir, files) in go_packages {
-        plans.push(UnitPlan {
-            language: Language::Go,
-            name: name_of(&dir),
-            lib_name: None,
-            edition,
-            root_dir: dir,
-            targets: Vec::new(),
-            files,
-            package_id: None,
-            manifest_path: None,
-            display: display.clone(),
-        });
+    for ((dir, package), files) in go_packages {
+        // Several `func main` in one `package main` folder: stand-alone programs (`go run
+        // file.go` examples), each a unit of its own.
+        let programs = files.iter().filter(|(_, has_main)| *has_main).count();
+        let groups: Vec<Vec<PathBuf>> = if package == "main" && programs > 1 {
+            files.into_iter().map(|(file, _)| vec![file]).collect()
+        } else {
+            vec![files.into_iter().map(|(file, _)| file).collect()]
+        };
+        for files in groups {
+            plans.push(UnitPlan {
+                language: Language::Go,
+                name: name_of(&dir),
+                lib_name: None,
+                edition,
+                root_dir: dir.clone(),
+                targets: Vec::new(),
+                files,
+                package_id: None,
+                manifest_path: None,
+                display: display.clone(),
+            });
+        }
     }
     Ok(())
+}
+
+/// What discovery needs of a Go file: its package clause and whether it declares `main`.
+struct GoHeader {
+    package: String,
+    has_main: bool,
+}
+
+/// Reads a Go file's package clause (the first line that is not blank or a comment) and
+/// whether it has `func main()`. An unreadable file gets an empty package name; the engine
+/// reports it when it reads it.
+fn go_header(file: &Path) -> GoHeader {
+    let text = std::fs::read(file)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
+    let mut in_block = false;
+    let mut package = String::new();
+    for line in text.lines() {
+        let mut line = line.trim();
+        if in_block {
+            match line.find("*/") {
+                Some(end) => {
+                    in_block = false;
+                    line = line[end + 2..].trim();
+                }
+                None => continue,
+            }
+        }
+        if line.starts_with("/*") {
+            if !line.contains("*/") {
+                in_block = true;
+            }
+            continue;
+        }
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("package ") {
+            package = rest
+                .split(|c: char| c.is_whitespace() || c == ';' || c == '/')
+                .next()
+                .unwrap_or("")
+                .to_string();
+        }
+        break;
+    }
+    let has_main = text.contains("\nfunc main()");
+    GoHeader { package, has_main }
 }
 
 /// The go tool ignores `testdata` folders and folders starting with `_`.
@@ -364,6 +423,27 @@ mod tests {
         ];
         assert_eq!(describe(&discovered, tree.root()), expected);
         assert!(discovered.warnings.is_empty(), "{:?}", discovered.warnings);
+    }
+
+    #[test]
+    fn go_files_group_by_package_clause_and_stand_alone_programs_split() {
+        let tree = TempTree::new(&[
+            ("lib/store.go", "// Package store.\npackage store\n"),
+            ("lib/store_extra.go", "/* a\n block */\npackage store\n"),
+            ("lib/store_test.go", "package store_test\n"),
+            ("examples/one.go", "package main\n\nfunc main() {}\n"),
+            ("examples/two.go", "package main\n\nfunc main() {}\n"),
+        ]);
+        let discovered = discover_folders(&[tree.root().to_path_buf()], None, None).unwrap();
+        assert_eq!(
+            describe(&discovered, tree.root()),
+            [
+                "Go examples 2021 [] [examples/one.go]",
+                "Go examples 2021 [] [examples/two.go]",
+                "Go lib 2021 [] [lib/store.go lib/store_extra.go]",
+                "Go lib 2021 [] [lib/store_test.go]",
+            ]
+        );
     }
 
     #[test]

@@ -394,7 +394,7 @@ impl<'a> Walker<'a> {
             Event::Assign { target, span, .. } => self.assignment(*target, *span, state),
             Event::Call(call) => self.call(*call, state),
             Event::Exit { .. } => return false,
-            Event::Closure(_) => {}
+            Event::Closure(_) | Event::Read { .. } | Event::NonNil { .. } => {}
         }
         true
     }

@@ -121,10 +121,12 @@ impl LockOps {
                         | Handling::Checked
                         | Handling::Propagated
                 );
-                let receiver_is_lock = program
-                    .types
-                    .lock(types.value_ty[receiver.index()])
-                    .is_some();
+                // Go's `Lock` is only classified on a `sync` lock or a struct embedding one.
+                let receiver_is_lock = flavor == LockFlavor::Go
+                    || program
+                        .types
+                        .lock(types.value_ty[receiver.index()])
+                        .is_some();
                 // A `lock()` on something of unknown type is a lock only if its result is a
                 // `LockResult` (it is unwrapped, matched or propagated).
                 if !receiver_is_lock && !via_result {

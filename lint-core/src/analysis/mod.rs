@@ -2,6 +2,8 @@
 //! code, task instances, and the lock state when deferred code runs.
 
 pub mod deferred;
+pub mod go_races;
+pub mod go_state;
 pub mod index;
 pub mod lock_state;
 pub mod locks;
@@ -37,6 +39,10 @@ pub struct Analyses {
     pub deferred: Deferred,
     pub tasks: Tasks,
     pub lock_state: LockState,
+    /// Go's lock state and map accesses (empty for Rust).
+    pub go: go_state::GoState,
+    /// Go's map races (empty for Rust).
+    pub go_races: go_races::GoRaces,
     reached_locks: RefCell<HashMap<(FunctionId, u32), LockSet>>,
 }
 
@@ -56,7 +62,22 @@ impl Analyses {
         let slots = SlotContents::compute(program, &indexes, &locks, &glue, &calls.defer_sites);
         let deferred = Deferred::compute(program, &calls);
         let tasks = Tasks::compute(program, &calls, &aliases);
-        let lock_state = LockState::compute(program, &slots, &locks, &glue);
+        let (lock_state, go) = match program.language {
+            crate::source::Language::Rust => (
+                LockState::compute(program, &slots, &locks, &glue),
+                go_state::GoState::default(),
+            ),
+            crate::source::Language::Go => (
+                LockState::default(),
+                go_state::GoState::compute(program, &aliases, &calls, &locks, &deferred),
+            ),
+        };
+        let go_races = match program.language {
+            crate::source::Language::Go => {
+                go_races::GoRaces::compute(program, &aliases, &calls, &tasks, &go)
+            }
+            crate::source::Language::Rust => go_races::GoRaces::default(),
+        };
         Analyses {
             aliases,
             glue,
@@ -67,6 +88,8 @@ impl Analyses {
             deferred,
             tasks,
             lock_state,
+            go,
+            go_races,
             reached_locks: RefCell::default(),
         }
     }

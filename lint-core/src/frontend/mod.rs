@@ -2,4 +2,5 @@
 //! syntax tree. Only `frontend::rust` may use syn, quote and proc-macro2; only `frontend::go`
 //! may use tree-sitter.
 
+pub mod go;
 pub mod rust;

@@ -188,10 +188,16 @@ impl Aliases {
                     let base_ty = types.value_ty[base.index()];
                     let deref = program.types.autoderef(base_ty);
                     match program.types.kind(deref) {
-                        TyKind::Adt(adt, _) => self.node(Location::Field(*adt, name.clone())),
+                        TyKind::Adt(adt, _) => {
+                            let owner = program.field_owner(*adt, name).unwrap_or(*adt);
+                            self.node(Location::Field(owner, name.clone()))
+                        }
                         TyKind::Tuple(_) => node(&nodes, base),
                         _ => match program.types.kind(program.types.pointee(base_ty)) {
-                            TyKind::Adt(adt, _) => self.node(Location::Field(*adt, name.clone())),
+                            TyKind::Adt(adt, _) => {
+                                let owner = program.field_owner(*adt, name).unwrap_or(*adt);
+                                self.node(Location::Field(owner, name.clone()))
+                            }
                             _ => NONE,
                         },
                     }
@@ -222,11 +228,24 @@ impl Aliases {
                 Value::Struct { fields, .. } => {
                     let allocation =
                         self.node(Location::Alloc(body_id, ValueId::from_index(index)));
-                    if let TyKind::Adt(adt, _) = program.types.kind(types.value_ty[index]) {
+                    if let TyKind::Adt(adt, _) = program
+                        .types
+                        .kind(program.types.strip_refs(types.value_ty[index]))
+                    {
                         for (name, field_value) in fields {
                             let field_node = node(&nodes, field_value);
                             if field_node != NONE {
-                                let field = self.node(Location::Field(*adt, name.clone()));
+                                // A Go positional element sets the field of its position.
+                                let name = match name.parse::<usize>() {
+                                    Ok(position) => program
+                                        .adt(*adt)
+                                        .fields
+                                        .get(position)
+                                        .map(|(field, _)| field.clone())
+                                        .unwrap_or_else(|| name.clone()),
+                                    Err(_) => name.clone(),
+                                };
+                                let field = self.node(Location::Field(*adt, name));
                                 self.unify(field, field_node);
                             }
                         }
@@ -376,6 +395,8 @@ impl Aliases {
                     self.node(Location::Alloc(body_id, value))
                 }
                 LibCall::Map { kind, .. } => {
+                    // Go's `delete(m, k)`: the map is the first argument.
+                    let receiver = receiver.or_else(|| Some(arg(0)));
                     let Some(receiver) = receiver.filter(|&receiver| receiver != NONE) else {
                         return NONE;
                     };
@@ -415,7 +436,12 @@ impl Aliases {
                     element
                 }
                 LibCall::TakeOut => first,
-                LibCall::Spawn(_) | LibCall::Forget | LibCall::Join | LibCall::Exit => NONE,
+                LibCall::Spawn(_)
+                | LibCall::Forget
+                | LibCall::Join
+                | LibCall::Exit
+                | LibCall::Unlock { .. }
+                | LibCall::Done => NONE,
             },
             CallTarget::Unknown => NONE,
         }
@@ -449,6 +475,24 @@ impl Aliases {
             .map(|node| &self.locations[node as usize])
             .filter(|location| !matches!(location, Location::Alloc(BodyId(u32::MAX), _)))
             .collect()
+    }
+
+    /// The locations of each of some classes, in one pass over all locations.
+    pub fn members_of(
+        &self,
+        classes: &rustc_hash::FxHashSet<ClassId>,
+    ) -> HashMap<ClassId, Vec<&Location>> {
+        let mut members: HashMap<ClassId, Vec<&Location>> = HashMap::default();
+        for node in 0..self.locations.len() as u32 {
+            let class = ClassId(self.find(node));
+            if classes.contains(&class) {
+                let location = &self.locations[node as usize];
+                if !matches!(location, Location::Alloc(BodyId(u32::MAX), _)) {
+                    members.entry(class).or_default().push(location);
+                }
+            }
+        }
+        members
     }
 
     /// The statics in a class.

@@ -80,6 +80,8 @@ pub struct FileFacts {
     pub bodies: Vec<Body>,
     /// Byte length of the file, for statistics.
     pub byte_len: u32,
+    /// The Go package clause (`package main`); `None` for Rust.
+    pub package_name: Option<Sym>,
 }
 
 /// A problem in one file: the file does not parse, or a construct is too deep.
@@ -185,6 +187,8 @@ pub struct FieldFact {
     /// The field name, or its position for tuple fields (`"0"`).
     pub name: Sym,
     pub ty: TypeExpr,
+    /// A Go embedded field: its fields and methods are promoted to the outer struct.
+    pub embedded: bool,
 }
 
 /// `type Name<G> = Ty;`
@@ -363,6 +367,10 @@ pub enum Event {
     Closure(FnIdx),
     /// A path ends here: `return`, `break`, `continue`, a diverging call.
     Exit { span: Span },
+    /// A place is read where no call shows it (Go: `m[k]` as a value, `range m`).
+    Read { value: ValueId, span: Span },
+    /// A condition rules out nil here (`if m != nil {`, `if m[k] > 0 {`).
+    NonNil { value: ValueId },
 }
 
 /// The arena of one item function.
@@ -419,6 +427,9 @@ pub struct LocalFact {
     /// Bound with `ref` or through a reference pattern: it does not own a value.
     pub by_ref: bool,
     pub span: Span,
+    /// Declared inside a loop body: a new variable at every iteration (Go's `c := ..` in a
+    /// `for` body), so goroutines started in the loop each capture their own.
+    pub in_loop: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -47,6 +47,9 @@ pub enum SpawnKind {
     /// `thread::scope(|s| ..)`, `rayon::scope`: the closure runs inline; the spawns inside it
     /// end before the call returns.
     Scope,
+    /// A handler registered with a server (`http.HandleFunc`): it runs in a goroutine per
+    /// request, many at once.
+    Handler,
 }
 
 /// A library call the analyses understand.
@@ -97,8 +100,15 @@ pub enum LibCall {
     Access,
     /// `JoinHandle::join`.
     Join,
-    /// `std::process::exit`, `abort`.
+    /// `std::process::exit`, `abort`, Go's `os.Exit` and `log.Fatal*`: the process ends here and
+    /// no deferred code runs.
     Exit,
+    /// Go's `mu.Unlock()` / `mu.RUnlock()`.
+    Unlock {
+        mode: LockMode,
+    },
+    /// Go's `wg.Done()`: the goroutine tells its waiter it has finished.
+    Done,
 }
 
 /// A lock method's name, mode and attempt.
@@ -156,16 +166,17 @@ pub fn seq_method(name: &str) -> Option<MapOpKind> {
 
 /// Names of calls that start concurrent work when given a closure or a future.
 pub fn is_spawn_name(name: &str) -> bool {
-    matches!(
-        name,
-        "spawn"
-            | "spawn_blocking"
-            | "spawn_local"
-            | "spawn_scoped"
-            | "spawn_fifo"
-            | "spawn_broadcast"
-            | "spawn_unchecked"
-    )
+    name == "Go"
+        || matches!(
+            name,
+            "spawn"
+                | "spawn_blocking"
+                | "spawn_local"
+                | "spawn_scoped"
+                | "spawn_fifo"
+                | "spawn_broadcast"
+                | "spawn_unchecked"
+        )
 }
 
 /// Classifies a call to a path outside the program (`std::thread::spawn`, `Arc::new`,
@@ -335,6 +346,85 @@ pub fn handler_method(name: &str) -> Option<LibCall> {
         "as_ref" | "as_mut" | "as_deref" | "as_deref_mut" | "take" | "get_or_insert_with" => {
             Some(LibCall::Access)
         }
+        _ => None,
+    }
+}
+
+/// A Go library function or builtin, by import path and name (`["sync", ..]`, `["os", "Exit"]`,
+/// `["make"]`), or one of the frontend's pseudo-calls (`go`, `<recv>`, `<composite>`).
+pub fn go_function(path: &[&str]) -> Option<LibCall> {
+    Some(match path {
+        ["go"] => LibCall::Spawn(SpawnKind::Task),
+        ["<recv>"] => LibCall::Join,
+        ["make"] | ["new"] | ["<composite>"] => LibCall::Construct(LibTy::Transparent),
+        ["delete"] | ["maps" | "golang.org/x/exp/maps", "Copy" | "DeleteFunc"] => LibCall::Map {
+            kind: MapOpKind::Write,
+            flavor: MapFlavor::Plain,
+        },
+        ["clear"] => LibCall::Map {
+            kind: MapOpKind::WriteDroppingValues,
+            flavor: MapFlavor::Plain,
+        },
+        ["len"] => LibCall::Map {
+            kind: MapOpKind::Read,
+            flavor: MapFlavor::Plain,
+        },
+        ["time", "AfterFunc"] => LibCall::Spawn(SpawnKind::Task),
+        ["net/http", "HandleFunc" | "Handle"] => LibCall::Spawn(SpawnKind::Handler),
+        ["os", "Exit"] | ["log", "Fatal" | "Fatalf" | "Fatalln"] => LibCall::Exit,
+        _ => return None,
+    })
+}
+
+/// A method of a Go library type.
+pub fn go_method(lib: LibTy, name: &str) -> Option<LibCall> {
+    match lib {
+        LibTy::Mutex(flavor) | LibTy::RwLock(flavor) => match name {
+            "Lock" => Some(LibCall::Lock {
+                mode: LockMode::Exclusive,
+                attempt: LockAttempt::Blocking,
+                flavor,
+            }),
+            "RLock" => Some(LibCall::Lock {
+                mode: LockMode::Read,
+                attempt: LockAttempt::Blocking,
+                flavor,
+            }),
+            "TryLock" => Some(LibCall::Lock {
+                mode: LockMode::Exclusive,
+                attempt: LockAttempt::Try,
+                flavor,
+            }),
+            "TryRLock" => Some(LibCall::Lock {
+                mode: LockMode::Read,
+                attempt: LockAttempt::Try,
+                flavor,
+            }),
+            "Unlock" => Some(LibCall::Unlock {
+                mode: LockMode::Exclusive,
+            }),
+            "RUnlock" => Some(LibCall::Unlock {
+                mode: LockMode::Read,
+            }),
+            _ => None,
+        },
+        LibTy::WaitGroup => match name {
+            "Done" => Some(LibCall::Done),
+            "Wait" => Some(LibCall::Join),
+            "Go" => Some(LibCall::Spawn(SpawnKind::Task)),
+            _ => None,
+        },
+        LibTy::Map { flavor, .. } => match name {
+            "Set" | "Add" | "Del" => Some(LibCall::Map {
+                kind: MapOpKind::Write,
+                flavor,
+            }),
+            "Get" | "Values" | "Has" | "Encode" => Some(LibCall::Map {
+                kind: MapOpKind::Read,
+                flavor,
+            }),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -39,6 +39,8 @@ pub struct Adt {
     pub methods: HashMap<Sym, Vec<FunctionId>>,
     /// `unsafe impl Send` or `unsafe impl Sync` for this type.
     pub unsafe_send_sync: bool,
+    /// Go embedded fields, by name.
+    pub embedded: Vec<Sym>,
 }
 
 #[derive(Debug)]
@@ -165,7 +167,12 @@ impl Program {
                 ))
             })
             .collect();
-        let tree = ModuleTree::build(&paths, &facts, &targets, input.lib_name.as_deref());
+        let tree = match input.language {
+            Language::Rust => {
+                ModuleTree::build(&paths, &facts, &targets, input.lib_name.as_deref())
+            }
+            Language::Go => ModuleTree::build_package(&facts),
+        };
         let mut program = Program {
             language: input.language,
             name: input.name.clone(),
@@ -311,6 +318,12 @@ impl Program {
                     drop_fn: None,
                     methods: HashMap::default(),
                     unsafe_send_sync: false,
+                    embedded: adt
+                        .fields
+                        .iter()
+                        .filter(|field| field.embedded)
+                        .map(|field| field.name.clone())
+                        .collect(),
                 });
             }
             for alias in &facts.aliases {
@@ -707,13 +720,25 @@ impl Program {
     }
 
     /// The type of a field of a value of type `base` (after auto-deref), with the type's
-    /// generic arguments substituted.
+    /// generic arguments substituted. Go's promoted fields (of embedded structs) are found too.
     pub fn field_type(&mut self, base: TyId, name: &str) -> TyId {
+        self.field_type_depth(base, name, 0)
+    }
+
+    fn field_type_depth(&mut self, base: TyId, name: &str, depth: u32) -> TyId {
         let base = self.types.autoderef(base);
         match self.types.kind(base).clone() {
             TyKind::Adt(adt, args) => {
                 let data = &self.adts[adt.0 as usize];
                 let Some(&(_, ty)) = data.fields.iter().find(|(field, _)| &**field == name) else {
+                    if depth < 4 {
+                        for embedded in self.embedded_field_types(adt) {
+                            let found = self.field_type_depth(embedded, name, depth + 1);
+                            if !found.is_unknown() {
+                                return found;
+                            }
+                        }
+                    }
                     return TyId::UNKNOWN;
                 };
                 let substitution: Vec<(Sym, TyId)> =
@@ -727,6 +752,39 @@ impl Program {
                 .unwrap_or(TyId::UNKNOWN),
             _ => TyId::UNKNOWN,
         }
+    }
+
+    /// The types of a Go struct's embedded fields.
+    pub fn embedded_field_types(&self, adt: AdtId) -> Vec<TyId> {
+        let data = &self.adts[adt.0 as usize];
+        data.embedded
+            .iter()
+            .filter_map(|name| {
+                data.fields
+                    .iter()
+                    .find(|(field, _)| field == name)
+                    .map(|(_, ty)| *ty)
+            })
+            .collect()
+    }
+
+    /// The program type whose declaration holds a field, following Go's embedded fields.
+    pub fn field_owner(&self, adt: AdtId, name: &str) -> Option<AdtId> {
+        self.field_owner_depth(adt, name, 0)
+    }
+
+    fn field_owner_depth(&self, adt: AdtId, name: &str, depth: u32) -> Option<AdtId> {
+        let data = &self.adts[adt.0 as usize];
+        if data.fields.iter().any(|(field, _)| &**field == name) {
+            return Some(adt);
+        }
+        if depth >= 4 {
+            return None;
+        }
+        self.embedded_field_types(adt)
+            .into_iter()
+            .filter_map(|ty| self.types.adt(ty))
+            .find_map(|inner| self.field_owner_depth(inner, name, depth + 1))
     }
 
     /// The declared type of a field of a program type, unsubstituted.

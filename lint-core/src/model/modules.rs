@@ -201,6 +201,36 @@ impl ModuleTree {
         tree
     }
 
+    /// A Go package: one module holding every file's items; each file's imports join it (files
+    /// of one package seldom give one name two meanings).
+    pub fn build_package(facts: &[&FileFacts]) -> ModuleTree {
+        let mut tree = ModuleTree {
+            modules: Vec::new(),
+            file_modules: vec![Vec::new(); facts.len()],
+            lib_root: None,
+            lib_name: None,
+            lookups: RefCell::default(),
+        };
+        let root = tree.new_module(None, "package".into(), None, 0, Some(0));
+        for (file, facts) in facts.iter().enumerate() {
+            tree.file_modules[file] = vec![root];
+            for entry in &facts.uses {
+                let module = &mut tree.modules[root.0 as usize];
+                if !module
+                    .uses
+                    .iter()
+                    .any(|existing| existing.alias == entry.alias)
+                {
+                    module.uses.push(UseEntry {
+                        alias: entry.alias.clone(),
+                        path: entry.path.clone(),
+                    });
+                }
+            }
+        }
+        tree
+    }
+
     fn new_module(
         &mut self,
         parent: Option<ModuleId>,

@@ -30,6 +30,7 @@ pub struct BodyTypes {
 
 struct Checker<'b> {
     body: &'b Body,
+    file: u32,
     module: ModuleId,
     context: TypeContext,
     types: BodyTypes,
@@ -56,6 +57,7 @@ impl Program {
             let module = self.functions[owner.index()].module;
             let mut checker = Checker {
                 body: &body,
+                file: file as u32,
                 module,
                 context,
                 types: BodyTypes {
@@ -392,8 +394,58 @@ impl Program {
                 let receiver_ty = checker.types.value_ty[receiver.index()];
                 self.check_method_call(receiver_ty, name, &arg_tys, has_closure_arg)
             }
-            Callee::Dynamic(_) => (CallTarget::Unknown, TyId::UNKNOWN),
+            Callee::Dynamic(callee) => match &checker.body.values[callee.index()] {
+                // A function literal called where it is written (Go's `func(){..}()`).
+                Value::Closure(closure) => {
+                    let function = self.function_id(checker.file, *closure);
+                    (
+                        CallTarget::Function(function),
+                        self.functions[function.index()].ret_ty,
+                    )
+                }
+                _ => (CallTarget::Unknown, TyId::UNKNOWN),
+            },
         }
+    }
+
+    /// Go's builtins, library functions and the frontend's pseudo-calls.
+    fn check_go_path_call(
+        &mut self,
+        checker: &Checker<'_>,
+        path: &PathExpr,
+        arg_tys: &[TyId],
+    ) -> Option<(CallTarget, TyId)> {
+        let external = match self
+            .tree
+            .resolve(checker.module, &path.segments, path.leading_colon)
+        {
+            Some(Resolved::External(external)) => external,
+            _ => return None,
+        };
+        let segments: Vec<&str> = external.iter().map(|segment| &**segment).collect();
+        let call = known::go_function(&segments)?;
+        let first = arg_tys.first().copied().unwrap_or(TyId::UNKNOWN);
+        let ty = match call {
+            LibCall::Construct(_) => {
+                let declared = match path.args.first() {
+                    Some(ty) => self.resolve_type(checker.module, ty, &checker.context),
+                    None => first,
+                };
+                if segments == ["new"] && !declared.is_unknown() {
+                    self.types.intern(TyKind::Ref(declared, true))
+                } else {
+                    declared
+                }
+            }
+            LibCall::Map { .. } => {
+                // `len(s)` of a slice or a string is not a map read.
+                self.types.map(first)?;
+                TyId::UNKNOWN
+            }
+            LibCall::Spawn(_) => self.types.lib(LibTy::JoinHandle, Vec::new()),
+            _ => TyId::UNKNOWN,
+        };
+        Some((CallTarget::Lib(call), ty))
     }
 
     fn check_path_call(
@@ -402,6 +454,11 @@ impl Program {
         path: &PathExpr,
         arg_tys: &[TyId],
     ) -> (CallTarget, TyId) {
+        if self.language == crate::source::Language::Go {
+            if let Some(result) = self.check_go_path_call(checker, path, arg_tys) {
+                return result;
+            }
+        }
         if let Some(qself) = &path.qself {
             let ty = self.resolve_type(checker.module, qself, &checker.context);
             return self.associated_call(ty, path.last(), arg_tys);
@@ -515,6 +572,7 @@ impl Program {
                 _ => (CallTarget::Lib(LibCall::Clone { shares: false }), ty),
             };
         }
+        let go = self.language == crate::source::Language::Go;
         let mut ty = receiver_ty;
         for _ in 0..10 {
             match self.types.kind(ty).clone() {
@@ -526,6 +584,23 @@ impl Program {
                     {
                         let ret = self.functions[function.index()].ret_ty;
                         return (CallTarget::Function(function), ret);
+                    }
+                    // Go promotes the methods of embedded fields (`s.Lock()` on a struct that
+                    // embeds `sync.Mutex`).
+                    if go {
+                        for field in self.embedded_field_types(adt) {
+                            let promoted =
+                                self.check_method_call(field, name, arg_tys, has_closure_arg);
+                            if promoted.0 != CallTarget::Unknown {
+                                return promoted;
+                            }
+                        }
+                    }
+                }
+                TyKind::Lib(lib, _) if go => {
+                    if let Some(call) = known::go_method(lib, name) {
+                        let ret = self.lib_call_type(call, Some(ty), arg_tys, name, Some(lib));
+                        return (CallTarget::Lib(call), ret);
                     }
                 }
                 TyKind::Lib(lib, _) => {
@@ -594,6 +669,7 @@ impl Program {
                     .unwrap_or(TyId::UNKNOWN);
                 let guard = self.types.lib(LibTy::Guard { flavor }, vec![protected]);
                 match (flavor, attempt) {
+                    (LockFlavor::Go, _) => TyId::UNKNOWN,
                     (LockFlavor::Std | LockFlavor::Unknown, _) => {
                         self.types.lib(LibTy::Result, vec![guard])
                     }
@@ -769,7 +845,9 @@ impl Program {
                 }
             }
             LibCall::Exit => self.types.intern(TyKind::Never),
-            LibCall::Forget | LibCall::Join => TyId::UNKNOWN,
+            LibCall::Forget | LibCall::Join | LibCall::Unlock { .. } | LibCall::Done => {
+                TyId::UNKNOWN
+            }
         }
     }
 }

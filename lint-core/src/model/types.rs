@@ -28,6 +28,8 @@ pub enum LockFlavor {
     AsyncOther,
     /// A type named like a lock whose origin is not known (a re-export, a glob import).
     Unknown,
+    /// Go's `sync.Mutex` / `sync.RWMutex`: explicit `Unlock`, no poisoning, not reentrant.
+    Go,
 }
 
 impl LockFlavor {
@@ -79,6 +81,8 @@ pub enum LibTy {
     JoinHandle,
     String,
     Atomic,
+    /// Go's `sync.WaitGroup` and `errgroup.Group`: `Wait` is a join.
+    WaitGroup,
 }
 
 /// The structure of a type.
@@ -342,6 +346,7 @@ fn lib_name(lib: LibTy) -> &'static str {
         LibTy::JoinHandle => "JoinHandle",
         LibTy::String => "String",
         LibTy::Atomic => "Atomic",
+        LibTy::WaitGroup => "WaitGroup",
     }
 }
 
@@ -356,8 +361,29 @@ pub fn classify_lib_type(path: &[&str]) -> Option<LibTy> {
         "spin" => LockFlavor::Spin,
         "tokio" => LockFlavor::Tokio,
         "async_std" | "futures" | "futures_util" | "async_lock" | "smol" => LockFlavor::AsyncOther,
+        "sync" => LockFlavor::Go,
         _ => LockFlavor::Unknown,
     };
+    // Go's library types, by import path.
+    match (krate, last) {
+        ("", "map") => {
+            return Some(LibTy::Map {
+                flavor: MapFlavor::Plain,
+                is_set: false,
+            });
+        }
+        ("sync", "RWMutex") => return Some(LibTy::RwLock(LockFlavor::Go)),
+        ("sync", "Map") => return None,
+        ("sync", "WaitGroup") => return Some(LibTy::WaitGroup),
+        ("golang.org/x/sync/errgroup", "Group") => return Some(LibTy::WaitGroup),
+        ("net/http", "Header") | ("net/url", "Values") => {
+            return Some(LibTy::Map {
+                flavor: MapFlavor::Plain,
+                is_set: false,
+            });
+        }
+        _ => {}
+    }
     let sharded_crate = matches!(
         krate,
         "dashmap" | "scc" | "papaya" | "flurry" | "evmap" | "chashmap"

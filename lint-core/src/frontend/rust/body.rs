@@ -343,6 +343,7 @@ impl Lowerer<'_, '_> {
             origin,
             by_ref,
             span,
+            in_loop: false,
         });
         let scope = self.scopes.last_mut().expect("a scope");
         scope.names.push((name, id));

@@ -103,6 +103,7 @@ impl FileCx<'_> {
                         Some(FieldFact {
                             name: sym(field.ident.as_ref()?),
                             ty: type_expr(&field.ty),
+                            embedded: false,
                         })
                     })
                     .collect();
@@ -400,6 +401,7 @@ fn lower_fields(fields: &Fields) -> Vec<FieldFact> {
                 Some(FieldFact {
                     name: sym(field.ident.as_ref()?),
                     ty: type_expr(&field.ty),
+                    embedded: false,
                 })
             })
             .collect(),
@@ -410,6 +412,7 @@ fn lower_fields(fields: &Fields) -> Vec<FieldFact> {
             .map(|(index, field)| FieldFact {
                 name: index.to_string().into_boxed_str(),
                 ty: type_expr(&field.ty),
+                embedded: false,
             })
             .collect(),
         Fields::Unit => Vec::new(),

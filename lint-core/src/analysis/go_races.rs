@@ -1,0 +1,311 @@
+//! Go map races: pairs of accesses to one map object, at least one a write, by parties that can
+//! run at the same time (two goroutines, a goroutine spawned in a loop and its siblings, a
+//! goroutine and its spawner between the spawn and the join), not ordered by a common lock.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::go_state::{GoState, MapAccess};
+use super::tasks::Tasks;
+use crate::graph::alias::{Aliases, ClassId, Location};
+use crate::graph::calls::{CallGraph, SpawnSiteId};
+use crate::model::modules::FunctionId;
+use crate::model::{LockMode, Program, SpawnKind};
+
+/// Who runs an access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Party {
+    /// The goroutines started at a spawn site.
+    Task(SpawnSiteId),
+    /// The code that is not in a goroutine of its own (`main` and what it calls).
+    Main,
+}
+
+/// Why two accesses overlap in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlap {
+    /// Goroutines of two spawn sites.
+    TwoSites,
+    /// Several goroutines of one spawn site (in a loop, or a handler).
+    Siblings,
+    /// A goroutine and its spawner, between the spawn and the join.
+    WithSpawner,
+    /// A goroutine's deferred code runs after its `wg.Done()`, so the spawner's access after
+    /// `wg.Wait()` is not ordered after it.
+    AfterWait,
+}
+
+/// One access a write races with.
+#[derive(Clone, Debug)]
+pub struct Conflict {
+    /// Index of the other access in [`GoState::accesses`] (the write itself when sibling
+    /// goroutines race on it).
+    pub partner: usize,
+    pub overlap: Overlap,
+    /// The spawn sites involved.
+    pub sites: Vec<SpawnSiteId>,
+}
+
+/// A write that races with other accesses.
+#[derive(Clone, Debug)]
+pub struct Race {
+    /// Index of the write in [`GoState::accesses`].
+    pub write: usize,
+    /// One conflict per kind of overlap, the first found.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Every race, by write.
+#[derive(Debug, Default)]
+pub struct GoRaces {
+    pub races: Vec<Race>,
+}
+
+impl GoRaces {
+    pub fn compute(
+        program: &Program,
+        aliases: &Aliases,
+        calls: &CallGraph,
+        tasks: &Tasks,
+        go: &GoState,
+    ) -> GoRaces {
+        let main_reach = main_reach(program, calls);
+        let mut by_class: HashMap<ClassId, Vec<usize>> = HashMap::default();
+        for (index, access) in go.accesses.iter().enumerate() {
+            by_class.entry(access.class).or_default().push(index);
+        }
+        // The variables each spawn site hands its goroutines: what their bodies capture (the
+        // arguments of `go f(x)` are captured by the closure that makes the call).
+        let mut captured: HashMap<SpawnSiteId, Vec<Captured>> = HashMap::default();
+        for (index, site) in calls.spawn_sites.iter().enumerate() {
+            let mut locals = Vec::new();
+            for &body in &site.bodies {
+                let owner = program.function(body).owner;
+                let body_id = program.function(owner).body;
+                for &local in &program.fact(body).captures {
+                    if let Some(class) = aliases.class_of_location(&Location::Local(body_id, local))
+                    {
+                        let in_loop = program.body(owner).local(local).in_loop;
+                        let ty = program.types.strip_refs(program.local_ty(owner, local));
+                        locals.push(Captured {
+                            body: body_id,
+                            local,
+                            class,
+                            in_loop,
+                            ty,
+                        });
+                    }
+                }
+            }
+            captured.insert(SpawnSiteId(index as u32), locals);
+        }
+        let captures = |site: SpawnSiteId| captured.get(&site).map(Vec::as_slice).unwrap_or(&[]);
+        let global = |root: ClassId| !aliases.statics_of(root).is_empty();
+        // Siblings share a variable declared outside the loop that starts them.
+        let siblings_share = |site: SpawnSiteId, root: ClassId, ty| {
+            global(root)
+                || captures(site)
+                    .iter()
+                    .any(|capture| capture.holds(root, ty) && !capture.in_loop)
+        };
+        // Two spawn sites share one variable (not two variables that may hold the same kind of
+        // object).
+        let sites_share = |a: SpawnSiteId, b: SpawnSiteId, root: ClassId, ty| {
+            global(root)
+                || captures(a).iter().any(|capture| {
+                    capture.holds(root, ty)
+                        && captures(b)
+                            .iter()
+                            .any(|other| other.body == capture.body && other.local == capture.local)
+                })
+        };
+        let spawner_shares = |site: SpawnSiteId, root: ClassId, ty| {
+            global(root) || captures(site).iter().any(|capture| capture.holds(root, ty))
+        };
+        let mut races = Vec::new();
+        let mut classes: Vec<&ClassId> = by_class.keys().collect();
+        classes.sort();
+        for class in classes {
+            let indices = &by_class[class];
+            if !indices.iter().any(|&index| go.accesses[index].write) {
+                continue;
+            }
+            let parties: Vec<Vec<Party>> = indices
+                .iter()
+                .map(|&index| {
+                    let access = &go.accesses[index];
+                    let mut parties: Vec<Party> = tasks
+                        .sites_running(access.walked)
+                        .iter()
+                        .map(|&site| Party::Task(site))
+                        .collect();
+                    if main_reach.contains(&access.walked) {
+                        parties.push(Party::Main);
+                    }
+                    parties
+                })
+                .collect();
+            for (position, &write) in indices.iter().enumerate() {
+                if !go.accesses[write].write {
+                    continue;
+                }
+                let mut conflicts: Vec<Conflict> = Vec::new();
+                for (other_position, &partner) in indices.iter().enumerate() {
+                    let (a, b) = (&go.accesses[write], &go.accesses[partner]);
+                    if protected(a, b) || !a.context_known || !b.context_known {
+                        continue;
+                    }
+                    // Maps reached through fields: both accesses must start from one object.
+                    let root_a =
+                        aliases.class_of(program, program.function(a.function).owner, a.root);
+                    let root_b =
+                        aliases.class_of(program, program.function(b.function).owner, b.root);
+                    if root_a.is_none() || root_a != root_b {
+                        continue;
+                    }
+                    let root = root_a.expect("checked above");
+                    let owner = program.function(a.function).owner;
+                    let root_ty = program.types.strip_refs(program.value_ty(owner, a.root));
+                    for &party_a in &parties[position] {
+                        for &party_b in &parties[other_position] {
+                            let overlap = match (party_a, party_b) {
+                                (Party::Task(site_a), Party::Task(site_b)) if site_a == site_b => {
+                                    let many = calls.spawn_sites[site_a.0 as usize].in_loop
+                                        || calls.spawn_sites[site_a.0 as usize].kind
+                                            == SpawnKind::Handler;
+                                    (many && siblings_share(site_a, root, root_ty))
+                                        .then_some(Overlap::Siblings)
+                                }
+                                (Party::Task(site_a), Party::Task(site_b)) => {
+                                    if write == partner {
+                                        None
+                                    } else {
+                                        sites_share(site_a, site_b, root, root_ty)
+                                            .then_some(Overlap::TwoSites)
+                                    }
+                                }
+                                (Party::Task(site), Party::Main)
+                                    if spawner_shares(site, root, root_ty) =>
+                                {
+                                    spawner_overlap(program, calls, go, site, a, b)
+                                }
+                                (Party::Main, Party::Task(site))
+                                    if spawner_shares(site, root, root_ty) =>
+                                {
+                                    spawner_overlap(program, calls, go, site, b, a)
+                                }
+                                (Party::Task(_), Party::Main) | (Party::Main, Party::Task(_)) => {
+                                    None
+                                }
+                                (Party::Main, Party::Main) => None,
+                            };
+                            if let Some(overlap) = overlap {
+                                if conflicts.iter().any(|conflict| conflict.overlap == overlap) {
+                                    continue;
+                                }
+                                let mut sites: Vec<SpawnSiteId> = [party_a, party_b]
+                                    .iter()
+                                    .filter_map(|party| match party {
+                                        Party::Task(site) => Some(*site),
+                                        Party::Main => None,
+                                    })
+                                    .collect();
+                                sites.dedup();
+                                conflicts.push(Conflict {
+                                    partner,
+                                    overlap,
+                                    sites,
+                                });
+                            }
+                        }
+                    }
+                }
+                if !conflicts.is_empty() {
+                    races.push(Race { write, conflicts });
+                }
+            }
+        }
+        GoRaces { races }
+    }
+}
+
+/// A variable a spawn site's goroutines capture.
+struct Captured {
+    body: crate::model::BodyId,
+    local: crate::model::facts::LocalId,
+    class: ClassId,
+    in_loop: bool,
+    /// The variable's type, references stripped.
+    ty: crate::model::types::TyId,
+}
+
+impl Captured {
+    /// The variable holds the object itself: its class, and (when both are known) its type.
+    /// Unification merges the classes of unrelated values passed through one parameter; the
+    /// type keeps a captured `*conn` from standing for a `Header` made inside the goroutine.
+    fn holds(&self, class: ClassId, ty: crate::model::types::TyId) -> bool {
+        self.class == class && !self.ty.is_unknown() && self.ty == ty
+    }
+}
+
+/// Both accesses hold one lock, and not both only for reading.
+fn protected(a: &MapAccess, b: &MapAccess) -> bool {
+    a.held.iter().any(|held_a| {
+        b.held.iter().any(|held_b| {
+            held_a.class == held_b.class
+                && !(held_a.mode == LockMode::Read && held_b.mode == LockMode::Read)
+        })
+    })
+}
+
+/// A goroutine's access `task` and its spawner's access `main`: they overlap when `main` comes
+/// after the spawn and before a join, or after the join while `task` runs after `wg.Done()`.
+/// Accesses of the spawner's callers or of unrelated code are not ordered: not reported.
+fn spawner_overlap(
+    program: &Program,
+    calls: &CallGraph,
+    go: &GoState,
+    site: SpawnSiteId,
+    task: &MapAccess,
+    main: &MapAccess,
+) -> Option<Overlap> {
+    let data = &calls.spawn_sites[site.0 as usize];
+    let spawner = data.spawner;
+    let timeline = go.timelines.get(&spawner)?;
+    let spawn_order = timeline
+        .spawns
+        .iter()
+        .find(|(call, _)| *call == data.call)?
+        .1;
+    let position = if main.walked == spawner {
+        main.order
+    } else {
+        timeline
+            .calls
+            .iter()
+            .find(|(callee, order)| *callee == main.walked && *order > 0)
+            .map(|(_, order)| *order)?
+    };
+    let _ = program;
+    if position < spawn_order {
+        return None;
+    }
+    let joined = timeline
+        .joins
+        .iter()
+        .any(|&join| join > spawn_order && join < position);
+    match (joined, task.after_done) {
+        (false, _) => Some(Overlap::WithSpawner),
+        (true, true) => Some(Overlap::AfterWait),
+        (true, false) => None,
+    }
+}
+
+/// Functions that run outside any goroutine of their own: reachable through calls from code
+/// nothing calls (`main`, `init`, exported functions).
+fn main_reach(program: &Program, calls: &CallGraph) -> HashSet<FunctionId> {
+    let roots: Vec<FunctionId> = program
+        .function_ids()
+        .filter(|&function| calls.edges_to(function).next().is_none())
+        .collect();
+    calls.reachable_in_task(&roots).into_iter().collect()
+}

@@ -1,0 +1,1012 @@
+//! Go's lock state and map accesses. Go locks are explicit (`mu.Lock()` … `mu.Unlock()`) and
+//! deferred calls run last-in-first-out when the function returns or panics, after the inline
+//! code (`wg.Done()` included) and never at `os.Exit`. Each function is walked in execution
+//! order with the locks it definitely holds; a deferred call is walked where it runs, with
+//! the state at that moment. Every map read and write is recorded with the locks held, its
+//! position, and whether it runs in deferred code after the goroutine's `wg.Done()`.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::deferred::Deferred;
+use super::locks::{LockOpId, LockOps};
+use crate::graph::alias::{Aliases, ClassId};
+use crate::graph::calls::{CallGraph, DeferSiteId, EdgeKind};
+use crate::model::facts::{
+    Callee, Event, FnKind, LocalId, LocalOrigin, Node, Slot, Sym, Value, ValueId,
+};
+use crate::model::modules::{FunctionId, ItemRef, Resolved, StaticId};
+use crate::model::types::LockFlavor;
+use crate::model::{CallTarget, LibCall, LockMode, MapOpKind, Program};
+use crate::source::Span;
+
+/// How far a deferred call is followed into the functions it calls.
+const INLINE_DEPTH: u32 = 3;
+
+/// A lock held at some point: which object, in which mode, acquired where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GoHeld {
+    pub class: ClassId,
+    pub mode: LockMode,
+    pub lock: LockOpId,
+}
+
+/// A map read or write.
+#[derive(Clone, Debug)]
+pub struct MapAccess {
+    /// The function whose code makes the access.
+    pub function: FunctionId,
+    /// The function whose walk recorded it (the spawner or goroutine body that runs it).
+    pub walked: FunctionId,
+    pub class: ClassId,
+    pub write: bool,
+    /// The map expression (`m`, `s.items`), in the arena of `function`'s owner.
+    pub map: ValueId,
+    pub span: Span,
+    pub held: Vec<GoHeld>,
+    /// The defer that runs this access, if it is deferred code.
+    pub deferred: Option<DeferSiteId>,
+    /// Deferred code that runs after the goroutine's `wg.Done()`: `wg.Wait()` does not wait
+    /// for it.
+    pub after_done: bool,
+    /// Order of the access in the walk of `walked`.
+    pub order: u32,
+    /// The object the map is reached from (`s` in `s.items`, `m` itself), for field maps whose
+    /// class mixes the instances of one struct type.
+    pub root: ValueId,
+    /// The locks held when the function runs are known: it is spawned, exported, a closure,
+    /// or called by code of the package. Otherwise a lock its unseen callers hold could
+    /// protect the access.
+    pub context_known: bool,
+}
+
+/// A deferred call that locks a mutex its function still holds.
+#[derive(Clone, Debug)]
+pub struct DeferredRelock {
+    pub site: DeferSiteId,
+    /// The lock call in the deferred code.
+    pub lock: LockOpId,
+    /// The acquisition that still holds it.
+    pub held: LockOpId,
+    /// Where the deferred code runs (the return, or the end of the function).
+    pub span: Span,
+}
+
+/// `os.Exit` / `log.Fatal` with deferred cleanup pending.
+#[derive(Clone, Debug)]
+pub struct PendingExit {
+    pub function: FunctionId,
+    pub span: Span,
+    /// Defers that will not run, with what they would have done.
+    pub skipped: Vec<(DeferSiteId, SkippedCleanup)>,
+}
+
+/// What a skipped deferred call would have done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkippedCleanup {
+    MapWrite(Span),
+    Unlock(Span),
+}
+
+/// A write to a map that is nil on every path.
+#[derive(Clone, Debug)]
+pub struct NilWrite {
+    pub function: FunctionId,
+    pub span: Span,
+    /// Where the nil map was declared.
+    pub declared: Span,
+    pub map: ValueId,
+    pub deferred: Option<DeferSiteId>,
+}
+
+/// Positions in the walk of a function: its spawns, joins and calls.
+#[derive(Clone, Debug, Default)]
+pub struct Timeline {
+    /// (spawn call, order).
+    pub spawns: Vec<(crate::model::facts::CallId, u32)>,
+    /// Orders of `wg.Wait()`, channel receives and other joins.
+    pub joins: Vec<u32>,
+    /// (callee, order) of calls to program functions.
+    pub calls: Vec<(FunctionId, u32)>,
+}
+
+/// Everything the Go rules read.
+#[derive(Debug, Default)]
+pub struct GoState {
+    pub accesses: Vec<MapAccess>,
+    pub relocks: Vec<DeferredRelock>,
+    pub exits: Vec<PendingExit>,
+    pub nil_writes: Vec<NilWrite>,
+    pub timelines: HashMap<FunctionId, Timeline>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tri {
+    Yes,
+    No,
+    Maybe,
+}
+
+fn join_tri(a: Tri, b: Tri) -> Tri {
+    if a == b { a } else { Tri::Maybe }
+}
+
+/// A nil-tracked map: a local, or a map field of a local struct value.
+type NilKey = (LocalId, Option<Sym>);
+
+#[derive(Clone, Default)]
+struct State {
+    held: BTreeMap<ClassId, GoHeld>,
+    defers: BTreeMap<LocalId, Tri>,
+    done: Option<bool>,
+    nil: BTreeMap<NilKey, Tri>,
+}
+
+impl State {
+    fn join(&self, other: &State) -> State {
+        let held = self
+            .held
+            .iter()
+            .filter(|(class, held)| other.held.get(class) == Some(held))
+            .map(|(c, h)| (*c, *h))
+            .collect();
+        let mut defers = BTreeMap::new();
+        for (local, state) in self.defers.iter().chain(other.defers.iter()) {
+            let a = self.defers.get(local).copied().unwrap_or(Tri::No);
+            let b = other.defers.get(local).copied().unwrap_or(Tri::No);
+            let _ = state;
+            defers.insert(*local, join_tri(a, b));
+        }
+        let done = match (self.done, other.done) {
+            (Some(a), Some(b)) if a == b => Some(a),
+            _ => None,
+        };
+        let mut nil = BTreeMap::new();
+        for key in self.nil.keys().chain(other.nil.keys()) {
+            let a = self.nil.get(key).copied().unwrap_or(Tri::Maybe);
+            let b = other.nil.get(key).copied().unwrap_or(Tri::Maybe);
+            nil.insert(key.clone(), join_tri(a, b));
+        }
+        State {
+            held,
+            defers,
+            done,
+            nil,
+        }
+    }
+}
+
+impl GoState {
+    pub fn compute(
+        program: &Program,
+        aliases: &Aliases,
+        calls: &CallGraph,
+        locks: &LockOps,
+        deferred: &Deferred,
+    ) -> GoState {
+        let mut go = GoState::default();
+        let deferred_only: HashSet<FunctionId> = program
+            .function_ids()
+            .filter(|&function| {
+                deferred.is_deferred(function)
+                    && calls.edges_to(function).all(|(caller, kind)| {
+                        matches!(kind, EdgeKind::Defer(_)) || deferred.is_deferred(caller)
+                    })
+            })
+            .collect();
+        let initialised_statics = initialised_statics(program);
+        let spawn_bodies: HashSet<FunctionId> = calls
+            .spawn_sites
+            .iter()
+            .flat_map(|site| site.bodies.iter().copied())
+            .collect();
+        // First pass: the locks held at each call of a program function, and where each closure
+        // is created (a closure that is not spawned or deferred runs where it is created, as
+        // `sort.Slice(.., func ..)` does).
+        let mut sites: Vec<(FunctionId, FunctionId, Vec<GoHeld>)> = Vec::new();
+        for function in program.function_ids() {
+            if deferred_only.contains(&function)
+                || program.fact(function).kind == FnKind::StaticInit
+            {
+                continue;
+            }
+            let mut walker = Walker::new(
+                program,
+                aliases,
+                locks,
+                calls,
+                function,
+                &[],
+                &initialised_statics,
+            );
+            walker.record_sites = true;
+            walker.walk_function();
+            sites.extend(
+                walker
+                    .sites
+                    .into_iter()
+                    .filter(|(callee, _)| !spawn_bodies.contains(callee))
+                    .map(|(callee, held)| (function, callee, held)),
+            );
+        }
+        let entry = entry_locks(program, &sites);
+        // Where the locks held on entry cannot be known: functions nothing in the package calls
+        // (called through values or interfaces from unseen code), unless exported or spawned.
+        let called: HashSet<FunctionId> = sites.iter().map(|(_, callee, _)| *callee).collect();
+        let context_known = |function: FunctionId| {
+            let fact = program.fact(function);
+            spawn_bodies.contains(&function)
+                || fact.is_public
+                || called.contains(&function)
+                || fact.kind.parent().is_some()
+        };
+        for function in program.function_ids() {
+            if deferred_only.contains(&function)
+                || program.fact(function).kind == FnKind::StaticInit
+            {
+                continue;
+            }
+            let held = entry.get(&function).map(Vec::as_slice).unwrap_or(&[]);
+            let mut walker = Walker::new(
+                program,
+                aliases,
+                locks,
+                calls,
+                function,
+                held,
+                &initialised_statics,
+            );
+            walker.context_known = context_known(function);
+            walker.walk_function();
+            go.accesses.extend(walker.accesses);
+            go.relocks.extend(walker.relocks);
+            go.exits.extend(walker.exits);
+            go.nil_writes.extend(walker.nil_writes);
+            go.timelines.insert(function, walker.timeline);
+        }
+        go
+    }
+}
+
+/// Statics that some code assigns, or whose address it takes: not nil for certain.
+fn initialised_statics(program: &Program) -> HashSet<StaticId> {
+    let mut initialised = HashSet::default();
+    for function in program.function_ids() {
+        let owner = program.function(function).owner;
+        if owner != function {
+            continue;
+        }
+        let body = program.body(owner);
+        let module = program.function(owner).module;
+        let resolve = |value: ValueId| match body.value(value) {
+            Value::Path(path) => {
+                match program
+                    .tree
+                    .resolve(module, &path.segments, path.leading_colon)
+                {
+                    Some(Resolved::Item(ItemRef::Static(id), extra)) if extra.is_empty() => {
+                        Some(id)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        for value in &body.values {
+            if let Value::Ref { inner, .. } = value {
+                if let Some(id) = resolve(*inner) {
+                    initialised.insert(id);
+                }
+            }
+        }
+        for id in program
+            .function_ids()
+            .filter(|&f| program.function(f).owner == owner)
+        {
+            let mut events = Vec::new();
+            crate::graph::calls::collect_events(&program.fact(id).nodes, &mut events);
+            for event in events {
+                if let Event::Assign { target, .. } = event {
+                    if let Some(id) = resolve(*target) {
+                        initialised.insert(id);
+                    }
+                }
+            }
+        }
+    }
+    initialised
+}
+
+/// The locks every caller holds when calling each function (must, to a fixed point). Exported
+/// functions and functions used as values have unseen callers and start with nothing.
+fn entry_locks(
+    program: &Program,
+    sites: &[(FunctionId, FunctionId, Vec<GoHeld>)],
+) -> HashMap<FunctionId, Vec<GoHeld>> {
+    let mut by_callee: HashMap<FunctionId, Vec<usize>> = HashMap::default();
+    for (index, (_, callee, _)) in sites.iter().enumerate() {
+        by_callee.entry(*callee).or_default().push(index);
+    }
+    let mut entry: HashMap<FunctionId, Option<Vec<GoHeld>>> = HashMap::default();
+    for &callee in by_callee.keys() {
+        let fact = program.fact(callee);
+        if !fact.is_public && !matches!(fact.kind, FnKind::DeferBody { .. }) {
+            entry.insert(callee, None);
+        }
+    }
+    let mut changed = true;
+    let mut rounds = 0;
+    while changed && rounds < 32 {
+        changed = false;
+        rounds += 1;
+        let callees: Vec<FunctionId> = entry.keys().copied().collect();
+        for callee in callees {
+            let mut result: Option<Vec<GoHeld>> = None;
+            for &index in &by_callee[&callee] {
+                let (caller, _, held) = &sites[index];
+                if *caller == callee {
+                    continue;
+                }
+                let mut held = held.clone();
+                match entry.get(caller) {
+                    Some(None) => continue,
+                    Some(Some(caller_entry)) => held.extend(caller_entry.iter().copied()),
+                    None => {}
+                }
+                result = Some(match result {
+                    None => held,
+                    Some(previous) => previous
+                        .into_iter()
+                        .filter(|kept| held.iter().any(|other| other.class == kept.class))
+                        .collect(),
+                });
+            }
+            let Some(mut result) = result else { continue };
+            result.sort_by_key(|held| held.class);
+            result.dedup_by_key(|held| held.class);
+            if entry.get(&callee) != Some(&Some(result.clone())) {
+                entry.insert(callee, Some(result));
+                changed = true;
+            }
+        }
+    }
+    entry
+        .into_iter()
+        .filter_map(|(function, held)| Some((function, held?)))
+        .collect()
+}
+
+struct Walker<'a> {
+    program: &'a Program,
+    aliases: &'a Aliases,
+    locks: &'a LockOps,
+    calls: &'a CallGraph,
+    function: FunctionId,
+    entry: &'a [GoHeld],
+    initialised_statics: &'a HashSet<StaticId>,
+    order: u32,
+    record_sites: bool,
+    sites: Vec<(FunctionId, Vec<GoHeld>)>,
+    accesses: Vec<MapAccess>,
+    relocks: Vec<DeferredRelock>,
+    exits: Vec<PendingExit>,
+    nil_writes: Vec<NilWrite>,
+    timeline: Timeline,
+    /// Deferred code being walked inline: its site, and the functions on the way (no cycles).
+    deferred_stack: Vec<(Option<DeferSiteId>, FunctionId)>,
+    /// The locks held when this function is called are known (see [`MapAccess::context_known`]).
+    context_known: bool,
+}
+
+impl<'a> Walker<'a> {
+    fn new(
+        program: &'a Program,
+        aliases: &'a Aliases,
+        locks: &'a LockOps,
+        calls: &'a CallGraph,
+        function: FunctionId,
+        entry: &'a [GoHeld],
+        initialised_statics: &'a HashSet<StaticId>,
+    ) -> Walker<'a> {
+        Walker {
+            program,
+            aliases,
+            locks,
+            calls,
+            function,
+            entry,
+            initialised_statics,
+            order: 0,
+            record_sites: false,
+            sites: Vec::new(),
+            accesses: Vec::new(),
+            relocks: Vec::new(),
+            exits: Vec::new(),
+            nil_writes: Vec::new(),
+            timeline: Timeline::default(),
+            deferred_stack: Vec::new(),
+            context_known: true,
+        }
+    }
+
+    fn walk_function(&mut self) {
+        let mut state = State::default();
+        for held in self.entry {
+            state.held.insert(held.class, *held);
+        }
+        self.seed_nil_locals(self.function, &mut state);
+        let nodes = &self.program.fact(self.function).nodes;
+        self.walk(self.function, nodes, &mut state);
+    }
+
+    /// Map locals declared without a value, and map fields of struct locals built without
+    /// them, start nil.
+    fn seed_nil_locals(&self, function: FunctionId, state: &mut State) {
+        let owner = self.program.function(function).owner;
+        let body = self.program.body(owner);
+        let file = self.program.function(function).file;
+        for (index, local) in body.locals.iter().enumerate() {
+            let id = LocalId::from_index(index);
+            if local.origin != LocalOrigin::Let {
+                continue;
+            }
+            // Only locals of this function's own code.
+            let declared_here = match local.init {
+                Some(init) => self.program.function_id(file, body.value_fn(init)) == function,
+                None => owner == function,
+            };
+            if !declared_here {
+                continue;
+            }
+            let ty = self.program.local_ty(owner, id);
+            match local.init {
+                None if self.program.types.map(ty).is_some() => {
+                    state.nil.insert((id, None), Tri::Yes);
+                }
+                None => {
+                    if let Some(adt) = self.program.types.adt(ty) {
+                        for (name, field_ty) in &self.program.adt(adt).fields {
+                            if self.program.types.map(*field_ty).is_some() {
+                                state.nil.insert((id, Some(name.clone())), Tri::Yes);
+                            }
+                        }
+                    }
+                }
+                Some(init) => {
+                    if let Value::Struct { fields, .. } = body.value(init) {
+                        if let Some(adt) = self.program.types.adt(ty) {
+                            for (name, field_ty) in &self.program.adt(adt).fields {
+                                if self.program.types.map(*field_ty).is_some()
+                                    && !sets_field(fields, name)
+                                {
+                                    state.nil.insert((id, Some(name.clone())), Tri::Yes);
+                                }
+                            }
+                        }
+                    } else if let Value::Ref { inner, .. } = body.value(init) {
+                        if let Value::Struct { fields, .. } = body.value(*inner) {
+                            if let Some(adt) = self.program.types.adt(ty) {
+                                for (name, field_ty) in &self.program.adt(adt).fields {
+                                    if self.program.types.map(*field_ty).is_some()
+                                        && !sets_field(fields, name)
+                                    {
+                                        state.nil.insert((id, Some(name.clone())), Tri::Yes);
+                                    }
+                                }
+                            }
+                        }
+                    } else if matches!(body.value(init), Value::Path(path) if path.last() == "nil")
+                        && self.program.types.map(ty).is_some()
+                    {
+                        state.nil.insert((id, None), Tri::Yes);
+                    }
+                }
+            }
+        }
+    }
+
+    fn next_order(&mut self) -> u32 {
+        self.order += 1;
+        self.order
+    }
+
+    /// Walks `function`'s nodes; false when every path ended.
+    fn walk(&mut self, function: FunctionId, nodes: &[Node], state: &mut State) -> bool {
+        for node in nodes {
+            match node {
+                Node::Event(event) => {
+                    if !self.event(function, event, state) {
+                        return false;
+                    }
+                }
+                Node::Branch(arms) => {
+                    let mut joined: Option<State> = None;
+                    for arm in arms {
+                        let mut arm_state = state.clone();
+                        if self.walk(function, arm, &mut arm_state) {
+                            joined = Some(match joined {
+                                None => arm_state,
+                                Some(previous) => previous.join(&arm_state),
+                            });
+                        }
+                    }
+                    match joined {
+                        Some(joined) => *state = joined,
+                        None if arms.is_empty() => {}
+                        None => return false,
+                    }
+                }
+                Node::Loop(body) => {
+                    let mut body_state = state.clone();
+                    if self.walk(function, body, &mut body_state) {
+                        *state = state.join(&body_state);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    fn owner(&self, function: FunctionId) -> FunctionId {
+        self.program.function(function).owner
+    }
+
+    fn held_list(state: &State) -> Vec<GoHeld> {
+        state.held.values().copied().collect()
+    }
+
+    fn current_defer(&self) -> Option<DeferSiteId> {
+        self.deferred_stack.iter().find_map(|(site, _)| *site)
+    }
+
+    fn event(&mut self, function: FunctionId, event: &Event, state: &mut State) -> bool {
+        let owner = self.owner(function);
+        match event {
+            Event::Call(call) => return self.call(function, *call, state),
+            Event::Assign {
+                target,
+                value,
+                span,
+            } => {
+                let body = self.program.body(owner);
+                match body.value(*target) {
+                    Value::Index { base } => {
+                        self.map_access(function, *base, true, *span, state);
+                    }
+                    Value::Local(local) => {
+                        let nil =
+                            matches!(body.value(*value), Value::Path(path) if path.last() == "nil");
+                        if state.nil.contains_key(&(*local, None)) {
+                            state
+                                .nil
+                                .insert((*local, None), if nil { Tri::Yes } else { Tri::No });
+                        }
+                    }
+                    Value::Field { base, name } => {
+                        if let Value::Local(local) = body.value(*base) {
+                            let key = (*local, Some(name.clone()));
+                            if state.nil.contains_key(&key) {
+                                state.nil.insert(key, Tri::No);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::NonNil { value } => {
+                let body = self.program.body(owner);
+                let key = match body.value(*value) {
+                    Value::Local(local) => Some((*local, None)),
+                    Value::Field { base, name } => match body.value(*base) {
+                        Value::Local(local) => Some((*local, Some(name.clone()))),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(key) = key {
+                    if state.nil.contains_key(&key) {
+                        state.nil.insert(key, Tri::No);
+                    }
+                }
+            }
+            Event::Read { value, span } => {
+                let body = self.program.body(owner);
+                let map = match body.value(*value) {
+                    Value::Index { base } => *base,
+                    _ => *value,
+                };
+                self.map_access(function, map, false, *span, state);
+            }
+            Event::Bind(Slot::Local(local)) if self.is_defer_slot(owner, *local) => {
+                state.defers.insert(*local, Tri::Yes);
+            }
+            Event::Release {
+                slot: Slot::Local(local),
+                span,
+                ..
+            } => {
+                if state.defers.get(local) == Some(&Tri::Yes) {
+                    state.defers.insert(*local, Tri::No);
+                    self.run_defer(function, *local, *span, state);
+                } else if state.defers.contains_key(local) {
+                    state.defers.insert(*local, Tri::No);
+                }
+            }
+            Event::Closure(closure) if self.record_sites && self.deferred_stack.is_empty() => {
+                let closure = self
+                    .program
+                    .function_id(self.program.function(owner).file, *closure);
+                if !matches!(self.program.fact(closure).kind, FnKind::DeferBody { .. }) {
+                    self.sites.push((closure, Self::held_list(state)));
+                }
+            }
+            Event::Exit { .. } => return false,
+            _ => {}
+        }
+        true
+    }
+
+    fn is_defer_slot(&self, owner: FunctionId, local: LocalId) -> bool {
+        self.program.body(owner).local(local).origin == LocalOrigin::DeferGuard
+    }
+
+    /// The deferred function a defer slot runs, and its site.
+    fn defer_target(
+        &self,
+        function: FunctionId,
+        local: LocalId,
+    ) -> Option<(DeferSiteId, FunctionId)> {
+        let owner = self.owner(function);
+        let init = self.program.body(owner).local(local).init?;
+        let Value::Closure(closure) = self.program.body(owner).value(init) else {
+            return None;
+        };
+        let body_fn = self
+            .program
+            .function_id(self.program.function(owner).file, *closure);
+        let site = self
+            .calls
+            .defer_sites
+            .iter()
+            .position(|site| site.body == body_fn)?;
+        Some((DeferSiteId(site as u32), body_fn))
+    }
+
+    /// Runs a deferred call where it runs, with the current state.
+    fn run_defer(&mut self, function: FunctionId, local: LocalId, span: Span, state: &mut State) {
+        let Some((site, body_fn)) = self.defer_target(function, local) else {
+            return;
+        };
+        if self.deferred_stack.len() as u32 > INLINE_DEPTH {
+            return;
+        }
+        // Locks the deferred code takes while its function still holds them.
+        for &lock in self
+            .locks
+            .in_function(body_fn)
+            .iter()
+            .chain(self.inline_locks(body_fn).iter())
+        {
+            let op = self.locks.get(lock);
+            if !op.blocks() || op.flavor != LockFlavor::Go {
+                continue;
+            }
+            if let Some(held) = op.class.and_then(|class| state.held.get(&class)) {
+                if held.mode != LockMode::Read || op.mode != LockMode::Read {
+                    self.relocks.push(DeferredRelock {
+                        site,
+                        lock,
+                        held: held.lock,
+                        span,
+                    });
+                }
+            }
+        }
+        self.deferred_stack.push((Some(site), body_fn));
+        let nodes = &self.program.fact(body_fn).nodes;
+        let mut inner = state.clone();
+        // A deferred call runs as a whole: its own defers run when it returns.
+        if self.walk(body_fn, nodes, &mut inner) {
+            *state = State {
+                defers: state.defers.clone(),
+                ..inner
+            };
+        }
+        self.deferred_stack.pop();
+    }
+
+    /// Lock acquisitions in the functions a deferred function calls, within the inline depth.
+    fn inline_locks(&self, function: FunctionId) -> Vec<LockOpId> {
+        let mut found = Vec::new();
+        for (callee, depth, _) in self.calls.shortest_paths_in_task(function) {
+            if callee != function && depth <= INLINE_DEPTH {
+                found.extend_from_slice(self.locks.in_function(callee));
+            }
+        }
+        found
+    }
+
+    fn call(
+        &mut self,
+        function: FunctionId,
+        call: crate::model::facts::CallId,
+        state: &mut State,
+    ) -> bool {
+        let owner = self.owner(function);
+        let body = self.program.body(owner);
+        let fact = body.call(call);
+        let target = self.program.call_target(owner, call);
+        let order = self.next_order();
+        // Passing a nil-tracked map or struct by address, or calling a method on it, may make it.
+        for &arg in fact.args.iter().chain(match &fact.callee {
+            Callee::Method { receiver, .. } => Some(receiver),
+            _ => None,
+        }) {
+            if let Some(local) = root_local(body, arg) {
+                for (key, value) in state.nil.iter_mut() {
+                    if key.0 == local {
+                        *value = Tri::Maybe;
+                    }
+                }
+            }
+        }
+        match target {
+            CallTarget::Lib(LibCall::Lock { mode, attempt, .. })
+                if attempt != crate::model::LockAttempt::Try =>
+            {
+                if let Some(lock) = self.locks.at(owner, call) {
+                    if let Some(class) = self.locks.get(lock).class {
+                        state.held.insert(class, GoHeld { class, mode, lock });
+                    }
+                }
+            }
+            CallTarget::Lib(LibCall::Unlock { .. }) => {
+                if let Callee::Method { receiver, .. } = &fact.callee {
+                    if let Some(class) = self.aliases.class_of(self.program, owner, *receiver) {
+                        state.held.remove(&class);
+                    }
+                }
+            }
+            CallTarget::Lib(LibCall::Done) => {
+                state.done = Some(true);
+            }
+            CallTarget::Lib(LibCall::Join) if self.deferred_stack.is_empty() => {
+                self.timeline.joins.push(order);
+            }
+            CallTarget::Lib(LibCall::Spawn(_)) if self.deferred_stack.is_empty() => {
+                self.timeline.spawns.push((call, order));
+            }
+            CallTarget::Lib(LibCall::Map { kind, .. }) => {
+                let map = match &fact.callee {
+                    Callee::Method { receiver, .. } => Some(*receiver),
+                    _ => fact.args.first().copied(),
+                };
+                if let Some(map) = map {
+                    let write = kind != MapOpKind::Read;
+                    self.map_access(function, map, write, fact.span, state);
+                }
+            }
+            CallTarget::Lib(LibCall::Exit) => {
+                self.pending_exit(function, fact.span, state);
+                return false;
+            }
+            CallTarget::Function(callee) => {
+                if self.deferred_stack.is_empty() {
+                    self.timeline.calls.push((callee, order));
+                    if self.record_sites {
+                        self.sites.push((callee, Self::held_list(state)));
+                    }
+                } else if (self.deferred_stack.len() as u32) <= INLINE_DEPTH
+                    && !self
+                        .deferred_stack
+                        .iter()
+                        .any(|(_, on_stack)| *on_stack == callee)
+                {
+                    // Deferred code: follow the call where it runs.
+                    self.deferred_stack.push((None, callee));
+                    let nodes = &self.program.fact(callee).nodes;
+                    let mut inner = state.clone();
+                    inner.nil.clear();
+                    if self.walk(callee, nodes, &mut inner) {
+                        state.held = inner.held;
+                        state.done = inner.done;
+                    }
+                    self.deferred_stack.pop();
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    fn map_access(
+        &mut self,
+        function: FunctionId,
+        map: ValueId,
+        write: bool,
+        span: Span,
+        state: &State,
+    ) {
+        let owner = self.owner(function);
+        let ty = self.program.value_ty(owner, map);
+        if self.program.types.map(ty).is_none() {
+            return;
+        }
+        if write {
+            self.check_nil_write(function, map, span, state);
+        }
+        let Some(class) = self.aliases.class_of(self.program, owner, map) else {
+            return;
+        };
+        let order = self.next_order();
+        self.accesses.push(MapAccess {
+            function,
+            walked: self.function,
+            class,
+            write,
+            map,
+            span,
+            held: Self::held_list(state),
+            deferred: self.current_defer(),
+            after_done: !self.deferred_stack.is_empty() && state.done == Some(true),
+            order,
+            root: root_object(self.program.body(owner), map),
+            context_known: self.context_known,
+        });
+    }
+
+    fn check_nil_write(&mut self, function: FunctionId, map: ValueId, span: Span, state: &State) {
+        let owner = self.owner(function);
+        let body = self.program.body(owner);
+        let key = match body.value(map) {
+            Value::Local(local) => Some((*local, None)),
+            Value::Field { base, name } => match body.value(*base) {
+                Value::Local(local) => Some((*local, Some(name.clone()))),
+                Value::Deref(inner) => match body.value(*inner) {
+                    Value::Local(local) => Some((*local, Some(name.clone()))),
+                    _ => None,
+                },
+                _ => None,
+            },
+            Value::Path(path) => {
+                let module = self.program.function(owner).module;
+                if let Some(Resolved::Item(ItemRef::Static(id), extra)) =
+                    self.program
+                        .tree
+                        .resolve(module, &path.segments, path.leading_colon)
+                {
+                    let declared_without_value = extra.is_empty()
+                        && self
+                            .program
+                            .files
+                            .iter()
+                            .flat_map(|file| file.facts.statics.iter())
+                            .filter(|item| item.name == self.program.static_item(id).name)
+                            .all(|item| item.init.is_none());
+                    if declared_without_value && !self.initialised_statics.contains(&id) {
+                        self.nil_writes.push(NilWrite {
+                            function,
+                            span,
+                            declared: self.program.static_item(id).span,
+                            map,
+                            deferred: self.current_defer(),
+                        });
+                    }
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(key) = key {
+            if state.nil.get(&key) == Some(&Tri::Yes) {
+                let declared = body.local(key.0).span;
+                self.nil_writes.push(NilWrite {
+                    function,
+                    span,
+                    declared,
+                    map,
+                    deferred: self.current_defer(),
+                });
+            }
+        }
+    }
+
+    /// At `os.Exit`: every defer still pending is skipped.
+    fn pending_exit(&mut self, function: FunctionId, span: Span, state: &State) {
+        let pending: Vec<LocalId> = state
+            .defers
+            .iter()
+            .filter(|(_, state)| **state == Tri::Yes)
+            .map(|(local, _)| *local)
+            .collect();
+        let mut skipped = Vec::new();
+        for local in pending {
+            let Some((site, body_fn)) = self
+                .defer_target(self.function, local)
+                .or_else(|| self.defer_target(function, local))
+            else {
+                continue;
+            };
+            if let Some(cleanup) = self.cleanup_of(body_fn) {
+                skipped.push((site, cleanup));
+            }
+        }
+        if !skipped.is_empty() {
+            self.exits.push(PendingExit {
+                function,
+                span,
+                skipped,
+            });
+        }
+    }
+
+    /// What a deferred function does that matters when it is skipped: a map write or an unlock.
+    fn cleanup_of(&self, function: FunctionId) -> Option<SkippedCleanup> {
+        for (callee, depth, _) in self.calls.shortest_paths_in_task(function) {
+            if depth > INLINE_DEPTH {
+                continue;
+            }
+            let owner = self.owner(callee);
+            let body = self.program.body(owner);
+            let mut events = Vec::new();
+            crate::graph::calls::collect_events(&self.program.fact(callee).nodes, &mut events);
+            for event in events {
+                match event {
+                    Event::Call(call) => match self.program.call_target(owner, *call) {
+                        CallTarget::Lib(LibCall::Unlock { .. }) => {
+                            return Some(SkippedCleanup::Unlock(body.call(*call).span));
+                        }
+                        CallTarget::Lib(LibCall::Map { kind, .. }) if kind != MapOpKind::Read => {
+                            return Some(SkippedCleanup::MapWrite(body.call(*call).span));
+                        }
+                        _ => {}
+                    },
+                    Event::Assign { target, span, .. } => {
+                        if let Value::Index { base } = body.value(*target) {
+                            if self
+                                .program
+                                .types
+                                .map(self.program.value_ty(owner, *base))
+                                .is_some()
+                            {
+                                return Some(SkippedCleanup::MapWrite(*span));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A struct literal sets a field: by name, or by position (`Form{a, b}` sets every field).
+fn sets_field(fields: &[(Sym, ValueId)], name: &Sym) -> bool {
+    fields
+        .iter()
+        .any(|(given, _)| given == name || given.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// The object a place is reached from: the base of its field, index and dereference chain.
+fn root_object(body: &crate::model::facts::Body, value: ValueId) -> ValueId {
+    match body.value(value) {
+        Value::Ref { inner, .. }
+        | Value::Deref(inner)
+        | Value::Field { base: inner, .. }
+        | Value::Index { base: inner } => root_object(body, *inner),
+        _ => value,
+    }
+}
+
+/// The local a value starts from (`&s`, `s.items`, `s`).
+fn root_local(body: &crate::model::facts::Body, value: ValueId) -> Option<LocalId> {
+    match body.value(value) {
+        Value::Local(local) => Some(*local),
+        Value::Ref { inner, .. } | Value::Deref(inner) | Value::Field { base: inner, .. } => {
+            root_local(body, *inner)
+        }
+        _ => None,
+    }
+}

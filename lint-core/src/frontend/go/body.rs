@@ -1,0 +1,1381 @@
+//! Lowering of Go function bodies into event trees. Go has no destructors: the only slots are
+//! the guards of `defer` statements, bound in the function's outermost scope where they are
+//! registered and released last-in-first-out at every `return`, at a `panic`, and at the end
+//! of the body. `os.Exit` and `log.Fatal*` end the path without releasing them.
+
+use tree_sitter::Node;
+
+use super::{GoCx, simple_path};
+use crate::model::facts::{
+    Body, BodyIdx, CallFact, CallId, Callee, Event, FnFact, FnIdx, FnKind, ImplIdx, LocalFact,
+    LocalId, LocalOrigin, ModIdx, Node as FactNode, PathExpr, ReleaseReason, Slot, Sym, TypeExpr,
+    Value, ValueId,
+};
+use crate::source::Span;
+
+/// Lowers a function or method declaration.
+pub(crate) fn lower_function(
+    cx: &mut GoCx<'_>,
+    node: Node<'_>,
+    kind: FnKind,
+    _impl_idx: Option<ImplIdx>,
+) -> FnIdx {
+    let name_node = node.child_by_field_name("name");
+    let name: Sym = name_node
+        .map(|name| cx.sym(name))
+        .unwrap_or_else(|| "<function>".into());
+    let span = name_node
+        .map(|name| cx.span(name))
+        .unwrap_or_else(|| cx.span(node));
+    let is_public =
+        name.starts_with(|c: char| c.is_ascii_uppercase()) || &*name == "main" || &*name == "init";
+    let ret = node
+        .child_by_field_name("result")
+        .map(|result| result_type(cx, result));
+    let mut lowerer = Lowerer::start(cx, name, kind, span, ret, is_public);
+    let mut params = Vec::new();
+    if let Some(receiver) = node.child_by_field_name("receiver") {
+        params.extend(lowerer.parameters(receiver));
+    }
+    if let Some(parameters) = node.child_by_field_name("parameters") {
+        params.extend(lowerer.parameters(parameters));
+    }
+    if let Some(result) = node.child_by_field_name("result") {
+        // Named results are locals too.
+        if result.kind() == "parameter_list" {
+            lowerer.parameters(result);
+        }
+    }
+    if let Some(body) = node.child_by_field_name("body") {
+        lowerer.block_statements(body);
+    }
+    lowerer.finish(params)
+}
+
+/// Lowers the initializer of a package-level `var` as a function of its own.
+pub(crate) fn lower_static_init(cx: &mut GoCx<'_>, value: Node<'_>) -> FnIdx {
+    let span = cx.span(value);
+    let mut lowerer = Lowerer::start(cx, "<static>".into(), FnKind::StaticInit, span, None, false);
+    let result = lowerer.expr(value, Usage::Value);
+    lowerer.frame_mut().returns.push(result);
+    lowerer.finish(Vec::new())
+}
+
+fn result_type(cx: &GoCx<'_>, result: Node<'_>) -> TypeExpr {
+    if result.kind() == "parameter_list" {
+        let mut cursor = result.walk();
+        let declarations: Vec<Node<'_>> = result.named_children(&mut cursor).collect();
+        if declarations.len() == 1 {
+            if let Some(ty) = declarations[0].child_by_field_name("type") {
+                return cx.type_expr(ty);
+            }
+        }
+        return TypeExpr::Unknown;
+    }
+    cx.type_expr(result)
+}
+
+/// How an expression's value is used.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Usage {
+    /// Read: an index expression here reads the map or slice.
+    Value,
+    /// The left side of an assignment: written, not read.
+    Target,
+}
+
+struct Frame {
+    fn_idx: FnIdx,
+    scope_base: usize,
+    nodes: Vec<Vec<FactNode>>,
+    loop_depth: u32,
+    loop_context: bool,
+    captures: Vec<LocalId>,
+    returns: Vec<ValueId>,
+    /// The `defer` guards registered in this function, in registration order.
+    defers: Vec<LocalId>,
+}
+
+impl Frame {
+    fn in_loop(&self) -> bool {
+        self.loop_context || self.loop_depth > 0
+    }
+}
+
+struct Lowerer<'c, 't> {
+    cx: &'c mut GoCx<'t>,
+    body_idx: BodyIdx,
+    body: Body,
+    scopes: Vec<Vec<(Sym, LocalId)>>,
+    frames: Vec<Frame>,
+}
+
+impl<'c, 't> Lowerer<'c, 't> {
+    fn start(
+        cx: &'c mut GoCx<'t>,
+        name: Sym,
+        kind: FnKind,
+        span: Span,
+        ret: Option<TypeExpr>,
+        is_public: bool,
+    ) -> Lowerer<'c, 't> {
+        let body_idx = BodyIdx::from_index(cx.facts.bodies.len());
+        cx.facts.bodies.push(Body::default());
+        let fn_idx = FnIdx::from_index(cx.facts.functions.len());
+        cx.facts.functions.push(FnFact {
+            module: ModIdx(0),
+            name,
+            kind,
+            body: body_idx,
+            params: Vec::new(),
+            ret,
+            generics: Vec::new(),
+            is_async: false,
+            span,
+            nodes: Vec::new(),
+            captures: Vec::new(),
+            returns: Vec::new(),
+            is_test: cx.is_test_file,
+            is_public,
+        });
+        Lowerer {
+            cx,
+            body_idx,
+            body: Body::default(),
+            scopes: vec![Vec::new()],
+            frames: vec![Frame {
+                fn_idx,
+                scope_base: 0,
+                nodes: vec![Vec::new()],
+                loop_depth: 0,
+                loop_context: false,
+                captures: Vec::new(),
+                returns: Vec::new(),
+                defers: Vec::new(),
+            }],
+        }
+    }
+
+    fn finish(mut self, params: Vec<LocalId>) -> FnIdx {
+        let end = self.frames[0].nodes.len();
+        debug_assert_eq!(end, 1);
+        self.release_defers(Span::default(), ReleaseReason::ScopeEnd);
+        let frame = self.frames.pop().expect("the function's frame");
+        let fn_idx = frame.fn_idx;
+        let function = &mut self.cx.facts.functions[fn_idx.index()];
+        function.nodes = frame.nodes.into_iter().next().unwrap_or_default();
+        function.params = params;
+        function.returns = frame.returns;
+        self.cx.facts.bodies[self.body_idx.index()] = std::mem::take(&mut self.body);
+        fn_idx
+    }
+
+    fn frame(&self) -> &Frame {
+        self.frames.last().expect("a frame")
+    }
+
+    fn frame_mut(&mut self) -> &mut Frame {
+        self.frames.last_mut().expect("a frame")
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.frame_mut()
+            .nodes
+            .last_mut()
+            .expect("a node list")
+            .push(FactNode::Event(event));
+    }
+
+    fn emit_node(&mut self, node: FactNode) {
+        self.frame_mut()
+            .nodes
+            .last_mut()
+            .expect("a node list")
+            .push(node);
+    }
+
+    fn capture<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> (Vec<FactNode>, R) {
+        self.frame_mut().nodes.push(Vec::new());
+        let result = f(self);
+        let nodes = self.frame_mut().nodes.pop().expect("the captured list");
+        (nodes, result)
+    }
+
+    fn span(&self, node: Node<'_>) -> Span {
+        self.cx.span(node)
+    }
+
+    fn value(&mut self, value: Value) -> ValueId {
+        let id = ValueId::from_index(self.body.values.len());
+        self.body.values.push(value);
+        let function = self.frame().fn_idx;
+        self.body.value_fns.push(function);
+        id
+    }
+
+    fn literal(&mut self) -> ValueId {
+        self.value(Value::Literal)
+    }
+
+    // ----- names -----
+
+    fn declare(
+        &mut self,
+        name: Sym,
+        ty: Option<TypeExpr>,
+        init: Option<ValueId>,
+        origin: LocalOrigin,
+        span: Span,
+    ) -> LocalId {
+        let id = LocalId::from_index(self.body.locals.len());
+        let in_loop = self.frame().in_loop();
+        self.body.locals.push(LocalFact {
+            name: name.clone(),
+            ty,
+            init,
+            origin,
+            by_ref: false,
+            span,
+            in_loop,
+        });
+        if &*name != "_" {
+            self.scopes.last_mut().expect("a scope").push((name, id));
+        }
+        id
+    }
+
+    fn lookup(&mut self, name: &str) -> Option<LocalId> {
+        for (index, scope) in self.scopes.iter().enumerate().rev() {
+            if let Some(&(_, local)) = scope
+                .iter()
+                .rev()
+                .find(|(candidate, _)| &**candidate == name)
+            {
+                for frame in self.frames.iter_mut().rev() {
+                    if frame.scope_base <= index {
+                        break;
+                    }
+                    if !frame.captures.contains(&local) {
+                        frame.captures.push(local);
+                    }
+                }
+                return Some(local);
+            }
+        }
+        None
+    }
+
+    fn with_scope<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        self.scopes.push(Vec::new());
+        let result = f(self);
+        self.scopes.pop();
+        result
+    }
+
+    fn parameters(&mut self, list: Node<'_>) -> Vec<LocalId> {
+        let mut locals = Vec::new();
+        let mut cursor = list.walk();
+        let declarations: Vec<Node<'_>> = list.named_children(&mut cursor).collect();
+        for declaration in declarations {
+            let ty = declaration
+                .child_by_field_name("type")
+                .map(|ty| self.cx.type_expr(ty));
+            let mut cursor = declaration.walk();
+            let names: Vec<Node<'_>> = declaration
+                .children_by_field_name("name", &mut cursor)
+                .collect();
+            if names.is_empty() {
+                // An unnamed parameter still takes an argument.
+                let span = self.span(declaration);
+                locals.push(self.declare("_".into(), ty.clone(), None, LocalOrigin::Param, span));
+            }
+            for name in names {
+                let sym = self.cx.sym(name);
+                let span = self.span(name);
+                locals.push(self.declare(sym, ty.clone(), None, LocalOrigin::Param, span));
+            }
+        }
+        locals
+    }
+
+    // ----- calls -----
+
+    fn push_call(
+        &mut self,
+        callee: Callee,
+        args: Vec<ValueId>,
+        span: Span,
+        tail_span: Span,
+    ) -> ValueId {
+        let id = CallId::from_index(self.body.calls.len());
+        let function = self.frame().fn_idx;
+        let in_loop = self.frame().in_loop();
+        self.body.calls.push(CallFact {
+            callee,
+            args,
+            span,
+            tail_span,
+            function,
+            in_loop,
+        });
+        self.emit(Event::Call(id));
+        self.value(Value::Call(id))
+    }
+
+    fn path_call(&mut self, name: &str, args: Vec<ValueId>, span: Span) -> ValueId {
+        self.push_call(Callee::Path(simple_path(name)), args, span, span)
+    }
+
+    /// A call that does not return: the path ends, after the deferred calls when they run.
+    fn diverge(&mut self, span: Span, runs_defers: bool) {
+        if runs_defers {
+            self.release_defers(span, ReleaseReason::EarlyExit);
+        }
+        self.emit(Event::Exit { span });
+    }
+
+    /// Releases the registered defers, last first.
+    fn release_defers(&mut self, span: Span, reason: ReleaseReason) {
+        let defers = self.frame().defers.clone();
+        for local in defers.into_iter().rev() {
+            self.emit(Event::Release {
+                slot: Slot::Local(local),
+                span,
+                reason,
+            });
+        }
+    }
+
+    // ----- statements -----
+
+    fn block_statements(&mut self, block: Node<'_>) {
+        self.with_scope(|lowerer| {
+            let mut cursor = block.walk();
+            let children: Vec<Node<'_>> = block.named_children(&mut cursor).collect();
+            for child in children {
+                if child.kind() == "statement_list" {
+                    let mut cursor = child.walk();
+                    let statements: Vec<Node<'_>> = child.named_children(&mut cursor).collect();
+                    for statement in statements {
+                        lowerer.statement(statement);
+                    }
+                } else {
+                    lowerer.statement(child);
+                }
+            }
+        });
+    }
+
+    fn statement_list(&mut self, node: Node<'_>) {
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        for child in children {
+            if child.kind() == "statement_list" {
+                self.statement_list(child);
+            } else {
+                self.statement(child);
+            }
+        }
+    }
+
+    fn statement(&mut self, node: Node<'_>) {
+        match node.kind() {
+            "expression_statement" => {
+                if let Some(expr) = node.named_child(0) {
+                    self.expr(expr, Usage::Value);
+                }
+            }
+            "short_var_declaration" => self.short_var_declaration(node),
+            "assignment_statement" => self.assignment(node),
+            "inc_statement" | "dec_statement" => {
+                if let Some(target) = node.named_child(0) {
+                    let target = self.expr(target, Usage::Target);
+                    let value = self.literal();
+                    let span = self.span(node);
+                    self.emit(Event::Assign {
+                        target,
+                        value,
+                        span,
+                    });
+                }
+            }
+            "var_declaration" => self.var_declaration(node),
+            "return_statement" => {
+                if let Some(list) = node.named_child(0) {
+                    let values = self.expression_list(list);
+                    self.frame_mut().returns.extend(values);
+                }
+                let span = self.span(node);
+                self.release_defers(span, ReleaseReason::EarlyExit);
+                self.emit(Event::Exit { span });
+            }
+            "if_statement" => self.if_statement(node),
+            "for_statement" => self.for_statement(node),
+            "expression_switch_statement" | "type_switch_statement" => self.switch_statement(node),
+            "select_statement" => self.select_statement(node),
+            "block" => self.block_statements(node),
+            "labeled_statement" => {
+                let mut cursor = node.walk();
+                let inner: Vec<Node<'_>> = node
+                    .named_children(&mut cursor)
+                    .filter(|child| child.kind() != "label_name")
+                    .collect();
+                for statement in inner {
+                    self.statement(statement);
+                }
+            }
+            "break_statement" | "continue_statement" | "goto_statement" => {
+                let span = self.span(node);
+                self.emit(Event::Exit { span });
+            }
+            "go_statement" => self.go_statement(node),
+            "defer_statement" => self.defer_statement(node),
+            "send_statement" => {
+                let channel = node
+                    .child_by_field_name("channel")
+                    .map(|channel| self.expr(channel, Usage::Value));
+                let value = node
+                    .child_by_field_name("value")
+                    .map(|value| self.expr(value, Usage::Value));
+                let span = self.span(node);
+                let args = channel.into_iter().chain(value).collect();
+                self.path_call("<send>", args, span);
+            }
+            "type_declaration" => self.cx_type_declaration(node),
+            _ => {}
+        }
+    }
+
+    fn cx_type_declaration(&mut self, node: Node<'_>) {
+        // A type declared in a function body is a package type for the analyses.
+        let facts_before = self.cx.facts.adts.len();
+        let _ = facts_before;
+        let mut cursor = node.walk();
+        for spec in node.named_children(&mut cursor) {
+            let (Some(name), Some(ty)) = (
+                spec.child_by_field_name("name"),
+                spec.child_by_field_name("type"),
+            ) else {
+                continue;
+            };
+            if ty.kind() == "struct_type" {
+                let fields = self.cx.struct_fields(ty);
+                let span = self.span(name);
+                let name = self.cx.sym(name);
+                self.cx.facts.adts.push(crate::model::facts::AdtFact {
+                    module: ModIdx(0),
+                    name,
+                    kind: crate::model::facts::AdtKind::Struct,
+                    generics: Vec::new(),
+                    fields,
+                    span,
+                });
+            }
+        }
+    }
+
+    fn expression_list(&mut self, list: Node<'_>) -> Vec<ValueId> {
+        let mut cursor = list.walk();
+        let expressions: Vec<Node<'_>> = list.named_children(&mut cursor).collect();
+        expressions
+            .into_iter()
+            .map(|expression| self.expr(expression, Usage::Value))
+            .collect()
+    }
+
+    fn short_var_declaration(&mut self, node: Node<'_>) {
+        let Some(left) = node.child_by_field_name("left") else {
+            return;
+        };
+        let right = node.child_by_field_name("right");
+        let values = match right {
+            Some(right) => self.expression_list(right),
+            None => Vec::new(),
+        };
+        let mut cursor = left.walk();
+        let names: Vec<Node<'_>> = left.named_children(&mut cursor).collect();
+        for (index, name) in names.into_iter().enumerate() {
+            // `v, ok := m[k]` and `a, err := f()`: only the first name gets the value.
+            let init = if values.len() == 1 && index > 0 {
+                None
+            } else {
+                values.get(index).copied()
+            };
+            let sym = self.cx.sym(name);
+            let span = self.span(name);
+            // Redeclaration in the same scope assigns.
+            let existing = self.scopes.last().and_then(|scope| {
+                scope
+                    .iter()
+                    .rev()
+                    .find(|(candidate, _)| *candidate == sym)
+                    .map(|(_, id)| *id)
+            });
+            match (existing, init) {
+                (Some(local), Some(value)) => {
+                    let target = self.value(Value::Local(local));
+                    self.emit(Event::Assign {
+                        target,
+                        value,
+                        span,
+                    });
+                }
+                (Some(_), None) => {}
+                (None, _) => {
+                    self.declare(sym, None, init, LocalOrigin::Let, span);
+                }
+            }
+        }
+    }
+
+    fn var_declaration(&mut self, node: Node<'_>) {
+        let mut specs = Vec::new();
+        super::collect_kind(node, "var_spec", &mut specs);
+        for spec in specs {
+            let ty = spec
+                .child_by_field_name("type")
+                .map(|ty| self.cx.type_expr(ty));
+            let values = match spec.child_by_field_name("value") {
+                Some(list) => self.expression_list(list),
+                None => Vec::new(),
+            };
+            let mut cursor = spec.walk();
+            let names: Vec<Node<'_>> = spec.children_by_field_name("name", &mut cursor).collect();
+            for (index, name) in names.into_iter().enumerate() {
+                let init = if values.len() == 1 && index > 0 {
+                    None
+                } else {
+                    values.get(index).copied()
+                };
+                let sym = self.cx.sym(name);
+                let span = self.span(name);
+                self.declare(sym, ty.clone(), init, LocalOrigin::Let, span);
+            }
+        }
+    }
+
+    fn assignment(&mut self, node: Node<'_>) {
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        let operator = node
+            .child_by_field_name("operator")
+            .map(|operator| self.cx.text(operator))
+            .unwrap_or("=");
+        let values = self.expression_list(right);
+        let mut cursor = left.walk();
+        let targets: Vec<Node<'_>> = left.named_children(&mut cursor).collect();
+        let span = self.span(node);
+        for (index, target) in targets.into_iter().enumerate() {
+            let target = self.expr(target, Usage::Target);
+            let value = if operator != "=" || (values.len() == 1 && index > 0) {
+                self.literal()
+            } else {
+                match values.get(index) {
+                    Some(&value) => value,
+                    None => self.literal(),
+                }
+            };
+            self.emit(Event::Assign {
+                target,
+                value,
+                span,
+            });
+        }
+    }
+
+    fn if_statement(&mut self, node: Node<'_>) {
+        // `if debug { .. }` with `const debug = false`: the branch is dead code.
+        if node.child_by_field_name("initializer").is_none() {
+            if let Some(condition) = node
+                .child_by_field_name("condition")
+                .filter(|condition| condition.kind() == "identifier")
+            {
+                let name = self.cx.text(condition);
+                if self.lookup(name).is_none() {
+                    if let Some(&truth) = self.cx.bool_consts.get(name) {
+                        let taken = if truth {
+                            node.child_by_field_name("consequence")
+                        } else {
+                            node.child_by_field_name("alternative")
+                        };
+                        if let Some(taken) = taken {
+                            if taken.kind() == "if_statement" {
+                                self.if_statement(taken);
+                            } else {
+                                self.block_statements(taken);
+                            }
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+        self.with_scope(|lowerer| {
+            if let Some(initializer) = node.child_by_field_name("initializer") {
+                lowerer.statement(initializer);
+            }
+            let condition = node.child_by_field_name("condition");
+            if let Some(condition) = condition {
+                lowerer.expr(condition, Usage::Value);
+            }
+            let (then_nodes, _) = lowerer.capture(|lowerer| {
+                if let Some(condition) = condition {
+                    lowerer.narrow(condition, true);
+                }
+                if let Some(consequence) = node.child_by_field_name("consequence") {
+                    lowerer.block_statements(consequence);
+                }
+            });
+            let (else_nodes, _) = lowerer.capture(|lowerer| {
+                if let Some(condition) = condition {
+                    lowerer.narrow(condition, false);
+                }
+                if let Some(alternative) = node.child_by_field_name("alternative") {
+                    if alternative.kind() == "if_statement" {
+                        lowerer.if_statement(alternative);
+                    } else {
+                        lowerer.block_statements(alternative);
+                    }
+                }
+            });
+            lowerer.emit_node(FactNode::Branch(vec![then_nodes, else_nodes]));
+        });
+    }
+
+    /// What a condition tells about nil maps where it is `holds`: `m != nil`, `m[k] > 0`,
+    /// `m[k] != x`, `len(m) > 0` rule out a nil `m` (a nil map reads as empty); `m == nil` does
+    /// on the other branch. `a && b` holds both.
+    fn narrow(&mut self, condition: Node<'_>, holds: bool) {
+        match condition.kind() {
+            "parenthesized_expression" => {
+                if let Some(inner) = condition.named_child(0) {
+                    self.narrow(inner, holds);
+                }
+            }
+            "binary_expression" => {
+                let operator = condition
+                    .child_by_field_name("operator")
+                    .map(|operator| self.cx.text(operator))
+                    .unwrap_or("");
+                let (Some(left), Some(right)) = (
+                    condition.child_by_field_name("left"),
+                    condition.child_by_field_name("right"),
+                ) else {
+                    return;
+                };
+                match (operator, holds) {
+                    ("&&", true) => {
+                        self.narrow(left, true);
+                        self.narrow(right, true);
+                    }
+                    ("||", false) => {
+                        self.narrow(left, false);
+                        self.narrow(right, false);
+                    }
+                    ("!=", true) | ("==", false) if right.kind() == "nil" => self.non_nil(left),
+                    (">" | "!=", true) => match left.kind() {
+                        "index_expression" => {
+                            if let Some(operand) = left.child_by_field_name("operand") {
+                                self.non_nil(operand);
+                            }
+                        }
+                        "call_expression" => {
+                            let is_len = left
+                                .child_by_field_name("function")
+                                .is_some_and(|function| self.cx.text(function) == "len");
+                            if let Some(argument) = left
+                                .child_by_field_name("arguments")
+                                .and_then(|arguments| arguments.named_child(0))
+                            {
+                                if is_len {
+                                    self.non_nil(argument);
+                                }
+                            }
+                        }
+                        _ => {}
+                    },
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn non_nil(&mut self, node: Node<'_>) {
+        if matches!(node.kind(), "identifier" | "selector_expression") {
+            let value = self.expr(node, Usage::Target);
+            self.emit(Event::NonNil { value });
+        }
+    }
+
+    fn for_statement(&mut self, node: Node<'_>) {
+        self.with_scope(|lowerer| {
+            let mut cursor = node.walk();
+            let clause = node
+                .named_children(&mut cursor)
+                .find(|child| child.kind() != "block");
+            let mut range_element = None;
+            match clause {
+                Some(clause) if clause.kind() == "for_clause" => {
+                    if let Some(initializer) = clause.child_by_field_name("initializer") {
+                        lowerer.statement(initializer);
+                    }
+                }
+                Some(clause) if clause.kind() == "range_clause" => {
+                    if let Some(right) = clause.child_by_field_name("right") {
+                        let iterated = lowerer.expr(right, Usage::Value);
+                        let span = lowerer.span(right);
+                        lowerer.emit(Event::Read {
+                            value: iterated,
+                            span,
+                        });
+                        range_element = Some((iterated, clause.child_by_field_name("left")));
+                    }
+                }
+                _ => {}
+            }
+            let (body, _) = lowerer.capture(|lowerer| {
+                lowerer.frame_mut().loop_depth += 1;
+                lowerer.with_scope(|lowerer| {
+                    match clause {
+                        Some(clause) if clause.kind() == "for_clause" => {
+                            if let Some(condition) = clause.child_by_field_name("condition") {
+                                lowerer.expr(condition, Usage::Value);
+                            }
+                        }
+                        Some(clause) if clause.kind() != "range_clause" => {
+                            lowerer.expr(clause, Usage::Value);
+                        }
+                        _ => {}
+                    }
+                    if let Some((iterated, Some(left))) = range_element {
+                        let mut cursor = left.walk();
+                        let names: Vec<Node<'_>> = left.named_children(&mut cursor).collect();
+                        for (index, name) in names.into_iter().enumerate() {
+                            let element = if index == 0 {
+                                lowerer.literal()
+                            } else {
+                                lowerer.value(Value::Element(iterated))
+                            };
+                            if name.kind() == "identifier" {
+                                let sym = lowerer.cx.sym(name);
+                                let span = lowerer.span(name);
+                                lowerer.declare(
+                                    sym,
+                                    None,
+                                    Some(element),
+                                    LocalOrigin::ForLoop,
+                                    span,
+                                );
+                            }
+                        }
+                    }
+                    if let Some(body) = node.child_by_field_name("body") {
+                        lowerer.block_statements(body);
+                    }
+                    if let Some(clause) = clause.filter(|clause| clause.kind() == "for_clause") {
+                        if let Some(update) = clause.child_by_field_name("update") {
+                            lowerer.statement(update);
+                        }
+                    }
+                });
+                lowerer.frame_mut().loop_depth -= 1;
+            });
+            lowerer.emit_node(FactNode::Loop(body));
+        });
+    }
+
+    fn switch_statement(&mut self, node: Node<'_>) {
+        self.with_scope(|lowerer| {
+            if let Some(initializer) = node.child_by_field_name("initializer") {
+                lowerer.statement(initializer);
+            }
+            if let Some(value) = node.child_by_field_name("value") {
+                lowerer.expr(value, Usage::Value);
+            }
+            let mut cursor = node.walk();
+            let cases: Vec<Node<'_>> = node
+                .named_children(&mut cursor)
+                .filter(|child| {
+                    matches!(
+                        child.kind(),
+                        "expression_case" | "default_case" | "type_case"
+                    )
+                })
+                .collect();
+            let has_default = cases.iter().any(|case| case.kind() == "default_case");
+            let mut arms = Vec::new();
+            for case in cases {
+                let (nodes, _) = lowerer.capture(|lowerer| {
+                    lowerer.with_scope(|lowerer| {
+                        if let Some(values) = case.child_by_field_name("value") {
+                            lowerer.expression_list(values);
+                        }
+                        lowerer.case_statements(case);
+                    });
+                });
+                arms.push(nodes);
+            }
+            if !has_default {
+                arms.push(Vec::new());
+            }
+            lowerer.emit_node(FactNode::Branch(arms));
+        });
+    }
+
+    fn case_statements(&mut self, case: Node<'_>) {
+        let mut cursor = case.walk();
+        let lists: Vec<Node<'_>> = case
+            .named_children(&mut cursor)
+            .filter(|child| child.kind() == "statement_list")
+            .collect();
+        for list in lists {
+            self.statement_list(list);
+        }
+    }
+
+    fn select_statement(&mut self, node: Node<'_>) {
+        let mut cursor = node.walk();
+        let cases: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        let mut arms = Vec::new();
+        for case in cases {
+            let (nodes, _) = self.capture(|lowerer| {
+                lowerer.with_scope(|lowerer| {
+                    if let Some(communication) = case.child_by_field_name("communication") {
+                        if communication.kind() == "receive_statement" {
+                            let received = communication
+                                .child_by_field_name("right")
+                                .map(|right| lowerer.expr(right, Usage::Value));
+                            if let Some(left) = communication.child_by_field_name("left") {
+                                let mut cursor = left.walk();
+                                let names: Vec<Node<'_>> =
+                                    left.named_children(&mut cursor).collect();
+                                for (index, name) in names.into_iter().enumerate() {
+                                    if name.kind() == "identifier" {
+                                        let sym = lowerer.cx.sym(name);
+                                        let span = lowerer.span(name);
+                                        let init = if index == 0 { received } else { None };
+                                        lowerer.declare(
+                                            sym,
+                                            None,
+                                            init,
+                                            LocalOrigin::Pattern,
+                                            span,
+                                        );
+                                    }
+                                }
+                            }
+                        } else {
+                            lowerer.statement(communication);
+                        }
+                    }
+                    lowerer.case_statements(case);
+                });
+            });
+            arms.push(nodes);
+        }
+        self.emit_node(FactNode::Branch(arms));
+    }
+
+    /// `go f(x)`: a closure making the call is spawned.
+    fn go_statement(&mut self, node: Node<'_>) {
+        let Some(call) = node.named_child(0) else {
+            return;
+        };
+        let span = self.span(node);
+        let parent = self.frame().fn_idx;
+        let closure = self.wrapper(
+            FnKind::Closure {
+                parent,
+                is_move: false,
+            },
+            call,
+            span,
+            "{goroutine}",
+        );
+        let go_span = Span::new(span.file, span.lo, span.lo + 2);
+        self.push_call(
+            Callee::Path(simple_path("go")),
+            vec![closure],
+            span,
+            go_span,
+        );
+    }
+
+    /// `defer f(x)`: a guard registered in the function's outermost scope runs the call.
+    fn defer_statement(&mut self, node: Node<'_>) {
+        let Some(call) = node.named_child(0) else {
+            return;
+        };
+        let span = self.span(node);
+        let parent = self.frame().fn_idx;
+        let closure = self.wrapper(
+            FnKind::DeferBody {
+                parent,
+                macro_name: "defer".into(),
+            },
+            call,
+            span,
+            "{defer}",
+        );
+        let id = LocalId::from_index(self.body.locals.len());
+        self.body.locals.push(LocalFact {
+            name: "<defer>".into(),
+            ty: None,
+            init: Some(closure),
+            origin: LocalOrigin::DeferGuard,
+            by_ref: false,
+            span,
+            in_loop: false,
+        });
+        self.frame_mut().defers.push(id);
+        self.emit(Event::Bind(Slot::Local(id)));
+    }
+
+    /// A closure whose body is one call expression.
+    fn wrapper(&mut self, kind: FnKind, call: Node<'_>, span: Span, name: &str) -> ValueId {
+        let loop_context = self.frame().in_loop();
+        let fn_idx = FnIdx::from_index(self.cx.facts.functions.len());
+        self.cx.facts.functions.push(FnFact {
+            module: ModIdx(0),
+            name: name.into(),
+            kind,
+            body: self.body_idx,
+            params: Vec::new(),
+            ret: None,
+            generics: Vec::new(),
+            is_async: false,
+            span,
+            nodes: Vec::new(),
+            captures: Vec::new(),
+            returns: Vec::new(),
+            is_test: self.cx.is_test_file,
+            is_public: false,
+        });
+        self.frames.push(Frame {
+            fn_idx,
+            scope_base: self.scopes.len(),
+            nodes: vec![Vec::new()],
+            loop_depth: 0,
+            loop_context,
+            captures: Vec::new(),
+            returns: Vec::new(),
+            defers: Vec::new(),
+        });
+        self.with_scope(|lowerer| {
+            lowerer.expr(call, Usage::Value);
+        });
+        let frame = self.frames.pop().expect("the wrapper's frame");
+        let function = &mut self.cx.facts.functions[fn_idx.index()];
+        function.nodes = frame.nodes.into_iter().next().unwrap_or_default();
+        function.captures = frame.captures;
+        self.emit(Event::Closure(fn_idx));
+        self.value(Value::Closure(fn_idx))
+    }
+
+    fn func_literal(&mut self, node: Node<'_>) -> ValueId {
+        let span = self.span(node);
+        let parent = self.frame().fn_idx;
+        let loop_context = self.frame().in_loop();
+        let fn_idx = FnIdx::from_index(self.cx.facts.functions.len());
+        self.cx.facts.functions.push(FnFact {
+            module: ModIdx(0),
+            name: "{closure}".into(),
+            kind: FnKind::Closure {
+                parent,
+                is_move: false,
+            },
+            body: self.body_idx,
+            params: Vec::new(),
+            ret: node
+                .child_by_field_name("result")
+                .map(|result| result_type(self.cx, result)),
+            generics: Vec::new(),
+            is_async: false,
+            span: Span::new(span.file, span.lo, span.lo + 4),
+            nodes: Vec::new(),
+            captures: Vec::new(),
+            returns: Vec::new(),
+            is_test: self.cx.is_test_file,
+            is_public: false,
+        });
+        self.frames.push(Frame {
+            fn_idx,
+            scope_base: self.scopes.len(),
+            nodes: vec![Vec::new()],
+            loop_depth: 0,
+            loop_context,
+            captures: Vec::new(),
+            returns: Vec::new(),
+            defers: Vec::new(),
+        });
+        let params = self.with_scope(|lowerer| {
+            let params = match node.child_by_field_name("parameters") {
+                Some(parameters) => lowerer.parameters(parameters),
+                None => Vec::new(),
+            };
+            if let Some(body) = node.child_by_field_name("body") {
+                lowerer.block_statements(body);
+            }
+            lowerer.release_defers(span, ReleaseReason::ScopeEnd);
+            params
+        });
+        let frame = self.frames.pop().expect("the closure's frame");
+        let function = &mut self.cx.facts.functions[fn_idx.index()];
+        function.nodes = frame.nodes.into_iter().next().unwrap_or_default();
+        function.captures = frame.captures;
+        function.returns = frame.returns;
+        function.params = params;
+        self.emit(Event::Closure(fn_idx));
+        self.value(Value::Closure(fn_idx))
+    }
+
+    // ----- expressions -----
+
+    fn expr(&mut self, node: Node<'_>, usage: Usage) -> ValueId {
+        match node.kind() {
+            "identifier" => {
+                let name = self.cx.text(node);
+                if let Some(local) = self.lookup(name) {
+                    return self.value(Value::Local(local));
+                }
+                self.value(Value::Path(simple_path(name)))
+            }
+            "nil" => self.value(Value::Path(simple_path("nil"))),
+            "int_literal"
+            | "float_literal"
+            | "imaginary_literal"
+            | "rune_literal"
+            | "interpreted_string_literal"
+            | "raw_string_literal"
+            | "true"
+            | "false"
+            | "iota" => self.literal(),
+            "parenthesized_expression" => match node.named_child(0) {
+                Some(inner) => self.expr(inner, usage),
+                None => self.literal(),
+            },
+            "selector_expression" => {
+                let (Some(operand), Some(field)) = (
+                    node.child_by_field_name("operand"),
+                    node.child_by_field_name("field"),
+                ) else {
+                    return self.literal();
+                };
+                if let Some(package) = self.package_name(operand) {
+                    let path = PathExpr {
+                        segments: vec![package, self.cx.sym(field)],
+                        args: Vec::new(),
+                        qself: None,
+                        leading_colon: false,
+                    };
+                    return self.value(Value::Path(path));
+                }
+                let base = self.expr(operand, Usage::Value);
+                let name = self.cx.sym(field);
+                self.value(Value::Field { base, name })
+            }
+            "index_expression" => {
+                let Some(operand) = node.child_by_field_name("operand") else {
+                    return self.literal();
+                };
+                let base = self.expr(operand, Usage::Value);
+                if let Some(index) = node.child_by_field_name("index") {
+                    self.expr(index, Usage::Value);
+                }
+                let value = self.value(Value::Index { base });
+                if usage == Usage::Value {
+                    let span = self.span(node);
+                    self.emit(Event::Read { value, span });
+                }
+                value
+            }
+            "slice_expression" => {
+                let Some(operand) = node.child_by_field_name("operand") else {
+                    return self.literal();
+                };
+                for field in ["start", "end", "capacity"] {
+                    if let Some(bound) = node.child_by_field_name(field) {
+                        self.expr(bound, Usage::Value);
+                    }
+                }
+                self.expr(operand, Usage::Value)
+            }
+            "call_expression" => self.call(node),
+            "unary_expression" => {
+                let operator = node
+                    .child_by_field_name("operator")
+                    .map(|operator| self.cx.text(operator))
+                    .unwrap_or("");
+                let Some(operand) = node.child_by_field_name("operand") else {
+                    return self.literal();
+                };
+                match operator {
+                    "&" => {
+                        let inner = self.expr(operand, Usage::Target);
+                        self.value(Value::Ref {
+                            inner,
+                            mutable: true,
+                        })
+                    }
+                    "*" => {
+                        let inner = self.expr(operand, Usage::Value);
+                        self.value(Value::Deref(inner))
+                    }
+                    "<-" => {
+                        let channel = self.expr(operand, Usage::Value);
+                        let span = self.span(node);
+                        self.path_call("<recv>", vec![channel], span)
+                    }
+                    _ => {
+                        self.expr(operand, Usage::Value);
+                        self.literal()
+                    }
+                }
+            }
+            "binary_expression" => {
+                if let Some(left) = node.child_by_field_name("left") {
+                    self.expr(left, Usage::Value);
+                }
+                let operator = node
+                    .child_by_field_name("operator")
+                    .map(|operator| self.cx.text(operator))
+                    .unwrap_or("");
+                if let Some(right) = node.child_by_field_name("right") {
+                    if matches!(operator, "&&" | "||") {
+                        let (nodes, _) = self.capture(|lowerer| lowerer.expr(right, Usage::Value));
+                        self.emit_node(FactNode::Branch(vec![nodes, Vec::new()]));
+                    } else {
+                        self.expr(right, Usage::Value);
+                    }
+                }
+                self.literal()
+            }
+            "composite_literal" => self.composite_literal(node),
+            "func_literal" => self.func_literal(node),
+            "type_assertion_expression" | "type_conversion_expression" => {
+                if let Some(operand) = node.child_by_field_name("operand") {
+                    let inner = self.expr(operand, usage);
+                    if node.kind() == "type_conversion_expression" {
+                        return inner;
+                    }
+                }
+                self.value(Value::Unknown)
+            }
+            _ => self.value(Value::Unknown),
+        }
+    }
+
+    /// The import a name stands for, when it is not shadowed by a local.
+    fn package_name(&mut self, operand: Node<'_>) -> Option<Sym> {
+        if operand.kind() != "identifier" {
+            return None;
+        }
+        let name = self.cx.text(operand);
+        if self.lookup(name).is_some() || !self.cx.imports.contains_key(name) {
+            return None;
+        }
+        Some(name.into())
+    }
+
+    fn call(&mut self, node: Node<'_>) -> ValueId {
+        let span = self.span(node);
+        let Some(function) = node.child_by_field_name("function") else {
+            return self.literal();
+        };
+        let arguments = node.child_by_field_name("arguments");
+        // `make(map[K]V)`, `new(T)`: the first argument is a type.
+        let mut type_args = Vec::new();
+        let mut args = Vec::new();
+        if let Some(arguments) = arguments {
+            let mut cursor = arguments.walk();
+            let children: Vec<Node<'_>> = arguments.named_children(&mut cursor).collect();
+            for (index, argument) in children.into_iter().enumerate() {
+                let is_type = index == 0 && is_type_node(argument.kind());
+                if is_type {
+                    type_args.push(self.cx.type_expr(argument));
+                } else if argument.kind() == "variadic_argument" {
+                    if let Some(inner) = argument.named_child(0) {
+                        args.push(self.expr(inner, Usage::Value));
+                    }
+                } else {
+                    args.push(self.expr(argument, Usage::Value));
+                }
+            }
+        }
+        let end = Span::new(span.file, span.hi.saturating_sub(1), span.hi);
+        match function.kind() {
+            "identifier" => {
+                let name = self.cx.text(function);
+                if let Some(local) = self.lookup(name) {
+                    let callee = self.value(Value::Local(local));
+                    return self.push_call(Callee::Dynamic(callee), args, span, end);
+                }
+                let mut path = simple_path(name);
+                path.args = type_args;
+                let tail = self.span(function).to(end);
+                let value = self.push_call(Callee::Path(path), args, span, tail);
+                if name == "panic" {
+                    self.diverge(span, true);
+                }
+                value
+            }
+            "selector_expression" => {
+                let (Some(operand), Some(field)) = (
+                    function.child_by_field_name("operand"),
+                    function.child_by_field_name("field"),
+                ) else {
+                    return self.literal();
+                };
+                let tail = self.span(field).to(end);
+                if let Some(package) = self.package_name(operand) {
+                    let import = self.cx.imports.get(&package).cloned().unwrap_or_default();
+                    let name = self.cx.sym(field);
+                    let path = PathExpr {
+                        segments: vec![package, name.clone()],
+                        args: type_args,
+                        qself: None,
+                        leading_colon: false,
+                    };
+                    let value = self.push_call(Callee::Path(path), args, span, tail);
+                    match (&*import, &*name) {
+                        // Deferred calls do not run.
+                        ("os", "Exit") | ("log", "Fatal" | "Fatalf" | "Fatalln") => {
+                            self.diverge(span, false)
+                        }
+                        // Deferred calls run.
+                        ("log", "Panic" | "Panicf" | "Panicln") | ("runtime", "Goexit") => {
+                            self.diverge(span, true)
+                        }
+                        _ => {}
+                    }
+                    return value;
+                }
+                let receiver = self.expr(operand, Usage::Value);
+                let name = self.cx.sym(field);
+                let stops_test = matches!(
+                    &*name,
+                    "Fatal" | "Fatalf" | "FailNow" | "Skip" | "Skipf" | "SkipNow"
+                );
+                let value = self.push_call(
+                    Callee::Method {
+                        receiver,
+                        name,
+                        turbofish: Vec::new(),
+                    },
+                    args,
+                    span,
+                    tail,
+                );
+                if stops_test {
+                    // `t.Fatal` ends the test's goroutine through `runtime.Goexit`.
+                    self.diverge(span, true);
+                }
+                value
+            }
+            _ => {
+                let callee = self.expr(function, Usage::Value);
+                self.push_call(Callee::Dynamic(callee), args, span, end)
+            }
+        }
+    }
+
+    fn composite_literal(&mut self, node: Node<'_>) -> ValueId {
+        let span = self.span(node);
+        let ty_node = node.child_by_field_name("type");
+        let mut fields = Vec::new();
+        if let Some(body) = node.child_by_field_name("body") {
+            let mut cursor = body.walk();
+            let elements: Vec<Node<'_>> = body.named_children(&mut cursor).collect();
+            for element in elements {
+                if element.kind() == "keyed_element" {
+                    let key = element.child_by_field_name("key");
+                    let value = element
+                        .child_by_field_name("value")
+                        .and_then(|value| value.named_child(0));
+                    let key_name = key
+                        .and_then(|key| key.named_child(0))
+                        .filter(|key| key.kind() == "identifier")
+                        .map(|key| self.cx.sym(key));
+                    if let Some(key) = key.and_then(|key| key.named_child(0)) {
+                        if key.kind() != "identifier" {
+                            self.expr(key, Usage::Value);
+                        }
+                    }
+                    if let Some(value) = value {
+                        let lowered = if value.kind() == "literal_value" {
+                            self.literal()
+                        } else {
+                            self.expr(value, Usage::Value)
+                        };
+                        if let Some(name) = key_name {
+                            fields.push((name, lowered));
+                        }
+                    }
+                } else if let Some(inner) = element.named_child(0) {
+                    // A positional element sets the field of its position.
+                    let position: Sym = fields.len().to_string().into();
+                    if inner.kind() != "literal_value" {
+                        let value = self.expr(inner, Usage::Value);
+                        fields.push((position, value));
+                    } else {
+                        let value = self.literal();
+                        fields.push((position, value));
+                    }
+                }
+            }
+        }
+        match ty_node {
+            Some(ty)
+                if matches!(
+                    ty.kind(),
+                    "type_identifier" | "qualified_type" | "generic_type"
+                ) =>
+            {
+                let path = match self.cx.type_expr(ty) {
+                    TypeExpr::Path(path) => path,
+                    _ => simple_path("<composite>"),
+                };
+                self.value(Value::Struct {
+                    path,
+                    fields,
+                    rest: None,
+                    span,
+                })
+            }
+            Some(ty) => {
+                let ty = self.cx.type_expr(ty);
+                let path = PathExpr {
+                    segments: vec!["<composite>".into()],
+                    args: vec![ty],
+                    qself: None,
+                    leading_colon: false,
+                };
+                self.push_call(Callee::Path(path), Vec::new(), span, span)
+            }
+            None => self.value(Value::Unknown),
+        }
+    }
+}
+
+fn is_type_node(kind: &str) -> bool {
+    matches!(
+        kind,
+        "map_type"
+            | "slice_type"
+            | "array_type"
+            | "channel_type"
+            | "pointer_type"
+            | "struct_type"
+            | "interface_type"
+            | "function_type"
+            | "qualified_type"
+            | "type_identifier"
+            | "generic_type"
+            | "implicit_length_array_type"
+    )
+}

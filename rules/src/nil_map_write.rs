@@ -1,0 +1,76 @@
+//! `nil-map-write` (Go): a write to a map that was never made.
+
+use deferlint_core::analysis::go_state::NilWrite;
+use deferlint_core::diagnostic::{Diagnostic, Label};
+
+use crate::Context;
+
+crate::declare_rule! {
+    /// ### What it does
+    /// Finds writes to a Go map that is nil on every path to the write: a local declared with
+    /// `var m map[K]V` and never assigned, a map field of a struct value built without it
+    /// (`S{}`, `var s S`), or a package-level `var` map that no code ever assigns.
+    ///
+    /// ### Why is this bad?
+    /// Reading a nil map returns zero values, but writing one panics:
+    /// `assignment to entry in nil map`. In deferred code the panic happens while the function
+    /// returns, and replaces any panic already under way.
+    ///
+    /// ### Example
+    /// ```go
+    /// var seen map[string]bool
+    /// for _, id := range ids {
+    ///     seen[id] = true
+    /// }
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```go
+    /// seen := make(map[string]bool)
+    /// ```
+    ///
+    /// ### Known limitations
+    /// Only locals and fields of local struct values are followed, and only until the value
+    /// is passed to a function or has a method called on it (which may make the map). A map
+    /// made on some paths and not others is not reported.
+    pub static NIL_MAP_WRITE = {
+        name: "nil-map-write",
+        category: Correctness,
+        languages: [Go],
+        summary: "a map that was never made is written: the program panics",
+    };
+}
+
+/// Words one finding.
+fn diagnostic(context: &Context<'_>, write: &NilWrite) -> Diagnostic {
+    let program = context.program;
+    let name = program.value_text(program.function(write.function).owner, write.map);
+    let mut diagnostic = Diagnostic::new(
+        NIL_MAP_WRITE.name,
+        context.severity,
+        format!("`{name}` is nil here: writing it panics"),
+        Label::new(write.span, "panics with `assignment to entry in nil map`"),
+    )
+    .with_label(Label::new(
+        write.declared,
+        format!("`{name}` is declared here without `make`"),
+    ));
+    if let Some(site) = write.deferred {
+        diagnostic = diagnostic.with_label(crate::go_wording::defer_label(context.analyses, site));
+    }
+    diagnostic
+        .with_note("the zero value of a map is nil: it can be read, but not written")
+        .with_help(format!("make the map before writing it: `{name} = make(map[..]..)`, or declare it with a map literal"))
+}
+
+pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    let mut seen = std::collections::HashSet::new();
+    context
+        .analyses
+        .go
+        .nil_writes
+        .iter()
+        .filter(|write| context.reports_in(write.function) && seen.insert(write.span))
+        .map(|write| diagnostic(context, write))
+        .collect()
+}

@@ -1,0 +1,89 @@
+//! `shared-map-write` (Go): a map written by one goroutine while another reads or writes it,
+//! with no lock in common.
+
+use deferlint_core::analysis::go_races::Race;
+use deferlint_core::diagnostic::{Diagnostic, Label};
+
+use crate::{Context, go_wording};
+
+crate::declare_rule! {
+    /// ### What it does
+    /// Finds a write to a Go map (`m[k] = v`, `m[k]++`, `delete(m, k)`, `clear(m)`,
+    /// `maps.Copy`, `http.Header.Set`...) in a goroutine, outside deferred code, when another
+    /// goroutine — a sibling started by the same `go` statement in a loop, a goroutine of
+    /// another `go` statement, or the spawner between `go` and `wg.Wait()` — reads or writes
+    /// the same map at the same time and no mutex is held by both.
+    ///
+    /// ### Why is this bad?
+    /// Go maps are not safe for concurrent use. A concurrent write and read or write is a data
+    /// race; the runtime detects many of them and stops the whole program with
+    /// `fatal error: concurrent map writes` (or `concurrent map read and map write`), and the
+    /// others corrupt the map.
+    ///
+    /// ### Example
+    /// ```go
+    /// counts := make(map[string]int)
+    /// for _, word := range words {
+    ///     go func(w string) { counts[w]++ }(word)
+    /// }
+    /// ```
+    ///
+    /// ### Use instead
+    /// ```go
+    /// var mu sync.Mutex
+    /// for _, word := range words {
+    ///     go func(w string) { mu.Lock(); counts[w]++; mu.Unlock() }(word)
+    /// }
+    /// ```
+    /// Or use `sync.Map`, or give each goroutine its own map and merge them after `wg.Wait()`,
+    /// or confine the map to one goroutine fed through a channel.
+    ///
+    /// ### Known limitations
+    /// Goroutines must be visible as `go` statements, `time.AfterFunc`, `wg.Go`/`g.Go` or
+    /// handlers registered with `http.HandleFunc`. Accesses of the spawner are ordered only
+    /// against the `go` statement and `wg.Wait()`/channel receives in the same function (or the
+    /// functions it calls there). Maps reached only through struct fields of values each
+    /// goroutine builds for itself are not reported.
+    pub static SHARED_MAP_WRITE = {
+        name: "shared-map-write",
+        category: Correctness,
+        languages: [Go],
+        summary: "a goroutine writes a map that another goroutine accesses at the same time: a data race",
+    };
+}
+
+/// Words one finding.
+fn diagnostic(context: &Context<'_>, race: &Race) -> Diagnostic {
+    let program = context.program;
+    let analyses = context.analyses;
+    let write = &analyses.go.accesses[race.write];
+    let name = go_wording::map_name(program, write);
+    let diagnostic = Diagnostic::new(
+        SHARED_MAP_WRITE.name,
+        context.severity,
+        format!("`{name}` is written by a goroutine while other goroutines use it, without a lock"),
+        Label::new(
+            write.span,
+            format!("this write races with the other accesses to `{name}`"),
+        ),
+    );
+    go_wording::add_conflicts(program, analyses, race, diagnostic)
+        .with_note("Go maps are not safe for concurrent use: the runtime stops the program with `fatal error: concurrent map writes` when it catches this")
+        .with_help(go_wording::SHARED_MAP_HELP)
+}
+
+pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    let analyses = context.analyses;
+    analyses
+        .go_races
+        .races
+        .iter()
+        .filter(|race| {
+            let write = &analyses.go.accesses[race.write];
+            write.deferred.is_none()
+                && !crate::rlock_map_write::only_read_locked(write)
+                && context.reports_in(write.function)
+        })
+        .map(|race| diagnostic(context, race))
+        .collect()
+}
