@@ -38,7 +38,9 @@ crate::declare_rule! {
     /// ```
     ///
     /// ### Known limitations
-    /// Only defers of the function that exits are considered, not those of its callers.
+    /// Defers pending in the function that exits are considered, and those of a caller when
+    /// the exit is in the function it calls or one level further; deeper helpers are not
+    /// followed. A helper that exits is reported once, for the first caller found.
     pub static EXIT_SKIPS_DEFERRED_CLEANUP = {
         name: "exit-skips-deferred-cleanup",
         category: Suspicious,
@@ -56,9 +58,12 @@ fn diagnostic(context: &Context<'_>, exit: &PendingExit) -> Diagnostic {
         "the process exits here while deferred cleanup is pending",
         Label::new(
             exit.span,
-            "exits at once: the deferred calls below never run",
+            "exits at once: the pending deferred calls never run",
         ),
     );
+    if let Some(via) = exit.via {
+        diagnostic = diagnostic.with_label(Label::new(via, "called here, with the defers pending"));
+    }
     for (site, cleanup) in &exit.skipped {
         let site = &analyses.calls.defer_sites[site.0 as usize];
         let (span, text) = match cleanup {
@@ -75,12 +80,14 @@ fn diagnostic(context: &Context<'_>, exit: &PendingExit) -> Diagnostic {
 }
 
 pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    // A helper that exits is reported once, for the first caller with cleanup pending.
+    let mut seen = std::collections::HashSet::new();
     context
         .analyses
         .go
         .exits
         .iter()
-        .filter(|exit| context.reports_in(exit.function))
+        .filter(|exit| context.reports_in(exit.function) && seen.insert(exit.span))
         .map(|exit| diagnostic(context, exit))
         .collect()
 }

@@ -53,14 +53,23 @@ fn diagnostic(context: &Context<'_>, write: &NilWrite) -> Diagnostic {
     )
     .with_label(Label::new(
         write.declared,
-        format!("`{name}` is declared here without `make`"),
+        match write.via {
+            None => format!("`{name}` is declared here without `make`"),
+            Some(_) => "declared here without making the map".to_string(),
+        },
     ));
+    if let Some(via) = write.via {
+        diagnostic = diagnostic.with_label(Label::new(via, "the nil map is handed over here"));
+    }
     if let Some(site) = write.deferred {
         diagnostic = diagnostic.with_label(crate::go_wording::defer_label(context.analyses, site));
     }
     diagnostic
         .with_note("the zero value of a map is nil: it can be read, but not written")
-        .with_help(format!("make the map before writing it: `{name} = make(map[..]..)`, or declare it with a map literal"))
+        .with_help(match write.via {
+            None => format!("make the map before writing it: `{name} = make(map[..]..)`, or declare it with a map literal"),
+            Some(_) => "make the map where the value is created (a constructor, or a map literal in the struct literal) before handing it over".to_string(),
+        })
 }
 
 pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {

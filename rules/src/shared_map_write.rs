@@ -84,6 +84,23 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                 && !crate::rlock_map_write::only_read_locked(write)
                 && context.reports_in(write.function)
         })
-        .map(|race| diagnostic(context, race))
+        .filter_map(|race| {
+            // A race with a deferred write is reported once, at the deferred write, by
+            // `unsync-map-write-in-defer`.
+            let conflicts: Vec<_> = race
+                .conflicts
+                .iter()
+                .filter(|conflict| {
+                    let partner = &analyses.go.accesses[conflict.partner];
+                    !(partner.write && partner.deferred.is_some())
+                })
+                .cloned()
+                .collect();
+            (!conflicts.is_empty()).then_some(Race {
+                write: race.write,
+                conflicts,
+            })
+        })
+        .map(|race| diagnostic(context, &race))
         .collect()
 }

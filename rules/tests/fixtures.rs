@@ -129,22 +129,32 @@ fn lint(fixture: &Fixture) -> (SourceMap, Vec<Finding>) {
 
 fn lint_with_input(fixture: &Fixture) -> (SourceMap, CrateInput, Vec<Finding>) {
     let mut sources = SourceMap::new();
-    let file = sources.add(
-        fixture.path.clone(),
-        fixture.display.clone(),
-        Language::Rust,
-    );
-    let input = CrateInput {
-        language: Language::Rust,
-        name: "fixture".to_string(),
-        lib_name: None,
-        edition: fixture.edition,
-        root_dir: fixtures_dir(),
-        targets: vec![TargetRoot {
+    let language = if fixture
+        .path
+        .extension()
+        .is_some_and(|extension| extension == "go")
+    {
+        Language::Go
+    } else {
+        Language::Rust
+    };
+    let file = sources.add(fixture.path.clone(), fixture.display.clone(), language);
+    // A Go package has no target roots: its files are the unit.
+    let targets = match language {
+        Language::Rust => vec![TargetRoot {
             kind: TargetKind::Bin,
             name: "fixture".to_string(),
             file,
         }],
+        Language::Go => Vec::new(),
+    };
+    let input = CrateInput {
+        language,
+        name: "fixture".to_string(),
+        lib_name: None,
+        edition: fixture.edition,
+        root_dir: fixtures_dir(),
+        targets,
         files: vec![file],
         package_id: None,
         manifest_path: None,

@@ -4,10 +4,12 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use super::go_private::PrivateLocals;
 use super::go_state::{GoState, MapAccess};
 use super::tasks::Tasks;
 use crate::graph::alias::{Aliases, ClassId, Location};
 use crate::graph::calls::{CallGraph, SpawnSiteId};
+use crate::model::facts::Value;
 use crate::model::modules::FunctionId;
 use crate::model::{LockMode, Program, SpawnKind};
 
@@ -99,6 +101,13 @@ impl GoRaces {
             captured.insert(SpawnSiteId(index as u32), locals);
         }
         let captures = |site: SpawnSiteId| captured.get(&site).map(Vec::as_slice).unwrap_or(&[]);
+        let handed_to_goroutine: HashSet<(crate::model::BodyId, crate::model::facts::LocalId)> =
+            captured
+                .values()
+                .flatten()
+                .map(|capture| (capture.body, capture.local))
+                .collect();
+        let mut private = PrivateLocals::new(program, handed_to_goroutine);
         let global = |root: ClassId| !aliases.statics_of(root).is_empty();
         // Siblings share a variable declared outside the loop that starts them.
         let siblings_share = |site: SpawnSiteId, root: ClassId, ty| {
@@ -117,6 +126,29 @@ impl GoRaces {
                             .iter()
                             .any(|other| other.body == capture.body && other.local == capture.local)
                 })
+        };
+        // A `go` statement in a function called several times with one object (`p.run(..)`
+        // three times): its goroutines run together and share that object's parameter.
+        let repeated: HashMap<SpawnSiteId, Vec<crate::model::facts::LocalId>> =
+            (0..calls.spawn_sites.len())
+                .map(|index| {
+                    let site = SpawnSiteId(index as u32);
+                    (
+                        site,
+                        shared_params_of_repeated_spawner(program, calls, go, site),
+                    )
+                })
+                .filter(|(_, params)| !params.is_empty())
+                .collect();
+        let repeated_share = |site: SpawnSiteId, root: ClassId, ty| {
+            let Some(params) = repeated.get(&site) else {
+                return false;
+            };
+            let spawner = calls.spawn_sites[site.0 as usize].spawner;
+            let body = program.function(spawner).body;
+            captures(site).iter().any(|capture| {
+                capture.holds(root, ty) && capture.body == body && params.contains(&capture.local)
+            })
         };
         let spawner_shares = |site: SpawnSiteId, root: ClassId, ty| {
             global(root) || captures(site).iter().any(|capture| capture.holds(root, ty))
@@ -164,6 +196,13 @@ impl GoRaces {
                     }
                     let root = root_a.expect("checked above");
                     let owner = program.function(a.function).owner;
+                    // A map (or struct) a call made and keeps to itself: each goroutine running
+                    // the function has its own.
+                    if private.is_private(owner, a.root, a.span)
+                        || private.is_private(program.function(b.function).owner, b.root, b.span)
+                    {
+                        continue;
+                    }
                     let root_ty = program.types.strip_refs(program.value_ty(owner, a.root));
                     for &party_a in &parties[position] {
                         for &party_b in &parties[other_position] {
@@ -172,16 +211,15 @@ impl GoRaces {
                                     let many = calls.spawn_sites[site_a.0 as usize].in_loop
                                         || calls.spawn_sites[site_a.0 as usize].kind
                                             == SpawnKind::Handler;
-                                    (many && siblings_share(site_a, root, root_ty))
-                                        .then_some(Overlap::Siblings)
+                                    ((many && siblings_share(site_a, root, root_ty))
+                                        || repeated_share(site_a, root, root_ty))
+                                    .then_some(Overlap::Siblings)
                                 }
+                                // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`):
+                                // one write races with itself when both hand over one map.
                                 (Party::Task(site_a), Party::Task(site_b)) => {
-                                    if write == partner {
-                                        None
-                                    } else {
-                                        sites_share(site_a, site_b, root, root_ty)
-                                            .then_some(Overlap::TwoSites)
-                                    }
+                                    sites_share(site_a, site_b, root, root_ty)
+                                        .then_some(Overlap::TwoSites)
                                 }
                                 (Party::Task(site), Party::Main)
                                     if spawner_shares(site, root, root_ty) =>
@@ -247,6 +285,97 @@ impl Captured {
     }
 }
 
+/// The parameters of a spawn site's function that every call hands the same variable, when
+/// the function runs several times (called from two places, or in a loop). Empty otherwise.
+fn shared_params_of_repeated_spawner(
+    program: &Program,
+    calls: &CallGraph,
+    go: &GoState,
+    site: SpawnSiteId,
+) -> Vec<crate::model::facts::LocalId> {
+    let spawner = calls.spawn_sites[site.0 as usize].spawner;
+    if program.function(spawner).owner != spawner {
+        return Vec::new();
+    }
+    let call_sites: Vec<(FunctionId, crate::model::facts::CallId)> = calls
+        .edges_to(spawner)
+        .filter_map(|(caller, kind)| match kind {
+            crate::graph::calls::EdgeKind::Call(call) => Some((caller, call)),
+            _ => None,
+        })
+        .collect();
+    let runs_many = call_sites.len() >= 2
+        || call_sites.iter().any(|&(caller, call)| {
+            program
+                .body(program.function(caller).owner)
+                .call(call)
+                .in_loop
+        });
+    if !runs_many {
+        return Vec::new();
+    }
+    // Calls separated by a join (`p.run(a); p.wg.Wait(); p.run(b)`) do not overlap.
+    let callers: HashSet<FunctionId> = call_sites.iter().map(|(caller, _)| *caller).collect();
+    for caller in callers {
+        let Some(timeline) = go.timelines.get(&caller) else {
+            continue;
+        };
+        let orders: Vec<u32> = timeline
+            .calls
+            .iter()
+            .filter(|(callee, _, _)| *callee == spawner)
+            .map(|(_, order, _)| *order)
+            .collect();
+        let separated = orders.windows(2).any(|pair| {
+            timeline
+                .joins
+                .iter()
+                .any(|&join| join > pair[0] && join < pair[1])
+        });
+        if separated {
+            return Vec::new();
+        }
+    }
+    let params = &program.fact(spawner).params;
+    let mut shared = Vec::new();
+    for (index, &param) in params.iter().enumerate() {
+        let mut variable = None;
+        let all_same = call_sites.iter().all(|&(caller, call)| {
+            let owner = program.function(caller).owner;
+            let body = program.body(owner);
+            let fact = body.call(call);
+            let argument = match &fact.callee {
+                crate::model::facts::Callee::Method { receiver, .. } => {
+                    if index == 0 {
+                        Some(*receiver)
+                    } else {
+                        fact.args.get(index - 1).copied()
+                    }
+                }
+                _ => fact.args.get(index).copied(),
+            };
+            let local = argument.and_then(|argument| match body.value(argument) {
+                Value::Local(local) => Some(*local),
+                Value::Ref { inner, .. } => match body.value(*inner) {
+                    Value::Local(local) => Some(*local),
+                    _ => None,
+                },
+                _ => None,
+            });
+            match local {
+                Some(local) if !body.local(local).in_loop => {
+                    *variable.get_or_insert((owner, local)) == (owner, local)
+                }
+                _ => false,
+            }
+        });
+        if all_same {
+            shared.push(param);
+        }
+    }
+    shared
+}
+
 /// Both accesses hold one lock, and not both only for reading.
 fn protected(a: &MapAccess, b: &MapAccess) -> bool {
     a.held.iter().any(|held_a| {
@@ -276,28 +405,34 @@ fn spawner_overlap(
         .iter()
         .find(|(call, _)| *call == data.call)?
         .1;
-    let position = if main.walked == spawner {
-        main.order
+    // Where the spawner makes the access: directly, or in each call to the function that does.
+    let positions: Vec<(u32, &[u32])> = if main.walked == spawner {
+        vec![(main.order, main.joins_before.as_slice())]
     } else {
         timeline
             .calls
             .iter()
-            .find(|(callee, order)| *callee == main.walked && *order > 0)
-            .map(|(_, order)| *order)?
+            .filter(|(callee, order, _)| *callee == main.walked && *order > 0)
+            .map(|(_, order, joins)| (*order, joins.as_slice()))
+            .collect()
     };
     let _ = program;
-    if position < spawn_order {
-        return None;
+    let mut found = None;
+    for (position, joins) in positions {
+        if position < spawn_order {
+            continue;
+        }
+        // Joined on every path between the spawn and the access.
+        let joined = joins
+            .iter()
+            .any(|&join| join > spawn_order && join < position);
+        match (joined, task.after_done) {
+            (false, _) => return Some(Overlap::WithSpawner),
+            (true, true) => found = Some(Overlap::AfterWait),
+            (true, false) => {}
+        }
     }
-    let joined = timeline
-        .joins
-        .iter()
-        .any(|&join| join > spawn_order && join < position);
-    match (joined, task.after_done) {
-        (false, _) => Some(Overlap::WithSpawner),
-        (true, true) => Some(Overlap::AfterWait),
-        (true, false) => None,
-    }
+    found
 }
 
 /// Functions that run outside any goroutine of their own: reachable through calls from code

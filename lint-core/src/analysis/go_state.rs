@@ -5,7 +5,7 @@
 //! the state at that moment. Every map read and write is recorded with the locks held, its
 //! position, and whether it runs in deferred code after the goroutine's `wg.Done()`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -17,7 +17,7 @@ use crate::model::facts::{
     Callee, Event, FnKind, LocalId, LocalOrigin, Node, Slot, Sym, Value, ValueId,
 };
 use crate::model::modules::{FunctionId, ItemRef, Resolved, StaticId};
-use crate::model::types::LockFlavor;
+use crate::model::types::{LockFlavor, TyKind};
 use crate::model::{CallTarget, LibCall, LockMode, MapOpKind, Program};
 use crate::source::Span;
 
@@ -52,6 +52,9 @@ pub struct MapAccess {
     pub after_done: bool,
     /// Order of the access in the walk of `walked`.
     pub order: u32,
+    /// Joins (`wg.Wait()`, channel receives) of the walked function made on every path before
+    /// the access, by order.
+    pub joins_before: Vec<u32>,
     /// The object the map is reached from (`s` in `s.items`, `m` itself), for field maps whose
     /// class mixes the instances of one struct type.
     pub root: ValueId,
@@ -80,6 +83,8 @@ pub struct PendingExit {
     pub span: Span,
     /// Defers that will not run, with what they would have done.
     pub skipped: Vec<(DeferSiteId, SkippedCleanup)>,
+    /// The call, in the function whose defers are skipped, that leads to an exit in a helper.
+    pub via: Option<Span>,
 }
 
 /// What a skipped deferred call would have done.
@@ -98,6 +103,8 @@ pub struct NilWrite {
     pub declared: Span,
     pub map: ValueId,
     pub deferred: Option<DeferSiteId>,
+    /// The call that hands the nil map to the function that writes it.
+    pub via: Option<Span>,
 }
 
 /// Positions in the walk of a function: its spawns, joins and calls.
@@ -107,8 +114,9 @@ pub struct Timeline {
     pub spawns: Vec<(crate::model::facts::CallId, u32)>,
     /// Orders of `wg.Wait()`, channel receives and other joins.
     pub joins: Vec<u32>,
-    /// (callee, order) of calls to program functions.
-    pub calls: Vec<(FunctionId, u32)>,
+    /// Calls to program functions: the callee, the order of the call, and the joins made on
+    /// every path before it.
+    pub calls: Vec<(FunctionId, u32, Vec<u32>)>,
 }
 
 /// Everything the Go rules read.
@@ -141,6 +149,8 @@ struct State {
     defers: BTreeMap<LocalId, Tri>,
     done: Option<bool>,
     nil: BTreeMap<NilKey, Tri>,
+    /// Joins made on every path to here, by order.
+    joins: BTreeSet<u32>,
 }
 
 impl State {
@@ -173,6 +183,7 @@ impl State {
             defers,
             done,
             nil,
+            joins: self.joins.intersection(&other.joins).copied().collect(),
         }
     }
 }
@@ -377,6 +388,14 @@ fn entry_locks(
         .collect()
 }
 
+/// A deferred call being walked: where it was deferred, where it runs, and the locks its
+/// function held when it started.
+struct DeferEntry {
+    site: DeferSiteId,
+    span: Span,
+    held: Vec<LockOpId>,
+}
+
 struct Walker<'a> {
     program: &'a Program,
     aliases: &'a Aliases,
@@ -395,6 +414,14 @@ struct Walker<'a> {
     timeline: Timeline,
     /// Deferred code being walked inline: its site, and the functions on the way (no cycles).
     deferred_stack: Vec<(Option<DeferSiteId>, FunctionId)>,
+    /// The deferred calls being walked, innermost last.
+    defer_entries: Vec<DeferEntry>,
+    /// Walking a callee for the nil maps its callers hand it: the callers, outermost first.
+    nil_chain: Vec<FunctionId>,
+    /// Where the nil maps seeded into the parameters were declared, in the caller.
+    declared_for: HashMap<LocalId, Span>,
+    /// The caller's call that hands the nil maps over.
+    via: Option<Span>,
     /// The locks held when this function is called are known (see [`MapAccess::context_known`]).
     context_known: bool,
 }
@@ -426,6 +453,10 @@ impl<'a> Walker<'a> {
             nil_writes: Vec::new(),
             timeline: Timeline::default(),
             deferred_stack: Vec::new(),
+            defer_entries: Vec::new(),
+            nil_chain: Vec::new(),
+            declared_for: HashMap::default(),
+            via: None,
             context_known: true,
         }
     }
@@ -464,7 +495,8 @@ impl<'a> Walker<'a> {
                 None if self.program.types.map(ty).is_some() => {
                     state.nil.insert((id, None), Tri::Yes);
                 }
-                None => {
+                // A struct value declared without a value; a nil pointer has no fields to write.
+                None if !matches!(self.program.types.kind(ty), TyKind::Ref(..)) => {
                     if let Some(adt) = self.program.types.adt(ty) {
                         for (name, field_ty) in &self.program.adt(adt).fields {
                             if self.program.types.map(*field_ty).is_some() {
@@ -473,6 +505,7 @@ impl<'a> Walker<'a> {
                         }
                     }
                 }
+                None => {}
                 Some(init) => {
                     if let Value::Struct { fields, .. } = body.value(init) {
                         if let Some(adt) = self.program.types.adt(ty) {
@@ -496,6 +529,15 @@ impl<'a> Walker<'a> {
                                 }
                             }
                         }
+                    } else if self.is_new(owner, init) {
+                        // `new(T)`: a zeroed `T`, its map fields nil.
+                        if let Some(adt) = self.program.types.adt(ty) {
+                            for (name, field_ty) in &self.program.adt(adt).fields {
+                                if self.program.types.map(*field_ty).is_some() {
+                                    state.nil.insert((id, Some(name.clone())), Tri::Yes);
+                                }
+                            }
+                        }
                     } else if matches!(body.value(init), Value::Path(path) if path.last() == "nil")
                         && self.program.types.map(ty).is_some()
                     {
@@ -504,6 +546,95 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+    }
+
+    /// A nil map (or a struct with nil map fields) handed to a function of the package: walks
+    /// the callee with its parameters nil, for the writes it makes before any `make`.
+    fn nil_through_call(
+        &mut self,
+        owner: FunctionId,
+        fact: &crate::model::facts::CallFact,
+        callee: FunctionId,
+        state: &State,
+    ) {
+        const MAX_NIL_DEPTH: usize = 2;
+        if state.nil.values().all(|value| *value != Tri::Yes)
+            || self.nil_chain.len() >= MAX_NIL_DEPTH
+            || callee == self.function
+            || self.nil_chain.contains(&callee)
+        {
+            return;
+        }
+        let body = self.program.body(owner);
+        let arguments: Vec<ValueId> = match &fact.callee {
+            Callee::Method { receiver, .. } => std::iter::once(*receiver)
+                .chain(fact.args.iter().copied())
+                .collect(),
+            _ => fact.args.clone(),
+        };
+        let params = &self.program.fact(callee).params;
+        let mut seeds = Vec::new();
+        for (&argument, &param) in arguments.iter().zip(params) {
+            let local = match body.value(argument) {
+                Value::Local(local) => *local,
+                Value::Ref { inner, .. } => match body.value(*inner) {
+                    Value::Local(local) => *local,
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            for ((key_local, field), value) in &state.nil {
+                if *key_local == local && *value == Tri::Yes {
+                    let declared = self
+                        .declared_for
+                        .get(&local)
+                        .copied()
+                        .unwrap_or_else(|| body.local(local).span);
+                    seeds.push(((param, field.clone()), declared));
+                }
+            }
+        }
+        if seeds.is_empty() {
+            return;
+        }
+        let mut walker = Walker::new(
+            self.program,
+            self.aliases,
+            self.locks,
+            self.calls,
+            callee,
+            &[],
+            self.initialised_statics,
+        );
+        walker.nil_chain = self.nil_chain.clone();
+        walker.nil_chain.push(self.function);
+        walker.via = Some(self.via.unwrap_or(fact.span));
+        let mut inner = State::default();
+        for ((param, field), declared) in seeds {
+            inner.nil.insert((param, field), Tri::Yes);
+            walker.declared_for.insert(param, declared);
+        }
+        let nodes = &self.program.fact(callee).nodes;
+        walker.walk(callee, nodes, &mut inner);
+        // Only the nil writes: the callee's own walk records everything else.
+        self.nil_writes.extend(
+            walker
+                .nil_writes
+                .into_iter()
+                .filter(|write| write.via.is_some()),
+        );
+    }
+
+    /// The value is `new(T)`.
+    fn is_new(&self, owner: FunctionId, value: ValueId) -> bool {
+        let Value::Call(call) = self.program.body(owner).value(value) else {
+            return false;
+        };
+        matches!(&self.program.body(owner).call(*call).callee, Callee::Path(path) if path.segments.len() == 1 && path.last() == "new")
+            && matches!(
+                self.program.call_target(owner, *call),
+                CallTarget::Lib(LibCall::Construct(_))
+            )
     }
 
     fn next_order(&mut self) -> u32 {
@@ -581,6 +712,24 @@ impl<'a> Walker<'a> {
                             state
                                 .nil
                                 .insert((*local, None), if nil { Tri::Yes } else { Tri::No });
+                        }
+                        // A new struct value: its map fields are nil unless the literal sets
+                        // them; any other value is not known to have nil maps.
+                        let literal = match body.value(*value) {
+                            Value::Struct { fields, .. } => Some(fields),
+                            Value::Ref { inner, .. } => match body.value(*inner) {
+                                Value::Struct { fields, .. } => Some(fields),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        for (key, tri) in state.nil.iter_mut() {
+                            if let (true, Some(field)) = (key.0 == *local, &key.1) {
+                                *tri = match literal {
+                                    Some(fields) if !sets_field(fields, field) => Tri::Yes,
+                                    _ => Tri::No,
+                                };
+                            }
                         }
                     }
                     Value::Field { base, name } => {
@@ -681,28 +830,13 @@ impl<'a> Walker<'a> {
         if self.deferred_stack.len() as u32 > INLINE_DEPTH {
             return;
         }
-        // Locks the deferred code takes while its function still holds them.
-        for &lock in self
-            .locks
-            .in_function(body_fn)
-            .iter()
-            .chain(self.inline_locks(body_fn).iter())
-        {
-            let op = self.locks.get(lock);
-            if !op.blocks() || op.flavor != LockFlavor::Go {
-                continue;
-            }
-            if let Some(held) = op.class.and_then(|class| state.held.get(&class)) {
-                if held.mode != LockMode::Read || op.mode != LockMode::Read {
-                    self.relocks.push(DeferredRelock {
-                        site,
-                        lock,
-                        held: held.lock,
-                        span,
-                    });
-                }
-            }
-        }
+        // The locks its function holds when the deferred code starts: taking one of them again
+        // (before the deferred code releases it) is a relock.
+        self.defer_entries.push(DeferEntry {
+            site,
+            span,
+            held: state.held.values().map(|held| held.lock).collect(),
+        });
         self.deferred_stack.push((Some(site), body_fn));
         let nodes = &self.program.fact(body_fn).nodes;
         let mut inner = state.clone();
@@ -714,17 +848,40 @@ impl<'a> Walker<'a> {
             };
         }
         self.deferred_stack.pop();
+        self.defer_entries.pop();
     }
 
-    /// Lock acquisitions in the functions a deferred function calls, within the inline depth.
-    fn inline_locks(&self, function: FunctionId) -> Vec<LockOpId> {
-        let mut found = Vec::new();
-        for (callee, depth, _) in self.calls.shortest_paths_in_task(function) {
-            if callee != function && depth <= INLINE_DEPTH {
-                found.extend_from_slice(self.locks.in_function(callee));
-            }
+    /// A lock taken in deferred code: a relock when the function that deferred it still holds
+    /// the mutex since before the deferred code started.
+    fn check_relock(&mut self, lock: LockOpId, state: &State) {
+        let Some(entry) = self.defer_entries.last() else {
+            return;
+        };
+        let op = self.locks.get(lock);
+        if !op.blocks() || op.flavor != LockFlavor::Go {
+            return;
         }
-        found
+        let Some(held) = op.class.and_then(|class| state.held.get(&class)) else {
+            return;
+        };
+        if !entry.held.contains(&held.lock)
+            || (held.mode == LockMode::Read && op.mode == LockMode::Read)
+        {
+            return;
+        }
+        let relock = DeferredRelock {
+            site: entry.site,
+            lock,
+            held: held.lock,
+            span: entry.span,
+        };
+        if !self
+            .relocks
+            .iter()
+            .any(|known| known.site == relock.site && known.lock == relock.lock)
+        {
+            self.relocks.push(relock);
+        }
     }
 
     fn call(
@@ -738,6 +895,9 @@ impl<'a> Walker<'a> {
         let fact = body.call(call);
         let target = self.program.call_target(owner, call);
         let order = self.next_order();
+        if let CallTarget::Function(callee) = target {
+            self.nil_through_call(owner, fact, callee, state);
+        }
         // Passing a nil-tracked map or struct by address, or calling a method on it, may make it.
         for &arg in fact.args.iter().chain(match &fact.callee {
             Callee::Method { receiver, .. } => Some(receiver),
@@ -756,6 +916,7 @@ impl<'a> Walker<'a> {
                 if attempt != crate::model::LockAttempt::Try =>
             {
                 if let Some(lock) = self.locks.at(owner, call) {
+                    self.check_relock(lock, state);
                     if let Some(class) = self.locks.get(lock).class {
                         state.held.insert(class, GoHeld { class, mode, lock });
                     }
@@ -773,6 +934,7 @@ impl<'a> Walker<'a> {
             }
             CallTarget::Lib(LibCall::Join) if self.deferred_stack.is_empty() => {
                 self.timeline.joins.push(order);
+                state.joins.insert(order);
             }
             CallTarget::Lib(LibCall::Spawn(_)) if self.deferred_stack.is_empty() => {
                 self.timeline.spawns.push((call, order));
@@ -788,12 +950,23 @@ impl<'a> Walker<'a> {
                 }
             }
             CallTarget::Lib(LibCall::Exit) => {
-                self.pending_exit(function, fact.span, state);
+                self.pending_exit(function, fact.span, None, state);
                 return false;
             }
             CallTarget::Function(callee) => {
                 if self.deferred_stack.is_empty() {
-                    self.timeline.calls.push((callee, order));
+                    // A helper that may exit the process (`must(err)`) skips this function's
+                    // pending defers too.
+                    if state.defers.values().any(|pending| *pending == Tri::Yes) {
+                        if let Some((exiting, span)) = self.exit_in(callee) {
+                            self.pending_exit(exiting, span, Some(fact.span), state);
+                        }
+                    }
+                    self.timeline.calls.push((
+                        callee,
+                        order,
+                        state.joins.iter().copied().collect(),
+                    ));
                     if self.record_sites {
                         self.sites.push((callee, Self::held_list(state)));
                     }
@@ -851,6 +1024,7 @@ impl<'a> Walker<'a> {
             deferred: self.current_defer(),
             after_done: !self.deferred_stack.is_empty() && state.done == Some(true),
             order,
+            joins_before: state.joins.iter().copied().collect(),
             root: root_object(self.program.body(owner), map),
             context_known: self.context_known,
         });
@@ -891,6 +1065,7 @@ impl<'a> Walker<'a> {
                             declared: self.program.static_item(id).span,
                             map,
                             deferred: self.current_defer(),
+                            via: None,
                         });
                     }
                 }
@@ -900,20 +1075,25 @@ impl<'a> Walker<'a> {
         };
         if let Some(key) = key {
             if state.nil.get(&key) == Some(&Tri::Yes) {
-                let declared = body.local(key.0).span;
+                let declared = self
+                    .declared_for
+                    .get(&key.0)
+                    .copied()
+                    .unwrap_or_else(|| body.local(key.0).span);
                 self.nil_writes.push(NilWrite {
                     function,
                     span,
                     declared,
                     map,
                     deferred: self.current_defer(),
+                    via: self.via,
                 });
             }
         }
     }
 
     /// At `os.Exit`: every defer still pending is skipped.
-    fn pending_exit(&mut self, function: FunctionId, span: Span, state: &State) {
+    fn pending_exit(&mut self, function: FunctionId, span: Span, via: Option<Span>, state: &State) {
         let pending: Vec<LocalId> = state
             .defers
             .iter()
@@ -937,8 +1117,40 @@ impl<'a> Walker<'a> {
                 function,
                 span,
                 skipped,
+                via,
             });
         }
+    }
+
+    /// An `os.Exit` / `log.Fatal` call in a function, or in a function it calls directly, made
+    /// outside deferred and spawned code.
+    fn exit_in(&self, function: FunctionId) -> Option<(FunctionId, Span)> {
+        let mut level = vec![function];
+        let mut seen: HashSet<FunctionId> = HashSet::default();
+        seen.insert(function);
+        for _ in 0..2 {
+            let mut next = Vec::new();
+            for &current in &level {
+                let owner = self.owner(current);
+                for (callee, kind) in self.calls.edges_from(current) {
+                    if matches!(kind, EdgeKind::Call(_)) && seen.insert(callee) {
+                        next.push(callee);
+                    }
+                }
+                let mut events = Vec::new();
+                crate::graph::calls::collect_events(&self.program.fact(current).nodes, &mut events);
+                for event in events {
+                    if let Event::Call(call) = event {
+                        if self.program.call_target(owner, *call) == CallTarget::Lib(LibCall::Exit)
+                        {
+                            return Some((current, self.program.body(owner).call(*call).span));
+                        }
+                    }
+                }
+            }
+            level = next;
+        }
+        None
     }
 
     /// What a deferred function does that matters when it is skipped: a map write or an unlock.

@@ -113,6 +113,9 @@ pub struct Program {
     pub statics: Vec<Static>,
     pub functions: Vec<Function>,
     pub bodies: Vec<BodyInfo>,
+    /// Go methods of named types that are not structs (`type Table map[K]V`), by the type
+    /// they name.
+    pub(crate) named_type_methods: HashMap<TyId, HashMap<Sym, FunctionId>>,
     file_index: HashMap<FileId, u32>,
     /// The kind of each target of the unit, by target index.
     target_kinds: Vec<crate::driver::TargetKind>,
@@ -185,6 +188,7 @@ impl Program {
             statics: Vec::new(),
             functions: Vec::new(),
             bodies: Vec::new(),
+            named_type_methods: HashMap::default(),
             file_index,
             target_kinds: input.targets.iter().map(|target| target.kind).collect(),
         };
@@ -491,6 +495,13 @@ impl Program {
                     let (ty, adt, trait_name, _) = &impl_self[impl_idx.index()];
                     self.functions[id.index()].self_ty = Some(*ty);
                     self.functions[id.index()].trait_name = trait_name.as_deref().map(Into::into);
+                    if adt.is_none() && self.language == Language::Go && !ty.is_unknown() {
+                        self.named_type_methods
+                            .entry(*ty)
+                            .or_default()
+                            .entry(name.clone())
+                            .or_insert(id);
+                    }
                     if let Some(adt) = adt {
                         self.adts[adt.0 as usize]
                             .methods

@@ -250,7 +250,12 @@ impl Program {
                     Some(Resolved::Item(ItemRef::Alias(alias), extra)) if extra.is_empty() => {
                         self.expand_alias(alias, Vec::new(), 0)
                     }
-                    _ => TyId::UNKNOWN,
+                    // A library type (`url.Values{}`): as written in a type position.
+                    _ => self.resolve_type(
+                        checker.module,
+                        &crate::model::TypeExpr::Path(path.clone()),
+                        &checker.context,
+                    ),
                 }
             }
             Value::Tuple(elements) => {
@@ -598,6 +603,15 @@ impl Program {
                     }
                 }
                 TyKind::Lib(lib, _) if go => {
+                    // A method of a named type over a map or a slice (`type Table map[K]V`).
+                    if let Some(&function) = self
+                        .named_type_methods
+                        .get(&ty)
+                        .and_then(|methods| methods.get(name))
+                    {
+                        let ret = self.functions[function.index()].ret_ty;
+                        return (CallTarget::Function(function), ret);
+                    }
                     if let Some(call) = known::go_method(lib, name) {
                         let ret = self.lib_call_type(call, Some(ty), arg_tys, name, Some(lib));
                         return (CallTarget::Lib(call), ret);

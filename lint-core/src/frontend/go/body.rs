@@ -35,15 +35,15 @@ pub(crate) fn lower_function(
     let mut lowerer = Lowerer::start(cx, name, kind, span, ret, is_public);
     let mut params = Vec::new();
     if let Some(receiver) = node.child_by_field_name("receiver") {
-        params.extend(lowerer.parameters(receiver));
+        params.extend(lowerer.parameters(receiver, LocalOrigin::Param));
     }
     if let Some(parameters) = node.child_by_field_name("parameters") {
-        params.extend(lowerer.parameters(parameters));
+        params.extend(lowerer.parameters(parameters, LocalOrigin::Param));
     }
     if let Some(result) = node.child_by_field_name("result") {
-        // Named results are locals too.
+        // Named results are locals declared without a value: they start as zero values.
         if result.kind() == "parameter_list" {
-            lowerer.parameters(result);
+            lowerer.parameters(result, LocalOrigin::Let);
         }
     }
     if let Some(body) = node.child_by_field_name("body") {
@@ -272,7 +272,7 @@ impl<'c, 't> Lowerer<'c, 't> {
         result
     }
 
-    fn parameters(&mut self, list: Node<'_>) -> Vec<LocalId> {
+    fn parameters(&mut self, list: Node<'_>, origin: LocalOrigin) -> Vec<LocalId> {
         let mut locals = Vec::new();
         let mut cursor = list.walk();
         let declarations: Vec<Node<'_>> = list.named_children(&mut cursor).collect();
@@ -287,12 +287,12 @@ impl<'c, 't> Lowerer<'c, 't> {
             if names.is_empty() {
                 // An unnamed parameter still takes an argument.
                 let span = self.span(declaration);
-                locals.push(self.declare("_".into(), ty.clone(), None, LocalOrigin::Param, span));
+                locals.push(self.declare("_".into(), ty.clone(), None, origin.clone(), span));
             }
             for name in names {
                 let sym = self.cx.sym(name);
                 let span = self.span(name);
-                locals.push(self.declare(sym, ty.clone(), None, LocalOrigin::Param, span));
+                locals.push(self.declare(sym, ty.clone(), None, origin.clone(), span));
             }
         }
         locals
@@ -1015,9 +1015,14 @@ impl<'c, 't> Lowerer<'c, 't> {
         });
         let params = self.with_scope(|lowerer| {
             let params = match node.child_by_field_name("parameters") {
-                Some(parameters) => lowerer.parameters(parameters),
+                Some(parameters) => lowerer.parameters(parameters, LocalOrigin::Param),
                 None => Vec::new(),
             };
+            if let Some(result) = node.child_by_field_name("result") {
+                if result.kind() == "parameter_list" {
+                    lowerer.parameters(result, LocalOrigin::Let);
+                }
+            }
             if let Some(body) = node.child_by_field_name("body") {
                 lowerer.block_statements(body);
             }
@@ -1195,7 +1200,12 @@ impl<'c, 't> Lowerer<'c, 't> {
             let mut cursor = arguments.walk();
             let children: Vec<Node<'_>> = arguments.named_children(&mut cursor).collect();
             for (index, argument) in children.into_iter().enumerate() {
-                let is_type = index == 0 && is_type_node(argument.kind());
+                let is_type = index == 0
+                    && (is_type_node(argument.kind())
+                        || (matches!(argument.kind(), "identifier" | "selector_expression")
+                            && function.kind() == "identifier"
+                            && matches!(self.cx.text(function), "make" | "new")
+                            && self.lookup(self.cx.text(function)).is_none()));
                 if is_type {
                     type_args.push(self.cx.type_expr(argument));
                 } else if argument.kind() == "variadic_argument" {

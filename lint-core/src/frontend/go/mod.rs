@@ -324,7 +324,7 @@ impl<'t> GoCx<'t> {
         let mut specs = Vec::new();
         collect_kind(node, "var_spec", &mut specs);
         for spec in specs {
-            let ty = spec
+            let declared = spec
                 .child_by_field_name("type")
                 .map(|ty| self.type_expr(ty));
             let mut cursor = spec.walk();
@@ -337,6 +337,12 @@ impl<'t> GoCx<'t> {
                 None => Vec::new(),
             };
             for (index, name) in names.into_iter().enumerate() {
+                // `var m = map[K]V{}`: the type the initializer spells out.
+                let ty = declared.clone().or_else(|| {
+                    values
+                        .get(index)
+                        .and_then(|&value| self.initializer_type(value))
+                });
                 let init = values
                     .get(index)
                     .map(|&value| body::lower_static_init(self, value));
@@ -353,11 +359,66 @@ impl<'t> GoCx<'t> {
         }
     }
 
+    /// The type an initializer spells out: a composite literal (`map[K]V{}`, `T{..}`), `&T{..}`,
+    /// `make(T, ..)` or `new(T)`. Other expressions need type inference: `None`.
+    fn initializer_type(&self, node: Node<'_>) -> Option<TypeExpr> {
+        match node.kind() {
+            "composite_literal" => node
+                .child_by_field_name("type")
+                .map(|ty| self.type_expr(ty)),
+            "parenthesized_expression" => self.initializer_type(node.named_child(0)?),
+            "unary_expression" => {
+                let operator = node.child_by_field_name("operator")?;
+                let operand = node.child_by_field_name("operand")?;
+                (self.text(operator) == "&" && operand.kind() == "composite_literal").then(|| {
+                    TypeExpr::Ref {
+                        mutable: true,
+                        inner: Box::new(
+                            self.initializer_type(operand).unwrap_or(TypeExpr::Unknown),
+                        ),
+                    }
+                })
+            }
+            "call_expression" => {
+                let function = node.child_by_field_name("function")?;
+                let arguments = node.child_by_field_name("arguments")?;
+                let ty = self.type_expr(arguments.named_child(0)?);
+                match self.text(function) {
+                    "make" => Some(ty),
+                    "new" => Some(TypeExpr::Ref {
+                        mutable: true,
+                        inner: Box::new(ty),
+                    }),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// A Go type as a type expression. Pointers are references (Go dereferences them for
     /// field and method access); `map[K]V` is the path `map` with two arguments.
     pub(crate) fn type_expr(&self, node: Node<'_>) -> TypeExpr {
         match node.kind() {
-            "type_identifier" => TypeExpr::Path(simple_path(self.text(node))),
+            // `make(T)` and `new(T)` parse a named type as an expression.
+            "type_identifier" | "identifier" => TypeExpr::Path(simple_path(self.text(node))),
+            "selector_expression" => {
+                let (Some(package), Some(name)) = (
+                    node.child_by_field_name("operand"),
+                    node.child_by_field_name("field"),
+                ) else {
+                    return TypeExpr::Unknown;
+                };
+                if package.kind() != "identifier" {
+                    return TypeExpr::Unknown;
+                }
+                TypeExpr::Path(PathExpr {
+                    segments: vec![self.sym(package), self.sym(name)],
+                    args: Vec::new(),
+                    qself: None,
+                    leading_colon: false,
+                })
+            }
             "qualified_type" => {
                 let (Some(package), Some(name)) = (
                     node.child_by_field_name("package"),

@@ -1,0 +1,311 @@
+//! Go: locals that hold an object only their function's call can reach while it runs. A map
+//! (or struct) made in a function, written and read through its local, and at most returned,
+//! belongs to the goroutine running that call: accesses through the local never race, however
+//! many goroutines run the function and however the flow-insensitive aliasing merged the
+//! object with others.
+//!
+//! A local is private when every value it holds is made where it is assigned (`make`, a
+//! composite literal, `new`, `&T{..}`) and the object has not yet left through the local: not
+//! passed to a call other than a map operation, not stored in a field, element or other
+//! variable, not sent on a channel, not captured by a goroutine. A struct literal holding it
+//! leaves when the struct's own local does. Leaving is placed in source order: an access
+//! before the first call that hands the object over is still private, unless that call is in a
+//! loop the object outlives.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::graph::calls::collect_events;
+use crate::model::facts::{Callee, Event, LocalId, LocalOrigin, Value, ValueId};
+use crate::model::modules::FunctionId;
+use crate::model::{BodyId, CallTarget, LibCall, Program};
+use crate::source::Span;
+
+/// When an object leaves its function's call, by source position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Leaves {
+    /// From the start (a goroutine captures it, it is stored somewhere, a closure returns it).
+    Always,
+    /// At the call starting at this offset (not in a loop the object outlives).
+    At(u32),
+    Never,
+}
+
+/// Where a value is used.
+#[derive(Clone, Copy, Debug)]
+enum Use {
+    /// Reading or writing through it, comparing it, returning it: the object stays here.
+    Stays,
+    /// Handed somewhere the analysis does not follow, from the start.
+    Escapes,
+    /// Handed to a call: the object leaves there (`in_loop`: the call is in a loop).
+    Call { lo: u32, in_loop: bool },
+    /// Part of a larger value (`&x`, a tuple, a branch value, a struct literal's field): the
+    /// larger value's uses decide.
+    Within(ValueId),
+    /// The initial value of a local.
+    Init(LocalId),
+}
+
+/// Private locals of each function body, computed on demand.
+pub struct PrivateLocals<'p> {
+    program: &'p Program,
+    /// Functions sharing each owner's body (the owner, its closures and defer bodies).
+    by_owner: HashMap<FunctionId, Vec<FunctionId>>,
+    /// Locals captured by goroutine bodies.
+    handed_to_goroutine: HashSet<(BodyId, LocalId)>,
+    memo: HashMap<FunctionId, HashMap<LocalId, Leaves>>,
+}
+
+impl<'p> PrivateLocals<'p> {
+    pub fn new(program: &'p Program, handed_to_goroutine: HashSet<(BodyId, LocalId)>) -> Self {
+        let mut by_owner: HashMap<FunctionId, Vec<FunctionId>> = HashMap::default();
+        for function in program.function_ids() {
+            by_owner
+                .entry(program.function(function).owner)
+                .or_default()
+                .push(function);
+        }
+        PrivateLocals {
+            program,
+            by_owner,
+            handed_to_goroutine,
+            memo: HashMap::default(),
+        }
+    }
+
+    /// The value (a root object of an access at `at`, in `owner`'s arena) is a private local
+    /// whose object has not left yet.
+    pub fn is_private(&mut self, owner: FunctionId, value: ValueId, at: Span) -> bool {
+        let Value::Local(local) = self.program.body(owner).value(value) else {
+            return false;
+        };
+        let local = *local;
+        if !self.memo.contains_key(&owner) {
+            let private = self.compute(owner);
+            self.memo.insert(owner, private);
+        }
+        match self.memo[&owner].get(&local) {
+            Some(Leaves::Never) => true,
+            Some(Leaves::At(lo)) => at.hi <= *lo,
+            Some(Leaves::Always) | None => false,
+        }
+    }
+
+    fn compute(&self, owner: FunctionId) -> HashMap<LocalId, Leaves> {
+        let program = self.program;
+        let body = program.body(owner);
+        let body_id = program.function(owner).body;
+        let functions = self.by_owner.get(&owner).map(Vec::as_slice).unwrap_or(&[]);
+        let mut events = Vec::new();
+        for &function in functions {
+            collect_events(&program.fact(function).nodes, &mut events);
+        }
+        let fresh = |value: ValueId| fresh_value(program, owner, value);
+        // Candidates: every value the local holds is made where it is assigned.
+        let mut candidates: HashSet<LocalId> = body
+            .locals
+            .iter()
+            .enumerate()
+            .filter(|(_, fact)| {
+                fact.origin == LocalOrigin::Let && !fact.by_ref && fact.init.is_some_and(fresh)
+            })
+            .map(|(index, _)| LocalId::from_index(index))
+            .filter(|local| !self.handed_to_goroutine.contains(&(body_id, *local)))
+            .collect();
+        for event in &events {
+            if let Event::Assign { target, value, .. } = event {
+                if let Value::Local(local) = body.value(*target) {
+                    if !fresh(*value) {
+                        candidates.remove(local);
+                    }
+                }
+            }
+        }
+        let mut leaves: HashMap<LocalId, Leaves> = candidates
+            .iter()
+            .map(|local| (*local, Leaves::Never))
+            .collect();
+        if leaves.is_empty() {
+            return leaves;
+        }
+        let uses = uses_of(program, owner, functions, &events);
+        let mut occurrences: HashMap<LocalId, Vec<ValueId>> = HashMap::default();
+        for (index, value) in body.values.iter().enumerate() {
+            if let Value::Local(local) = value {
+                if candidates.contains(local) {
+                    occurrences
+                        .entry(*local)
+                        .or_default()
+                        .push(ValueId::from_index(index));
+                }
+            }
+        }
+        // Move each local's leaving point earlier until nothing changes (a struct literal's
+        // fields leave when the struct's local does).
+        loop {
+            let mut changed = false;
+            for local in &candidates {
+                let in_loop = body.local(*local).in_loop;
+                let earliest = occurrences
+                    .get(local)
+                    .into_iter()
+                    .flatten()
+                    .map(|&value| leaves_at(&uses, value, &leaves, in_loop, 0))
+                    .min()
+                    .unwrap_or(Leaves::Never);
+                if earliest < leaves[local] {
+                    leaves.insert(*local, earliest);
+                    changed = true;
+                }
+            }
+            if !changed {
+                return leaves;
+            }
+        }
+    }
+}
+
+/// The earliest point where the value's object leaves through one of its uses. `declared_in_loop`:
+/// the object is made anew at each iteration of the loop around it.
+fn leaves_at(
+    uses: &HashMap<ValueId, Vec<Use>>,
+    value: ValueId,
+    locals: &HashMap<LocalId, Leaves>,
+    declared_in_loop: bool,
+    depth: u32,
+) -> Leaves {
+    if depth > 8 {
+        return Leaves::Always;
+    }
+    let Some(list) = uses.get(&value) else {
+        return Leaves::Never;
+    };
+    list.iter()
+        .map(|used| match used {
+            Use::Stays => Leaves::Never,
+            Use::Escapes => Leaves::Always,
+            // A call in a loop the object outlives hands it over before the next iteration's
+            // accesses.
+            Use::Call { in_loop: true, .. } if !declared_in_loop => Leaves::Always,
+            Use::Call { lo, .. } => Leaves::At(*lo),
+            Use::Within(outer) => leaves_at(uses, *outer, locals, declared_in_loop, depth + 1),
+            Use::Init(local) => locals.get(local).copied().unwrap_or(Leaves::Always),
+        })
+        .min()
+        .unwrap_or(Leaves::Never)
+}
+
+/// Every use of every value of the owner's arena.
+fn uses_of(
+    program: &Program,
+    owner: FunctionId,
+    functions: &[FunctionId],
+    events: &[&Event],
+) -> HashMap<ValueId, Vec<Use>> {
+    let body = program.body(owner);
+    let mut uses: HashMap<ValueId, Vec<Use>> = HashMap::default();
+    let mut add = |value: ValueId, used: Use| uses.entry(value).or_default().push(used);
+    for (index, value) in body.values.iter().enumerate() {
+        let this = ValueId::from_index(index);
+        match value {
+            Value::Field { base, .. } | Value::Index { base } => add(*base, Use::Stays),
+            Value::Deref(inner) | Value::Element(inner) | Value::Cast { inner, .. } => {
+                add(*inner, Use::Stays)
+            }
+            Value::Payload { of, .. } => add(*of, Use::Stays),
+            Value::Ref { inner, .. } | Value::RawRef { inner, .. } => {
+                add(*inner, Use::Within(this))
+            }
+            Value::Try(inner) | Value::Await(inner) => add(*inner, Use::Within(this)),
+            Value::Tuple(items) | Value::Array(items) | Value::Either(items) => {
+                for item in items {
+                    add(*item, Use::Within(this));
+                }
+            }
+            Value::Struct { fields, rest, .. } => {
+                for (_, field) in fields {
+                    add(*field, Use::Within(this));
+                }
+                if let Some(rest) = rest {
+                    add(*rest, Use::Within(this));
+                }
+            }
+            Value::Unknown
+            | Value::Literal
+            | Value::Local(_)
+            | Value::Path(_)
+            | Value::Call(_)
+            | Value::Closure(_)
+            | Value::Macro(_) => {}
+        }
+    }
+    for (index, call) in body.calls.iter().enumerate() {
+        let id = crate::model::facts::CallId::from_index(index);
+        // Map operations (`delete(m, k)`, `h.Set(k, v)`, `len(m)`) and constructors keep the
+        // object where it is; any other call may keep or share what it is given.
+        let stays = matches!(
+            program.call_target(owner, id),
+            CallTarget::Lib(LibCall::Map { .. } | LibCall::Construct(_))
+        );
+        let used = if stays {
+            Use::Stays
+        } else {
+            Use::Call {
+                lo: call.span.lo,
+                in_loop: call.in_loop,
+            }
+        };
+        match &call.callee {
+            Callee::Method { receiver, .. } => add(*receiver, used),
+            Callee::Dynamic(callee) => add(*callee, Use::Stays),
+            Callee::Path(_) => {}
+        }
+        for &arg in &call.args {
+            add(arg, used);
+        }
+    }
+    for (index, local) in body.locals.iter().enumerate() {
+        if let Some(init) = local.init {
+            add(init, Use::Init(LocalId::from_index(index)));
+        }
+    }
+    for event in events {
+        match event {
+            Event::Assign { target, value, .. } => {
+                add(*target, Use::Stays);
+                add(*value, Use::Escapes);
+            }
+            Event::Read { value, .. } | Event::NonNil { value } => add(*value, Use::Stays),
+            _ => {}
+        }
+    }
+    for &function in functions {
+        // Returned by the function itself: the call is over. Returned by a closure: whoever
+        // calls it gets the object.
+        let used = if function == owner {
+            Use::Stays
+        } else {
+            Use::Escapes
+        };
+        for &returned in &program.fact(function).returns {
+            add(returned, used);
+        }
+    }
+    for temp in &body.temps {
+        add(temp.value, Use::Stays);
+    }
+    uses
+}
+
+/// A value made where it is written: `make`, `new`, a composite literal, `&T{..}`.
+pub fn fresh_value(program: &Program, owner: FunctionId, value: ValueId) -> bool {
+    match program.body(owner).value(value) {
+        Value::Struct { .. } => true,
+        Value::Ref { inner, .. } => fresh_value(program, owner, *inner),
+        Value::Call(call) => matches!(
+            program.call_target(owner, *call),
+            CallTarget::Lib(LibCall::Construct(_))
+        ),
+        _ => false,
+    }
+}
