@@ -161,6 +161,12 @@ impl PhaseClock {
 /// What the rules crate offers the driver: the checks to run on each analysed program.
 pub trait Checker: Sync {
     fn check(&self, program: &Program, analyses: &Analyses) -> Vec<Diagnostic>;
+
+    /// Go `_test.go` files are read: test code is checked. When it is not, they are left out
+    /// of the package altogether, so that their goroutines and globals do not count either.
+    fn checks_tests(&self) -> bool {
+        true
+    }
 }
 
 /// Reads, parses and lowers one file; a file that cannot be read or parsed yields facts with a
@@ -207,9 +213,18 @@ pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) ->
         .par_iter()
         .map(|&crate_index| {
             let input = &crates[crate_index];
+            let skip_tests = input.language == Language::Go && !checker.checks_tests();
             let files: Vec<(FileId, FileFacts)> = input
                 .files
                 .par_iter()
+                .filter(|&&file| {
+                    !(skip_tests
+                        && sources
+                            .get(file)
+                            .path
+                            .to_string_lossy()
+                            .ends_with("_test.go"))
+                })
                 .map(|&file| {
                     let started = Instant::now();
                     let facts = lower_file(sources, file, input.edition);

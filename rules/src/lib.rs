@@ -239,6 +239,10 @@ impl RuleSet {
 }
 
 impl Checker for RuleSet {
+    fn checks_tests(&self) -> bool {
+        self.include_tests
+    }
+
     fn check(&self, program: &Program, analyses: &Analyses) -> Vec<Diagnostic> {
         let mut diagnostics = Vec::new();
         for (rule, level) in &self.levels {

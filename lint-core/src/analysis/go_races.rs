@@ -108,18 +108,54 @@ impl GoRaces {
                 .map(|capture| (capture.body, capture.local))
                 .collect();
         let mut private = PrivateLocals::new(program, handed_to_goroutine);
-        let global = |root: ClassId| !aliases.statics_of(root).is_empty();
+        // Package variables a spawn site hands its goroutines as arguments (`go f(cache)`).
+        let mut passes_static: HashMap<SpawnSiteId, HashSet<ClassId>> = HashMap::default();
+        for (index, site) in calls.spawn_sites.iter().enumerate() {
+            for &body in &site.bodies {
+                let owner = program.function(body).owner;
+                let arena = program.body(owner);
+                let mut events = Vec::new();
+                crate::graph::calls::collect_events(&program.fact(body).nodes, &mut events);
+                for event in events {
+                    let crate::model::facts::Event::Call(call) = event else {
+                        continue;
+                    };
+                    for &arg in &arena.call(*call).args {
+                        if matches!(arena.value(arg), Value::Path(_)) {
+                            if let Some(class) = aliases.class_of(program, owner, arg) {
+                                if !aliases.statics_of(class).is_empty() {
+                                    passes_static
+                                        .entry(SpawnSiteId(index as u32))
+                                        .or_default()
+                                        .insert(class);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // A package variable is shared by every goroutine: when an access names it, or a spawn
+        // site passes it. (Its class alone is not enough: unification merges it with every
+        // value of its type that meets it.)
+        let global = |site: SpawnSiteId, root: ClassId, direct: bool| {
+            direct
+                || passes_static
+                    .get(&site)
+                    .is_some_and(|classes| classes.contains(&root))
+        };
         // Siblings share a variable declared outside the loop that starts them.
-        let siblings_share = |site: SpawnSiteId, root: ClassId, ty| {
-            global(root)
+        let siblings_share = |site: SpawnSiteId, root: ClassId, ty, direct: bool| {
+            global(site, root, direct)
                 || captures(site)
                     .iter()
                     .any(|capture| capture.holds(root, ty) && !capture.in_loop)
         };
         // Two spawn sites share one variable (not two variables that may hold the same kind of
         // object).
-        let sites_share = |a: SpawnSiteId, b: SpawnSiteId, root: ClassId, ty| {
-            global(root)
+        let sites_share = |a: SpawnSiteId, b: SpawnSiteId, root: ClassId, ty, direct: bool| {
+            global(a, root, direct)
+                || global(b, root, direct)
                 || captures(a).iter().any(|capture| {
                     capture.holds(root, ty)
                         && captures(b)
@@ -150,8 +186,9 @@ impl GoRaces {
                 capture.holds(root, ty) && capture.body == body && params.contains(&capture.local)
             })
         };
-        let spawner_shares = |site: SpawnSiteId, root: ClassId, ty| {
-            global(root) || captures(site).iter().any(|capture| capture.holds(root, ty))
+        let spawner_shares = |site: SpawnSiteId, root: ClassId, ty, direct: bool| {
+            global(site, root, direct)
+                || captures(site).iter().any(|capture| capture.holds(root, ty))
         };
         let mut races = Vec::new();
         let mut classes: Vec<&ClassId> = by_class.keys().collect();
@@ -204,6 +241,12 @@ impl GoRaces {
                         continue;
                     }
                     let root_ty = program.types.strip_refs(program.value_ty(owner, a.root));
+                    let names_static = |access: &MapAccess| {
+                        let owner = program.function(access.function).owner;
+                        matches!(program.body(owner).value(access.root), Value::Path(_))
+                            && !aliases.statics_of(root).is_empty()
+                    };
+                    let direct = names_static(a) || names_static(b);
                     for &party_a in &parties[position] {
                         for &party_b in &parties[other_position] {
                             let overlap = match (party_a, party_b) {
@@ -211,23 +254,23 @@ impl GoRaces {
                                     let many = calls.spawn_sites[site_a.0 as usize].in_loop
                                         || calls.spawn_sites[site_a.0 as usize].kind
                                             == SpawnKind::Handler;
-                                    ((many && siblings_share(site_a, root, root_ty))
+                                    ((many && siblings_share(site_a, root, root_ty, direct))
                                         || repeated_share(site_a, root, root_ty))
                                     .then_some(Overlap::Siblings)
                                 }
                                 // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`):
                                 // one write races with itself when both hand over one map.
                                 (Party::Task(site_a), Party::Task(site_b)) => {
-                                    sites_share(site_a, site_b, root, root_ty)
+                                    sites_share(site_a, site_b, root, root_ty, direct)
                                         .then_some(Overlap::TwoSites)
                                 }
                                 (Party::Task(site), Party::Main)
-                                    if spawner_shares(site, root, root_ty) =>
+                                    if spawner_shares(site, root, root_ty, direct) =>
                                 {
                                     spawner_overlap(program, calls, go, site, a, b)
                                 }
                                 (Party::Main, Party::Task(site))
-                                    if spawner_shares(site, root, root_ty) =>
+                                    if spawner_shares(site, root, root_ty, direct) =>
                                 {
                                     spawner_overlap(program, calls, go, site, b, a)
                                 }

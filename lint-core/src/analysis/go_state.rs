@@ -241,6 +241,10 @@ impl GoState {
                     .map(|(callee, held)| (function, callee, held)),
             );
         }
+        // Calls made while the package initialises (variable initialisers, `init`) run before
+        // any goroutine: the locks they do not take say nothing about the callee's other calls.
+        let init_only = init_only(program, calls);
+        sites.retain(|(caller, _, _)| !init_only.contains(caller));
         let entry = entry_locks(program, &sites);
         // Where the locks held on entry cannot be known: functions nothing in the package calls
         // (called through values or interfaces from unseen code), unless exported or spawned.
@@ -327,6 +331,35 @@ fn initialised_statics(program: &Program) -> HashSet<StaticId> {
         }
     }
     initialised
+}
+
+/// Functions that only run while the package initialises: variable initialisers, `init`
+/// functions, and what only they call.
+fn init_only(program: &Program, calls: &CallGraph) -> HashSet<FunctionId> {
+    let mut init: HashSet<FunctionId> = program
+        .function_ids()
+        .filter(|&function| {
+            let fact = program.fact(function);
+            fact.kind == FnKind::StaticInit || (fact.kind == FnKind::Free && &*fact.name == "init")
+        })
+        .collect();
+    loop {
+        let added: Vec<FunctionId> = program
+            .function_ids()
+            .filter(|function| !init.contains(function))
+            .filter(|&function| {
+                let mut callers = calls.edges_to(function).peekable();
+                callers.peek().is_some()
+                    && callers.all(|(caller, kind)| {
+                        !matches!(kind, EdgeKind::Spawn(_)) && init.contains(&caller)
+                    })
+            })
+            .collect();
+        if added.is_empty() {
+            return init;
+        }
+        init.extend(added);
+    }
 }
 
 /// The locks every caller holds when calling each function (must, to a fixed point). Exported
@@ -669,6 +702,28 @@ impl<'a> Walker<'a> {
                     }
                 }
                 Node::Loop(body) => {
+                    // A later iteration sees what earlier ones assigned: a map assigned
+                    // anywhere in the loop is not nil for certain at its top. (A call that may
+                    // make it weakens it where the call is: the first iteration writes before.)
+                    if state.nil.values().any(|value| *value == Tri::Yes) {
+                        let mut events = Vec::new();
+                        crate::graph::calls::collect_events(body, &mut events);
+                        let arena = self.program.body(self.owner(function));
+                        let mut touched = HashSet::default();
+                        for event in events {
+                            // The variable itself or one of its fields, not an element.
+                            if let Event::Assign { target, .. } = event {
+                                if !matches!(arena.value(*target), Value::Index { .. }) {
+                                    touched.extend(root_local(arena, *target));
+                                }
+                            }
+                        }
+                        for (key, value) in state.nil.iter_mut() {
+                            if touched.contains(&key.0) && *value == Tri::Yes {
+                                *value = Tri::Maybe;
+                            }
+                        }
+                    }
                     let mut body_state = state.clone();
                     if self.walk(function, body, &mut body_state) {
                         *state = state.join(&body_state);
@@ -1155,10 +1210,20 @@ impl<'a> Walker<'a> {
 
     /// What a deferred function does that matters when it is skipped: a map write or an unlock.
     fn cleanup_of(&self, function: FunctionId) -> Option<SkippedCleanup> {
-        for (callee, depth, _) in self.calls.shortest_paths_in_task(function) {
-            if depth > INLINE_DEPTH {
-                continue;
-            }
+        let reached: Vec<FunctionId> = self
+            .calls
+            .shortest_paths_in_task(function)
+            .into_iter()
+            .filter(|(_, depth, _)| *depth <= INLINE_DEPTH)
+            .map(|(callee, _, _)| callee)
+            .collect();
+        // Mutexes the deferred code locks itself: their unlocks are not pending cleanup.
+        let own_locks: HashSet<ClassId> = reached
+            .iter()
+            .flat_map(|&callee| self.locks.in_function(callee).iter())
+            .filter_map(|&lock| self.locks.get(lock).class)
+            .collect();
+        for callee in reached {
             let owner = self.owner(callee);
             let body = self.program.body(owner);
             let mut events = Vec::new();
@@ -1167,7 +1232,15 @@ impl<'a> Walker<'a> {
                 match event {
                     Event::Call(call) => match self.program.call_target(owner, *call) {
                         CallTarget::Lib(LibCall::Unlock { .. }) => {
-                            return Some(SkippedCleanup::Unlock(body.call(*call).span));
+                            let class = match &body.call(*call).callee {
+                                Callee::Method { receiver, .. } => {
+                                    self.aliases.class_of(self.program, owner, *receiver)
+                                }
+                                _ => None,
+                            };
+                            if !class.is_some_and(|class| own_locks.contains(&class)) {
+                                return Some(SkippedCleanup::Unlock(body.call(*call).span));
+                            }
                         }
                         CallTarget::Lib(LibCall::Map { kind, .. }) if kind != MapOpKind::Read => {
                             return Some(SkippedCleanup::MapWrite(body.call(*call).span));

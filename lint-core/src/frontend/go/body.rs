@@ -27,8 +27,9 @@ pub(crate) fn lower_function(
     let span = name_node
         .map(|name| cx.span(name))
         .unwrap_or_else(|| cx.span(node));
-    let is_public =
-        name.starts_with(|c: char| c.is_ascii_uppercase()) || &*name == "main" || &*name == "init";
+    // `main` and `init` are entry points; a method may be called `init` too.
+    let is_public = name.starts_with(|c: char| c.is_ascii_uppercase())
+        || (matches!(kind, FnKind::Free) && matches!(&*name, "main" | "init"));
     let ret = node
         .child_by_field_name("result")
         .map(|result| result_type(cx, result));
