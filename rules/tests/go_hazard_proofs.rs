@@ -52,16 +52,14 @@ const CLEANUP_LINE: &str = "deferred cleanup ran";
 /// How many fixtures build at once, and how many run at once.
 const BUILDERS: usize = 3;
 const RUNNERS: usize = 3;
-/// The rules that apply to Go code (RULES.md), which Go fixture markers may name.
-const GO_RULES: &[&str] = &[
-    "contended-map-write-in-defer",
-    "exit-skips-deferred-cleanup",
-    "lock-reentered-in-defer",
-    "nil-map-write",
-    "rlock-map-write",
-    "shared-map-write",
-    "unsync-map-write-in-defer",
-];
+/// A registered rule that applies to Go code, which Go fixture markers may name.
+fn is_go_rule(name: &str) -> bool {
+    deferlint_rules::find_rule(name).is_some_and(|rule| {
+        rule.meta
+            .languages
+            .contains(&deferlint_core::source::Language::Go)
+    })
+}
 /// The hazard that a bad Go fixture of each rule proves when it runs.
 const HAZARD_OF_RULE: &[(&str, RunClaim)] = &[
     ("exit-skips-deferred-cleanup", RunClaim::SkipsCleanup),
@@ -291,7 +289,7 @@ fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
                     "{display_path}:{line_number}: marker `//~{marker}` points above the first line"
                 )),
             }
-            if !GO_RULES.contains(&rule) {
+            if !is_go_rule(rule) {
                 errors.push(format!(
                     "{display_path}:{line_number}: marker `//~{marker}` does not name a rule for Go"
                 ));
@@ -332,7 +330,7 @@ fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
         .and_then(|parent| parent.to_str())
         .unwrap_or("")
         .to_owned();
-    if !GO_RULES.contains(&rule_folder.as_str()) {
+    if !is_go_rule(&rule_folder) {
         errors.push(format!(
             "{display_path}: the folder `{rule_folder}` names no rule for Go"
         ));

@@ -5,6 +5,8 @@
 
 use tree_sitter::Node;
 
+use super::fields::{FieldExt, field_ids};
+
 use super::{GoCx, simple_path};
 use crate::model::facts::{
     Body, BodyIdx, CallFact, CallId, Callee, Event, FnFact, FnIdx, FnKind, ImplIdx, LocalFact,
@@ -20,7 +22,7 @@ pub(crate) fn lower_function(
     kind: FnKind,
     _impl_idx: Option<ImplIdx>,
 ) -> FnIdx {
-    let name_node = node.child_by_field_name("name");
+    let name_node = node.field(field_ids().name);
     let name: Sym = name_node
         .map(|name| cx.sym(name))
         .unwrap_or_else(|| "<function>".into());
@@ -31,23 +33,23 @@ pub(crate) fn lower_function(
     let is_public = name.starts_with(|c: char| c.is_ascii_uppercase())
         || (matches!(kind, FnKind::Free) && matches!(&*name, "main" | "init"));
     let ret = node
-        .child_by_field_name("result")
+        .field(field_ids().result)
         .map(|result| result_type(cx, result));
     let mut lowerer = Lowerer::start(cx, name, kind, span, ret, is_public);
     let mut params = Vec::new();
-    if let Some(receiver) = node.child_by_field_name("receiver") {
+    if let Some(receiver) = node.field(field_ids().receiver) {
         params.extend(lowerer.parameters(receiver, LocalOrigin::Param));
     }
-    if let Some(parameters) = node.child_by_field_name("parameters") {
+    if let Some(parameters) = node.field(field_ids().parameters) {
         params.extend(lowerer.parameters(parameters, LocalOrigin::Param));
     }
-    if let Some(result) = node.child_by_field_name("result") {
+    if let Some(result) = node.field(field_ids().result) {
         // Named results are locals declared without a value: they start as zero values.
         if result.kind() == "parameter_list" {
             lowerer.parameters(result, LocalOrigin::Let);
         }
     }
-    if let Some(body) = node.child_by_field_name("body") {
+    if let Some(body) = node.field(field_ids().body) {
         lowerer.block_statements(body);
     }
     lowerer.finish(params)
@@ -67,7 +69,7 @@ fn result_type(cx: &GoCx<'_>, result: Node<'_>) -> TypeExpr {
         let mut cursor = result.walk();
         let declarations: Vec<Node<'_>> = result.named_children(&mut cursor).collect();
         if declarations.len() == 1 {
-            if let Some(ty) = declarations[0].child_by_field_name("type") {
+            if let Some(ty) = declarations[0].field(field_ids().ty) {
                 return cx.type_expr(ty);
             }
         }
@@ -279,11 +281,11 @@ impl<'c, 't> Lowerer<'c, 't> {
         let declarations: Vec<Node<'_>> = list.named_children(&mut cursor).collect();
         for declaration in declarations {
             let ty = declaration
-                .child_by_field_name("type")
+                .field(field_ids().ty)
                 .map(|ty| self.cx.type_expr(ty));
             let mut cursor = declaration.walk();
             let names: Vec<Node<'_>> = declaration
-                .children_by_field_name("name", &mut cursor)
+                .fields_of(field_ids().name, &mut cursor)
                 .collect();
             if names.is_empty() {
                 // An unnamed parameter still takes an argument.
@@ -433,10 +435,10 @@ impl<'c, 't> Lowerer<'c, 't> {
             "defer_statement" => self.defer_statement(node),
             "send_statement" => {
                 let channel = node
-                    .child_by_field_name("channel")
+                    .field(field_ids().channel)
                     .map(|channel| self.expr(channel, Usage::Value));
                 let value = node
-                    .child_by_field_name("value")
+                    .field(field_ids().value)
                     .map(|value| self.expr(value, Usage::Value));
                 let span = self.span(node);
                 let args = channel.into_iter().chain(value).collect();
@@ -453,10 +455,8 @@ impl<'c, 't> Lowerer<'c, 't> {
         let _ = facts_before;
         let mut cursor = node.walk();
         for spec in node.named_children(&mut cursor) {
-            let (Some(name), Some(ty)) = (
-                spec.child_by_field_name("name"),
-                spec.child_by_field_name("type"),
-            ) else {
+            let (Some(name), Some(ty)) = (spec.field(field_ids().name), spec.field(field_ids().ty))
+            else {
                 continue;
             };
             if ty.kind() == "struct_type" {
@@ -485,10 +485,10 @@ impl<'c, 't> Lowerer<'c, 't> {
     }
 
     fn short_var_declaration(&mut self, node: Node<'_>) {
-        let Some(left) = node.child_by_field_name("left") else {
+        let Some(left) = node.field(field_ids().left) else {
             return;
         };
-        let right = node.child_by_field_name("right");
+        let right = node.field(field_ids().right);
         let values = match right {
             Some(right) => self.expression_list(right),
             None => Vec::new(),
@@ -533,15 +533,13 @@ impl<'c, 't> Lowerer<'c, 't> {
         let mut specs = Vec::new();
         super::collect_kind(node, "var_spec", &mut specs);
         for spec in specs {
-            let ty = spec
-                .child_by_field_name("type")
-                .map(|ty| self.cx.type_expr(ty));
-            let values = match spec.child_by_field_name("value") {
+            let ty = spec.field(field_ids().ty).map(|ty| self.cx.type_expr(ty));
+            let values = match spec.field(field_ids().value) {
                 Some(list) => self.expression_list(list),
                 None => Vec::new(),
             };
             let mut cursor = spec.walk();
-            let names: Vec<Node<'_>> = spec.children_by_field_name("name", &mut cursor).collect();
+            let names: Vec<Node<'_>> = spec.fields_of(field_ids().name, &mut cursor).collect();
             for (index, name) in names.into_iter().enumerate() {
                 let init = if values.len() == 1 && index > 0 {
                     None
@@ -556,14 +554,13 @@ impl<'c, 't> Lowerer<'c, 't> {
     }
 
     fn assignment(&mut self, node: Node<'_>) {
-        let (Some(left), Some(right)) = (
-            node.child_by_field_name("left"),
-            node.child_by_field_name("right"),
-        ) else {
+        let (Some(left), Some(right)) =
+            (node.field(field_ids().left), node.field(field_ids().right))
+        else {
             return;
         };
         let operator = node
-            .child_by_field_name("operator")
+            .field(field_ids().operator)
             .map(|operator| self.cx.text(operator))
             .unwrap_or("=");
         let values = self.expression_list(right);
@@ -590,18 +587,18 @@ impl<'c, 't> Lowerer<'c, 't> {
 
     fn if_statement(&mut self, node: Node<'_>) {
         // `if debug { .. }` with `const debug = false`: the branch is dead code.
-        if node.child_by_field_name("initializer").is_none() {
+        if node.field(field_ids().initializer).is_none() {
             if let Some(condition) = node
-                .child_by_field_name("condition")
+                .field(field_ids().condition)
                 .filter(|condition| condition.kind() == "identifier")
             {
                 let name = self.cx.text(condition);
                 if self.lookup(name).is_none() {
                     if let Some(&truth) = self.cx.bool_consts.get(name) {
                         let taken = if truth {
-                            node.child_by_field_name("consequence")
+                            node.field(field_ids().consequence)
                         } else {
-                            node.child_by_field_name("alternative")
+                            node.field(field_ids().alternative)
                         };
                         if let Some(taken) = taken {
                             if taken.kind() == "if_statement" {
@@ -616,10 +613,10 @@ impl<'c, 't> Lowerer<'c, 't> {
             }
         }
         self.with_scope(|lowerer| {
-            if let Some(initializer) = node.child_by_field_name("initializer") {
+            if let Some(initializer) = node.field(field_ids().initializer) {
                 lowerer.statement(initializer);
             }
-            let condition = node.child_by_field_name("condition");
+            let condition = node.field(field_ids().condition);
             if let Some(condition) = condition {
                 lowerer.expr(condition, Usage::Value);
             }
@@ -627,7 +624,7 @@ impl<'c, 't> Lowerer<'c, 't> {
                 if let Some(condition) = condition {
                     lowerer.narrow(condition, true);
                 }
-                if let Some(consequence) = node.child_by_field_name("consequence") {
+                if let Some(consequence) = node.field(field_ids().consequence) {
                     lowerer.block_statements(consequence);
                 }
             });
@@ -635,7 +632,7 @@ impl<'c, 't> Lowerer<'c, 't> {
                 if let Some(condition) = condition {
                     lowerer.narrow(condition, false);
                 }
-                if let Some(alternative) = node.child_by_field_name("alternative") {
+                if let Some(alternative) = node.field(field_ids().alternative) {
                     if alternative.kind() == "if_statement" {
                         lowerer.if_statement(alternative);
                     } else {
@@ -659,12 +656,12 @@ impl<'c, 't> Lowerer<'c, 't> {
             }
             "binary_expression" => {
                 let operator = condition
-                    .child_by_field_name("operator")
+                    .field(field_ids().operator)
                     .map(|operator| self.cx.text(operator))
                     .unwrap_or("");
                 let (Some(left), Some(right)) = (
-                    condition.child_by_field_name("left"),
-                    condition.child_by_field_name("right"),
+                    condition.field(field_ids().left),
+                    condition.field(field_ids().right),
                 ) else {
                     return;
                 };
@@ -680,16 +677,16 @@ impl<'c, 't> Lowerer<'c, 't> {
                     ("!=", true) | ("==", false) if right.kind() == "nil" => self.non_nil(left),
                     (">" | "!=", true) => match left.kind() {
                         "index_expression" => {
-                            if let Some(operand) = left.child_by_field_name("operand") {
+                            if let Some(operand) = left.field(field_ids().operand) {
                                 self.non_nil(operand);
                             }
                         }
                         "call_expression" => {
                             let is_len = left
-                                .child_by_field_name("function")
+                                .field(field_ids().function)
                                 .is_some_and(|function| self.cx.text(function) == "len");
                             if let Some(argument) = left
-                                .child_by_field_name("arguments")
+                                .field(field_ids().arguments)
                                 .and_then(|arguments| arguments.named_child(0))
                             {
                                 if is_len {
@@ -722,19 +719,19 @@ impl<'c, 't> Lowerer<'c, 't> {
             let mut range_element = None;
             match clause {
                 Some(clause) if clause.kind() == "for_clause" => {
-                    if let Some(initializer) = clause.child_by_field_name("initializer") {
+                    if let Some(initializer) = clause.field(field_ids().initializer) {
                         lowerer.statement(initializer);
                     }
                 }
                 Some(clause) if clause.kind() == "range_clause" => {
-                    if let Some(right) = clause.child_by_field_name("right") {
+                    if let Some(right) = clause.field(field_ids().right) {
                         let iterated = lowerer.expr(right, Usage::Value);
                         let span = lowerer.span(right);
                         lowerer.emit(Event::Read {
                             value: iterated,
                             span,
                         });
-                        range_element = Some((iterated, clause.child_by_field_name("left")));
+                        range_element = Some((iterated, clause.field(field_ids().left)));
                     }
                 }
                 _ => {}
@@ -744,7 +741,7 @@ impl<'c, 't> Lowerer<'c, 't> {
                 lowerer.with_scope(|lowerer| {
                     match clause {
                         Some(clause) if clause.kind() == "for_clause" => {
-                            if let Some(condition) = clause.child_by_field_name("condition") {
+                            if let Some(condition) = clause.field(field_ids().condition) {
                                 lowerer.expr(condition, Usage::Value);
                             }
                         }
@@ -775,11 +772,11 @@ impl<'c, 't> Lowerer<'c, 't> {
                             }
                         }
                     }
-                    if let Some(body) = node.child_by_field_name("body") {
+                    if let Some(body) = node.field(field_ids().body) {
                         lowerer.block_statements(body);
                     }
                     if let Some(clause) = clause.filter(|clause| clause.kind() == "for_clause") {
-                        if let Some(update) = clause.child_by_field_name("update") {
+                        if let Some(update) = clause.field(field_ids().update) {
                             lowerer.statement(update);
                         }
                     }
@@ -792,10 +789,10 @@ impl<'c, 't> Lowerer<'c, 't> {
 
     fn switch_statement(&mut self, node: Node<'_>) {
         self.with_scope(|lowerer| {
-            if let Some(initializer) = node.child_by_field_name("initializer") {
+            if let Some(initializer) = node.field(field_ids().initializer) {
                 lowerer.statement(initializer);
             }
-            if let Some(value) = node.child_by_field_name("value") {
+            if let Some(value) = node.field(field_ids().value) {
                 lowerer.expr(value, Usage::Value);
             }
             let mut cursor = node.walk();
@@ -813,7 +810,7 @@ impl<'c, 't> Lowerer<'c, 't> {
             for case in cases {
                 let (nodes, _) = lowerer.capture(|lowerer| {
                     lowerer.with_scope(|lowerer| {
-                        if let Some(values) = case.child_by_field_name("value") {
+                        if let Some(values) = case.field(field_ids().value) {
                             lowerer.expression_list(values);
                         }
                         lowerer.case_statements(case);
@@ -846,12 +843,12 @@ impl<'c, 't> Lowerer<'c, 't> {
         for case in cases {
             let (nodes, _) = self.capture(|lowerer| {
                 lowerer.with_scope(|lowerer| {
-                    if let Some(communication) = case.child_by_field_name("communication") {
+                    if let Some(communication) = case.field(field_ids().communication) {
                         if communication.kind() == "receive_statement" {
                             let received = communication
-                                .child_by_field_name("right")
+                                .field(field_ids().right)
                                 .map(|right| lowerer.expr(right, Usage::Value));
-                            if let Some(left) = communication.child_by_field_name("left") {
+                            if let Some(left) = communication.field(field_ids().left) {
                                 let mut cursor = left.walk();
                                 let names: Vec<Node<'_>> =
                                     left.named_children(&mut cursor).collect();
@@ -993,7 +990,7 @@ impl<'c, 't> Lowerer<'c, 't> {
             body: self.body_idx,
             params: Vec::new(),
             ret: node
-                .child_by_field_name("result")
+                .field(field_ids().result)
                 .map(|result| result_type(self.cx, result)),
             generics: Vec::new(),
             is_async: false,
@@ -1015,16 +1012,16 @@ impl<'c, 't> Lowerer<'c, 't> {
             defers: Vec::new(),
         });
         let params = self.with_scope(|lowerer| {
-            let params = match node.child_by_field_name("parameters") {
+            let params = match node.field(field_ids().parameters) {
                 Some(parameters) => lowerer.parameters(parameters, LocalOrigin::Param),
                 None => Vec::new(),
             };
-            if let Some(result) = node.child_by_field_name("result") {
+            if let Some(result) = node.field(field_ids().result) {
                 if result.kind() == "parameter_list" {
                     lowerer.parameters(result, LocalOrigin::Let);
                 }
             }
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = node.field(field_ids().body) {
                 lowerer.block_statements(body);
             }
             lowerer.release_defers(span, ReleaseReason::ScopeEnd);
@@ -1067,8 +1064,8 @@ impl<'c, 't> Lowerer<'c, 't> {
             },
             "selector_expression" => {
                 let (Some(operand), Some(field)) = (
-                    node.child_by_field_name("operand"),
-                    node.child_by_field_name("field"),
+                    node.field(field_ids().operand),
+                    node.field(field_ids().field),
                 ) else {
                     return self.literal();
                 };
@@ -1086,11 +1083,11 @@ impl<'c, 't> Lowerer<'c, 't> {
                 self.value(Value::Field { base, name })
             }
             "index_expression" => {
-                let Some(operand) = node.child_by_field_name("operand") else {
+                let Some(operand) = node.field(field_ids().operand) else {
                     return self.literal();
                 };
                 let base = self.expr(operand, Usage::Value);
-                if let Some(index) = node.child_by_field_name("index") {
+                if let Some(index) = node.field(field_ids().index) {
                     self.expr(index, Usage::Value);
                 }
                 let value = self.value(Value::Index { base });
@@ -1101,7 +1098,7 @@ impl<'c, 't> Lowerer<'c, 't> {
                 value
             }
             "slice_expression" => {
-                let Some(operand) = node.child_by_field_name("operand") else {
+                let Some(operand) = node.field(field_ids().operand) else {
                     return self.literal();
                 };
                 for field in ["start", "end", "capacity"] {
@@ -1114,10 +1111,10 @@ impl<'c, 't> Lowerer<'c, 't> {
             "call_expression" => self.call(node),
             "unary_expression" => {
                 let operator = node
-                    .child_by_field_name("operator")
+                    .field(field_ids().operator)
                     .map(|operator| self.cx.text(operator))
                     .unwrap_or("");
-                let Some(operand) = node.child_by_field_name("operand") else {
+                let Some(operand) = node.field(field_ids().operand) else {
                     return self.literal();
                 };
                 match operator {
@@ -1144,14 +1141,14 @@ impl<'c, 't> Lowerer<'c, 't> {
                 }
             }
             "binary_expression" => {
-                if let Some(left) = node.child_by_field_name("left") {
+                if let Some(left) = node.field(field_ids().left) {
                     self.expr(left, Usage::Value);
                 }
                 let operator = node
-                    .child_by_field_name("operator")
+                    .field(field_ids().operator)
                     .map(|operator| self.cx.text(operator))
                     .unwrap_or("");
-                if let Some(right) = node.child_by_field_name("right") {
+                if let Some(right) = node.field(field_ids().right) {
                     if matches!(operator, "&&" | "||") {
                         let (nodes, _) = self.capture(|lowerer| lowerer.expr(right, Usage::Value));
                         self.emit_node(FactNode::Branch(vec![nodes, Vec::new()]));
@@ -1164,7 +1161,7 @@ impl<'c, 't> Lowerer<'c, 't> {
             "composite_literal" => self.composite_literal(node),
             "func_literal" => self.func_literal(node),
             "type_assertion_expression" | "type_conversion_expression" => {
-                if let Some(operand) = node.child_by_field_name("operand") {
+                if let Some(operand) = node.field(field_ids().operand) {
                     let inner = self.expr(operand, usage);
                     if node.kind() == "type_conversion_expression" {
                         return inner;
@@ -1190,10 +1187,10 @@ impl<'c, 't> Lowerer<'c, 't> {
 
     fn call(&mut self, node: Node<'_>) -> ValueId {
         let span = self.span(node);
-        let Some(function) = node.child_by_field_name("function") else {
+        let Some(function) = node.field(field_ids().function) else {
             return self.literal();
         };
-        let arguments = node.child_by_field_name("arguments");
+        let arguments = node.field(field_ids().arguments);
         // `make(map[K]V)`, `new(T)`: the first argument is a type.
         let mut type_args = Vec::new();
         let mut args = Vec::new();
@@ -1237,8 +1234,8 @@ impl<'c, 't> Lowerer<'c, 't> {
             }
             "selector_expression" => {
                 let (Some(operand), Some(field)) = (
-                    function.child_by_field_name("operand"),
-                    function.child_by_field_name("field"),
+                    function.field(field_ids().operand),
+                    function.field(field_ids().field),
                 ) else {
                     return self.literal();
                 };
@@ -1297,16 +1294,16 @@ impl<'c, 't> Lowerer<'c, 't> {
 
     fn composite_literal(&mut self, node: Node<'_>) -> ValueId {
         let span = self.span(node);
-        let ty_node = node.child_by_field_name("type");
+        let ty_node = node.field(field_ids().ty);
         let mut fields = Vec::new();
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = node.field(field_ids().body) {
             let mut cursor = body.walk();
             let elements: Vec<Node<'_>> = body.named_children(&mut cursor).collect();
             for element in elements {
                 if element.kind() == "keyed_element" {
-                    let key = element.child_by_field_name("key");
+                    let key = element.field(field_ids().key);
                     let value = element
-                        .child_by_field_name("value")
+                        .field(field_ids().value)
                         .and_then(|value| value.named_child(0));
                     let key_name = key
                         .and_then(|key| key.named_child(0))

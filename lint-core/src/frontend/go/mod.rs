@@ -4,11 +4,14 @@
 //! never at `os.Exit`), and `go f(x)` becomes a spawn of a closure that makes the call.
 
 mod body;
+mod fields;
 
 use std::cell::RefCell;
 
 use rustc_hash::FxHashMap as HashMap;
 use tree_sitter::{Node, Parser};
+
+use self::fields::{FieldExt, field_ids};
 
 use crate::model::facts::{
     AdtFact, AdtKind, AliasFact, FieldFact, FileFacts, FileProblem, FnKind, ImplFact, ImplIdx,
@@ -164,14 +167,14 @@ impl<'t> GoCx<'t> {
         let mut specs = Vec::new();
         collect_kind(node, "import_spec", &mut specs);
         for spec in specs {
-            let Some(path_node) = spec.child_by_field_name("path") else {
+            let Some(path_node) = spec.field(field_ids().path) else {
                 continue;
             };
             let path = self
                 .text(path_node)
                 .trim_matches(|c| c == '"' || c == '`')
                 .to_string();
-            let alias: String = match spec.child_by_field_name("name") {
+            let alias: String = match spec.field(field_ids().name) {
                 Some(name) if name.kind() == "package_identifier" => self.text(name).to_string(),
                 Some(_) => continue,
                 None => default_import_name(&path),
@@ -191,10 +194,9 @@ impl<'t> GoCx<'t> {
         let mut specs = Vec::new();
         collect_kind(node, "const_spec", &mut specs);
         for spec in specs {
-            let (Some(name), Some(value)) = (
-                spec.child_by_field_name("name"),
-                spec.child_by_field_name("value"),
-            ) else {
+            let (Some(name), Some(value)) =
+                (spec.field(field_ids().name), spec.field(field_ids().value))
+            else {
                 continue;
             };
             let Some(value) = value.named_child(0) else {
@@ -210,13 +212,13 @@ impl<'t> GoCx<'t> {
     }
 
     fn lower_method(&mut self, node: Node<'_>) {
-        let Some(receiver) = node.child_by_field_name("receiver") else {
+        let Some(receiver) = node.field(field_ids().receiver) else {
             return;
         };
         let Some(declaration) = receiver.named_child(0) else {
             return;
         };
-        let Some(receiver_type) = declaration.child_by_field_name("type") else {
+        let Some(receiver_type) = declaration.field(field_ids().ty) else {
             return;
         };
         let (type_name, pointer) = receiver_type_name(self, receiver_type);
@@ -256,10 +258,8 @@ impl<'t> GoCx<'t> {
     fn lower_type_declaration(&mut self, node: Node<'_>) {
         let mut cursor = node.walk();
         for spec in node.named_children(&mut cursor) {
-            let (Some(name), Some(ty)) = (
-                spec.child_by_field_name("name"),
-                spec.child_by_field_name("type"),
-            ) else {
+            let (Some(name), Some(ty)) = (spec.field(field_ids().name), spec.field(field_ids().ty))
+            else {
                 continue;
             };
             let name_sym = self.sym(name);
@@ -291,13 +291,13 @@ impl<'t> GoCx<'t> {
         collect_kind(node, "field_declaration", &mut declarations);
         let mut fields = Vec::new();
         for declaration in declarations {
-            let Some(ty_node) = declaration.child_by_field_name("type") else {
+            let Some(ty_node) = declaration.field(field_ids().ty) else {
                 continue;
             };
             let ty = self.type_expr(ty_node);
             let mut cursor = declaration.walk();
             let names: Vec<Node<'_>> = declaration
-                .children_by_field_name("name", &mut cursor)
+                .fields_of(field_ids().name, &mut cursor)
                 .collect();
             if names.is_empty() {
                 // An embedded field is named by its type.
@@ -324,12 +324,10 @@ impl<'t> GoCx<'t> {
         let mut specs = Vec::new();
         collect_kind(node, "var_spec", &mut specs);
         for spec in specs {
-            let declared = spec
-                .child_by_field_name("type")
-                .map(|ty| self.type_expr(ty));
+            let declared = spec.field(field_ids().ty).map(|ty| self.type_expr(ty));
             let mut cursor = spec.walk();
-            let names: Vec<Node<'_>> = spec.children_by_field_name("name", &mut cursor).collect();
-            let values: Vec<Node<'_>> = match spec.child_by_field_name("value") {
+            let names: Vec<Node<'_>> = spec.fields_of(field_ids().name, &mut cursor).collect();
+            let values: Vec<Node<'_>> = match spec.field(field_ids().value) {
                 Some(list) => {
                     let mut cursor = list.walk();
                     list.named_children(&mut cursor).collect()
@@ -363,13 +361,11 @@ impl<'t> GoCx<'t> {
     /// `make(T, ..)` or `new(T)`. Other expressions need type inference: `None`.
     fn initializer_type(&self, node: Node<'_>) -> Option<TypeExpr> {
         match node.kind() {
-            "composite_literal" => node
-                .child_by_field_name("type")
-                .map(|ty| self.type_expr(ty)),
+            "composite_literal" => node.field(field_ids().ty).map(|ty| self.type_expr(ty)),
             "parenthesized_expression" => self.initializer_type(node.named_child(0)?),
             "unary_expression" => {
-                let operator = node.child_by_field_name("operator")?;
-                let operand = node.child_by_field_name("operand")?;
+                let operator = node.field(field_ids().operator)?;
+                let operand = node.field(field_ids().operand)?;
                 (self.text(operator) == "&" && operand.kind() == "composite_literal").then(|| {
                     TypeExpr::Ref {
                         mutable: true,
@@ -380,8 +376,8 @@ impl<'t> GoCx<'t> {
                 })
             }
             "call_expression" => {
-                let function = node.child_by_field_name("function")?;
-                let arguments = node.child_by_field_name("arguments")?;
+                let function = node.field(field_ids().function)?;
+                let arguments = node.field(field_ids().arguments)?;
                 let ty = self.type_expr(arguments.named_child(0)?);
                 match self.text(function) {
                     "make" => Some(ty),
@@ -404,8 +400,8 @@ impl<'t> GoCx<'t> {
             "type_identifier" | "identifier" => TypeExpr::Path(simple_path(self.text(node))),
             "selector_expression" => {
                 let (Some(package), Some(name)) = (
-                    node.child_by_field_name("operand"),
-                    node.child_by_field_name("field"),
+                    node.field(field_ids().operand),
+                    node.field(field_ids().field),
                 ) else {
                     return TypeExpr::Unknown;
                 };
@@ -421,8 +417,8 @@ impl<'t> GoCx<'t> {
             }
             "qualified_type" => {
                 let (Some(package), Some(name)) = (
-                    node.child_by_field_name("package"),
-                    node.child_by_field_name("name"),
+                    node.field(field_ids().package),
+                    node.field(field_ids().name),
                 ) else {
                     return TypeExpr::Unknown;
                 };
@@ -435,11 +431,11 @@ impl<'t> GoCx<'t> {
             }
             "map_type" => {
                 let key = node
-                    .child_by_field_name("key")
+                    .field(field_ids().key)
                     .map(|key| self.type_expr(key))
                     .unwrap_or(TypeExpr::Unknown);
                 let value = node
-                    .child_by_field_name("value")
+                    .field(field_ids().value)
                     .map(|value| self.type_expr(value))
                     .unwrap_or(TypeExpr::Unknown);
                 TypeExpr::Path(PathExpr {
@@ -457,14 +453,14 @@ impl<'t> GoCx<'t> {
                 None => TypeExpr::Unknown,
             },
             "slice_type" | "array_type" | "implicit_length_array_type" => {
-                match node.child_by_field_name("element") {
+                match node.field(field_ids().element) {
                     Some(element) => TypeExpr::Slice(Box::new(self.type_expr(element))),
                     None => TypeExpr::Unknown,
                 }
             }
             "channel_type" => {
                 let value = node
-                    .child_by_field_name("value")
+                    .field(field_ids().value)
                     .map(|value| self.type_expr(value))
                     .unwrap_or(TypeExpr::Unknown);
                 TypeExpr::Path(PathExpr {
@@ -474,7 +470,7 @@ impl<'t> GoCx<'t> {
                     leading_colon: false,
                 })
             }
-            "generic_type" => match node.child_by_field_name("type") {
+            "generic_type" => match node.field(field_ids().ty) {
                 Some(inner) => self.type_expr(inner),
                 None => TypeExpr::Unknown,
             },
@@ -522,7 +518,7 @@ fn receiver_type_name(cx: &GoCx<'_>, node: Node<'_>) -> (Option<Sym>, bool) {
             None => (None, true),
         },
         "type_identifier" => (Some(cx.sym(node)), false),
-        "generic_type" => match node.child_by_field_name("type") {
+        "generic_type" => match node.field(field_ids().ty) {
             Some(inner) => receiver_type_name(cx, inner),
             None => (None, false),
         },
@@ -538,7 +534,7 @@ fn receiver_type_name(cx: &GoCx<'_>, node: Node<'_>) -> (Option<Sym>, bool) {
 fn embedded_name(cx: &GoCx<'_>, node: Node<'_>) -> Sym {
     match node.kind() {
         "qualified_type" => node
-            .child_by_field_name("name")
+            .field(field_ids().name)
             .map(|name| cx.sym(name))
             .unwrap_or_default(),
         "pointer_type" => node
@@ -546,7 +542,7 @@ fn embedded_name(cx: &GoCx<'_>, node: Node<'_>) -> Sym {
             .map(|inner| embedded_name(cx, inner))
             .unwrap_or_default(),
         "generic_type" => node
-            .child_by_field_name("type")
+            .field(field_ids().ty)
             .map(|inner| embedded_name(cx, inner))
             .unwrap_or_default(),
         _ => cx.sym(node),
