@@ -26,10 +26,18 @@ crate::declare_rule! {
     ///   `retain`, a temporary `Arc` from `Weak::upgrade()` that was the last strong reference,
     ///   `drop(v)` or a local declared after the guard.
     ///
+    /// Go: a deferred function (or a function it calls) that locks a `sync.Mutex` or
+    /// `sync.RWMutex` the function still holds when the deferred call runs — typically a
+    /// `defer func() { mu.Lock(); .. }()` registered after `mu.Lock(); defer mu.Unlock()`, which
+    /// runs first because defers run last-in-first-out, or a return path that leaves the mutex
+    /// locked.
+    ///
     /// ### Why is this bad?
     /// `std::sync::Mutex`, `parking_lot::Mutex` and the write side of an `RwLock` are not
     /// reentrant: locking them again on the thread that holds them never returns. The thread
-    /// hangs forever, and every other thread that needs the lock hangs behind it.
+    /// hangs forever, and every other thread that needs the lock hangs behind it. Go's
+    /// `sync.Mutex` is not reentrant either: the goroutine blocks forever, and the runtime stops
+    /// with `all goroutines are asleep - deadlock!` only when nothing else can run.
     ///
     /// ### Example
     /// ```rust
@@ -43,8 +51,16 @@ crate::declare_rule! {
     /// sessions.lock().unwrap().remove(&id);
     /// ```
     ///
+    /// ```go
+    /// mu.Lock()
+    /// defer mu.Unlock()
+    /// defer func() { mu.Lock(); delete(m, id); mu.Unlock() }() // runs before the unlock
+    /// ```
+    ///
     /// ### Use instead
-    /// Declare the defer guard before the lock guard, or release the guard first with
+    /// Go: register the deferred function before taking the lock, or drop the inner locking.
+    ///
+    /// Rust: declare the defer guard before the lock guard, or release the guard first with
     /// `drop(g)`. Move values out of the critical section and drop them after the guard:
     /// ```rust
     /// let old = sessions.lock().unwrap().remove(&id);
@@ -53,9 +69,10 @@ crate::declare_rule! {
     ///
     /// ### Known limitations
     /// The lock must be visibly the same object: the same local, a clone of the same `Arc`, a
-    /// field of the same type, a static, or an argument of a call in the same crate. Locks held
-    /// by a caller of the function where the value dies are not seen, nor values moved into
-    /// functions of other crates. A lock taken on a field of the value being dropped itself is
+    /// field of the same type, a static, or an argument of a call in the same crate. A lock
+    /// held by a caller counts only when every caller in the crate holds it; values moved into
+    /// functions of other crates are not followed. Go: deferred code is followed three calls
+    /// deep. A lock taken on a field of the value being dropped itself is
     /// not reported: nobody else can hold it while the value dies. Read locks re-taken for
     /// reading, `try_lock` and async locks are not reported.
     pub static LOCK_REENTERED_IN_DEFER = {

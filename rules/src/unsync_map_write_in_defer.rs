@@ -1,6 +1,6 @@
-//! `unsync-map-write-in-defer` (Rust side): a map without synchronisation, shared between
-//! threads through `static mut`, a raw pointer or an `UnsafeCell`, written by deferred code
-//! that runs in two or more threads at once.
+//! `unsync-map-write-in-defer`: a map without synchronisation written by deferred code that
+//! runs in several threads or goroutines at once. Rust: maps shared through `static mut`, a raw
+//! pointer or an `UnsafeCell`. Go: any map shared by goroutines.
 
 use deferlint_core::analysis::deferred::DeferredRoot;
 use deferlint_core::analysis::slots::Content;
@@ -20,7 +20,17 @@ use crate::{Context, go_wording};
 
 crate::declare_rule! {
     /// ### What it does
-    /// Finds writes to a map with no synchronisation of its own (`HashMap`, `BTreeMap`,
+    /// Go: finds a write to a map (`m[k] = v`, `m[k]++`, `delete(m, k)`, `h.Set(..)` on an
+    /// `http.Header`...) in deferred code — a `defer func() { .. }()`, a deferred call such as
+    /// `defer delete(m, k)` or `defer s.forget(id)`, or a function it calls — when other
+    /// goroutines use the same map at the same time and no `sync.Mutex` (not `RLock`) is held
+    /// by both: goroutines of a `go` statement in a loop, of two `go` statements, or a
+    /// goroutine and its spawner before `wg.Wait()`. Defers run last-in-first-out, so
+    /// `defer mu.Unlock()` registered after the deferred write still covers it, and one
+    /// registered before does not. It also flags a deferred write that runs after the
+    /// goroutine's `wg.Done()` while the spawner reads the map after `wg.Wait()`.
+    ///
+    /// Rust: finds writes to a map with no synchronisation of its own (`HashMap`, `BTreeMap`,
     /// `HashSet`, `IndexMap`...) inside deferred code — a `Drop::drop` body, a `defer!` body or
     /// a scope guard's closure, or a function they call — when the map is shared between
     /// threads without a lock: through a `static mut`, a raw pointer sent to other threads
@@ -29,12 +39,30 @@ crate::declare_rule! {
     /// spawns, a spawn in a loop, or a spawned thread while the spawner still uses the map).
     ///
     /// ### Why is this bad?
-    /// Two threads writing one map at the same time is a data race: undefined behaviour. In
+    /// Go maps are not safe for concurrent use: the runtime stops the whole program with
+    /// `fatal error: concurrent map writes` when it catches two goroutines at it, and a
+    /// deferred write is easy to miss because it runs at the return, after the code that looks
+    /// protected — often after `wg.Done()` has already let `wg.Wait()` return.
+    ///
+    /// In Rust, two threads writing one map at the same time is a data race: undefined
+    /// behaviour. In
     /// practice entries are lost, the table is corrupted, and lookups loop forever or crash.
     /// Deferred code makes it easy to miss: the write sits in a `Drop` that runs wherever and
     /// whenever a value dies, in whichever thread drops it.
     ///
     /// ### Example
+    /// ```go
+    /// m := make(map[string]int)
+    /// for _, key := range keys {
+    ///     wg.Add(1)
+    ///     go func(key string) {
+    ///         defer func() { m[key] = len(key) }() // runs after Done, in every goroutine
+    ///         wg.Done()
+    ///     }(key)
+    /// }
+    /// wg.Wait()
+    /// ```
+    ///
     /// ```rust
     /// static mut LIVE: BTreeMap<u64, &str> = BTreeMap::new();
     ///
@@ -47,12 +75,22 @@ crate::declare_rule! {
     /// ```
     ///
     /// ### Use instead
-    /// Put the map behind a lock (`static LIVE: Mutex<BTreeMap<..>>`), use a sharded concurrent
+    /// Go: lock a `sync.Mutex` around the write inside the deferred function, use `sync.Map`,
+    /// or give each goroutine its own map and merge them after `wg.Wait()`.
+    ///
+    /// Rust: put the map behind a lock (`static LIVE: Mutex<BTreeMap<..>>`), use a sharded concurrent
     /// map (`DashMap`) when many threads write, or confine the map to one owner thread and send
     /// it the keys to remove over a channel.
     ///
     /// ### Known limitations
-    /// Safe Rust cannot race on a map, so only maps reached through `static mut`, raw pointers
+    /// Go: goroutines must be visible as `go` statements, `time.AfterFunc`, `wg.Go`/`g.Go` or
+    /// handlers registered with `http.HandleFunc`; a map made by a call and only returned or
+    /// used there (not handed to a goroutine, a field or another call first) is its own and is
+    /// not reported; locks held by every caller count, locks a caller might hold through an
+    /// interface call do not, so a function reached only through unseen callers is not
+    /// reported.
+    ///
+    /// Rust: safe Rust cannot race on a map, so only maps reached through `static mut`, raw pointers
     /// or `UnsafeCell` are considered. The threads must be visible as spawns in the same crate;
     /// a map shared with threads started by another crate (a thread pool, a runtime) is not
     /// reported. Accesses are not ordered against `join`: a spawned thread plus the spawning
