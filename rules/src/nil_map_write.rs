@@ -8,8 +8,10 @@ use crate::Context;
 crate::declare_rule! {
     /// ### What it does
     /// Finds writes to a Go map that is nil on every path to the write: a local declared with
-    /// `var m map[K]V` and never assigned, a map field of a struct value built without it
-    /// (`S{}`, `var s S`), or a package-level `var` map that no code ever assigns.
+    /// `var m map[K]V` and never assigned, a named result, a map field of a struct value built
+    /// without it (`S{}`, `&S{}`, `new(S)`, `var s S`), or a package-level `var` map that no
+    /// code ever assigns. A nil map or such a struct handed to a function of the package (as
+    /// an argument or the receiver of a method) is followed into it, two calls deep.
     ///
     /// ### Why is this bad?
     /// Reading a nil map returns zero values, but writing one panics:
@@ -30,9 +32,10 @@ crate::declare_rule! {
     /// ```
     ///
     /// ### Known limitations
-    /// Only locals and fields of local struct values are followed, and only until the value
-    /// is passed to a function or has a method called on it (which may make the map). A map
-    /// made on some paths and not others is not reported.
+    /// Only locals and fields of local struct values are followed. After a call that is given
+    /// the value (which may make the map), or anywhere in a loop that assigns it, the map is
+    /// no longer nil for certain. A map made on some paths and not others is not reported, nor
+    /// a map that only a function of another package would have made.
     pub static NIL_MAP_WRITE = {
         name: "nil-map-write",
         category: Correctness,

@@ -236,11 +236,17 @@ fn rendered_output_snapshots() {
 
 #[test]
 fn json_output_snapshots() {
-    // One fixture per rule: the cargo message stream, with the machine's paths normalised.
+    // One fixture per rule and language: the cargo message stream, with the machine's paths normalised.
     let cases = [
         "lock-reentered-in-defer/temporary_guard_remove_drops_removed_value.rs",
         "poisoned-lock-unwrap-in-defer/drop_unwraps_lock_shared_with_spawned_thread.rs",
         "unsync-map-write-in-defer/static_mut_map_written_in_drop_from_two_threads.rs",
+        "exit-skips-deferred-cleanup/os_exit_in_error_branch_skips_deferred_unlock.go",
+        "lock-reentered-in-defer/deferred_func_registered_after_defer_unlock.go",
+        "nil-map-write/struct_field_map_never_made.go",
+        "rlock-map-write/lazy_fill_cache_under_rlock.go",
+        "shared-map-write/word_count_increment_in_goroutine_loop.go",
+        "unsync-map-write-in-defer/canonical_defer_write_runs_after_wg_done.go",
     ];
     for case in cases {
         let fixture = parse_fixture(&fixtures_dir().join(case));
