@@ -758,7 +758,7 @@ impl<'a> Walker<'a> {
                 let body = self.program.body(owner);
                 match body.value(*target) {
                     Value::Index { base } => {
-                        self.map_access(function, *base, true, *span, state);
+                        self.map_access(function, *base, true, true, *span, state);
                     }
                     Value::Local(local) => {
                         let nil =
@@ -820,7 +820,7 @@ impl<'a> Walker<'a> {
                     Value::Index { base } => *base,
                     _ => *value,
                 };
-                self.map_access(function, map, false, *span, state);
+                self.map_access(function, map, false, false, *span, state);
             }
             Event::Bind(Slot::Local(local)) if self.is_defer_slot(owner, *local) => {
                 state.defers.insert(*local, Tri::Yes);
@@ -1001,7 +1001,15 @@ impl<'a> Walker<'a> {
                 };
                 if let Some(map) = map {
                     let write = kind != MapOpKind::Read;
-                    self.map_access(function, map, write, fact.span, state);
+                    // Removing from a nil map is a no-op: `delete`, `clear`, `Header.Del`.
+                    let removes_only = match &fact.callee {
+                        Callee::Path(path) => {
+                            matches!(path.last(), "delete" | "clear" | "DeleteFunc")
+                        }
+                        Callee::Method { name, .. } => &**name == "Del",
+                        Callee::Dynamic(_) => false,
+                    };
+                    self.map_access(function, map, write, !removes_only, fact.span, state);
                 }
             }
             CallTarget::Lib(LibCall::Exit) => {
@@ -1053,6 +1061,7 @@ impl<'a> Walker<'a> {
         function: FunctionId,
         map: ValueId,
         write: bool,
+        panics_when_nil: bool,
         span: Span,
         state: &State,
     ) {
@@ -1061,7 +1070,7 @@ impl<'a> Walker<'a> {
         if self.program.types.map(ty).is_none() {
             return;
         }
-        if write {
+        if write && panics_when_nil {
             self.check_nil_write(function, map, span, state);
         }
         let Some(class) = self.aliases.class_of(self.program, owner, map) else {
