@@ -23,6 +23,11 @@ pub fn defer_label(analyses: &Analyses, site: DeferSiteId) -> Label {
     )
 }
 
+/// The access is made by goroutine code (not by code the package's callers run).
+pub fn runs_in_goroutine(analyses: &Analyses, access: &MapAccess) -> bool {
+    !analyses.tasks.sites_running(access.walked).is_empty()
+}
+
 /// Labels and notes for the accesses a write races with.
 pub fn add_conflicts(
     program: &Program,
@@ -33,6 +38,7 @@ pub fn add_conflicts(
     let write = &analyses.go.accesses[race.write];
     let name = map_name(program, write);
     let mut sites = Vec::new();
+    let mut seen_labels = Vec::new();
     for conflict in &race.conflicts {
         for site in &conflict.sites {
             if !sites.contains(site) {
@@ -47,9 +53,19 @@ pub fn add_conflicts(
                     "`{name}` is {verb} here after `Wait()`, which does not wait for the deferred write"
                 ),
                 Overlap::WithSpawner => format!("`{name}` is {verb} here while the goroutines run"),
+                Overlap::Outlives if runs_in_goroutine(analyses, partner) => {
+                    format!("`{name}` is {verb} here by the goroutine, with no lock in common")
+                }
+                Overlap::Outlives => format!(
+                    "`{name}` is {verb} here, in `{}`, which callers can run while the goroutine runs",
+                    program.function_name(partner.walked)
+                ),
                 _ => format!("`{name}` is also {verb} here, by another goroutine"),
             };
-            diagnostic = diagnostic.with_label(Label::new(partner.span, text));
+            if !seen_labels.contains(&(partner.span, text.clone())) {
+                seen_labels.push((partner.span, text.clone()));
+                diagnostic = diagnostic.with_label(Label::new(partner.span, text));
+            }
         }
     }
     for label in spawn_labels(program, analyses, &sites, &format!("`{name}`")) {
@@ -62,6 +78,16 @@ pub fn add_conflicts(
     {
         diagnostic = diagnostic.with_note(
             "the goroutines started here run this code at the same time, on the same map"
+                .to_string(),
+        );
+    }
+    if race
+        .conflicts
+        .iter()
+        .any(|conflict| conflict.overlap == Overlap::Outlives)
+    {
+        diagnostic = diagnostic.with_note(
+            "nothing waits for this goroutine: it keeps running after the function that starts it returns, while callers of the package use the same map"
                 .to_string(),
         );
     }

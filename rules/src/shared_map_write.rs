@@ -12,7 +12,9 @@ crate::declare_rule! {
     /// `maps.Copy`, `http.Header.Set`...) in a goroutine, outside deferred code, when another
     /// goroutine — a sibling started by the same `go` statement in a loop, a goroutine of
     /// another `go` statement, or the spawner between `go` and `wg.Wait()` — reads or writes
-    /// the same map at the same time and no mutex is held by both.
+    /// the same map at the same time and no mutex is held by both. A goroutine that nothing
+    /// waits for (a janitor started by a constructor) also races with the package's exported
+    /// functions and methods that use the same map of the object they are given.
     ///
     /// ### Why is this bad?
     /// Go maps are not safe for concurrent use. A concurrent write and read or write is a data
@@ -61,7 +63,13 @@ fn diagnostic(context: &Context<'_>, race: &Race) -> Diagnostic {
     let diagnostic = Diagnostic::new(
         SHARED_MAP_WRITE.name,
         context.severity,
-        format!("`{name}` is written by a goroutine while other goroutines use it, without a lock"),
+        if go_wording::runs_in_goroutine(analyses, write) {
+            format!(
+                "`{name}` is written by a goroutine while other goroutines use it, without a lock"
+            )
+        } else {
+            format!("`{name}` is written here while a goroutine uses it, without a lock in common")
+        },
         Label::new(
             write.span,
             format!("this write races with the other accesses to `{name}`"),

@@ -34,6 +34,9 @@ pub enum Overlap {
     /// A goroutine's deferred code runs after its `wg.Done()`, so the spawner's access after
     /// `wg.Wait()` is not ordered after it.
     AfterWait,
+    /// A goroutine nothing waits for keeps running after its spawner returns, while callers
+    /// of an exported function use the same object.
+    Outlives,
 }
 
 /// One access a write races with.
@@ -228,10 +231,45 @@ impl GoRaces {
                         aliases.class_of(program, program.function(a.function).owner, a.root);
                     let root_b =
                         aliases.class_of(program, program.function(b.function).owner, b.root);
-                    if root_a.is_none() || root_a != root_b {
+                    let (Some(class_a), Some(class_b)) = (root_a, root_b) else {
+                        continue;
+                    };
+                    if class_a != class_b {
+                        // Different objects as far as the code shows; but an exported method
+                        // can be called on the object a goroutine nobody waits for still uses.
+                        let outliving = outliving_goroutine(
+                            program,
+                            calls,
+                            go,
+                            &captured,
+                            (a, class_a, &parties[position]),
+                            b,
+                        )
+                        .or_else(|| {
+                            outliving_goroutine(
+                                program,
+                                calls,
+                                go,
+                                &captured,
+                                (b, class_b, &parties[other_position]),
+                                a,
+                            )
+                        });
+                        if let Some(site) = outliving {
+                            if !conflicts
+                                .iter()
+                                .any(|conflict| conflict.overlap == Overlap::Outlives)
+                            {
+                                conflicts.push(Conflict {
+                                    partner,
+                                    overlap: Overlap::Outlives,
+                                    sites: vec![site],
+                                });
+                            }
+                        }
                         continue;
                     }
-                    let root = root_a.expect("checked above");
+                    let root = class_a;
                     let owner = program.function(a.function).owner;
                     // A map (or struct) a call made and keeps to itself: each goroutine running
                     // the function has its own.
@@ -449,6 +487,13 @@ fn spawner_overlap(
         .find(|(call, _)| *call == data.call)?
         .1;
     // Where the spawner makes the access: directly, or in each call to the function that does.
+    let called_by_spawner = timeline
+        .calls
+        .iter()
+        .any(|(callee, order, _)| *callee == main.walked && *order > 0);
+    if main.walked != spawner && !called_by_spawner {
+        return outlives(program, timeline, spawn_order, main);
+    }
     let positions: Vec<(u32, &[u32])> = if main.walked == spawner {
         vec![(main.order, main.joins_before.as_slice())]
     } else {
@@ -476,6 +521,85 @@ fn spawner_overlap(
         }
     }
     found
+}
+
+/// The spawn site of a goroutine that makes `task`'s access and outlives its spawner, when
+/// `api` is an access of an exported function through a parameter of the same struct type as
+/// the object the goroutine captured: callers can hand it that object while the goroutine
+/// runs.
+fn outliving_goroutine(
+    program: &Program,
+    calls: &CallGraph,
+    go: &GoState,
+    captured: &HashMap<SpawnSiteId, Vec<Captured>>,
+    (task, task_root, task_parties): (&MapAccess, ClassId, &[Party]),
+    api: &MapAccess,
+) -> Option<SpawnSiteId> {
+    let api_owner = program.function(api.function).owner;
+    let fact = program.fact(api.walked);
+    if !fact.is_public || matches!(&*fact.name, "main" | "init") || !through_parameter(program, api)
+    {
+        return None;
+    }
+    let api_ty = program
+        .types
+        .strip_refs(program.value_ty(api_owner, api.root));
+    let task_owner = program.function(task.function).owner;
+    let task_ty = program
+        .types
+        .strip_refs(program.value_ty(task_owner, task.root));
+    if api_ty.is_unknown() || api_ty != task_ty || program.types.adt(api_ty).is_none() {
+        return None;
+    }
+    task_parties.iter().find_map(|party| {
+        let Party::Task(site) = party else {
+            return None;
+        };
+        let holds = captured
+            .get(site)
+            .is_some_and(|list| list.iter().any(|capture| capture.holds(task_root, task_ty)));
+        if !holds {
+            return None;
+        }
+        let data = &calls.spawn_sites[site.0 as usize];
+        let timeline = go.timelines.get(&data.spawner)?;
+        let spawn_order = timeline
+            .spawns
+            .iter()
+            .find(|(call, _)| *call == data.call)?
+            .1;
+        let waited = timeline.joins.iter().any(|&join| join > spawn_order);
+        (!waited).then_some(*site)
+    })
+}
+
+/// A goroutine its spawner never waits for (no join after the `go` statement) runs on after
+/// the spawner returns: an exported function of the package, called by code the analysis does
+/// not see, can use the same object at any time.
+fn outlives(
+    program: &Program,
+    timeline: &super::go_state::Timeline,
+    spawn_order: u32,
+    main: &MapAccess,
+) -> Option<Overlap> {
+    if timeline.joins.iter().any(|&join| join > spawn_order) {
+        return None;
+    }
+    let fact = program.fact(main.walked);
+    let exported = fact.is_public && !matches!(&*fact.name, "main" | "init");
+    (exported && through_parameter(program, main)).then_some(Overlap::Outlives)
+}
+
+/// The access is made by the function itself (or a closure of it) on an object its caller
+/// hands it: a parameter or the receiver.
+fn through_parameter(program: &Program, access: &MapAccess) -> bool {
+    let owner = program.function(access.function).owner;
+    if owner != access.walked {
+        return false;
+    }
+    let body = program.body(owner);
+    matches!(body.value(access.root), Value::Local(local)
+        if body.local(*local).origin == crate::model::facts::LocalOrigin::Param)
 }
 
 /// Functions that run outside any goroutine of their own: reachable through calls from code
