@@ -343,9 +343,20 @@ fn init_only(program: &Program, calls: &CallGraph) -> HashSet<FunctionId> {
             fact.kind == FnKind::StaticInit || (fact.kind == FnKind::Free && &*fact.name == "init")
         })
         .collect();
+    if init.is_empty() {
+        return init;
+    }
+    // Only what the initialisers reach can join them.
+    let roots: Vec<FunctionId> = init.iter().copied().collect();
+    let reached: Vec<FunctionId> = calls
+        .reachable_in_task(&roots)
+        .into_iter()
+        .filter(|function| !init.contains(function))
+        .collect();
     loop {
-        let added: Vec<FunctionId> = program
-            .function_ids()
+        let added: Vec<FunctionId> = reached
+            .iter()
+            .copied()
             .filter(|function| !init.contains(function))
             .filter(|&function| {
                 let mut callers = calls.edges_to(function).peekable();

@@ -60,7 +60,13 @@ impl Analyses {
             })
             .collect();
         let locks = LockOps::compute(program, &aliases, &indexes);
-        let slots = SlotContents::compute(program, &indexes, &locks, &glue, &calls.defer_sites);
+        // What locals hold (guards, defer guards, values with drop glue) is Rust's drop model.
+        let slots = match program.language {
+            crate::source::Language::Rust => {
+                SlotContents::compute(program, &indexes, &locks, &glue, &calls.defer_sites)
+            }
+            crate::source::Language::Go => SlotContents::default(),
+        };
         let deferred = Deferred::compute(program, &calls);
         let tasks = Tasks::compute(program, &calls, &aliases);
         let (lock_state, go) = match program.language {
