@@ -79,7 +79,8 @@ pub fn only_read_locked(access: &MapAccess) -> bool {
 
 pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let analyses = context.analyses;
-    analyses
+    let program = context.program;
+    let mut diagnostics: Vec<Diagnostic> = analyses
         .go_races
         .races
         .iter()
@@ -88,5 +89,115 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             only_read_locked(write) && context.reports_in(write.function)
         })
         .map(|race| diagnostic(context, race))
-        .collect()
+        .collect();
+    // Taking `RLock` says that readers run at once: a write under it races with them even
+    // where the goroutines are not visible (callers of an exported method, a server's
+    // handlers). The evidence that the lock guards this map: another access of the map
+    // holds the same lock.
+    let reported: Vec<usize> = analyses
+        .go_races
+        .races
+        .iter()
+        .map(|race| race.write)
+        .collect();
+    for (index, write) in analyses.go.accesses.iter().enumerate() {
+        if !write.write
+            || !only_read_locked(write)
+            || reported.contains(&index)
+            || !context.reports_in(write.function)
+        {
+            continue;
+        }
+        // The read lock must be the map's own object's (`s.mu.RLock(); s.m[k] = v`), not the
+        // lock of another value of the same type (`t.mu.RLock(); copy.m[k] = v`).
+        if !write
+            .held
+            .iter()
+            .any(|held| same_object(program, analyses, held.lock, write))
+        {
+            continue;
+        }
+        let guarded_elsewhere =
+            analyses
+                .go
+                .accesses
+                .iter()
+                .enumerate()
+                .find(|(other_index, other)| {
+                    *other_index != index
+                        && other.class == write.class
+                        && other.span != write.span
+                        && other
+                            .held
+                            .iter()
+                            .any(|held| write.held.iter().any(|mine| mine.class == held.class))
+                });
+        if let Some((_, other)) = guarded_elsewhere {
+            diagnostics.push(unseen_readers_diagnostic(context, write, other));
+        }
+    }
+    diagnostics
+}
+
+/// The lock is taken on the object the access reaches the map from: both start from the
+/// same variable (or package variable) of the same function.
+fn same_object(
+    program: &deferlint_core::model::Program,
+    analyses: &deferlint_core::analysis::Analyses,
+    lock: deferlint_core::analysis::locks::LockOpId,
+    access: &MapAccess,
+) -> bool {
+    use deferlint_core::model::facts::{Body, Value, ValueId};
+    fn root(body: &Body, value: ValueId) -> ValueId {
+        match body.value(value) {
+            Value::Ref { inner, .. }
+            | Value::Deref(inner)
+            | Value::Field { base: inner, .. }
+            | Value::Index { base: inner } => root(body, *inner),
+            _ => value,
+        }
+    }
+    let op = analyses.locks.get(lock);
+    let owner = program.function(access.function).owner;
+    if op.owner != owner {
+        return false;
+    }
+    let body = program.body(owner);
+    match (body.value(root(body, op.receiver)), body.value(access.root)) {
+        (Value::Local(a), Value::Local(b)) => a == b,
+        (Value::Path(a), Value::Path(b)) => a.segments == b.segments,
+        _ => false,
+    }
+}
+
+/// A write under `RLock` whose concurrent readers are not visible as goroutines.
+fn unseen_readers_diagnostic(
+    context: &Context<'_>,
+    write: &MapAccess,
+    other: &MapAccess,
+) -> Diagnostic {
+    let program = context.program;
+    let analyses = context.analyses;
+    let name = go_wording::map_name(program, write);
+    let mut diagnostic = Diagnostic::new(
+        RLOCK_MAP_WRITE.name,
+        context.severity,
+        format!("`{name}` is written while only a read lock is held"),
+        Label::new(
+            write.span,
+            "written under `RLock`: every goroutine holding the read lock runs at the same time",
+        ),
+    );
+    if let Some(held) = write.held.first() {
+        let op = analyses.locks.get(held.lock);
+        diagnostic = diagnostic.with_label(Label::new(op.span, "only the read lock is taken here"));
+    }
+    let verb = if other.write { "written" } else { "read" };
+    diagnostic
+        .with_label(Label::new(
+            other.span,
+            format!("`{name}` is also {verb} under the same lock here"),
+        ))
+        .with_note("`RLock` lets every reader in at once: it does not exclude other goroutines that also hold it, so a write under it races with their reads and writes")
+        .with_help("take the write lock (`Lock`) for any write, and check the map again after taking it")
 }

@@ -101,6 +101,31 @@ impl GoRaces {
                     }
                 }
             }
+            // A method value handed to the spawn (`time.AfterFunc(d, c.retry)`): the goroutine
+            // gets its receiver.
+            let spawner_owner = program.function(site.spawner).owner;
+            let spawner_body = program.body(spawner_owner);
+            let call = spawner_body.call(site.call);
+            for &arg in &call.args {
+                let Value::Field { base, .. } = spawner_body.value(arg) else {
+                    continue;
+                };
+                let Value::Local(local) = spawner_body.value(*base) else {
+                    continue;
+                };
+                let body_id = program.function(spawner_owner).body;
+                if let Some(class) = aliases.class_of_location(&Location::Local(body_id, *local)) {
+                    locals.push(Captured {
+                        body: body_id,
+                        local: *local,
+                        class,
+                        in_loop: spawner_body.local(*local).in_loop,
+                        ty: program
+                            .types
+                            .strip_refs(program.local_ty(spawner_owner, *local)),
+                    });
+                }
+            }
             captured.insert(SpawnSiteId(index as u32), locals);
         }
         let captures = |site: SpawnSiteId| captured.get(&site).map(Vec::as_slice).unwrap_or(&[]);
@@ -289,9 +314,13 @@ impl GoRaces {
                         for &party_b in &parties[other_position] {
                             let overlap = match (party_a, party_b) {
                                 (Party::Task(site_a), Party::Task(site_b)) if site_a == site_b => {
-                                    let many = calls.spawn_sites[site_a.0 as usize].in_loop
-                                        || calls.spawn_sites[site_a.0 as usize].kind
-                                            == SpawnKind::Handler;
+                                    let data = &calls.spawn_sites[site_a.0 as usize];
+                                    let joined_each_iteration =
+                                        go.timelines.get(&data.spawner).is_some_and(|timeline| {
+                                            timeline.joined_each_iteration.contains(&data.call)
+                                        });
+                                    let many = (data.in_loop && !joined_each_iteration)
+                                        || data.kind == SpawnKind::Handler;
                                     ((many && siblings_share(site_a, root, root_ty, direct))
                                         || repeated_share(site_a, root, root_ty))
                                     .then_some(Overlap::Siblings)
@@ -299,8 +328,9 @@ impl GoRaces {
                                 // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`):
                                 // one write races with itself when both hand over one map.
                                 (Party::Task(site_a), Party::Task(site_b)) => {
-                                    sites_share(site_a, site_b, root, root_ty, direct)
-                                        .then_some(Overlap::TwoSites)
+                                    (sites_share(site_a, site_b, root, root_ty, direct)
+                                        && !joined_between(calls, go, site_a, site_b))
+                                    .then_some(Overlap::TwoSites)
                                 }
                                 (Party::Task(site), Party::Main)
                                     if spawner_shares(site, root, root_ty, direct) =>
@@ -492,7 +522,7 @@ fn spawner_overlap(
         .iter()
         .any(|(callee, order, _)| *callee == main.walked && *order > 0);
     if main.walked != spawner && !called_by_spawner {
-        return outlives(program, timeline, spawn_order, main);
+        return outlives(program, timeline, spawner, spawn_order, main);
     }
     let positions: Vec<(u32, &[u32])> = if main.walked == spawner {
         vec![(main.order, main.joins_before.as_slice())]
@@ -536,9 +566,7 @@ fn outliving_goroutine(
     api: &MapAccess,
 ) -> Option<SpawnSiteId> {
     let api_owner = program.function(api.function).owner;
-    let fact = program.fact(api.walked);
-    if !fact.is_public || matches!(&*fact.name, "main" | "init") || !through_parameter(program, api)
-    {
+    if !exported_api(program, api.walked) || !through_parameter(program, api) {
         return None;
     }
     let api_ty = program
@@ -562,6 +590,9 @@ fn outliving_goroutine(
             return None;
         }
         let data = &calls.spawn_sites[site.0 as usize];
+        if !constructs(program, data.spawner, task_ty) {
+            return None;
+        }
         let timeline = go.timelines.get(&data.spawner)?;
         let spawn_order = timeline
             .spawns
@@ -573,21 +604,99 @@ fn outliving_goroutine(
     })
 }
 
+/// Two spawn sites of one function with a join between them on every path (`go a(); wg.Wait();
+/// go b()`): the first site's goroutines are done before the second's start.
+fn joined_between(calls: &CallGraph, go: &GoState, a: SpawnSiteId, b: SpawnSiteId) -> bool {
+    let (a, b) = (
+        &calls.spawn_sites[a.0 as usize],
+        &calls.spawn_sites[b.0 as usize],
+    );
+    if a.spawner != b.spawner {
+        return false;
+    }
+    let Some(timeline) = go.timelines.get(&a.spawner) else {
+        return false;
+    };
+    let order = |call| {
+        timeline
+            .spawns
+            .iter()
+            .find(|(spawn, _)| *spawn == call)
+            .map(|(_, order)| *order)
+    };
+    let joins = |call| {
+        timeline
+            .spawn_joins
+            .iter()
+            .find(|(spawn, _)| *spawn == call)
+            .map(|(_, joins)| joins.as_slice())
+            .unwrap_or(&[])
+    };
+    let (Some(order_a), Some(order_b)) = (order(a.call), order(b.call)) else {
+        return false;
+    };
+    let (second, first_order) = if order_a < order_b {
+        (b, order_a)
+    } else {
+        (a, order_b)
+    };
+    // (A loop around both sites would start the first again after the second: not told apart
+    // from two loops one after the other, and taken as joined.)
+    joins(second.call).iter().any(|&join| join > first_order)
+}
+
 /// A goroutine its spawner never waits for (no join after the `go` statement) runs on after
 /// the spawner returns: an exported function of the package, called by code the analysis does
 /// not see, can use the same object at any time.
 fn outlives(
     program: &Program,
     timeline: &super::go_state::Timeline,
+    spawner: FunctionId,
     spawn_order: u32,
     main: &MapAccess,
 ) -> Option<Overlap> {
     if timeline.joins.iter().any(|&join| join > spawn_order) {
         return None;
     }
-    let fact = program.fact(main.walked);
-    let exported = fact.is_public && !matches!(&*fact.name, "main" | "init");
-    (exported && through_parameter(program, main)).then_some(Overlap::Outlives)
+    let owner = program.function(main.function).owner;
+    let ty = program.types.strip_refs(program.value_ty(owner, main.root));
+    (exported_api(program, main.walked)
+        && through_parameter(program, main)
+        && constructs(program, spawner, ty))
+    .then_some(Overlap::Outlives)
+}
+
+/// The function returns a value of the type (alone or with an error): a constructor, whose
+/// goroutines live as long as the object it makes. (A goroutine started by some other method
+/// may start after setup calls such as `StoreHosts` are over.)
+fn constructs(program: &Program, function: FunctionId, ty: crate::model::types::TyId) -> bool {
+    if ty.is_unknown() {
+        return false;
+    }
+    let ret = program.function(function).ret_ty;
+    let returned = |candidate: crate::model::types::TyId| program.types.strip_refs(candidate) == ty;
+    match program.types.kind(ret) {
+        crate::model::types::TyKind::Tuple(elements) => elements.iter().any(|&e| returned(e)),
+        _ => returned(ret),
+    }
+}
+
+/// A function other packages can call: exported, and a method only of an exported type
+/// (exported methods of unexported types are reached through interfaces the package itself
+/// uses, such as `heap.Interface`).
+fn exported_api(program: &Program, function: FunctionId) -> bool {
+    let fact = program.fact(function);
+    if !fact.is_public || matches!(&*fact.name, "main" | "init") {
+        return false;
+    }
+    match program.function(function).self_ty {
+        Some(self_ty) => {
+            let name = program.type_name(program.types.strip_refs(self_ty));
+            let last = name.rsplit("::").next().unwrap_or(&name);
+            last.starts_with(|c: char| c.is_ascii_uppercase())
+        }
+        None => true,
+    }
 }
 
 /// The access is made by the function itself (or a closure of it) on an object its caller

@@ -117,6 +117,10 @@ pub struct Timeline {
     /// Calls to program functions: the callee, the order of the call, and the joins made on
     /// every path before it.
     pub calls: Vec<(FunctionId, u32, Vec<u32>)>,
+    /// The joins made on every path before each spawn.
+    pub spawn_joins: Vec<(crate::model::facts::CallId, Vec<u32>)>,
+    /// Spawns in a loop whose body joins after them on every path: one goroutine at a time.
+    pub joined_each_iteration: HashSet<crate::model::facts::CallId>,
 }
 
 /// Everything the Go rules read.
@@ -155,10 +159,17 @@ struct State {
 
 impl State {
     fn join(&self, other: &State) -> State {
+        // Held on both paths in the same mode, whichever acquisition took it (a branch that
+        // unlocks and locks again still holds it after).
         let held = self
             .held
             .iter()
-            .filter(|(class, held)| other.held.get(class) == Some(held))
+            .filter(|(class, held)| {
+                other
+                    .held
+                    .get(class)
+                    .is_some_and(|theirs| theirs.mode == held.mode)
+            })
             .map(|(c, h)| (*c, *h))
             .collect();
         let mut defers = BTreeMap::new();
@@ -216,6 +227,7 @@ impl GoState {
         // is created (a closure that is not spawned or deferred runs where it is created, as
         // `sort.Slice(.., func ..)` does).
         let mut sites: Vec<(FunctionId, FunctionId, Vec<GoHeld>)> = Vec::new();
+        let effects = lock_effects(program, aliases, locks, calls);
         for function in program.function_ids() {
             if deferred_only.contains(&function)
                 || program.fact(function).kind == FnKind::StaticInit
@@ -232,6 +244,7 @@ impl GoState {
                 &initialised_statics,
             );
             walker.record_sites = true;
+            walker.effects = Some(&effects);
             walker.walk_function();
             sites.extend(
                 walker
@@ -273,6 +286,7 @@ impl GoState {
                 &initialised_statics,
             );
             walker.context_known = context_known(function);
+            walker.effects = Some(&effects);
             walker.walk_function();
             go.accesses.extend(walker.accesses);
             go.relocks.extend(walker.relocks);
@@ -282,6 +296,92 @@ impl GoState {
         }
         go
     }
+}
+
+/// What calling a function does to the caller's locks: helpers such as
+/// `func (s *S) lock() { s.mu.Lock() }` leave a mutex locked, and `unlock()` helpers or a
+/// `fail := func() { mu.Unlock(); .. }` closure release one.
+#[derive(Debug, Default)]
+pub(crate) struct LockEffect {
+    /// Locked on every path and never unlocked in the function (nor by a defer of it).
+    acquires: Vec<GoHeld>,
+    /// Unlocked in the function, which never locks it.
+    releases: Vec<ClassId>,
+}
+
+fn lock_effects(
+    program: &Program,
+    aliases: &Aliases,
+    locks: &LockOps,
+    calls: &CallGraph,
+) -> HashMap<FunctionId, LockEffect> {
+    let mut effects = HashMap::default();
+    for function in program.function_ids() {
+        let owner = program.function(function).owner;
+        let body = program.body(owner);
+        let fact = program.fact(function);
+        let mut events = Vec::new();
+        crate::graph::calls::collect_events(&fact.nodes, &mut events);
+        let mut locked = Vec::new();
+        let mut unlocked = Vec::new();
+        for event in &events {
+            let Event::Call(call) = event else {
+                continue;
+            };
+            match program.call_target(owner, *call) {
+                CallTarget::Lib(LibCall::Lock { .. }) => {
+                    if let Some(class) = locks.at(owner, *call).and_then(|op| locks.get(op).class) {
+                        locked.push(class);
+                    }
+                }
+                CallTarget::Lib(LibCall::Unlock { .. }) => {
+                    if let Callee::Method { receiver, .. } = &body.call(*call).callee {
+                        unlocked.extend(aliases.class_of(program, owner, *receiver));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if locked.is_empty() && unlocked.is_empty() {
+            continue;
+        }
+        let defers = calls
+            .edges_from(function)
+            .any(|(_, kind)| matches!(kind, EdgeKind::Defer(_)));
+        let mut effect = LockEffect::default();
+        if !defers {
+            // Only locks taken unconditionally, at the top of the function's code.
+            for node in &fact.nodes {
+                let Node::Event(Event::Call(call)) = node else {
+                    continue;
+                };
+                let Some(lock) = locks.at(owner, *call) else {
+                    continue;
+                };
+                let op = locks.get(lock);
+                if let (Some(class), true) =
+                    (op.class, op.attempt != crate::model::LockAttempt::Try)
+                {
+                    if !unlocked.contains(&class) {
+                        effect.acquires.push(GoHeld {
+                            class,
+                            mode: op.mode,
+                            lock,
+                        });
+                    }
+                }
+            }
+        }
+        for class in unlocked {
+            if !locked.contains(&class) && !effect.releases.contains(&class) {
+                effect.releases.push(class);
+            }
+        }
+        if !effect.acquires.is_empty() || !effect.releases.is_empty() {
+            effects.insert(function, effect);
+        }
+    }
+    effects
 }
 
 /// Statics that some code assigns, or whose address it takes: not nil for certain.
@@ -466,6 +566,8 @@ struct Walker<'a> {
     declared_for: HashMap<LocalId, Span>,
     /// The caller's call that hands the nil maps over.
     via: Option<Span>,
+    /// What calls to lock and unlock helpers do to the held locks.
+    effects: Option<&'a HashMap<FunctionId, LockEffect>>,
     /// The locks held when this function is called are known (see [`MapAccess::context_known`]).
     context_known: bool,
 }
@@ -501,6 +603,7 @@ impl<'a> Walker<'a> {
             nil_chain: Vec::new(),
             declared_for: HashMap::default(),
             via: None,
+            effects: None,
             context_known: true,
         }
     }
@@ -736,7 +839,16 @@ impl<'a> Walker<'a> {
                         }
                     }
                     let mut body_state = state.clone();
+                    let spawns_before = self.timeline.spawns.len();
                     if self.walk(function, body, &mut body_state) {
+                        // `for .. { go f(); wg.Wait() }`: each iteration waits for its
+                        // goroutine before starting the next.
+                        for index in spawns_before..self.timeline.spawns.len() {
+                            let (call, order) = self.timeline.spawns[index];
+                            if body_state.joins.iter().any(|&join| join > order) {
+                                self.timeline.joined_each_iteration.insert(call);
+                            }
+                        }
                         *state = state.join(&body_state);
                     }
                 }
@@ -1004,6 +1116,9 @@ impl<'a> Walker<'a> {
             }
             CallTarget::Lib(LibCall::Spawn(_)) if self.deferred_stack.is_empty() => {
                 self.timeline.spawns.push((call, order));
+                self.timeline
+                    .spawn_joins
+                    .push((call, state.joins.iter().copied().collect()));
             }
             CallTarget::Lib(LibCall::Map { kind, .. }) => {
                 let map = match &fact.callee {
@@ -1043,6 +1158,14 @@ impl<'a> Walker<'a> {
                     ));
                     if self.record_sites {
                         self.sites.push((callee, Self::held_list(state)));
+                    }
+                    if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
+                        for class in &effect.releases {
+                            state.held.remove(class);
+                        }
+                        for held in &effect.acquires {
+                            state.held.insert(held.class, *held);
+                        }
                     }
                 } else if (self.deferred_stack.len() as u32) <= INLINE_DEPTH
                     && !self

@@ -188,6 +188,31 @@ impl Aliases {
                     let base_ty = types.value_ty[base.index()];
                     let deref = program.types.autoderef(base_ty);
                     match program.types.kind(deref) {
+                        // A Go method value (`c.retry` handed to `time.AfterFunc`): the method
+                        // gets the value as its receiver.
+                        TyKind::Adt(adt, _)
+                            if program.language == crate::source::Language::Go
+                                && program.field_owner(*adt, name).is_none()
+                                && program.adt_field(*adt, name).is_none() =>
+                        {
+                            if let Some(&method) = program
+                                .adt(*adt)
+                                .methods
+                                .get(name)
+                                .and_then(|methods| methods.first())
+                            {
+                                let base_node = node(&nodes, base);
+                                if let Some(&receiver) = program.fact(method).params.first() {
+                                    let method_body = program.function(method).body;
+                                    let receiver_node =
+                                        self.node(Location::Local(method_body, receiver));
+                                    if base_node != NONE {
+                                        self.unify(base_node, receiver_node);
+                                    }
+                                }
+                            }
+                            NONE
+                        }
                         TyKind::Adt(adt, _) => {
                             let owner = program.field_owner(*adt, name).unwrap_or(*adt);
                             self.node(Location::Field(owner, name.clone()))

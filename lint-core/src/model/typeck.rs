@@ -408,6 +408,22 @@ impl Program {
                         self.functions[function.index()].ret_ty,
                     )
                 }
+                // Go: a local bound to a function literal (`fail := func() {..}; fail()`).
+                Value::Local(local) if self.language == crate::source::Language::Go => {
+                    match checker.body.locals[local.index()]
+                        .init
+                        .map(|init| &checker.body.values[init.index()])
+                    {
+                        Some(Value::Closure(closure)) => {
+                            let function = self.function_id(checker.file, *closure);
+                            (
+                                CallTarget::Function(function),
+                                self.functions[function.index()].ret_ty,
+                            )
+                        }
+                        _ => (CallTarget::Unknown, TyId::UNKNOWN),
+                    }
+                }
                 _ => (CallTarget::Unknown, TyId::UNKNOWN),
             },
         }
@@ -428,6 +444,16 @@ impl Program {
             _ => return None,
         };
         let segments: Vec<&str> = external.iter().map(|segment| &**segment).collect();
+        // The end of a `for range` loop: a join when it ranged over a channel (the loop ends
+        // when the sender closes it).
+        if segments == ["<range-end>"] {
+            let first = arg_tys.first().copied().unwrap_or(TyId::UNKNOWN);
+            return matches!(
+                self.types.kind(self.types.strip_refs(first)),
+                TyKind::Lib(LibTy::Channel, _)
+            )
+            .then_some((CallTarget::Lib(LibCall::Join), TyId::UNKNOWN));
+        }
         let call = known::go_function(&segments)?;
         let first = arg_tys.first().copied().unwrap_or(TyId::UNKNOWN);
         let ty = match call {

@@ -83,6 +83,8 @@ pub enum LibTy {
     Atomic,
     /// Go's `sync.WaitGroup` and `errgroup.Group`: `Wait` is a join.
     WaitGroup,
+    /// A Go channel: ranging over it until it is closed is a join.
+    Channel,
 }
 
 /// The structure of a type.
@@ -347,6 +349,7 @@ fn lib_name(lib: LibTy) -> &'static str {
         LibTy::String => "String",
         LibTy::Atomic => "Atomic",
         LibTy::WaitGroup => "WaitGroup",
+        LibTy::Channel => "chan",
     }
 }
 
@@ -375,6 +378,7 @@ pub fn classify_lib_type(path: &[&str]) -> Option<LibTy> {
         ("sync", "RWMutex") => return Some(LibTy::RwLock(LockFlavor::Go)),
         ("sync", "Map") => return None,
         ("sync", "WaitGroup") => return Some(LibTy::WaitGroup),
+        ("", "chan") => return Some(LibTy::Channel),
         ("golang.org/x/sync/errgroup", "Group") => return Some(LibTy::WaitGroup),
         ("net/http", "Header") | ("net/url", "Values") => {
             return Some(LibTy::Map {

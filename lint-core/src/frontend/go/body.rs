@@ -64,16 +64,32 @@ pub(crate) fn lower_static_init(cx: &mut GoCx<'_>, value: Node<'_>) -> FnIdx {
     lowerer.finish(Vec::new())
 }
 
+/// A function's result type: one type, or a tuple for several results (`(T, error)`,
+/// `(a, b int)`), which `x, err := f()` takes apart by position.
 fn result_type(cx: &GoCx<'_>, result: Node<'_>) -> TypeExpr {
     if result.kind() == "parameter_list" {
         let mut cursor = result.walk();
         let declarations: Vec<Node<'_>> = result.named_children(&mut cursor).collect();
-        if declarations.len() == 1 {
-            if let Some(ty) = declarations[0].field(field_ids().ty) {
-                return cx.type_expr(ty);
+        let mut types = Vec::new();
+        for declaration in declarations {
+            let ty = declaration
+                .field(field_ids().ty)
+                .map(|ty| cx.type_expr(ty))
+                .unwrap_or(TypeExpr::Unknown);
+            let mut cursor = declaration.walk();
+            let names = declaration
+                .fields_of(field_ids().name, &mut cursor)
+                .count()
+                .max(1);
+            for _ in 0..names {
+                types.push(ty.clone());
             }
         }
-        return TypeExpr::Unknown;
+        return match types.len() {
+            0 => TypeExpr::Unknown,
+            1 => types.pop().unwrap_or(TypeExpr::Unknown),
+            _ => TypeExpr::Tuple(types),
+        };
     }
     cx.type_expr(result)
 }
@@ -495,13 +511,9 @@ impl<'c, 't> Lowerer<'c, 't> {
         };
         let mut cursor = left.walk();
         let names: Vec<Node<'_>> = left.named_children(&mut cursor).collect();
+        let count = names.len();
         for (index, name) in names.into_iter().enumerate() {
-            // `v, ok := m[k]` and `a, err := f()`: only the first name gets the value.
-            let init = if values.len() == 1 && index > 0 {
-                None
-            } else {
-                values.get(index).copied()
-            };
+            let init = self.nth_value(&values, index, count);
             let sym = self.cx.sym(name);
             let span = self.span(name);
             // Redeclaration in the same scope assigns.
@@ -529,6 +541,31 @@ impl<'c, 't> Lowerer<'c, 't> {
         }
     }
 
+    /// The value the `index`-th of `count` names gets from a right-hand side: its own
+    /// expression, or the result at that position of one call returning several
+    /// (`a, err := f()`). `v, ok := m[k]` and the like give only the first name a value.
+    fn nth_value(&mut self, values: &[ValueId], index: usize, count: usize) -> Option<ValueId> {
+        if values.len() != 1 || count < 2 {
+            return values.get(index).copied();
+        }
+        let value = values[0];
+        let is_call = match self.body.value(value) {
+            Value::Call(call) => !matches!(
+                &self.body.call(*call).callee,
+                Callee::Path(path) if path.last().starts_with('<')
+            ),
+            _ => false,
+        };
+        if is_call {
+            Some(self.value(Value::Field {
+                base: value,
+                name: index.to_string().into(),
+            }))
+        } else {
+            (index == 0).then_some(value)
+        }
+    }
+
     fn var_declaration(&mut self, node: Node<'_>) {
         let mut specs = Vec::new();
         super::collect_kind(node, "var_spec", &mut specs);
@@ -540,12 +577,9 @@ impl<'c, 't> Lowerer<'c, 't> {
             };
             let mut cursor = spec.walk();
             let names: Vec<Node<'_>> = spec.fields_of(field_ids().name, &mut cursor).collect();
+            let count = names.len();
             for (index, name) in names.into_iter().enumerate() {
-                let init = if values.len() == 1 && index > 0 {
-                    None
-                } else {
-                    values.get(index).copied()
-                };
+                let init = self.nth_value(&values, index, count);
                 let sym = self.cx.sym(name);
                 let span = self.span(name);
                 self.declare(sym, ty.clone(), init, LocalOrigin::Let, span);
@@ -567,15 +601,12 @@ impl<'c, 't> Lowerer<'c, 't> {
         let mut cursor = left.walk();
         let targets: Vec<Node<'_>> = left.named_children(&mut cursor).collect();
         let span = self.span(node);
+        let count = targets.len();
         for (index, target) in targets.into_iter().enumerate() {
             let target = self.expr(target, Usage::Target);
-            let value = if operator != "=" || (values.len() == 1 && index > 0) {
-                self.literal()
-            } else {
-                match values.get(index) {
-                    Some(&value) => value,
-                    None => self.literal(),
-                }
+            let value = match self.nth_value(&values, index, count) {
+                Some(value) if operator == "=" => value,
+                _ => self.literal(),
             };
             self.emit(Event::Assign {
                 target,
@@ -784,6 +815,10 @@ impl<'c, 't> Lowerer<'c, 't> {
                 lowerer.frame_mut().loop_depth -= 1;
             });
             lowerer.emit_node(FactNode::Loop(body));
+            if let Some((iterated, _)) = range_element {
+                let span = lowerer.span(node);
+                lowerer.path_call("<range-end>", vec![iterated], span);
+            }
         });
     }
 
