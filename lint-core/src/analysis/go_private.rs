@@ -12,6 +12,8 @@
 //! before the first call that hands the object over is still private, unless that call is in a
 //! loop the object outlives.
 
+use std::cell::RefCell;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::graph::calls::collect_events;
@@ -53,7 +55,9 @@ pub struct PrivateLocals<'p> {
     by_owner: HashMap<FunctionId, Vec<FunctionId>>,
     /// Locals captured by goroutine bodies.
     handed_to_goroutine: HashSet<(BodyId, LocalId)>,
-    memo: HashMap<FunctionId, HashMap<LocalId, Leaves>>,
+    memo: RefCell<HashMap<FunctionId, std::rc::Rc<HashMap<LocalId, Leaves>>>>,
+    /// Functions being computed (a factory that calls itself is not one).
+    in_progress: RefCell<HashSet<FunctionId>>,
 }
 
 impl<'p> PrivateLocals<'p> {
@@ -69,7 +73,8 @@ impl<'p> PrivateLocals<'p> {
             program,
             by_owner,
             handed_to_goroutine,
-            memo: HashMap::default(),
+            memo: RefCell::default(),
+            in_progress: RefCell::default(),
         }
     }
 
@@ -80,15 +85,57 @@ impl<'p> PrivateLocals<'p> {
             return false;
         };
         let local = *local;
-        if !self.memo.contains_key(&owner) {
-            let private = self.compute(owner);
-            self.memo.insert(owner, private);
-        }
-        match self.memo[&owner].get(&local) {
+        match self.leaves(owner).get(&local) {
             Some(Leaves::Never) => true,
             Some(Leaves::At(lo)) => at.hi <= *lo,
             Some(Leaves::Always) | None => false,
         }
+    }
+
+    /// When each local of the owner's arena lets its object go.
+    fn leaves(&self, owner: FunctionId) -> std::rc::Rc<HashMap<LocalId, Leaves>> {
+        if let Some(found) = self.memo.borrow().get(&owner) {
+            return found.clone();
+        }
+        if !self.in_progress.borrow_mut().insert(owner) {
+            return std::rc::Rc::default();
+        }
+        let computed = std::rc::Rc::new(self.compute(owner));
+        self.in_progress.borrow_mut().remove(&owner);
+        self.memo.borrow_mut().insert(owner, computed.clone());
+        computed
+    }
+
+    /// A call of a function of the package that returns a new object on every call and keeps
+    /// no hold of it (`func newTable() *Table { return &Table{..} }`).
+    fn factory_call(&self, owner: FunctionId, value: ValueId) -> bool {
+        let program = self.program;
+        let Value::Call(call) = program.body(owner).value(value) else {
+            return false;
+        };
+        let CallTarget::Function(callee) = program.call_target(owner, *call) else {
+            return false;
+        };
+        if program.function(callee).owner != callee || self.in_progress.borrow().contains(&callee) {
+            return false;
+        }
+        let returns = &program.fact(callee).returns;
+        if returns.is_empty() {
+            return false;
+        }
+        let body = program.body(callee);
+        // `return nil` on a failure path does not hand out anything.
+        returns.iter().all(|&returned| {
+            fresh_value(program, callee, returned)
+                || match body.value(returned) {
+                    Value::Local(local) => self.leaves(callee).get(local) == Some(&Leaves::Never),
+                    Value::Literal => true,
+                    Value::Path(path) => path.last() == "nil",
+                    _ => false,
+                }
+        }) && returns
+            .iter()
+            .any(|&returned| !matches!(body.value(returned), Value::Literal | Value::Path(_)))
     }
 
     fn compute(&self, owner: FunctionId) -> HashMap<LocalId, Leaves> {
@@ -100,7 +147,8 @@ impl<'p> PrivateLocals<'p> {
         for &function in functions {
             collect_events(&program.fact(function).nodes, &mut events);
         }
-        let fresh = |value: ValueId| fresh_value(program, owner, value);
+        let fresh =
+            |value: ValueId| fresh_value(program, owner, value) || self.factory_call(owner, value);
         // Candidates: every value the local holds is made where it is assigned.
         let mut candidates: HashSet<LocalId> = body
             .locals
