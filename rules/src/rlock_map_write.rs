@@ -163,7 +163,20 @@ fn same_object(
         return false;
     }
     let body = program.body(owner);
-    match (body.value(root(body, op.receiver)), body.value(access.root)) {
+    // `cache := d.cacheActive; cache[k] = v`: the map is `d`'s.
+    let mut map_root = access.root;
+    for _ in 0..2 {
+        let Value::Local(local) = body.value(map_root) else {
+            break;
+        };
+        match body.local(*local).init {
+            Some(init) if matches!(body.value(init), Value::Field { .. }) => {
+                map_root = root(body, init);
+            }
+            _ => break,
+        }
+    }
+    match (body.value(root(body, op.receiver)), body.value(map_root)) {
         (Value::Local(a), Value::Local(b)) => a == b,
         (Value::Path(a), Value::Path(b)) => a.segments == b.segments,
         _ => false,
