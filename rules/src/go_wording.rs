@@ -68,6 +68,26 @@ pub fn add_conflicts(
             }
         }
     }
+    // A helper whose callers mostly hold the lock: the call that does not.
+    for access in [write].into_iter().chain(
+        race.conflicts
+            .iter()
+            .map(|conflict| &analyses.go.accesses[conflict.partner]),
+    ) {
+        if !access.held.is_empty() {
+            continue;
+        }
+        if let Some(&span) = analyses.go.unlocked_calls.get(&access.walked) {
+            let text = format!(
+                "`{}` is called here without the lock its other callers hold",
+                program.function_name(access.walked)
+            );
+            if !seen_labels.contains(&(span, text.clone())) {
+                seen_labels.push((span, text.clone()));
+                diagnostic = diagnostic.with_label(Label::new(span, text));
+            }
+        }
+    }
     for label in spawn_labels(program, analyses, &sites, &format!("`{name}`")) {
         diagnostic = diagnostic.with_label(label);
     }

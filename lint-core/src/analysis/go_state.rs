@@ -128,6 +128,8 @@ pub struct Timeline {
 pub struct GoState {
     pub accesses: Vec<MapAccess>,
     pub relocks: Vec<DeferredRelock>,
+    /// Functions that some callers call with a lock held and others without: a call without.
+    pub unlocked_calls: HashMap<FunctionId, Span>,
     pub exits: Vec<PendingExit>,
     pub nil_writes: Vec<NilWrite>,
     pub timelines: HashMap<FunctionId, Timeline>,
@@ -227,6 +229,7 @@ impl GoState {
         // is created (a closure that is not spawned or deferred runs where it is created, as
         // `sort.Slice(.., func ..)` does).
         let mut sites: Vec<(FunctionId, FunctionId, Vec<GoHeld>)> = Vec::new();
+        let mut site_spans: Vec<Span> = Vec::new();
         let effects = lock_effects(program, aliases, locks, calls);
         for function in program.function_ids() {
             if deferred_only.contains(&function)
@@ -246,19 +249,47 @@ impl GoState {
             walker.record_sites = true;
             walker.effects = Some(&effects);
             walker.walk_function();
-            sites.extend(
-                walker
-                    .sites
-                    .into_iter()
-                    .filter(|(callee, _)| !spawn_bodies.contains(callee))
-                    .map(|(callee, held)| (function, callee, held)),
-            );
+            for ((callee, held), span) in walker.sites.into_iter().zip(walker.site_spans) {
+                if !spawn_bodies.contains(&callee) {
+                    sites.push((function, callee, held));
+                    site_spans.push(span);
+                }
+            }
         }
         // Calls made while the package initialises (variable initialisers, `init`) run before
         // any goroutine: the locks they do not take say nothing about the callee's other calls.
         let init_only = init_only(program, calls);
-        sites.retain(|(caller, _, _)| !init_only.contains(caller));
+        let (sites, site_spans): (Vec<_>, Vec<_>) = sites
+            .into_iter()
+            .zip(site_spans)
+            .filter(|((caller, _, _), _)| !init_only.contains(caller))
+            .unzip();
         let entry = entry_locks(program, &sites);
+        // For each function some callers call with a lock held and some without: the first
+        // call without it, which explains an unlocked access inside.
+        for (index, (caller, callee, held)) in sites.iter().enumerate() {
+            if go.unlocked_calls.contains_key(callee) {
+                continue;
+            }
+            let holds = |caller: &FunctionId, held: &[GoHeld]| -> Vec<ClassId> {
+                held.iter()
+                    .chain(entry.get(caller).into_iter().flatten())
+                    .map(|held| held.class)
+                    .collect()
+            };
+            let mine = holds(caller, held);
+            let others_hold_more = sites
+                .iter()
+                .any(|(other_caller, other_callee, other_held)| {
+                    other_callee == callee
+                        && holds(other_caller, other_held)
+                            .iter()
+                            .any(|class| !mine.contains(class))
+                });
+            if others_hold_more {
+                go.unlocked_calls.insert(*callee, site_spans[index]);
+            }
+        }
         // Where the locks held on entry cannot be known: functions nothing in the package calls
         // (called through values or interfaces from unseen code), unless exported or spawned.
         let called: HashSet<FunctionId> = sites.iter().map(|(_, callee, _)| *callee).collect();
@@ -303,7 +334,7 @@ impl GoState {
 /// `fail := func() { mu.Unlock(); .. }` closure release one.
 #[derive(Debug, Default)]
 pub(crate) struct LockEffect {
-    /// Locked on every path and never unlocked in the function (nor by a defer of it).
+    /// Locked, and never unlocked in the function (nor by a defer of it).
     acquires: Vec<GoHeld>,
     /// Unlocked in the function, which never locks it.
     releases: Vec<ClassId>,
@@ -350,9 +381,11 @@ fn lock_effects(
             .any(|(_, kind)| matches!(kind, EdgeKind::Defer(_)));
         let mut effect = LockEffect::default();
         if !defers {
-            // Only locks taken unconditionally, at the top of the function's code.
-            for node in &fact.nodes {
-                let Node::Event(Event::Call(call)) = node else {
+            // Locks the function takes and leaves taken: unconditionally, or under a condition
+            // such as `if needLock { mu.Lock() }` (whose caller holds the lock when it passes
+            // `false`): either way the lock is held after the call.
+            for event in &events {
+                let Event::Call(call) = event else {
                     continue;
                 };
                 let Some(lock) = locks.at(owner, *call) else {
@@ -551,6 +584,8 @@ struct Walker<'a> {
     order: u32,
     record_sites: bool,
     sites: Vec<(FunctionId, Vec<GoHeld>)>,
+    /// Where each of `sites` is: the call, or the closure.
+    site_spans: Vec<Span>,
     accesses: Vec<MapAccess>,
     relocks: Vec<DeferredRelock>,
     exits: Vec<PendingExit>,
@@ -593,6 +628,7 @@ impl<'a> Walker<'a> {
             order: 0,
             record_sites: false,
             sites: Vec::new(),
+            site_spans: Vec::new(),
             accesses: Vec::new(),
             relocks: Vec::new(),
             exits: Vec::new(),
@@ -966,6 +1002,7 @@ impl<'a> Walker<'a> {
                     .function_id(self.program.function(owner).file, *closure);
                 if !matches!(self.program.fact(closure).kind, FnKind::DeferBody { .. }) {
                     self.sites.push((closure, Self::held_list(state)));
+                    self.site_spans.push(self.program.fact(closure).span);
                 }
             }
             Event::Exit { .. } => return false,
@@ -1158,6 +1195,7 @@ impl<'a> Walker<'a> {
                     ));
                     if self.record_sites {
                         self.sites.push((callee, Self::held_list(state)));
+                        self.site_spans.push(fact.span);
                     }
                     if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
                         for class in &effect.releases {
