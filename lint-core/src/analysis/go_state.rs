@@ -267,27 +267,31 @@ impl GoState {
         let entry = entry_locks(program, &sites);
         // For each function some callers call with a lock held and some without: the first
         // call without it, which explains an unlocked access inside.
-        for (index, (caller, callee, held)) in sites.iter().enumerate() {
-            if go.unlocked_calls.contains_key(callee) {
+        let mut by_callee: HashMap<FunctionId, Vec<usize>> = HashMap::default();
+        for (index, (_, callee, _)) in sites.iter().enumerate() {
+            by_callee.entry(*callee).or_default().push(index);
+        }
+        for (callee, indices) in &by_callee {
+            if indices.len() < 2 {
                 continue;
             }
-            let holds = |caller: &FunctionId, held: &[GoHeld]| -> Vec<ClassId> {
-                held.iter()
-                    .chain(entry.get(caller).into_iter().flatten())
-                    .map(|held| held.class)
-                    .collect()
-            };
-            let mine = holds(caller, held);
-            let others_hold_more = sites
+            let holds: Vec<Vec<ClassId>> = indices
                 .iter()
-                .any(|(other_caller, other_callee, other_held)| {
-                    other_callee == callee
-                        && holds(other_caller, other_held)
-                            .iter()
-                            .any(|class| !mine.contains(class))
-                });
-            if others_hold_more {
-                go.unlocked_calls.insert(*callee, site_spans[index]);
+                .map(|&index| {
+                    let (caller, _, held) = &sites[index];
+                    held.iter()
+                        .chain(entry.get(caller).into_iter().flatten())
+                        .map(|held| held.class)
+                        .collect()
+                })
+                .collect();
+            let all: HashSet<ClassId> = holds.iter().flatten().copied().collect();
+            let position = holds
+                .iter()
+                .position(|mine| all.iter().any(|class| !mine.contains(class)));
+            if let Some(position) = position {
+                go.unlocked_calls
+                    .insert(*callee, site_spans[indices[position]]);
             }
         }
         // Where the locks held on entry cannot be known: functions nothing in the package calls
