@@ -27,6 +27,21 @@ pub struct BodyIndex {
 }
 
 impl BodyIndex {
+    /// Only which value holds each call's result (Go: a lock's result needs no handling).
+    pub fn calls_only(body: &Body) -> BodyIndex {
+        let mut call_value = vec![None; body.calls.len()];
+        for (position, value) in body.values.iter().enumerate() {
+            if let Value::Call(call) = value {
+                call_value[call.index()] = Some(ValueId::from_index(position));
+            }
+        }
+        BodyIndex {
+            call_value,
+            consumers: vec![Vec::new(); body.values.len()],
+            local_uses: vec![Vec::new(); body.locals.len()],
+        }
+    }
+
     pub fn build(body: &Body) -> BodyIndex {
         let mut index = BodyIndex {
             call_value: vec![None; body.calls.len()],

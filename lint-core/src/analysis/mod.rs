@@ -56,7 +56,11 @@ impl Analyses {
             .bodies
             .iter()
             .map(|info| {
-                BodyIndex::build(&program.files[info.file as usize].facts.bodies[info.idx.index()])
+                let body = &program.files[info.file as usize].facts.bodies[info.idx.index()];
+                match program.language {
+                    crate::source::Language::Rust => BodyIndex::build(body),
+                    crate::source::Language::Go => BodyIndex::calls_only(body),
+                }
             })
             .collect();
         let locks = LockOps::compute(program, &aliases, &indexes);
