@@ -47,9 +47,7 @@ fn main() {
         let files: Vec<PathBuf> = sources
             .iter()
             .filter(|(_, file)| file.language == language)
-            .filter(|(_, file)| {
-                language != Language::Go || !file.path.to_string_lossy().ends_with("_test.go")
-            })
+            .filter(|(_, file)| !file.is_go_test())
             .map(|(_, file)| file.path.clone())
             .collect();
         let units: Vec<_> = crates

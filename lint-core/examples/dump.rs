@@ -15,11 +15,7 @@ fn main() {
         .nth(2)
         .and_then(|text| Edition::parse(&text))
         .unwrap_or(Edition::E2021);
-    let language = if path.ends_with(".go") {
-        Language::Go
-    } else {
-        Language::Rust
-    };
+    let language = Language::of_path(path.as_ref()).unwrap_or(Language::Rust);
     let mut sources = SourceMap::new();
     let file = sources.add(path.clone().into(), path.clone(), language);
     let input = CrateInput {

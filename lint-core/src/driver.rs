@@ -194,11 +194,7 @@ pub fn lower_file(sources: &SourceMap, file: FileId, edition: Edition) -> FileFa
     };
     match source.language {
         Language::Rust => crate::frontend::rust::lower_file(file, &text, edition),
-        Language::Go => crate::frontend::go::lower_file(
-            file,
-            &text,
-            source.path.to_string_lossy().ends_with("_test.go"),
-        ),
+        Language::Go => crate::frontend::go::lower_file(file, &text, source.is_go_test()),
     }
 }
 
@@ -217,14 +213,7 @@ pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) ->
             let files: Vec<(FileId, FileFacts)> = input
                 .files
                 .par_iter()
-                .filter(|&&file| {
-                    !(skip_tests
-                        && sources
-                            .get(file)
-                            .path
-                            .to_string_lossy()
-                            .ends_with("_test.go"))
-                })
+                .filter(|&&file| !(skip_tests && sources.get(file).is_go_test()))
                 .map(|&file| {
                     let started = Instant::now();
                     let facts = lower_file(sources, file, input.edition);

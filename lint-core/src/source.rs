@@ -48,6 +48,17 @@ pub enum Language {
     Go,
 }
 
+impl Language {
+    /// The language of a source file, by its extension (`.rs`, `.go`).
+    pub fn of_path(path: &std::path::Path) -> Option<Language> {
+        match path.extension()?.to_str()? {
+            "rs" => Some(Language::Rust),
+            "go" => Some(Language::Go),
+            _ => None,
+        }
+    }
+}
+
 /// One file known to the run: where it is, and how to show its name.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
@@ -57,6 +68,18 @@ pub struct SourceFile {
     /// line, with `/` separators.
     pub display_name: String,
     pub language: Language,
+}
+
+impl SourceFile {
+    /// A Go test file (`_test.go`): all its code is test code.
+    pub fn is_go_test(&self) -> bool {
+        self.language == Language::Go
+            && self
+                .path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.ends_with("_test.go"))
+    }
 }
 
 /// Every file of a run, by [`FileId`]. Texts are not kept here: renderers read the few files

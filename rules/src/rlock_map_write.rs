@@ -147,16 +147,8 @@ fn same_object(
     lock: deferlint_core::analysis::locks::LockOpId,
     access: &MapAccess,
 ) -> bool {
-    use deferlint_core::model::facts::{Body, Value, ValueId};
-    fn root(body: &Body, value: ValueId) -> ValueId {
-        match body.value(value) {
-            Value::Ref { inner, .. }
-            | Value::Deref(inner)
-            | Value::Field { base: inner, .. }
-            | Value::Index { base: inner } => root(body, *inner),
-            _ => value,
-        }
-    }
+    use deferlint_core::analysis::go_state::root_object as root;
+    use deferlint_core::model::facts::Value;
     let op = analyses.locks.get(lock);
     let owner = program.function(access.function).owner;
     if op.owner != owner {

@@ -129,15 +129,7 @@ fn lint(fixture: &Fixture) -> (SourceMap, Vec<Finding>) {
 
 fn lint_with_input(fixture: &Fixture) -> (SourceMap, CrateInput, Vec<Finding>) {
     let mut sources = SourceMap::new();
-    let language = if fixture
-        .path
-        .extension()
-        .is_some_and(|extension| extension == "go")
-    {
-        Language::Go
-    } else {
-        Language::Rust
-    };
+    let language = Language::of_path(&fixture.path).expect("a .rs or .go fixture");
     let file = sources.add(fixture.path.clone(), fixture.display.clone(), language);
     // A Go package has no target roots: its files are the unit.
     let targets = match language {

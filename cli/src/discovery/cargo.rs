@@ -8,9 +8,7 @@ use cargo_metadata::{Metadata, MetadataCommand, Package};
 use deferlint_core::driver::{Edition, TargetKind};
 use deferlint_core::source::Language;
 
-use super::{
-    Discovered, DisplayBase, PlannedTarget, SkipRules, UnitPlan, absolute, build, language_of,
-};
+use super::{Discovered, DisplayBase, PlannedTarget, SkipRules, UnitPlan, absolute, build};
 use crate::args::CargoSelection;
 
 /// Discovers the selected packages of the workspace around the current folder or
@@ -132,7 +130,7 @@ fn package_plan(package: &Package, skip: &SkipRules, display: &DisplayBase) -> R
         .walk(&root_dir)
         .with_context(|| format!("could not list the files of package `{}`", package.name))?
         .into_iter()
-        .filter(|path| language_of(path) == Some(Language::Rust))
+        .filter(|path| Language::of_path(path) == Some(Language::Rust))
         .collect();
     // Targets can live outside the package folder (`path = "../shared/main.rs"`).
     for target in &targets {

@@ -11,8 +11,7 @@ use deferlint_core::source::Language;
 use super::loose::{self, LooseUnit};
 use super::manifest::{Manifest, PackageManifest, read_manifest};
 use super::{
-    Discovered, DisplayBase, PlannedTarget, SkipRules, UnitPlan, absolute, build, language_of,
-    name_of, slashes,
+    Discovered, DisplayBase, PlannedTarget, SkipRules, UnitPlan, absolute, build, name_of, slashes,
 };
 
 /// Discovers the units under `paths`. `edition` is for loose Rust files; `target_dir` is
@@ -132,7 +131,7 @@ fn plan_folder(
     let mut loose_files = Vec::new();
     let mut go_packages: BTreeMap<(PathBuf, String), Vec<(PathBuf, bool)>> = BTreeMap::new();
     for file in files {
-        match language_of(&file) {
+        match Language::of_path(&file) {
             Some(Language::Rust) => {
                 let owner = file
                     .ancestors()
@@ -314,7 +313,7 @@ fn single_file(
     display: DisplayBase,
     edition: Edition,
 ) -> Result<UnitPlan> {
-    let Some(language) = language_of(path) else {
+    let Some(language) = Language::of_path(path) else {
         bail!(
             "`{}` is not a Rust (`.rs`) or Go (`.go`) file, a folder, or a `Cargo.toml`",
             given.display()

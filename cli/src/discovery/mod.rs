@@ -194,14 +194,6 @@ impl SkipRules {
     }
 }
 
-fn language_of(path: &Path) -> Option<Language> {
-    match path.extension()?.to_str()? {
-        "rs" => Some(Language::Rust),
-        "go" => Some(Language::Go),
-        _ => None,
-    }
-}
-
 /// An absolute path without `.` and `..` components, without touching the file system (so
 /// symbolic links stay as the user wrote them).
 fn absolute(path: &Path) -> Result<PathBuf> {

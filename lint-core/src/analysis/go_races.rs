@@ -315,10 +315,11 @@ impl GoRaces {
                             let overlap = match (party_a, party_b) {
                                 (Party::Task(site_a), Party::Task(site_b)) if site_a == site_b => {
                                     let data = &calls.spawn_sites[site_a.0 as usize];
-                                    let joined_each_iteration =
-                                        go.timelines.get(&data.spawner).is_some_and(|timeline| {
-                                            timeline.joined_each_iteration.contains(&data.call)
-                                        });
+                                    let joined_each_iteration = go
+                                        .timelines
+                                        .get(&data.spawner)
+                                        .and_then(|timeline| timeline.spawn(data.call))
+                                        .is_some_and(|spawn| spawn.joined_each_iteration);
                                     let many = (data.in_loop && !joined_each_iteration)
                                         || data.kind == SpawnKind::Handler;
                                     ((many && siblings_share(site_a, root, root_ty, direct))
@@ -511,11 +512,7 @@ fn spawner_overlap(
     let data = &calls.spawn_sites[site.0 as usize];
     let spawner = data.spawner;
     let timeline = go.timelines.get(&spawner)?;
-    let spawn_order = timeline
-        .spawns
-        .iter()
-        .find(|(call, _)| *call == data.call)?
-        .1;
+    let spawn_order = timeline.spawn(data.call)?.order;
     // Where the spawner makes the access: directly, or in each call to the function that does.
     let called_by_spawner = timeline
         .calls
@@ -534,7 +531,6 @@ fn spawner_overlap(
             .map(|(_, order, joins)| (*order, joins.as_slice()))
             .collect()
     };
-    let _ = program;
     let mut found = None;
     for (position, joins) in positions {
         if position < spawn_order {
@@ -594,13 +590,8 @@ fn outliving_goroutine(
             return None;
         }
         let timeline = go.timelines.get(&data.spawner)?;
-        let spawn_order = timeline
-            .spawns
-            .iter()
-            .find(|(call, _)| *call == data.call)?
-            .1;
-        let waited = timeline.joins.iter().any(|&join| join > spawn_order);
-        (!waited).then_some(*site)
+        let spawn_order = timeline.spawn(data.call)?.order;
+        (!timeline.joins_after(spawn_order)).then_some(*site)
     })
 }
 
@@ -617,32 +608,13 @@ fn joined_between(calls: &CallGraph, go: &GoState, a: SpawnSiteId, b: SpawnSiteI
     let Some(timeline) = go.timelines.get(&a.spawner) else {
         return false;
     };
-    let order = |call| {
-        timeline
-            .spawns
-            .iter()
-            .find(|(spawn, _)| *spawn == call)
-            .map(|(_, order)| *order)
-    };
-    let joins = |call| {
-        timeline
-            .spawn_joins
-            .iter()
-            .find(|(spawn, _)| *spawn == call)
-            .map(|(_, joins)| joins.as_slice())
-            .unwrap_or(&[])
-    };
-    let (Some(order_a), Some(order_b)) = (order(a.call), order(b.call)) else {
+    let (Some(a), Some(b)) = (timeline.spawn(a.call), timeline.spawn(b.call)) else {
         return false;
     };
-    let (second, first_order) = if order_a < order_b {
-        (b, order_a)
-    } else {
-        (a, order_b)
-    };
+    let (first, second) = if a.order < b.order { (a, b) } else { (b, a) };
     // (A loop around both sites would start the first again after the second: not told apart
     // from two loops one after the other, and taken as joined.)
-    joins(second.call).iter().any(|&join| join > first_order)
+    second.joins_before.iter().any(|&join| join > first.order)
 }
 
 /// A goroutine its spawner never waits for (no join after the `go` statement) runs on after
@@ -655,7 +627,7 @@ fn outlives(
     spawn_order: u32,
     main: &MapAccess,
 ) -> Option<Overlap> {
-    if timeline.joins.iter().any(|&join| join > spawn_order) {
+    if timeline.joins_after(spawn_order) {
         return None;
     }
     let owner = program.function(main.function).owner;

@@ -107,20 +107,39 @@ pub struct NilWrite {
     pub via: Option<Span>,
 }
 
+/// A `go` statement (or other spawn) in the walk of its function.
+#[derive(Clone, Debug)]
+pub struct Spawn {
+    pub call: crate::model::facts::CallId,
+    pub order: u32,
+    /// The joins made on every path before it.
+    pub joins_before: Vec<u32>,
+    /// In a loop whose body joins after it on every path: one goroutine at a time.
+    pub joined_each_iteration: bool,
+}
+
 /// Positions in the walk of a function: its spawns, joins and calls.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
-    /// (spawn call, order).
-    pub spawns: Vec<(crate::model::facts::CallId, u32)>,
+    pub spawns: Vec<Spawn>,
     /// Orders of `wg.Wait()`, channel receives and other joins.
     pub joins: Vec<u32>,
     /// Calls to program functions: the callee, the order of the call, and the joins made on
     /// every path before it.
     pub calls: Vec<(FunctionId, u32, Vec<u32>)>,
-    /// The joins made on every path before each spawn.
-    pub spawn_joins: Vec<(crate::model::facts::CallId, Vec<u32>)>,
-    /// Spawns in a loop whose body joins after them on every path: one goroutine at a time.
-    pub joined_each_iteration: HashSet<crate::model::facts::CallId>,
+}
+
+impl Timeline {
+    /// The spawn made by a call.
+    pub fn spawn(&self, call: crate::model::facts::CallId) -> Option<&Spawn> {
+        self.spawns.iter().find(|spawn| spawn.call == call)
+    }
+
+    /// The function joins (on some path) after this position: it may wait for what it
+    /// started before.
+    pub fn joins_after(&self, order: u32) -> bool {
+        self.joins.iter().any(|&join| join > order)
+    }
 }
 
 /// Everything the Go rules read.
@@ -228,8 +247,7 @@ impl GoState {
         // First pass: the locks held at each call of a program function, and where each closure
         // is created (a closure that is not spawned or deferred runs where it is created, as
         // `sort.Slice(.., func ..)` does).
-        let mut sites: Vec<(FunctionId, FunctionId, Vec<GoHeld>)> = Vec::new();
-        let mut site_spans: Vec<Span> = Vec::new();
+        let mut sites: Vec<CallSite> = Vec::new();
         let effects = lock_effects(program, aliases, locks, calls);
         for function in program.function_ids() {
             if deferred_only.contains(&function)
@@ -249,54 +267,26 @@ impl GoState {
             walker.record_sites = true;
             walker.effects = Some(&effects);
             walker.walk_function();
-            for ((callee, held), span) in walker.sites.into_iter().zip(walker.site_spans) {
-                if !spawn_bodies.contains(&callee) {
-                    sites.push((function, callee, held));
-                    site_spans.push(span);
-                }
-            }
+            sites.extend(
+                walker
+                    .sites
+                    .into_iter()
+                    .filter(|site| !spawn_bodies.contains(&site.callee)),
+            );
         }
         // Calls made while the package initialises (variable initialisers, `init`) run before
         // any goroutine: the locks they do not take say nothing about the callee's other calls.
         let init_only = init_only(program, calls);
-        let (sites, site_spans): (Vec<_>, Vec<_>) = sites
-            .into_iter()
-            .zip(site_spans)
-            .filter(|((caller, _, _), _)| !init_only.contains(caller))
-            .unzip();
-        let entry = entry_locks(program, &sites);
-        // For each function some callers call with a lock held and some without: the first
-        // call without it, which explains an unlocked access inside.
-        let mut by_callee: HashMap<FunctionId, Vec<usize>> = HashMap::default();
-        for (index, (_, callee, _)) in sites.iter().enumerate() {
-            by_callee.entry(*callee).or_default().push(index);
+        sites.retain(|site| !init_only.contains(&site.caller));
+        let mut by_callee: HashMap<FunctionId, Vec<&CallSite>> = HashMap::default();
+        for site in &sites {
+            by_callee.entry(site.callee).or_default().push(site);
         }
-        for (callee, indices) in &by_callee {
-            if indices.len() < 2 {
-                continue;
-            }
-            let holds: Vec<Vec<ClassId>> = indices
-                .iter()
-                .map(|&index| {
-                    let (caller, _, held) = &sites[index];
-                    held.iter()
-                        .chain(entry.get(caller).into_iter().flatten())
-                        .map(|held| held.class)
-                        .collect()
-                })
-                .collect();
-            let all: HashSet<ClassId> = holds.iter().flatten().copied().collect();
-            let position = holds
-                .iter()
-                .position(|mine| all.iter().any(|class| !mine.contains(class)));
-            if let Some(position) = position {
-                go.unlocked_calls
-                    .insert(*callee, site_spans[indices[position]]);
-            }
-        }
+        let entry = entry_locks(program, &by_callee);
+        go.unlocked_calls = unlocked_calls(&by_callee, &entry);
         // Where the locks held on entry cannot be known: functions nothing in the package calls
         // (called through values or interfaces from unseen code), unless exported or spawned.
-        let called: HashSet<FunctionId> = sites.iter().map(|(_, callee, _)| *callee).collect();
+        let called: HashSet<FunctionId> = by_callee.keys().copied().collect();
         let context_known = |function: FunctionId| {
             let fact = program.fact(function);
             spawn_bodies.contains(&function)
@@ -514,12 +504,8 @@ fn init_only(program: &Program, calls: &CallGraph) -> HashSet<FunctionId> {
 /// functions and functions used as values have unseen callers and start with nothing.
 fn entry_locks(
     program: &Program,
-    sites: &[(FunctionId, FunctionId, Vec<GoHeld>)],
+    by_callee: &HashMap<FunctionId, Vec<&CallSite>>,
 ) -> HashMap<FunctionId, Vec<GoHeld>> {
-    let mut by_callee: HashMap<FunctionId, Vec<usize>> = HashMap::default();
-    for (index, (_, callee, _)) in sites.iter().enumerate() {
-        by_callee.entry(*callee).or_default().push(index);
-    }
     let mut entry: HashMap<FunctionId, Option<Vec<GoHeld>>> = HashMap::default();
     for &callee in by_callee.keys() {
         let fact = program.fact(callee);
@@ -535,13 +521,12 @@ fn entry_locks(
         let callees: Vec<FunctionId> = entry.keys().copied().collect();
         for callee in callees {
             let mut result: Option<Vec<GoHeld>> = None;
-            for &index in &by_callee[&callee] {
-                let (caller, _, held) = &sites[index];
-                if *caller == callee {
+            for site in &by_callee[&callee] {
+                if site.caller == callee {
                     continue;
                 }
-                let mut held = held.clone();
-                match entry.get(caller) {
+                let mut held = site.held.clone();
+                match entry.get(&site.caller) {
                     Some(None) => continue,
                     Some(Some(caller_entry)) => held.extend(caller_entry.iter().copied()),
                     None => {}
@@ -569,6 +554,45 @@ fn entry_locks(
         .collect()
 }
 
+/// For each function that some callers call with a lock held and others without, the first
+/// call without it: what explains an unlocked access inside.
+fn unlocked_calls(
+    by_callee: &HashMap<FunctionId, Vec<&CallSite>>,
+    entry: &HashMap<FunctionId, Vec<GoHeld>>,
+) -> HashMap<FunctionId, Span> {
+    let mut unlocked = HashMap::default();
+    for (callee, sites) in by_callee {
+        let holds: Vec<Vec<ClassId>> = sites
+            .iter()
+            .map(|site| {
+                site.held
+                    .iter()
+                    .chain(entry.get(&site.caller).into_iter().flatten())
+                    .map(|held| held.class)
+                    .collect()
+            })
+            .collect();
+        let all: HashSet<ClassId> = holds.iter().flatten().copied().collect();
+        if let Some(position) = holds
+            .iter()
+            .position(|mine| all.iter().any(|class| !mine.contains(class)))
+        {
+            unlocked.insert(*callee, sites[position].span);
+        }
+    }
+    unlocked
+}
+
+/// A call of a program function, or the creation of a closure that runs where it is created,
+/// with the locks held there.
+struct CallSite {
+    caller: FunctionId,
+    callee: FunctionId,
+    held: Vec<GoHeld>,
+    /// The call, or the closure's header.
+    span: Span,
+}
+
 /// A deferred call being walked: where it was deferred, where it runs, and the locks its
 /// function held when it started.
 struct DeferEntry {
@@ -587,9 +611,7 @@ struct Walker<'a> {
     initialised_statics: &'a HashSet<StaticId>,
     order: u32,
     record_sites: bool,
-    sites: Vec<(FunctionId, Vec<GoHeld>)>,
-    /// Where each of `sites` is: the call, or the closure.
-    site_spans: Vec<Span>,
+    sites: Vec<CallSite>,
     accesses: Vec<MapAccess>,
     relocks: Vec<DeferredRelock>,
     exits: Vec<PendingExit>,
@@ -632,7 +654,6 @@ impl<'a> Walker<'a> {
             order: 0,
             record_sites: false,
             sites: Vec::new(),
-            site_spans: Vec::new(),
             accesses: Vec::new(),
             relocks: Vec::new(),
             exits: Vec::new(),
@@ -883,10 +904,9 @@ impl<'a> Walker<'a> {
                     if self.walk(function, body, &mut body_state) {
                         // `for .. { go f(); wg.Wait() }`: each iteration waits for its
                         // goroutine before starting the next.
-                        for index in spawns_before..self.timeline.spawns.len() {
-                            let (call, order) = self.timeline.spawns[index];
-                            if body_state.joins.iter().any(|&join| join > order) {
-                                self.timeline.joined_each_iteration.insert(call);
+                        for spawn in &mut self.timeline.spawns[spawns_before..] {
+                            if body_state.joins.iter().any(|&join| join > spawn.order) {
+                                spawn.joined_each_iteration = true;
                             }
                         }
                         *state = state.join(&body_state);
@@ -1005,8 +1025,12 @@ impl<'a> Walker<'a> {
                     .program
                     .function_id(self.program.function(owner).file, *closure);
                 if !matches!(self.program.fact(closure).kind, FnKind::DeferBody { .. }) {
-                    self.sites.push((closure, Self::held_list(state)));
-                    self.site_spans.push(self.program.fact(closure).span);
+                    self.sites.push(CallSite {
+                        caller: self.function,
+                        callee: closure,
+                        held: Self::held_list(state),
+                        span: self.program.fact(closure).span,
+                    });
                 }
             }
             Event::Exit { .. } => return false,
@@ -1156,10 +1180,12 @@ impl<'a> Walker<'a> {
                 state.joins.insert(order);
             }
             CallTarget::Lib(LibCall::Spawn(_)) if self.deferred_stack.is_empty() => {
-                self.timeline.spawns.push((call, order));
-                self.timeline
-                    .spawn_joins
-                    .push((call, state.joins.iter().copied().collect()));
+                self.timeline.spawns.push(Spawn {
+                    call,
+                    order,
+                    joins_before: state.joins.iter().copied().collect(),
+                    joined_each_iteration: false,
+                });
             }
             CallTarget::Lib(LibCall::Map { kind, .. }) => {
                 let map = match &fact.callee {
@@ -1198,8 +1224,12 @@ impl<'a> Walker<'a> {
                         state.joins.iter().copied().collect(),
                     ));
                     if self.record_sites {
-                        self.sites.push((callee, Self::held_list(state)));
-                        self.site_spans.push(fact.span);
+                        self.sites.push(CallSite {
+                            caller: self.function,
+                            callee,
+                            held: Self::held_list(state),
+                            span: fact.span,
+                        });
                     }
                     if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
                         for class in &effect.releases {
@@ -1460,7 +1490,7 @@ fn sets_field(fields: &[(Sym, ValueId)], name: &Sym) -> bool {
 }
 
 /// The object a place is reached from: the base of its field, index and dereference chain.
-fn root_object(body: &crate::model::facts::Body, value: ValueId) -> ValueId {
+pub fn root_object(body: &crate::model::facts::Body, value: ValueId) -> ValueId {
     match body.value(value) {
         Value::Ref { inner, .. }
         | Value::Deref(inner)

@@ -195,12 +195,7 @@ impl Aliases {
                                 && program.field_owner(*adt, name).is_none()
                                 && program.adt_field(*adt, name).is_none() =>
                         {
-                            if let Some(&method) = program
-                                .adt(*adt)
-                                .methods
-                                .get(name)
-                                .and_then(|methods| methods.first())
-                            {
+                            if let Some(method) = program.go_method(deref, name) {
                                 let base_node = node(&nodes, base);
                                 if let Some(&receiver) = program.fact(method).params.first() {
                                     let method_body = program.function(method).body;

@@ -358,18 +358,7 @@ fn spawned_function(
         },
         // Go method values: `time.AfterFunc(d, c.retry)`, `g.Go(s.run)`.
         Value::Field { base, name } if program.language == crate::source::Language::Go => {
-            let ty = program.types.strip_refs(program.value_ty(function, *base));
-            match program.types.kind(ty) {
-                crate::model::types::TyKind::Adt(adt, _) => program
-                    .adt(*adt)
-                    .methods
-                    .get(name)
-                    .and_then(|methods| methods.first().copied()),
-                _ => program
-                    .named_type_methods
-                    .get(&ty)
-                    .and_then(|methods| methods.get(name).copied()),
-            }
+            program.go_method(program.value_ty(function, *base), name)
         }
         _ => None,
     }

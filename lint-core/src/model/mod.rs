@@ -115,7 +115,7 @@ pub struct Program {
     pub bodies: Vec<BodyInfo>,
     /// Go methods of named types that are not structs (`type Table map[K]V`), by the type
     /// they name.
-    pub(crate) named_type_methods: HashMap<TyId, HashMap<Sym, FunctionId>>,
+    named_type_methods: HashMap<TyId, HashMap<Sym, FunctionId>>,
     file_index: HashMap<FileId, u32>,
     /// The kind of each target of the unit, by target index.
     target_kinds: Vec<crate::driver::TargetKind>,
@@ -762,6 +762,22 @@ impl Program {
                 .and_then(|index| elements.get(index).copied())
                 .unwrap_or(TyId::UNKNOWN),
             _ => TyId::UNKNOWN,
+        }
+    }
+
+    /// A Go method declared on a type (references stripped): a struct's, or a named non-struct
+    /// type's (`type Table map[K]V`). Promoted methods of embedded fields are not included.
+    pub fn go_method(&self, ty: TyId, name: &str) -> Option<FunctionId> {
+        let ty = self.types.strip_refs(ty);
+        match self.types.kind(ty) {
+            TyKind::Adt(adt, _) => self.adts[adt.0 as usize]
+                .methods
+                .get(name)
+                .and_then(|methods| methods.first().copied()),
+            _ => self
+                .named_type_methods
+                .get(&ty)
+                .and_then(|methods| methods.get(name).copied()),
         }
     }
 

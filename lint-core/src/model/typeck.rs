@@ -399,33 +399,27 @@ impl Program {
                 let receiver_ty = checker.types.value_ty[receiver.index()];
                 self.check_method_call(receiver_ty, name, &arg_tys, has_closure_arg)
             }
-            Callee::Dynamic(callee) => match &checker.body.values[callee.index()] {
-                // A function literal called where it is written (Go's `func(){..}()`).
-                Value::Closure(closure) => {
-                    let function = self.function_id(checker.file, *closure);
-                    (
-                        CallTarget::Function(function),
-                        self.functions[function.index()].ret_ty,
-                    )
-                }
-                // Go: a local bound to a function literal (`fail := func() {..}; fail()`).
-                Value::Local(local) if self.language == crate::source::Language::Go => {
-                    match checker.body.locals[local.index()]
-                        .init
-                        .map(|init| &checker.body.values[init.index()])
-                    {
-                        Some(Value::Closure(closure)) => {
-                            let function = self.function_id(checker.file, *closure);
-                            (
-                                CallTarget::Function(function),
-                                self.functions[function.index()].ret_ty,
-                            )
-                        }
-                        _ => (CallTarget::Unknown, TyId::UNKNOWN),
+            Callee::Dynamic(callee) => {
+                // A function literal called where it is written (Go's `func(){..}()`), or, in
+                // Go, a local bound to one (`fail := func() {..}; fail()`).
+                let closure = match &checker.body.values[callee.index()] {
+                    Value::Closure(closure) => Some(*closure),
+                    Value::Local(_) if self.language == crate::source::Language::Go => {
+                        crate::graph::calls::closure_of(checker.body, *callee)
                     }
+                    _ => None,
+                };
+                match closure {
+                    Some(closure) => {
+                        let function = self.function_id(checker.file, closure);
+                        (
+                            CallTarget::Function(function),
+                            self.functions[function.index()].ret_ty,
+                        )
+                    }
+                    None => (CallTarget::Unknown, TyId::UNKNOWN),
                 }
-                _ => (CallTarget::Unknown, TyId::UNKNOWN),
-            },
+            }
         }
     }
 
@@ -630,11 +624,7 @@ impl Program {
                 }
                 TyKind::Lib(lib, _) if go => {
                     // A method of a named type over a map or a slice (`type Table map[K]V`).
-                    if let Some(&function) = self
-                        .named_type_methods
-                        .get(&ty)
-                        .and_then(|methods| methods.get(name))
-                    {
+                    if let Some(function) = self.go_method(ty, name) {
                         let ret = self.functions[function.index()].ret_ty;
                         return (CallTarget::Function(function), ret);
                     }

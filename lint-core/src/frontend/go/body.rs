@@ -116,9 +116,53 @@ struct Frame {
 }
 
 impl Frame {
+    fn new(fn_idx: FnIdx, scope_base: usize, loop_context: bool) -> Frame {
+        Frame {
+            fn_idx,
+            scope_base,
+            nodes: vec![Vec::new()],
+            loop_depth: 0,
+            loop_context,
+            captures: Vec::new(),
+            returns: Vec::new(),
+            defers: Vec::new(),
+        }
+    }
+
     fn in_loop(&self) -> bool {
         self.loop_context || self.loop_depth > 0
     }
+}
+
+/// Adds a function of the body `body` to the file's facts; its nodes are filled when its
+/// frame closes.
+fn push_function(
+    cx: &mut GoCx<'_>,
+    name: Sym,
+    kind: FnKind,
+    body: BodyIdx,
+    ret: Option<TypeExpr>,
+    span: Span,
+    is_public: bool,
+) -> FnIdx {
+    let fn_idx = FnIdx::from_index(cx.facts.functions.len());
+    cx.facts.functions.push(FnFact {
+        module: ModIdx(0),
+        name,
+        kind,
+        body,
+        params: Vec::new(),
+        ret,
+        generics: Vec::new(),
+        is_async: false,
+        span,
+        nodes: Vec::new(),
+        captures: Vec::new(),
+        returns: Vec::new(),
+        is_test: cx.is_test_file,
+        is_public,
+    });
+    fn_idx
 }
 
 struct Lowerer<'c, 't> {
@@ -140,38 +184,13 @@ impl<'c, 't> Lowerer<'c, 't> {
     ) -> Lowerer<'c, 't> {
         let body_idx = BodyIdx::from_index(cx.facts.bodies.len());
         cx.facts.bodies.push(Body::default());
-        let fn_idx = FnIdx::from_index(cx.facts.functions.len());
-        cx.facts.functions.push(FnFact {
-            module: ModIdx(0),
-            name,
-            kind,
-            body: body_idx,
-            params: Vec::new(),
-            ret,
-            generics: Vec::new(),
-            is_async: false,
-            span,
-            nodes: Vec::new(),
-            captures: Vec::new(),
-            returns: Vec::new(),
-            is_test: cx.is_test_file,
-            is_public,
-        });
+        let fn_idx = push_function(cx, name, kind, body_idx, ret, span, is_public);
         Lowerer {
             cx,
             body_idx,
             body: Body::default(),
             scopes: vec![Vec::new()],
-            frames: vec![Frame {
-                fn_idx,
-                scope_base: 0,
-                nodes: vec![Vec::new()],
-                loop_depth: 0,
-                loop_context: false,
-                captures: Vec::new(),
-                returns: Vec::new(),
-                defers: Vec::new(),
-            }],
+            frames: vec![Frame::new(fn_idx, 0, false)],
         }
     }
 
@@ -969,83 +988,58 @@ impl<'c, 't> Lowerer<'c, 't> {
         self.emit(Event::Bind(Slot::Local(id)));
     }
 
-    /// A closure whose body is one call expression.
-    fn wrapper(&mut self, kind: FnKind, call: Node<'_>, span: Span, name: &str) -> ValueId {
+    /// Starts a closure of this body (a function literal, or the wrapper of a `go`/`defer`
+    /// call): its code is lowered into a frame of its own until [`Self::close_closure`].
+    fn open_closure(
+        &mut self,
+        name: Sym,
+        kind: FnKind,
+        ret: Option<TypeExpr>,
+        span: Span,
+    ) -> FnIdx {
         let loop_context = self.frame().in_loop();
-        let fn_idx = FnIdx::from_index(self.cx.facts.functions.len());
-        self.cx.facts.functions.push(FnFact {
-            module: ModIdx(0),
-            name: name.into(),
-            kind,
-            body: self.body_idx,
-            params: Vec::new(),
-            ret: None,
-            generics: Vec::new(),
-            is_async: false,
-            span,
-            nodes: Vec::new(),
-            captures: Vec::new(),
-            returns: Vec::new(),
-            is_test: self.cx.is_test_file,
-            is_public: false,
-        });
-        self.frames.push(Frame {
-            fn_idx,
-            scope_base: self.scopes.len(),
-            nodes: vec![Vec::new()],
-            loop_depth: 0,
-            loop_context,
-            captures: Vec::new(),
-            returns: Vec::new(),
-            defers: Vec::new(),
-        });
-        self.with_scope(|lowerer| {
-            lowerer.expr(call, Usage::Value);
-        });
-        let frame = self.frames.pop().expect("the wrapper's frame");
+        let fn_idx = push_function(self.cx, name, kind, self.body_idx, ret, span, false);
+        self.frames
+            .push(Frame::new(fn_idx, self.scopes.len(), loop_context));
+        fn_idx
+    }
+
+    /// Ends the closure [`Self::open_closure`] started, where it is created.
+    fn close_closure(&mut self, fn_idx: FnIdx, params: Vec<LocalId>) -> ValueId {
+        let frame = self.frames.pop().expect("the closure's frame");
         let function = &mut self.cx.facts.functions[fn_idx.index()];
         function.nodes = frame.nodes.into_iter().next().unwrap_or_default();
         function.captures = frame.captures;
+        function.returns = frame.returns;
+        function.params = params;
         self.emit(Event::Closure(fn_idx));
         self.value(Value::Closure(fn_idx))
+    }
+
+    /// A closure whose body is one call expression.
+    fn wrapper(&mut self, kind: FnKind, call: Node<'_>, span: Span, name: &str) -> ValueId {
+        let fn_idx = self.open_closure(name.into(), kind, None, span);
+        self.with_scope(|lowerer| {
+            lowerer.expr(call, Usage::Value);
+        });
+        self.close_closure(fn_idx, Vec::new())
     }
 
     fn func_literal(&mut self, node: Node<'_>) -> ValueId {
         let span = self.span(node);
         let parent = self.frame().fn_idx;
-        let loop_context = self.frame().in_loop();
-        let fn_idx = FnIdx::from_index(self.cx.facts.functions.len());
-        self.cx.facts.functions.push(FnFact {
-            module: ModIdx(0),
-            name: "{closure}".into(),
-            kind: FnKind::Closure {
+        let ret = node
+            .field(field_ids().result)
+            .map(|result| result_type(self.cx, result));
+        let fn_idx = self.open_closure(
+            "{closure}".into(),
+            FnKind::Closure {
                 parent,
                 is_move: false,
             },
-            body: self.body_idx,
-            params: Vec::new(),
-            ret: node
-                .field(field_ids().result)
-                .map(|result| result_type(self.cx, result)),
-            generics: Vec::new(),
-            is_async: false,
-            span: Span::new(span.file, span.lo, span.lo + 4),
-            nodes: Vec::new(),
-            captures: Vec::new(),
-            returns: Vec::new(),
-            is_test: self.cx.is_test_file,
-            is_public: false,
-        });
-        self.frames.push(Frame {
-            fn_idx,
-            scope_base: self.scopes.len(),
-            nodes: vec![Vec::new()],
-            loop_depth: 0,
-            loop_context,
-            captures: Vec::new(),
-            returns: Vec::new(),
-            defers: Vec::new(),
-        });
+            ret,
+            Span::new(span.file, span.lo, span.lo + 4),
+        );
         let params = self.with_scope(|lowerer| {
             let params = match node.field(field_ids().parameters) {
                 Some(parameters) => lowerer.parameters(parameters, LocalOrigin::Param),
@@ -1062,14 +1056,7 @@ impl<'c, 't> Lowerer<'c, 't> {
             lowerer.release_defers(span, ReleaseReason::ScopeEnd);
             params
         });
-        let frame = self.frames.pop().expect("the closure's frame");
-        let function = &mut self.cx.facts.functions[fn_idx.index()];
-        function.nodes = frame.nodes.into_iter().next().unwrap_or_default();
-        function.captures = frame.captures;
-        function.returns = frame.returns;
-        function.params = params;
-        self.emit(Event::Closure(fn_idx));
-        self.value(Value::Closure(fn_idx))
+        self.close_closure(fn_idx, params)
     }
 
     // ----- expressions -----
