@@ -10,6 +10,8 @@ use deferlint_core::render::human::{self, HumanOptions};
 use deferlint_core::source::{Language, LineIndex, SourceMap};
 use deferlint_rules::{RULES, RuleSet, TOOL_DIAGNOSTICS};
 
+mod support;
+
 /// One fixture with its headers and expected findings.
 struct Fixture {
     path: PathBuf,
@@ -17,108 +19,61 @@ struct Fixture {
     display: String,
     text: String,
     edition: Edition,
-    check_pass: bool,
     /// (1-based line, rule) pairs.
     expected: Vec<(u32, String)>,
     problems: Vec<String>,
 }
 
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
 fn all_fixtures() -> Vec<Fixture> {
-    let mut paths = Vec::new();
-    for entry in std::fs::read_dir(fixtures_dir()).expect("the fixtures folder") {
-        let folder = entry.expect("a folder entry").path();
-        if !folder.is_dir() {
-            continue;
-        }
-        for file in std::fs::read_dir(&folder).expect("a fixture folder") {
-            let file = file.expect("a file entry").path();
-            if file
-                .extension()
-                .is_some_and(|extension| extension == "rs" || extension == "go")
-            {
-                paths.push(file);
-            }
-        }
-    }
-    paths.sort();
-    paths.into_iter().map(|path| parse_fixture(&path)).collect()
+    support::fixture_paths(&["rs", "go"])
+        .iter()
+        .map(|path| parse_fixture(path))
+        .collect()
 }
 
+/// Reads a fixture through the shared reader, then checks what this test needs of it: the
+/// headers it knows (`check-pass`, `edition`, and `run` for the hazard proofs) and markers that
+/// name a rule or a tool diagnostic.
 fn parse_fixture(path: &Path) -> Fixture {
-    let text = std::fs::read_to_string(path).expect("a readable fixture");
-    let folder = path
-        .parent()
-        .and_then(Path::file_name)
-        .and_then(|name| name.to_str())
-        .unwrap_or("");
-    let name = path
-        .file_name()
-        .and_then(|name| name.to_str())
-        .unwrap_or("");
-    let mut fixture = Fixture {
-        path: path.to_path_buf(),
-        display: format!("fixtures/{folder}/{name}"),
-        text: text.clone(),
-        edition: Edition::E2021,
-        check_pass: false,
-        expected: Vec::new(),
-        problems: Vec::new(),
-    };
-    for (index, line) in text.lines().enumerate() {
-        let number = index as u32 + 1;
-        if let Some(header) = line.trim_start().strip_prefix("//@") {
-            let header = header.trim();
-            if header == "check-pass" {
-                fixture.check_pass = true;
-            } else if let Some(edition) = header.strip_prefix("edition:") {
-                match Edition::parse(edition.trim()) {
-                    Some(edition) => fixture.edition = edition,
-                    None => fixture.problems.push(format!(
-                        "line {number}: unknown edition `{}`",
-                        edition.trim()
-                    )),
-                }
-            } else if header.starts_with("run:") {
-                // Read by the hazard-proof test.
-            } else {
-                fixture
-                    .problems
-                    .push(format!("line {number}: unknown header `//@ {header}`"));
-            }
-        }
-        if let Some(position) = line.find("//~") {
-            let marker = &line[position + 3..];
-            let carets = marker.chars().take_while(|&c| c == '^').count() as u32;
-            let rule = marker[carets as usize..]
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_string();
-            let known = RULES.iter().any(|candidate| candidate.meta.name == rule)
-                || TOOL_DIAGNOSTICS.contains(&rule.as_str());
-            if !known {
-                fixture
-                    .problems
-                    .push(format!("line {number}: marker names no rule: `{rule}`"));
-            }
-            fixture.expected.push((number - carets, rule));
+    let read = support::read_fixture(path);
+    let mut problems = read.errors.clone();
+    let mut edition = Edition::E2021;
+    for header in &read.headers {
+        match (header.key.as_str(), header.value.as_deref()) {
+            ("check-pass" | "run", _) => {}
+            ("edition", Some(value)) => match Edition::parse(value) {
+                Some(parsed) => edition = parsed,
+                None => problems.push(format!(
+                    "{}:{}: unknown edition `{value}`",
+                    read.display_path, header.line
+                )),
+            },
+            (key, _) => problems.push(format!(
+                "{}:{}: unknown header `//@ {key}`",
+                read.display_path, header.line
+            )),
         }
     }
-    if fixture.check_pass && !fixture.expected.is_empty() {
-        fixture
-            .problems
-            .push("`//@ check-pass` and `//~` markers in one file".to_string());
+    let mut expected = Vec::new();
+    for marker in &read.markers {
+        let known = RULES.iter().any(|rule| rule.meta.name == marker.rule)
+            || TOOL_DIAGNOSTICS.contains(&marker.rule.as_str());
+        if !known {
+            problems.push(format!(
+                "{}:{}: marker names no rule: `{}`",
+                read.display_path, marker.target, marker.rule
+            ));
+        }
+        expected.push((marker.target as u32, marker.rule.clone()));
     }
-    if !fixture.check_pass && fixture.expected.is_empty() {
-        fixture
-            .problems
-            .push("neither `//@ check-pass` nor any `//~` marker".to_string());
+    Fixture {
+        path: read.path,
+        display: format!("fixtures/{}", read.display_path),
+        text: read.text,
+        edition,
+        expected,
+        problems,
     }
-    fixture
 }
 
 /// Lints one fixture as a crate of its own.
@@ -145,7 +100,7 @@ fn lint_with_input(fixture: &Fixture) -> (SourceMap, CrateInput, Vec<Finding>) {
         name: "fixture".to_string(),
         lib_name: None,
         edition: fixture.edition,
-        root_dir: fixtures_dir(),
+        root_dir: support::fixtures_root(),
         targets,
         files: vec![file],
         package_id: None,
@@ -162,16 +117,9 @@ fn lint_with_input(fixture: &Fixture) -> (SourceMap, CrateInput, Vec<Finding>) {
 #[test]
 fn markers_match_findings() {
     let fixtures = all_fixtures();
-    assert!(
-        !fixtures.is_empty(),
-        "no fixtures found in {}",
-        fixtures_dir().display()
-    );
     let mut failures = Vec::new();
     for fixture in &fixtures {
-        for problem in &fixture.problems {
-            failures.push(format!("{}: {problem}", fixture.display));
-        }
+        failures.extend(fixture.problems.iter().cloned());
         let (_, findings) = lint(fixture);
         let index = LineIndex::new(&fixture.text);
         let mut reported: Vec<(u32, String)> = findings
@@ -241,7 +189,7 @@ fn json_output_snapshots() {
         "unsync-map-write-in-defer/canonical_defer_write_runs_after_wg_done.go",
     ];
     for case in cases {
-        let fixture = parse_fixture(&fixtures_dir().join(case));
+        let fixture = parse_fixture(&support::fixtures_root().join(case));
         let (sources, input, findings) = lint_with_input(&fixture);
         let options = deferlint_core::render::json::JsonOptions {
             ansi_rendered: false,
@@ -251,12 +199,8 @@ fn json_output_snapshots() {
             },
         };
         let json = deferlint_core::render::json::render(&sources, &[input], &findings, &options);
-        let root = fixtures_dir()
-            .canonicalize()
-            .unwrap_or_else(|_| fixtures_dir());
-        let normalised = json
-            .replace(&root.display().to_string(), "[FIXTURES]")
-            .replace(&fixtures_dir().display().to_string(), "[FIXTURES]");
+        let root = support::fixtures_root();
+        let normalised = json.replace(&root.display().to_string(), "[FIXTURES]");
         let name = case.replace('/', "__");
         insta::assert_snapshot!(format!("json__{name}"), normalised);
     }

@@ -10,10 +10,12 @@ use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod support;
 
 /// How long a `hang` fixture must stay blocked to count as deadlocked.
 const HANG_OBSERVED_FOR: Duration = Duration::from_secs(3);
@@ -101,22 +103,11 @@ struct Fixture {
 
 #[test]
 fn every_fixture_does_what_its_run_header_claims() {
-    let fixtures_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let fixtures_root = fs::canonicalize(&fixtures_root)
-        .unwrap_or_else(|error| panic!("cannot open {}: {error}", fixtures_root.display()));
-    let mut paths = Vec::new();
-    collect_rust_files(&fixtures_root, &mut paths);
-    paths.sort();
-    assert!(
-        !paths.is_empty(),
-        "no fixtures under {}",
-        fixtures_root.display()
-    );
-
+    let paths = support::fixture_paths(&["rs"]);
     let mut header_errors = Vec::new();
     let mut fixtures = Vec::new();
     for path in paths {
-        match parse_fixture(&fixtures_root, &path) {
+        match parse_fixture(&path) {
             Ok(fixture) => fixtures.push(fixture),
             Err(errors) => header_errors.extend(errors),
         }
@@ -138,135 +129,52 @@ fn every_fixture_does_what_its_run_header_claims() {
     );
 }
 
-fn collect_rust_files(folder: &Path, paths: &mut Vec<PathBuf>) {
-    let entries = fs::read_dir(folder)
-        .unwrap_or_else(|error| panic!("cannot read {}: {error}", folder.display()));
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect_rust_files(&path, paths);
-        } else if path.extension().is_some_and(|extension| extension == "rs") {
-            paths.push(path);
-        }
-    }
-}
-
-/// Reads a fixture's `//@` headers (only before the first line of code) and `//~` markers,
-/// and checks that they agree with each other.
-fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
-    let display_path = path.strip_prefix(root).unwrap().display().to_string();
-    let text = fs::read_to_string(path)
-        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-    let mut errors = Vec::new();
-    let mut edition = None;
-    let mut run = None;
-    let mut check_pass = false;
-    let mut marker_rules = Vec::new();
-    let mut marker_lines = Vec::new();
-    let mut in_header = true;
-
-    for (index, line) in text.lines().enumerate() {
-        let line_number = index + 1;
-        let trimmed = line.trim();
-        if let Some(directive) = trimmed.strip_prefix("//@") {
-            if !in_header {
-                errors.push(format!(
-                    "{display_path}:{line_number}: `//@` header after the first line of code"
-                ));
-                continue;
-            }
-            let directive = directive.trim();
-            let (key, value) = match directive.split_once(':') {
-                Some((key, value)) => (key.trim(), Some(value.trim())),
-                None => (directive, None),
-            };
-            match (key, value) {
-                ("check-pass", None) if !check_pass => check_pass = true,
-                ("edition", Some(value)) if edition.is_none() => {
-                    edition = match value {
-                        "2021" => Some(Edition::E2021),
-                        "2024" => Some(Edition::E2024),
-                        _ => {
-                            errors.push(format!(
-                                "{display_path}:{line_number}: unknown edition `{value}` (2021 or 2024)"
-                            ));
-                            None
-                        }
-                    };
-                }
-                ("run", Some(value)) if run.is_none() => {
-                    run = RunClaim::parse(value);
-                    if run.is_none() {
-                        errors.push(format!(
-                            "{display_path}:{line_number}: unknown `run:` value `{value}` (hang, abort, race or ok)"
-                        ));
-                    }
-                }
-                _ => errors.push(format!(
-                    "{display_path}:{line_number}: unknown or repeated header `//@ {directive}`"
+/// Reads a fixture's headers and markers, and checks that they agree with each other and with
+/// the fixture's folder.
+fn parse_fixture(path: &Path) -> Result<Fixture, Vec<String>> {
+    let text = support::read_fixture(path);
+    let display_path = text.display_path.clone();
+    let mut errors = text.errors.clone();
+    let mut edition = Edition::E2021;
+    let mut run = RunClaim::Ok;
+    for header in &text.headers {
+        let line = header.line;
+        match (header.key.as_str(), header.value.as_deref()) {
+            ("check-pass", _) => {}
+            ("edition", Some("2021")) => edition = Edition::E2021,
+            ("edition", Some("2024")) => edition = Edition::E2024,
+            ("edition", value) => errors.push(format!(
+                "{display_path}:{line}: unknown edition `{}` (2021 or 2024)",
+                value.unwrap_or("")
+            )),
+            ("run", value) => match value.and_then(RunClaim::parse) {
+                Some(claim) => run = claim,
+                None => errors.push(format!(
+                    "{display_path}:{line}: unknown `run:` value `{}` (hang, abort, race or ok)",
+                    value.unwrap_or("")
                 )),
-            }
-            continue;
-        }
-        if !trimmed.is_empty() && !trimmed.starts_with("//") {
-            in_header = false;
-        }
-        if let Some((_, marker)) = line.split_once("//~") {
-            let lines_up = marker.len() - marker.trim_start_matches('^').len();
-            let rule = marker.trim_start_matches('^').trim();
-            match line_number.checked_sub(lines_up) {
-                Some(target) if target > 0 => marker_lines.push(target),
-                _ => errors.push(format!(
-                    "{display_path}:{line_number}: marker `//~{marker}` points above the first line"
-                )),
-            }
-            if deferlint_rules::find_rule(rule).is_none() {
-                errors.push(format!(
-                    "{display_path}:{line_number}: marker `//~{marker}` does not name a registered rule"
-                ));
-            }
-            marker_rules.push(rule.to_owned());
+            },
+            (key, _) => errors.push(format!("{display_path}:{line}: unknown header `//@ {key}`")),
         }
     }
-
-    let run = run.unwrap_or(RunClaim::Ok);
-    if check_pass && !marker_rules.is_empty() {
-        errors.push(format!(
-            "{display_path}: `//@ check-pass` fixture carries `//~` markers"
-        ));
-    }
-    if check_pass && run != RunClaim::Ok {
-        errors.push(format!(
-            "{display_path}: `//@ check-pass` fixture claims `run: {}` (a clean program must run to a clean exit)",
-            run.as_str()
-        ));
-    }
-    if !check_pass && marker_rules.is_empty() {
-        errors.push(format!(
-            "{display_path}: neither `//@ check-pass` nor a `//~` marker: say what the fixture expects"
-        ));
-    }
-    if !marker_rules.is_empty() && run == RunClaim::Ok {
-        errors.push(format!(
-            "{display_path}: bad fixture claims `run: ok`: its program must show the hazard (hang, abort or race)"
-        ));
-    }
-    let rule_folder = Path::new(&display_path)
-        .parent()
-        .and_then(|parent| parent.to_str())
-        .unwrap_or("")
-        .to_owned();
-    let own_rule_marked = marker_rules.contains(&rule_folder);
-    if let Some((_, hazard)) = HAZARD_OF_RULE.iter().find(|(rule, _)| *rule == rule_folder) {
-        if own_rule_marked && run != *hazard {
+    for marker in &text.markers {
+        if deferlint_rules::find_rule(&marker.rule).is_none() {
             errors.push(format!(
-                "{display_path}: a bad `{rule_folder}` fixture must claim `run: {}`, not `run: {}`",
-                hazard.as_str(),
-                run.as_str()
+                "{display_path}:{}: marker `//~ {}` does not name a registered rule",
+                marker.target, marker.rule
             ));
         }
     }
-
+    let hazard = HAZARD_OF_RULE
+        .iter()
+        .find(|(rule, _)| *rule == text.rule_folder)
+        .map(|(_, hazard)| hazard.as_str());
+    errors.extend(support::claim_errors(
+        &text,
+        run.as_str(),
+        hazard,
+        "hang, abort or race",
+    ));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -285,9 +193,9 @@ fn parse_fixture(root: &Path, path: &Path) -> Result<Fixture, Vec<String>> {
         path: path.to_owned(),
         display_path,
         bin_name,
-        edition: edition.unwrap_or(Edition::E2021),
+        edition,
         run,
-        marker_lines,
+        marker_lines: text.markers.iter().map(|marker| marker.target).collect(),
     })
 }
 
@@ -431,8 +339,8 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
         RunClaim::Hang => HANG_OBSERVED_FOR,
         _ => RUN_TIME_LIMIT,
     };
-    let status = wait_at_most(&mut child, limit);
-    let still_running_and_blocked = status.is_none() && all_threads_blocked(child.id());
+    let status = support::wait_at_most(&mut child, limit);
+    let still_running_and_blocked = status.is_none() && support::all_threads_blocked(child.id());
     if status.is_none() {
         // The process may have ended between the last poll and now: ignore the error.
         let _ = child.kill();
@@ -470,7 +378,7 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
             )
         }
         None => format!("was still running after {} s (killed)", limit.as_secs()),
-        Some(status) => describe(status),
+        Some(status) => support::describe(status),
     };
     let mut message = format!(
         "{} (`run: {}`, edition {}): {did}",
@@ -497,55 +405,4 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
         }
     }
     Err(message)
-}
-
-/// Polls the child until it exits or `limit` passes; `None` when it is still running.
-fn wait_at_most(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        if started.elapsed() >= limit {
-            return None;
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Whether every thread of the process is asleep (Linux `/proc` state `S` or `D`): a deadlock,
-/// not a busy loop. Where `/proc` cannot be read, it says yes.
-fn all_threads_blocked(pid: u32) -> bool {
-    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
-        return true;
-    };
-    tasks.filter_map(Result::ok).all(|task| {
-        let Ok(stat) = fs::read_to_string(task.path().join("stat")) else {
-            return true;
-        };
-        // The state follows the command name, which is in parentheses and may hold spaces.
-        let state = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next());
-        matches!(state, Some("S" | "D") | None)
-    })
-}
-
-fn describe(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exited with code {code}"),
-        (None, Some(signal)) => format!("was killed by signal {signal}{}", signal_name(signal)),
-        (None, None) => format!("ended with {status}"),
-    }
-}
-
-fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        6 => " (SIGABRT)",
-        9 => " (SIGKILL)",
-        11 => " (SIGSEGV)",
-        4 => " (SIGILL)",
-        7 => " (SIGBUS)",
-        _ => "",
-    }
 }
