@@ -13,7 +13,10 @@ mod go_wording;
 mod lock_reentered_in_defer;
 mod nil_map_write;
 mod poisoned_lock_unwrap_in_defer;
+mod reentry;
+mod refcell_map_borrow_in_defer;
 mod rlock_map_write;
+mod sharded_map_ref_held_at_defer;
 mod shared_map_write;
 mod unsync_map_write_in_defer;
 mod wording;
@@ -147,8 +150,16 @@ pub static RULES: &[Rule] = &[
         check: poisoned_lock_unwrap_in_defer::check,
     },
     Rule {
+        meta: &refcell_map_borrow_in_defer::REFCELL_MAP_BORROW_IN_DEFER,
+        check: refcell_map_borrow_in_defer::check,
+    },
+    Rule {
         meta: &rlock_map_write::RLOCK_MAP_WRITE,
         check: rlock_map_write::check,
+    },
+    Rule {
+        meta: &sharded_map_ref_held_at_defer::SHARDED_MAP_REF_HELD_AT_DEFER,
+        check: sharded_map_ref_held_at_defer::check,
     },
     Rule {
         meta: &shared_map_write::SHARED_MAP_WRITE,

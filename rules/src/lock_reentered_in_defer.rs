@@ -2,14 +2,15 @@
 
 use std::collections::HashSet;
 
+use crate::reentry::{
+    bind_then_drop_edit, drop_types, holder_name, reentries, release_phrase, root_of,
+};
+
 use deferlint_core::analysis::lock_state::{DeferredRun, Holder, RunKind};
 use deferlint_core::analysis::locks::LockOp;
-use deferlint_core::diagnostic::{Applicability, Diagnostic, Edit, Label};
+use deferlint_core::diagnostic::{Applicability, Diagnostic, Label};
 use deferlint_core::graph::calls::DeferKind;
-use deferlint_core::model::facts::{FnKind, ReleaseReason, SelfKind, Slot, Value, ValueId};
-use deferlint_core::model::modules::FunctionId;
-use deferlint_core::model::types::{LockFlavor, TyKind};
-use deferlint_core::model::{LockMode, Program};
+use deferlint_core::model::facts::ReleaseReason;
 use deferlint_core::source::Span;
 
 use crate::Context;
@@ -246,241 +247,20 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             .map(|relock| go_diagnostic(context, relock))
             .collect();
     }
-    let program = context.program;
-    let analyses = context.analyses;
-    let mut diagnostics = Vec::new();
-    let mut seen: HashSet<(Span, Span)> = HashSet::new();
-    for run in &analyses.lock_state.runs {
-        if !context.reports_in(run.function) {
-            continue;
-        }
-        let runs: Vec<FunctionId> = match &run.kind {
-            RunKind::DeferGuard(site) => vec![analyses.calls.defer_sites[site.0 as usize].body],
-            _ => run.runs.clone(),
-        };
-        let owned_types = if matches!(run.kind, RunKind::DeferGuard(_)) {
-            Vec::new()
-        } else {
-            dropped_owner_types(program, &runs)
-        };
-        for root in runs {
-            for &lock in analyses
-                .locks_reached(root, crate::MAX_DEFERRED_DEPTH)
-                .iter()
-            {
-                let inner = analyses.locks.get(lock);
-                if !reentry_possible(inner) || is_instance_lock(program, inner, &owned_types) {
-                    continue;
-                }
-                for held in &run.held {
-                    let held_op = analyses.locks.get(held.lock);
-                    if held_op.class.is_none()
-                        || held_op.class != inner.class
-                        || !conflicts(held_op.mode, inner.mode)
-                    {
-                        continue;
-                    }
-                    if held_op.flavor.is_async() {
-                        continue;
-                    }
-                    let key = (inner.span, registration_span(context, run));
-                    if seen.insert(key) {
-                        diagnostics.push(diagnostic(context, run, inner, held_op, held.holder));
-                    }
-                }
-            }
-        }
-    }
-    diagnostics
-}
-
-/// A blocking acquisition of a lock that is not reentrant.
-fn reentry_possible(op: &LockOp) -> bool {
-    op.blocks() && !op.flavor.is_async() && op.flavor != LockFlavor::Tokio
-}
-
-/// Two acquisitions of one `RwLock` deadlock unless both read.
-fn conflicts(held: LockMode, wanted: LockMode) -> bool {
-    !(held == LockMode::Read && wanted == LockMode::Read)
-}
-
-fn registration_span(context: &Context<'_>, run: &DeferredRun) -> Span {
-    match &run.kind {
-        RunKind::DeferGuard(site) => context.analyses.calls.defer_sites[site.0 as usize].span,
-        _ => run.origin,
-    }
-}
-
-fn root_of(context: &Context<'_>, run: &DeferredRun, inner: &LockOp) -> FunctionId {
-    match &run.kind {
-        RunKind::DeferGuard(site) => {
-            let body = context.analyses.calls.defer_sites[site.0 as usize].body;
-            // A closure inside the defer body still counts as the body.
-            if context.program.function(inner.function).owner
-                == context.program.function(body).owner
-            {
-                inner.function
-            } else {
-                body
-            }
-        }
-        _ => *run
-            .runs
-            .iter()
-            .find(|&&root| root == inner.function)
-            .unwrap_or(&inner.function),
-    }
-}
-
-/// The types whose `Drop` runs, for messages.
-fn drop_types(program: &Program, runs: &[FunctionId]) -> String {
-    let mut names: Vec<String> = runs
-        .iter()
-        .filter_map(|&function| {
-            program
-                .function(function)
-                .drop_for
-                .map(|adt| format!("`{}`", program.adt(adt).name))
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    if names.is_empty() {
-        "the value".to_string()
-    } else {
-        names.join(", ")
-    }
-}
-
-/// The types whose `Drop` runs: a lock reached only through their own fields belongs to the
-/// dying value, which nobody else can hold.
-fn dropped_owner_types(
-    program: &Program,
-    runs: &[FunctionId],
-) -> Vec<deferlint_core::model::types::AdtId> {
-    runs.iter()
-        .filter_map(|&function| program.function(function).drop_for)
-        .collect()
-}
-
-/// A lock on `self.a.b` (fields owned inline, no `Arc` or reference on the way) in a method of
-/// one of the dying types.
-fn is_instance_lock(
-    program: &Program,
-    op: &LockOp,
-    owned_types: &[deferlint_core::model::types::AdtId],
-) -> bool {
-    if owned_types.is_empty() {
-        return false;
-    }
-    let function = program.function(op.function);
-    let is_method_with_self = matches!(
-        program.fact(op.function).kind,
-        FnKind::Method {
-            self_kind: Some(SelfKind::Ref | SelfKind::RefMut | SelfKind::Value),
-            ..
-        }
-    );
-    let Some(self_ty) = function.self_ty else {
-        return false;
-    };
-    let Some(self_adt) = program.types.adt(self_ty) else {
-        return false;
-    };
-    if !is_method_with_self || !owned_types.contains(&self_adt) {
-        return false;
-    }
-    owned_path_from_self(program, op.owner, op.receiver, 0)
-}
-
-fn owned_path_from_self(program: &Program, owner: FunctionId, value: ValueId, depth: u32) -> bool {
-    if depth > 8 {
-        return false;
-    }
-    let body = program.body(owner);
-    match body.value(value) {
-        Value::Local(local) => &*body.local(*local).name == "self",
-        Value::Field { base, .. } => {
-            let ty = program.value_ty(owner, value);
-            let shared = matches!(program.types.kind(ty), TyKind::Ref(..) | TyKind::Ptr(..))
-                || program.types.is_shared_pointer(ty)
-                || matches!(
-                    program.types.as_lib(ty),
-                    Some(deferlint_core::model::types::LibTy::Lazy)
-                );
-            !shared && owned_path_from_self(program, owner, *base, depth + 1)
-        }
-        Value::Ref { inner, .. } | Value::Deref(inner) => {
-            owned_path_from_self(program, owner, *inner, depth + 1)
-        }
-        _ => false,
-    }
-}
-
-fn holder_name(program: &Program, owner: FunctionId, holder: Holder) -> String {
-    match holder {
-        Holder::Slot(Slot::Local(local)) => {
-            let name = &program.body(owner).local(local).name;
-            if name.starts_with('<') {
-                "a guard".to_string()
-            } else {
-                format!("`{name}`")
-            }
-        }
-        Holder::Slot(Slot::Temp(_)) => "the temporary guard".to_string(),
-        Holder::Caller(caller) => format!("the guard in `{}`", program.function_name(caller)),
-    }
-}
-
-fn release_phrase(reason: Option<ReleaseReason>) -> &'static str {
-    match reason {
-        Some(ReleaseReason::EarlyExit) => "here on an early exit",
-        Some(ReleaseReason::Explicit) => "here where it is dropped",
-        _ => "here at the end of the scope",
-    }
-}
-
-/// `m.lock().unwrap().remove(&k);` → `let removed = m.lock().unwrap().remove(&k); drop(removed);`
-/// when the dying value is the discarded result of the whole statement.
-fn bind_then_drop_edit(program: &Program, run: &DeferredRun) -> Option<Vec<Edit>> {
-    let Some(Slot::Temp(temp)) = run.slot else {
-        return None;
-    };
-    // Binding the value helps only when every guard held is a temporary of the same
-    // statement, gone at its `;`.
-    let only_temporary_guards = run
-        .held
-        .iter()
-        .all(|held| matches!(held.holder, Holder::Slot(Slot::Temp(_))));
-    if run.reason != Some(ReleaseReason::StatementEnd)
-        || !matches!(run.kind, RunKind::Drop { .. })
-        || !only_temporary_guards
-    {
-        return None;
-    }
-    let body = program.body(run.owner);
-    let temp = &body.temps[temp.index()];
-    let Value::Call(call) = body.value(temp.value) else {
-        return None;
-    };
-    let call = body.call(*call);
-    // The dying value is the statement's own value, and the release point is its `;`.
-    if !temp.statement_value
-        || run.span.hi != run.span.lo + 1
-        || run.span.lo != call.span.hi
-        || run.span.file != call.span.file
-    {
-        return None;
-    }
-    let start = Span::new(call.span.file, call.span.lo, call.span.lo);
-    Some(vec![
-        Edit {
-            span: start,
-            replacement: "let removed = ".to_string(),
-        },
-        Edit {
-            span: run.span,
-            replacement: "; drop(removed);".to_string(),
-        },
-    ])
+    reentries(
+        context,
+        |inner| inner.blocks() && !inner.flavor.is_async() && !inner.flavor.is_borrow(),
+        |held| !held.flavor.is_async() && !held.flavor.is_borrow(),
+    )
+    .into_iter()
+    .map(|reentry| {
+        diagnostic(
+            context,
+            reentry.run,
+            reentry.inner,
+            reentry.held,
+            reentry.holder,
+        )
+    })
+    .collect()
 }

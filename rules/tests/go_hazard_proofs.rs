@@ -257,7 +257,7 @@ fn parse_fixture(path: &Path) -> Result<Fixture, Vec<String>> {
     errors.extend(support::claim_errors(
         &text,
         run.as_str(),
-        hazard,
+        hazard.as_slice(),
         "race, panic, deadlock or skips-cleanup",
     ));
     if !errors.is_empty() {

@@ -27,15 +27,37 @@ const RACE_DETECTED_EXIT_CODE: i32 = 66;
 /// (checked against rustc 1.95), right before it aborts.
 const ABORT_MESSAGE: &str = "panic in a destructor during cleanup";
 const SIGABRT: i32 = 6;
+/// The exit code a `lost-write` fixture uses when its final check finds the map still holding
+/// what the deferred code should have removed (or lacking what it should have written).
+const LOST_WRITE_EXIT_CODE: i32 = 67;
+/// The exit code a `contended` fixture uses when it saw deferred code wait for the map's lock
+/// while another task held it.
+const CONTENDED_EXIT_CODE: i32 = 68;
+/// What a fixture's deferred cleanup prints on stdout when it runs.
+const CLEANUP_LINE: &str = "deferred cleanup ran";
+/// The exit code of a Rust program whose main thread panicked.
+const PANIC_EXIT_CODE: i32 = 101;
 /// How many non-`hang` fixtures run at once. `hang` fixtures sit blocked, so they all run at
 /// once beside these.
 const RUNNERS: usize = 3;
 /// The hazard that a bad fixture of each rule proves when it runs.
-const HAZARD_OF_RULE: &[(&str, RunClaim)] = &[
-    ("lock-reentered-in-defer", RunClaim::Hang),
-    ("poisoned-lock-unwrap-in-defer", RunClaim::Abort),
-    ("unsync-map-write-in-defer", RunClaim::Race),
+const HAZARD_OF_RULE: &[(&str, &[RunClaim])] = &[
+    (
+        "async-lock-in-defer",
+        &[RunClaim::Panic, RunClaim::LostWrite],
+    ),
+    ("contended-map-write-in-defer", &[RunClaim::Contended]),
+    ("exit-skips-deferred-cleanup", &[RunClaim::SkipsCleanup]),
+    ("lock-reentered-in-defer", &[RunClaim::Hang]),
+    ("poisoned-lock-unwrap-in-defer", &[RunClaim::Abort]),
+    ("refcell-map-borrow-in-defer", &[RunClaim::Panic]),
+    ("sharded-map-ref-held-at-defer", &[RunClaim::Hang]),
+    ("tls-map-access-in-defer", &[RunClaim::Panic]),
+    ("unsync-map-write-in-defer", &[RunClaim::Race]),
 ];
+
+/// Every `run:` word, for messages.
+const ALL_CLAIMS: &str = "hang, abort, race, panic, lost-write, skips-cleanup, contended or ok";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Edition {
@@ -62,6 +84,16 @@ enum RunClaim {
     Abort,
     /// Exits with [`RACE_DETECTED_EXIT_CODE`] or is killed by a signal.
     Race,
+    /// Panics on a line that a `//~` marker points at, and dies of it: exit code
+    /// [`PANIC_EXIT_CODE`], or `SIGABRT` when the panic cannot unwind (a thread-local's
+    /// destructor, a destructor during unwinding).
+    Panic,
+    /// Exits with [`LOST_WRITE_EXIT_CODE`]: its final check saw the deferred write missing.
+    LostWrite,
+    /// Exits without crashing and without printing [`CLEANUP_LINE`].
+    SkipsCleanup,
+    /// Exits with [`CONTENDED_EXIT_CODE`]: deferred code waited for a lock another task held.
+    Contended,
     /// Exits with status 0.
     Ok,
 }
@@ -72,6 +104,10 @@ impl RunClaim {
             "hang" => Some(RunClaim::Hang),
             "abort" => Some(RunClaim::Abort),
             "race" => Some(RunClaim::Race),
+            "panic" => Some(RunClaim::Panic),
+            "lost-write" => Some(RunClaim::LostWrite),
+            "skips-cleanup" => Some(RunClaim::SkipsCleanup),
+            "contended" => Some(RunClaim::Contended),
             "ok" => Some(RunClaim::Ok),
             _ => None,
         }
@@ -82,6 +118,10 @@ impl RunClaim {
             RunClaim::Hang => "hang",
             RunClaim::Abort => "abort",
             RunClaim::Race => "race",
+            RunClaim::Panic => "panic",
+            RunClaim::LostWrite => "lost-write",
+            RunClaim::SkipsCleanup => "skips-cleanup",
+            RunClaim::Contended => "contended",
             RunClaim::Ok => "ok",
         }
     }
@@ -150,7 +190,7 @@ fn parse_fixture(path: &Path) -> Result<Fixture, Vec<String>> {
             ("run", value) => match value.and_then(RunClaim::parse) {
                 Some(claim) => run = claim,
                 None => errors.push(format!(
-                    "{display_path}:{line}: unknown `run:` value `{}` (hang, abort, race or ok)",
+                    "{display_path}:{line}: unknown `run:` value `{}` ({ALL_CLAIMS})",
                     value.unwrap_or("")
                 )),
             },
@@ -165,15 +205,16 @@ fn parse_fixture(path: &Path) -> Result<Fixture, Vec<String>> {
             ));
         }
     }
-    let hazard = HAZARD_OF_RULE
+    let hazards: Vec<&str> = HAZARD_OF_RULE
         .iter()
         .find(|(rule, _)| *rule == text.rule_folder)
-        .map(|(_, hazard)| hazard.as_str());
+        .map(|(_, hazards)| hazards.iter().map(|hazard| hazard.as_str()).collect())
+        .unwrap_or_default();
     errors.extend(support::claim_errors(
         &text,
         run.as_str(),
-        hazard,
-        "hang, abort or race",
+        &hazards,
+        ALL_CLAIMS,
     ));
     if !errors.is_empty() {
         return Err(errors);
@@ -213,7 +254,8 @@ fn build_all(fixtures: &[Fixture]) -> PathBuf {
         let mut manifest = format!(
             "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"{}\"\npublish = false\n\
              autobins = false\nautoexamples = false\nautotests = false\nautobenches = false\n\n\
-             [dependencies]\nscopeguard = \"1\"\nparking_lot = \"0.12\"\n\n\
+             [dependencies]\nscopeguard = \"1\"\nparking_lot = \"0.12\"\ndashmap = \"6\"\n\
+             tokio = {{ version = \"1\", features = [\"rt\", \"rt-multi-thread\", \"sync\", \"macros\", \"time\"] }}\n\n\
              # Fixtures are read by people: keep them warning-free (allow a lint in the file).\n\
              [lints.rust]\nwarnings = \"deny\"\n",
             edition.year()
@@ -328,10 +370,12 @@ fn run_all(fixtures: &[Fixture], bin_dir: &Path) -> Vec<String> {
 fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String> {
     let stderr_path = log_dir.join(format!("{}.stderr", fixture.bin_name));
     let stderr_file = fs::File::create(&stderr_path).unwrap();
+    let stdout_path = log_dir.join(format!("{}.stdout", fixture.bin_name));
+    let stdout_file = fs::File::create(&stdout_path).unwrap();
     let mut child = Command::new(bin_dir.join(&fixture.bin_name))
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(stdout_file)
         .stderr(stderr_file)
         .spawn()
         .map_err(|error| format!("{}: cannot start its binary: {error}", fixture.display_path))?;
@@ -347,6 +391,8 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
         let _ = child.wait();
     }
     let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
+    let stdout = fs::read_to_string(&stdout_path).unwrap_or_default();
+    let printed_cleanup = stdout.contains(CLEANUP_LINE);
 
     // The panic that turned into the abort must come from a marked line: the unwrap on the
     // poisoned lock inside the deferred code, not some other panic.
@@ -364,6 +410,13 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
         (RunClaim::Race, Some(status)) => {
             status.code() == Some(RACE_DETECTED_EXIT_CODE) || status.signal().is_some()
         }
+        (RunClaim::Panic, Some(status)) => {
+            (status.code() == Some(PANIC_EXIT_CODE) || status.signal() == Some(SIGABRT))
+                && panicked_on_marked_line
+        }
+        (RunClaim::LostWrite, Some(status)) => status.code() == Some(LOST_WRITE_EXIT_CODE),
+        (RunClaim::Contended, Some(status)) => status.code() == Some(CONTENDED_EXIT_CODE),
+        (RunClaim::SkipsCleanup, Some(status)) => status.code().is_some() && !printed_cleanup,
         (RunClaim::Ok, Some(status)) => status.success(),
         _ => false,
     };
@@ -389,13 +442,16 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
     if fixture.run == RunClaim::Abort && !stderr.contains(ABORT_MESSAGE) {
         write!(message, "; stderr lacks `{ABORT_MESSAGE}`").unwrap();
     }
-    if fixture.run == RunClaim::Abort && !panicked_on_marked_line {
+    if matches!(fixture.run, RunClaim::Abort | RunClaim::Panic) && !panicked_on_marked_line {
         write!(
             message,
             "; no panic on a `//~` marked line {:?}",
             fixture.marker_lines
         )
         .unwrap();
+    }
+    if fixture.run == RunClaim::SkipsCleanup && printed_cleanup {
+        write!(message, "; stdout has `{CLEANUP_LINE}`: the cleanup ran").unwrap();
     }
     let tail: Vec<&str> = stderr.lines().rev().take(8).collect();
     if !tail.is_empty() {

@@ -25,6 +25,9 @@ pub enum Holder {
     /// Every caller of the function holds it when it calls; the function with the guard is
     /// one of them.
     Caller(FunctionId),
+    /// The guard the function returns (its tail, or `return`), created by the call at this
+    /// span: it is alive while the function's locals are dropped.
+    Returned(Span),
 }
 
 /// A lock held at some point.
@@ -285,7 +288,13 @@ struct Walker<'a> {
     runs: &'a mut Vec<DeferredRun>,
     /// When set, calls of program functions are recorded with the locks held.
     call_sites: Option<&'a mut Vec<CallSite>>,
+    /// Guards the function returns, by the call that creates them: from that call on, they
+    /// are held (a pseudo slot each, numbered from [`RETURNED_SLOT_BASE`]).
+    returned: Vec<(crate::model::facts::CallId, LockOpId)>,
 }
+
+/// Pseudo slots for returned guards start here, far above any real temporary.
+const RETURNED_SLOT_BASE: usize = u32::MAX as usize / 2;
 
 impl<'a> Walker<'a> {
     fn new(
@@ -298,6 +307,7 @@ impl<'a> Walker<'a> {
         runs: &'a mut Vec<DeferredRun>,
     ) -> Walker<'a> {
         let owner = program.function(function).owner;
+        let returned = returned_guards(program, locks, function);
         Walker {
             program,
             contents,
@@ -308,7 +318,15 @@ impl<'a> Walker<'a> {
             held_on_entry,
             runs,
             call_sites: None,
+            returned,
         }
+    }
+
+    /// The returned guard a pseudo slot stands for.
+    fn returned_guard(&self, slot: Slot) -> Option<(usize, LockOpId)> {
+        let Slot::Temp(temp) = slot else { return None };
+        let index = temp.index().checked_sub(RETURNED_SLOT_BASE)?;
+        self.returned.get(index).map(|&(_, lock)| (index, lock))
     }
 
     /// Walks nodes from `state`; `None` afterwards means every path ended (returned).
@@ -356,12 +374,21 @@ impl<'a> Walker<'a> {
         let mut held: Vec<HeldLock> = state
             .iter()
             .filter(|(slot, slot_state)| **slot_state == SlotState::Owned && Some(**slot) != except)
-            .filter_map(|(slot, _)| match self.content(*slot) {
-                Some(Content::Guard(lock)) => Some(HeldLock {
-                    holder: Holder::Slot(*slot),
-                    lock: *lock,
-                }),
-                _ => None,
+            .filter_map(|(slot, _)| {
+                if let Some((index, lock)) = self.returned_guard(*slot) {
+                    let call = self.returned[index].0;
+                    return Some(HeldLock {
+                        holder: Holder::Returned(self.program.body(self.owner).call(call).span),
+                        lock,
+                    });
+                }
+                match self.content(*slot) {
+                    Some(Content::Guard(lock)) => Some(HeldLock {
+                        holder: Holder::Slot(*slot),
+                        lock: *lock,
+                    }),
+                    _ => None,
+                }
             })
             .collect();
         held.extend(self.held_on_entry.iter().copied());
@@ -392,7 +419,15 @@ impl<'a> Walker<'a> {
                 }
             }
             Event::Assign { target, span, .. } => self.assignment(*target, *span, state),
-            Event::Call(call) => self.call(*call, state),
+            Event::Call(call) => {
+                if let Some(index) = self.returned.iter().position(|(made, _)| made == call) {
+                    let slot = Slot::Temp(crate::model::facts::TempId::from_index(
+                        RETURNED_SLOT_BASE + index,
+                    ));
+                    state.insert(slot, SlotState::Owned);
+                }
+                self.call(*call, state)
+            }
             Event::Exit { .. } => return false,
             Event::Closure(_) | Event::Read { .. } | Event::NonNil { .. } => {}
         }
@@ -536,6 +571,52 @@ impl<'a> Walker<'a> {
             held,
         });
     }
+}
+
+/// The guards a function returns straight from a lock call (`map.get(&k)`,
+/// `m.lock().unwrap()`, `cell.borrow_mut()` as its tail or `return` value), with the call that
+/// makes each.
+fn returned_guards(
+    program: &Program,
+    locks: &LockOps,
+    function: FunctionId,
+) -> Vec<(crate::model::facts::CallId, LockOpId)> {
+    let owner = program.function(function).owner;
+    let body = program.body(owner);
+    let mut found = Vec::new();
+    for &value in &program.fact(function).returns {
+        let mut current = value;
+        for _ in 0..4 {
+            match body.value(current) {
+                Value::Call(call) => {
+                    if let Some(lock) = locks.at(owner, *call) {
+                        let op = locks.get(lock);
+                        if op.attempt != crate::model::LockAttempt::Try
+                            && matches!(
+                                op.handling,
+                                super::locks::Handling::Direct
+                                    | super::locks::Handling::Unwrap(_)
+                                    | super::locks::Handling::Expect(_)
+                            )
+                        {
+                            found.push((*call, lock));
+                        }
+                        break;
+                    }
+                    match (program.call_target(owner, *call), &body.call(*call).callee) {
+                        (
+                            CallTarget::Lib(LibCall::Unwrap | LibCall::Expect),
+                            Callee::Method { receiver, .. },
+                        ) => current = *receiver,
+                        _ => break,
+                    }
+                }
+                Value::Try(inner) => current = *inner,
+                _ => break,
+            }
+        }
+    }
+    found
 }
 
 fn join(a: &State, b: &State) -> State {

@@ -7,8 +7,8 @@ use super::index::{BodyIndex, Consumer};
 use crate::graph::alias::{Aliases, ClassId};
 use crate::model::facts::{CallId, Callee, Event, FnKind, Node, Value, ValueId};
 use crate::model::modules::FunctionId;
-use crate::model::types::LockFlavor;
-use crate::model::{CallTarget, LibCall, LockAttempt, LockMode, Program};
+use crate::model::types::{LockFlavor, MapFlavor};
+use crate::model::{CallTarget, LibCall, LockAttempt, LockMode, MapOpKind, Program};
 use crate::source::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,6 +49,9 @@ pub struct LockOp {
     pub handling: Handling,
     /// A panic while the lock is held poisons it (std's locks).
     pub poisons: bool,
+    /// The call returns a guard that holds the lock. A sharded map's own methods (`insert`,
+    /// `remove`, `contains_key`) lock their shard only while they run.
+    pub holds_guard: bool,
     /// `receiver.lock()`.
     pub span: Span,
     /// From the method name to the end of the handling call (`lock().unwrap()`).
@@ -83,13 +86,44 @@ impl LockOps {
             let file = program.function(owner).file;
             for (position, call) in body.calls.iter().enumerate() {
                 let call_id = CallId::from_index(position);
-                let CallTarget::Lib(LibCall::Lock {
-                    mode,
-                    attempt,
-                    flavor,
-                }) = types.call_target[position]
-                else {
-                    continue;
+                let (mode, attempt, flavor) = match types.call_target[position] {
+                    CallTarget::Lib(LibCall::Lock {
+                        mode,
+                        attempt,
+                        flavor,
+                    }) => (mode, attempt, flavor),
+                    CallTarget::Lib(LibCall::Map {
+                        kind,
+                        flavor: MapFlavor::Sharded,
+                    }) => {
+                        // The call locks its shard while it runs, and holds nothing after.
+                        let Callee::Method { receiver, .. } = &call.callee else {
+                            continue;
+                        };
+                        let mode = if kind == MapOpKind::Read {
+                            LockMode::Read
+                        } else {
+                            LockMode::Write
+                        };
+                        let function = program.function_id(file, call.function);
+                        ops.push_transient(LockOp {
+                            function,
+                            owner,
+                            call: call_id,
+                            receiver: *receiver,
+                            class: aliases.class_of(program, owner, *receiver),
+                            mode,
+                            attempt: LockAttempt::Blocking,
+                            flavor: LockFlavor::Shard,
+                            handling: Handling::Direct,
+                            poisons: false,
+                            holds_guard: false,
+                            span: call.span,
+                            tail_span: call.tail_span,
+                        });
+                        continue;
+                    }
+                    _ => continue,
                 };
                 let receiver = match &call.callee {
                     Callee::Method { receiver, .. } => *receiver,
@@ -123,6 +157,7 @@ impl LockOps {
                 );
                 // Go's `Lock` is only classified on a `sync` lock or a struct embedding one.
                 let receiver_is_lock = flavor == LockFlavor::Go
+                    || flavor.is_borrow()
                     || program
                         .types
                         .lock(types.value_ty[receiver.index()])
@@ -151,6 +186,7 @@ impl LockOps {
                     flavor,
                     handling,
                     poisons,
+                    holds_guard: true,
                     span: call.span,
                     tail_span,
                 });
@@ -159,6 +195,13 @@ impl LockOps {
             }
         }
         ops
+    }
+
+    /// An acquisition that leaves no guard: found by function, not by call.
+    fn push_transient(&mut self, op: LockOp) {
+        let id = LockOpId(self.ops.len() as u32);
+        self.by_function.entry(op.function).or_default().push(id);
+        self.ops.push(op);
     }
 
     pub fn get(&self, id: LockOpId) -> &LockOp {

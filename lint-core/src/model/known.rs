@@ -151,6 +151,18 @@ pub fn map_method(name: &str) -> Option<MapOpKind> {
     })
 }
 
+/// A sharded map's methods that return a reference holding a shard lock: `get` and `iter` a
+/// read lock, `get_mut`, `entry` and `iter_mut` a write lock.
+pub fn shard_reference_method(name: &str) -> Option<(LockMode, LockAttempt)> {
+    Some(match name {
+        "get" | "iter" => (LockMode::Read, LockAttempt::Blocking),
+        "get_mut" | "entry" | "iter_mut" => (LockMode::Write, LockAttempt::Blocking),
+        "try_get" => (LockMode::Read, LockAttempt::Try),
+        "try_get_mut" | "try_entry" => (LockMode::Write, LockAttempt::Try),
+        _ => return None,
+    })
+}
+
 /// A `Vec`/`VecDeque` method's effect on the elements.
 pub fn seq_method(name: &str) -> Option<MapOpKind> {
     Some(match name {
@@ -310,6 +322,21 @@ pub fn lib_method(lib: LibTy, name: &str, arg_count: usize) -> Option<LibCall> {
                 _ => None,
             }
         }
+        LibTy::Map {
+            flavor: MapFlavor::Sharded,
+            ..
+        } => shard_reference_method(name)
+            .map(|(mode, attempt)| LibCall::Lock {
+                mode,
+                attempt,
+                flavor: LockFlavor::Shard,
+            })
+            .or_else(|| {
+                map_method(name).map(|kind| LibCall::Map {
+                    kind,
+                    flavor: MapFlavor::Sharded,
+                })
+            }),
         LibTy::Map { flavor, .. } => map_method(name).map(|kind| LibCall::Map { kind, flavor }),
         LibTy::Vec => seq_method(name).map(|kind| LibCall::Seq { kind }),
         LibTy::Weak if name == "upgrade" => Some(LibCall::Upgrade),
@@ -317,13 +344,19 @@ pub fn lib_method(lib: LibTy, name: &str, arg_count: usize) -> Option<LibCall> {
         LibTy::UnsafeCell | LibTy::Cell | LibTy::RefCell if name == "get_mut" => {
             Some(LibCall::Access)
         }
-        LibTy::RefCell
-            if matches!(
-                name,
-                "borrow" | "borrow_mut" | "try_borrow" | "try_borrow_mut"
-            ) =>
-        {
-            Some(LibCall::Access)
+        LibTy::RefCell => {
+            let (mode, attempt) = match name {
+                "borrow" => (LockMode::Read, LockAttempt::Blocking),
+                "borrow_mut" => (LockMode::Write, LockAttempt::Blocking),
+                "try_borrow" => (LockMode::Read, LockAttempt::Try),
+                "try_borrow_mut" => (LockMode::Write, LockAttempt::Try),
+                _ => return None,
+            };
+            Some(LibCall::Lock {
+                mode,
+                attempt,
+                flavor: LockFlavor::RefCell,
+            })
         }
         LibTy::Lazy if matches!(name, "force" | "get" | "get_or_init" | "get_mut") => {
             Some(LibCall::Access)

@@ -692,14 +692,34 @@ impl Program {
             LibCall::Lock {
                 flavor, attempt, ..
             } => {
-                let protected = self
-                    .types
-                    .lock(receiver)
-                    .map(|(_, _, inner)| inner)
-                    .unwrap_or(TyId::UNKNOWN);
+                let protected = match flavor {
+                    // A `RefCell`'s contents; a sharded map's value.
+                    LockFlavor::RefCell => self.types.arg(self.types.autoderef(receiver), 0),
+                    LockFlavor::Shard => self
+                        .types
+                        .map(receiver)
+                        .map(|(_, value)| value)
+                        .unwrap_or(TyId::UNKNOWN),
+                    _ => self
+                        .types
+                        .lock(receiver)
+                        .map(|(_, _, inner)| inner)
+                        .unwrap_or(TyId::UNKNOWN),
+                };
                 let guard = self.types.lib(LibTy::Guard { flavor }, vec![protected]);
                 match (flavor, attempt) {
                     (LockFlavor::Go, _) => TyId::UNKNOWN,
+                    // `get`/`get_mut` give an `Option` of the reference; `entry` and `iter` a
+                    // type the analyses do not look into.
+                    (LockFlavor::Shard, _) => match name {
+                        "get" | "get_mut" | "try_get" | "try_get_mut" => {
+                            self.types.lib(LibTy::Option, vec![guard])
+                        }
+                        _ => TyId::UNKNOWN,
+                    },
+                    (LockFlavor::RefCell, LockAttempt::Try) => {
+                        self.types.lib(LibTy::Result, vec![guard])
+                    }
                     (LockFlavor::Std | LockFlavor::Unknown, _) => {
                         self.types.lib(LibTy::Result, vec![guard])
                     }

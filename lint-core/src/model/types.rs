@@ -30,11 +30,23 @@ pub enum LockFlavor {
     Unknown,
     /// Go's `sync.Mutex` / `sync.RWMutex`: explicit `Unlock`, no poisoning, not reentrant.
     Go,
+    /// A `RefCell` borrow: `borrow()` reads, `borrow_mut()` writes; a conflicting borrow panics
+    /// with `BorrowMutError` instead of waiting.
+    RefCell,
+    /// A reference into a sharded map (`DashMap::get`, `get_mut`, `entry`, `iter`): it holds
+    /// its shard's lock, read or write, until it is dropped.
+    Shard,
 }
 
 impl LockFlavor {
     pub fn is_async(self) -> bool {
         matches!(self, LockFlavor::Tokio | LockFlavor::AsyncOther)
+    }
+
+    /// A `RefCell` borrow or a sharded map's reference: guarded like a lock, but not a lock
+    /// object of the program's own.
+    pub fn is_borrow(self) -> bool {
+        matches!(self, LockFlavor::RefCell | LockFlavor::Shard)
     }
 }
 
@@ -425,6 +437,14 @@ pub fn classify_lib_type(path: &[&str]) -> Option<LibTy> {
         "MutexGuard" | "RwLockReadGuard" | "RwLockWriteGuard" | "OwnedMutexGuard"
         | "MappedMutexGuard" => LibTy::Guard {
             flavor: lock_flavor(),
+        },
+        // `std::cell::Ref`, `dashmap::mapref::one::Ref`: only from a known crate, since
+        // programs name their own types `Ref` too.
+        "Ref" | "RefMut" if matches!(krate, "std" | "core") => LibTy::Guard {
+            flavor: LockFlavor::RefCell,
+        },
+        "Ref" | "RefMut" if krate == "dashmap" => LibTy::Guard {
+            flavor: LockFlavor::Shard,
         },
         "Arc" => LibTy::Arc,
         "Rc" => LibTy::Rc,

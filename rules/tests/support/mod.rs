@@ -191,13 +191,13 @@ pub fn read_fixture(path: &Path) -> FixtureText {
 
 /// What a fixture's `//@ run:` claim must agree with, for the hazard-proof tests: a clean
 /// fixture runs clean (`ok`), a bad one shows a hazard, and a bad fixture of a rule shows that
-/// rule's hazard. `claim` is the claim's word (`ok` when the header is absent); `hazard` the
-/// word the fixture's folder requires of bad fixtures, if its rule has one; `hazards` the words
-/// a bad fixture may claim, for the message.
+/// rule's hazard. `claim` is the claim's word (`ok` when the header is absent); `rule_hazards`
+/// the words the fixture's folder allows of bad fixtures (empty: any hazard); `hazards` the
+/// words a bad fixture may claim, for the message.
 pub fn claim_errors(
     fixture: &FixtureText,
     claim: &str,
-    hazard: Option<&str>,
+    rule_hazards: &[&str],
     hazards: &str,
 ) -> Vec<String> {
     let display_path = &fixture.display_path;
@@ -216,13 +216,12 @@ pub fn claim_errors(
         .markers
         .iter()
         .any(|marker| marker.rule == fixture.rule_folder);
-    if let Some(hazard) = hazard {
-        if own_rule_marked && claim != hazard {
-            errors.push(format!(
-                "{display_path}: a bad `{}` fixture must claim `run: {hazard}`, not `run: {claim}`",
-                fixture.rule_folder
-            ));
-        }
+    if own_rule_marked && !rule_hazards.is_empty() && !rule_hazards.contains(&claim) {
+        errors.push(format!(
+            "{display_path}: a bad `{}` fixture must claim `run: {}`, not `run: {claim}`",
+            fixture.rule_folder,
+            rule_hazards.join("` or `run: ")
+        ));
     }
     errors
 }
