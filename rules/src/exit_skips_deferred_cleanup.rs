@@ -2,19 +2,31 @@
 //! releases a lock is still pending.
 
 use deferlint_core::analysis::go_state::{PendingExit, SkippedCleanup};
+use deferlint_core::analysis::slots::Content;
 use deferlint_core::diagnostic::{Diagnostic, Label};
+use deferlint_core::model::facts::{CallId, Slot};
+use deferlint_core::model::modules::FunctionId;
+use deferlint_core::model::{CallTarget, LibCall, MapOpKind};
+use deferlint_core::source::Span;
 
 use crate::Context;
 
 crate::declare_rule! {
     /// ### What it does
-    /// Finds `os.Exit`, `log.Fatal`, `log.Fatalf` and `log.Fatalln` calls made while a `defer`
-    /// of the function is still pending whose deferred code writes a map or unlocks a mutex.
+    /// Go: finds `os.Exit`, `log.Fatal`, `log.Fatalf` and `log.Fatalln` calls made while a
+    /// `defer` of the function is still pending whose deferred code writes a map or unlocks a
+    /// mutex.
+    ///
+    /// Rust: finds `std::process::exit` and `std::process::abort` (directly, or through a
+    /// function of the crate declared `-> !` that calls them) while a defer guard (`defer!`,
+    /// `scopeguard::guard`) or a value whose `Drop` writes a map or takes a lock is still
+    /// alive.
     ///
     /// ### Why is this bad?
     /// `os.Exit` ends the process at once: deferred calls do not run. The registry entry is
     /// never removed, the lock never released, the state never flushed — and nothing says so.
-    /// `log.Fatal` calls `os.Exit(1)` after printing.
+    /// `log.Fatal` calls `os.Exit(1)` after printing. Rust's `process::exit` is the same: no
+    /// destructor of the current stack runs, so a guard's cleanup is skipped.
     ///
     /// ### Example
     /// ```go
@@ -27,8 +39,17 @@ crate::declare_rule! {
     /// }
     /// ```
     ///
+    /// ```rust
+    /// let _registration = registry.register(id); // its `Drop` removes the entry
+    /// if let Err(error) = serve() {
+    ///     eprintln!("{error}");
+    ///     std::process::exit(1);
+    /// }
+    /// ```
+    ///
     /// ### Use instead
-    /// Return the error to `main` and exit there, once every deferred call has run:
+    /// Return the error to `main` and exit there, once every deferred call has run (in Rust,
+    /// return an `ExitCode` or a `Result` from `main`, or drop the guards first):
     /// ```go
     /// func run() error {
     ///     mu.Lock()
@@ -38,13 +59,18 @@ crate::declare_rule! {
     /// ```
     ///
     /// ### Known limitations
-    /// Defers pending in the function that exits are considered, and those of a caller when
-    /// the exit is in the function it calls or one level further; deeper helpers are not
+    /// Go: defers pending in the function that exits are considered, and those of a caller
+    /// when the exit is in the function it calls or one level further; deeper helpers are not
     /// followed. A helper that exits is reported once, for the first caller found.
+    ///
+    /// Rust: guards owned by the function that exits count, and those of a caller of a
+    /// function declared `-> !` that exits itself; guards of callers further up are not
+    /// followed. Plain lock guards are not reported: the lock dies with the process. Cleanup
+    /// that writes files or sockets is not looked at, only map writes and locks.
     pub static EXIT_SKIPS_DEFERRED_CLEANUP = {
         name: "exit-skips-deferred-cleanup",
         category: Suspicious,
-        languages: [Go],
+        languages: [Rust, Go],
         summary: "the process exits while deferred cleanup is pending: the cleanup never runs",
     };
 }
@@ -79,7 +105,122 @@ fn diagnostic(context: &Context<'_>, exit: &PendingExit) -> Diagnostic {
         .with_help("return an error to `main` and exit there, after the deferred calls have run")
 }
 
+/// What a skipped cleanup would have done.
+enum Cleanup {
+    MapWrite(Span),
+    Lock(Span),
+}
+
+/// The first map write or lock that deferred code starting at `root` makes, within
+/// [`crate::MAX_DEFERRED_DEPTH`] calls.
+fn cleanup_of(context: &Context<'_>, root: FunctionId) -> Option<Cleanup> {
+    let program = context.program;
+    let analyses = context.analyses;
+    for (function, depth, _) in analyses.calls.shortest_paths_in_task(root) {
+        if depth > crate::MAX_DEFERRED_DEPTH {
+            break;
+        }
+        let owner = program.function(function).owner;
+        let file = program.function(owner).file;
+        let body = program.body(owner);
+        for (position, call) in body.calls.iter().enumerate() {
+            if program.function_id(file, call.function) != function {
+                continue;
+            }
+            if let CallTarget::Lib(LibCall::Map { kind, .. }) =
+                program.call_target(owner, CallId::from_index(position))
+            {
+                if kind != MapOpKind::Read {
+                    return Some(Cleanup::MapWrite(call.span));
+                }
+            }
+        }
+        if let Some(&lock) = analyses.locks.in_function(function).first() {
+            return Some(Cleanup::Lock(analyses.locks.get(lock).span));
+        }
+    }
+    None
+}
+
+/// Words one Rust finding: the exit, and each guard whose cleanup it skips.
+fn rust_diagnostic(
+    context: &Context<'_>,
+    exit: &deferlint_core::analysis::lock_state::PendingExit,
+    skipped: &[(Slot, Cleanup)],
+) -> Diagnostic {
+    let program = context.program;
+    let body = program.body(exit.owner);
+    let primary = match exit.helper {
+        Some(helper) => format!(
+            "`{}` exits the process: the guards alive here are never dropped",
+            program.function_name(helper)
+        ),
+        None => "exits at once: the guards alive here are never dropped".to_string(),
+    };
+    let mut diagnostic = Diagnostic::new(
+        EXIT_SKIPS_DEFERRED_CLEANUP.name,
+        context.severity,
+        "the process exits here while deferred cleanup is pending",
+        Label::new(exit.span, primary),
+    );
+    for (slot, cleanup) in skipped {
+        let (span, name) = match slot {
+            Slot::Local(local) => {
+                let fact = body.local(*local);
+                (fact.span, format!("`{}`", fact.name))
+            }
+            Slot::Temp(temp) => (body.temps[temp.index()].span, "this value".to_string()),
+        };
+        diagnostic = diagnostic.with_label(Label::new(
+            span,
+            format!("{name} is still alive: its deferred cleanup never runs"),
+        ));
+        diagnostic = match cleanup {
+            Cleanup::MapWrite(span) => {
+                diagnostic.with_label(Label::new(*span, "this map write never happens"))
+            }
+            Cleanup::Lock(span) => diagnostic.with_label(Label::new(
+                *span,
+                "this lock is never taken, nor the cleanup under it done",
+            )),
+        };
+    }
+    diagnostic
+        .with_note("`std::process::exit` and `abort` end the process at once: no destructor of the current stack runs, so `Drop` code and defer guards are skipped")
+        .with_help("return an `ExitCode` (or an error) to `main` and exit there, after the guards are dropped; or drop the guards before exiting")
+}
+
+fn check_rust(context: &Context<'_>) -> Vec<Diagnostic> {
+    let analyses = context.analyses;
+    let mut diagnostics = Vec::new();
+    for exit in &analyses.lock_state.exits {
+        if !context.reports_in(exit.function) {
+            continue;
+        }
+        let mut skipped = Vec::new();
+        for &slot in &exit.pending {
+            let roots: Vec<FunctionId> = match analyses.slots.get(exit.owner, slot) {
+                Some(Content::Defer(site)) => {
+                    vec![analyses.calls.defer_sites[site.0 as usize].body]
+                }
+                Some(Content::Owned { drops, .. }) => drops.clone(),
+                _ => Vec::new(),
+            };
+            if let Some(cleanup) = roots.into_iter().find_map(|root| cleanup_of(context, root)) {
+                skipped.push((slot, cleanup));
+            }
+        }
+        if !skipped.is_empty() {
+            diagnostics.push(rust_diagnostic(context, exit, &skipped));
+        }
+    }
+    diagnostics
+}
+
 pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    if context.program.language == deferlint_core::source::Language::Rust {
+        return check_rust(context);
+    }
     // A helper that exits is reported once, for the first caller with cleanup pending.
     let mut seen = std::collections::HashSet::new();
     context

@@ -7,6 +7,8 @@ use deferlint_core::driver::Checker;
 use deferlint_core::model::Program;
 use deferlint_core::source::Language;
 
+mod async_lock_in_defer;
+mod contended_map_write_in_defer;
 mod declare;
 mod exit_skips_deferred_cleanup;
 mod go_wording;
@@ -18,6 +20,7 @@ mod refcell_map_borrow_in_defer;
 mod rlock_map_write;
 mod sharded_map_ref_held_at_defer;
 mod shared_map_write;
+mod tls_map_access_in_defer;
 mod unsync_map_write_in_defer;
 mod wording;
 
@@ -134,6 +137,14 @@ impl std::fmt::Debug for Rule {
 /// The registry, sorted by name (a test keeps it so).
 pub static RULES: &[Rule] = &[
     Rule {
+        meta: &async_lock_in_defer::ASYNC_LOCK_IN_DEFER,
+        check: async_lock_in_defer::check,
+    },
+    Rule {
+        meta: &contended_map_write_in_defer::CONTENDED_MAP_WRITE_IN_DEFER,
+        check: contended_map_write_in_defer::check,
+    },
+    Rule {
         meta: &exit_skips_deferred_cleanup::EXIT_SKIPS_DEFERRED_CLEANUP,
         check: exit_skips_deferred_cleanup::check,
     },
@@ -164,6 +175,10 @@ pub static RULES: &[Rule] = &[
     Rule {
         meta: &shared_map_write::SHARED_MAP_WRITE,
         check: shared_map_write::check,
+    },
+    Rule {
+        meta: &tls_map_access_in_defer::TLS_MAP_ACCESS_IN_DEFER,
+        check: tls_map_access_in_defer::check,
     },
     Rule {
         meta: &unsync_map_write_in_defer::UNSYNC_MAP_WRITE_IN_DEFER,

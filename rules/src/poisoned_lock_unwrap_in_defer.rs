@@ -4,10 +4,12 @@
 use deferlint_core::analysis::locks::{Handling, LockOp};
 use deferlint_core::diagnostic::{Applicability, Diagnostic, Edit, Label};
 use deferlint_core::model::types::LockFlavor;
-use deferlint_core::model::{LockAttempt, LockMode};
 
 use crate::Context;
-use crate::wording::{call_path_note, registration_labels, spawn_labels, when_it_runs};
+use crate::wording::{
+    call_path_note, lock_method_name as method_name, registration_labels, spawn_labels,
+    when_it_runs,
+};
 
 crate::declare_rule! {
     /// ### What it does
@@ -147,15 +149,4 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         diagnostics.extend(diagnostic(context, op, handler));
     }
     diagnostics
-}
-
-fn method_name(op: &LockOp) -> &'static str {
-    match (op.mode, op.attempt) {
-        (LockMode::Exclusive, LockAttempt::Try) => "try_lock",
-        (LockMode::Read, LockAttempt::Try) => "try_read",
-        (LockMode::Write, LockAttempt::Try) => "try_write",
-        (LockMode::Exclusive, _) => "lock",
-        (LockMode::Read, _) => "read",
-        (LockMode::Write, _) => "write",
-    }
 }

@@ -206,3 +206,19 @@ pub fn call_path_note(
         names.join(" → ")
     ))
 }
+
+/// The method a lock acquisition calls, for messages: `lock`, `try_read`, `blocking_write`...
+pub fn lock_method_name(op: &deferlint_core::analysis::locks::LockOp) -> &'static str {
+    use deferlint_core::model::{LockAttempt, LockMode};
+    match (op.mode, op.attempt) {
+        (LockMode::Exclusive, LockAttempt::Try) => "try_lock",
+        (LockMode::Read, LockAttempt::Try) => "try_read",
+        (LockMode::Write, LockAttempt::Try) => "try_write",
+        (LockMode::Exclusive, LockAttempt::BlockingInAsync) => "blocking_lock",
+        (LockMode::Read, LockAttempt::BlockingInAsync) => "blocking_read",
+        (LockMode::Write, LockAttempt::BlockingInAsync) => "blocking_write",
+        (LockMode::Exclusive, _) => "lock",
+        (LockMode::Read, _) => "read",
+        (LockMode::Write, _) => "write",
+    }
+}

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use deferlint_core::diagnostic::Level;
 use deferlint_core::driver::{self, CrateInput, Edition, Finding, TargetKind, TargetRoot};
 use deferlint_core::render::human::{self, HumanOptions};
 use deferlint_core::source::{Language, LineIndex, SourceMap};
@@ -17,6 +18,8 @@ struct Fixture {
     path: PathBuf,
     /// `fixtures/<rule>/<case>.rs`, as shown in output.
     display: String,
+    /// The folder: the rule the fixture is about.
+    rule_folder: String,
     text: String,
     edition: Edition,
     /// (1-based line, rule) pairs.
@@ -69,11 +72,24 @@ fn parse_fixture(path: &Path) -> Fixture {
     Fixture {
         path: read.path,
         display: format!("fixtures/{}", read.display_path),
+        rule_folder: read.rule_folder.clone(),
         text: read.text,
         edition,
         expected,
         problems,
     }
+}
+
+/// Every rule at least at `warn`, except the allow-by-default (pedantic) ones, which are on only
+/// in their own folder: like clippy's UI tests, a fixture opts into a pedantic lint.
+fn rules_for(fixture: &Fixture) -> RuleSet {
+    let mut rules = RuleSet::every_rule();
+    for rule in RULES {
+        if rule.meta.default_level() == Level::Allow && rule.meta.name != fixture.rule_folder {
+            rules.set_level(rule.meta.name, Level::Allow);
+        }
+    }
+    rules
 }
 
 /// Lints one fixture as a crate of its own.
@@ -106,11 +122,7 @@ fn lint_with_input(fixture: &Fixture) -> (SourceMap, CrateInput, Vec<Finding>) {
         package_id: None,
         manifest_path: None,
     };
-    let output = driver::run(
-        &sources,
-        std::slice::from_ref(&input),
-        &RuleSet::every_rule(),
-    );
+    let output = driver::run(&sources, std::slice::from_ref(&input), &rules_for(fixture));
     (sources, input, output.findings)
 }
 

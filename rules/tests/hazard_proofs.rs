@@ -35,6 +35,13 @@ const LOST_WRITE_EXIT_CODE: i32 = 67;
 const CONTENDED_EXIT_CODE: i32 = 68;
 /// What a fixture's deferred cleanup prints on stdout when it runs.
 const CLEANUP_LINE: &str = "deferred cleanup ran";
+/// Panics that the standard library raises on the program's behalf, at a location inside the
+/// library (the call is not `#[track_caller]`): for a bad fixture of the rule, the message
+/// stands in for a panic on the marked line.
+const LIBRARY_PANICS: &[(&str, &str)] = &[(
+    "tls-map-access-in-defer",
+    "cannot access a Thread Local Storage value during or after destruction",
+)];
 /// The exit code of a Rust program whose main thread panicked.
 const PANIC_EXIT_CODE: i32 = 101;
 /// How many non-`hang` fixtures run at once. `hang` fixtures sit blocked, so they all run at
@@ -139,6 +146,8 @@ struct Fixture {
     run: RunClaim,
     /// The lines that `//~` markers point at (1-based).
     marker_lines: Vec<usize>,
+    /// The folder: the rule the fixture is about.
+    rule_folder: String,
 }
 
 #[test]
@@ -237,6 +246,7 @@ fn parse_fixture(path: &Path) -> Result<Fixture, Vec<String>> {
         edition,
         run,
         marker_lines: text.markers.iter().map(|marker| marker.target).collect(),
+        rule_folder: text.rule_folder.clone(),
     })
 }
 
@@ -396,10 +406,14 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
 
     // The panic that turned into the abort must come from a marked line: the unwrap on the
     // poisoned lock inside the deferred code, not some other panic.
-    let panicked_on_marked_line = fixture
-        .marker_lines
-        .iter()
-        .any(|line| stderr.contains(&format!("panicked at {}:{line}:", fixture.path.display())));
+    let panicked_on_marked_line =
+        fixture.marker_lines.iter().any(|line| {
+            stderr.contains(&format!("panicked at {}:{line}:", fixture.path.display()))
+        }) || LIBRARY_PANICS.iter().any(|(rule, message)| {
+            *rule == fixture.rule_folder
+                && !fixture.marker_lines.is_empty()
+                && stderr.contains(message)
+        });
     let kept_claim = match (fixture.run, status) {
         (RunClaim::Hang, None) => still_running_and_blocked,
         (RunClaim::Abort, Some(status)) => {

@@ -76,10 +76,26 @@ enum SlotState {
 
 type State = BTreeMap<Slot, SlotState>;
 
-/// Every deferred run with locks held, program-wide.
+/// The process ends (`std::process::exit`, `abort`, or a call of a program function that never
+/// returns and exits) while slots still own defer guards or values with `Drop` code: that code
+/// never runs.
+#[derive(Clone, Debug)]
+pub struct PendingExit {
+    pub function: FunctionId,
+    pub owner: FunctionId,
+    /// The exit call, or the call of the function that exits.
+    pub span: Span,
+    /// The function called at `span` that exits, when it is not the exit itself.
+    pub helper: Option<FunctionId>,
+    /// The slots still owning a defer guard or a value with `Drop` code, in declaration order.
+    pub pending: Vec<Slot>,
+}
+
+/// Every deferred run with locks held, and every exit with deferred code pending, program-wide.
 #[derive(Debug, Default)]
 pub struct LockState {
     pub runs: Vec<DeferredRun>,
+    pub exits: Vec<PendingExit>,
 }
 
 impl LockState {
@@ -106,7 +122,7 @@ impl LockState {
             walker.walk(&program.fact(function).nodes, &mut State::new());
         }
         let entry = entry_locks(program, locks, &call_sites);
-        // Second pass: deferred runs, with the locks every caller holds.
+        // Second pass: deferred runs, with the locks every caller holds, and exits.
         let mut state = LockState::default();
         for function in program.function_ids() {
             let held_on_entry = entry.get(&function).map(Vec::as_slice).unwrap_or(&[]);
@@ -119,6 +135,7 @@ impl LockState {
                 held_on_entry,
                 &mut state.runs,
             );
+            walker.exits = Some(&mut state.exits);
             walker.walk(&program.fact(function).nodes, &mut State::new());
         }
         state
@@ -288,6 +305,8 @@ struct Walker<'a> {
     runs: &'a mut Vec<DeferredRun>,
     /// When set, calls of program functions are recorded with the locks held.
     call_sites: Option<&'a mut Vec<CallSite>>,
+    /// When set, exits with deferred code pending are recorded.
+    exits: Option<&'a mut Vec<PendingExit>>,
     /// Guards the function returns, by the call that creates them: from that call on, they
     /// are held (a pseudo slot each, numbered from [`RETURNED_SLOT_BASE`]).
     returned: Vec<(crate::model::facts::CallId, LockOpId)>,
@@ -318,6 +337,7 @@ impl<'a> Walker<'a> {
             held_on_entry,
             runs,
             call_sites: None,
+            exits: None,
             returned,
         }
     }
@@ -519,6 +539,9 @@ impl<'a> Walker<'a> {
         if self.call_sites.is_some() {
             return;
         }
+        if self.exits.is_some() {
+            self.exit(call, target, state);
+        }
         let drops_values = matches!(
             target,
             CallTarget::Lib(
@@ -542,6 +565,61 @@ impl<'a> Walker<'a> {
         if let Some(value_ty) = self.program.types.container_values(ty) {
             self.map_values_dropped(value_ty, fact.tail_span, fact.span, state);
         }
+    }
+
+    /// Records an exit (or a call of a function that never returns and exits) with defer
+    /// guards or values with `Drop` code still owned.
+    fn exit(&mut self, call: crate::model::facts::CallId, target: CallTarget, state: &State) {
+        let helper = match target {
+            CallTarget::Lib(LibCall::Exit) => None,
+            CallTarget::Function(callee) if self.exits_always(callee) => Some(callee),
+            _ => return,
+        };
+        let pending: Vec<Slot> = state
+            .iter()
+            .filter(|(slot, slot_state)| {
+                **slot_state == SlotState::Owned
+                    && matches!(
+                        self.content(**slot),
+                        Some(Content::Defer(_) | Content::Owned { .. })
+                    )
+            })
+            .map(|(slot, _)| *slot)
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        let span = self.program.body(self.owner).call(call).span;
+        let (function, owner) = (self.function, self.owner);
+        if let Some(exits) = self.exits.as_mut() {
+            exits.push(PendingExit {
+                function,
+                owner,
+                span,
+                helper,
+                pending,
+            });
+        }
+    }
+
+    /// A program function declared to return `!` that calls `std::process::exit` or `abort`
+    /// itself.
+    fn exits_always(&self, function: FunctionId) -> bool {
+        let program = self.program;
+        if !matches!(
+            program.types.kind(program.function(function).ret_ty),
+            crate::model::types::TyKind::Never
+        ) {
+            return false;
+        }
+        let owner = program.function(function).owner;
+        let body = program.body(owner);
+        let file = program.function(owner).file;
+        body.calls.iter().enumerate().any(|(position, call)| {
+            program.function_id(file, call.function) == function
+                && program.call_target(owner, crate::model::facts::CallId::from_index(position))
+                    == CallTarget::Lib(LibCall::Exit)
+        })
     }
 
     fn map_values_dropped(

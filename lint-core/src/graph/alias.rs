@@ -460,6 +460,7 @@ impl Aliases {
                 | LibCall::Forget
                 | LibCall::Join
                 | LibCall::Exit
+                | LibCall::LocalKey { .. }
                 | LibCall::Unlock { .. }
                 | LibCall::Done => NONE,
             },

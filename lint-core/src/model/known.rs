@@ -109,6 +109,11 @@ pub enum LibCall {
     },
     /// Go's `wg.Done()`: the goroutine tells its waiter it has finished.
     Done,
+    /// An access to a `thread_local!` value through its key: `with`, `set`, `take`... panic
+    /// once the thread's value is destroyed; `try_with` returns an error instead.
+    LocalKey {
+        fallible: bool,
+    },
 }
 
 /// A lock method's name, mode and attempt.
@@ -362,6 +367,13 @@ pub fn lib_method(lib: LibTy, name: &str, arg_count: usize) -> Option<LibCall> {
             Some(LibCall::Access)
         }
         LibTy::JoinHandle if name == "join" => Some(LibCall::Join),
+        LibTy::LocalKey => match name {
+            "with" | "with_borrow" | "with_borrow_mut" | "set" | "get" | "take" | "replace" => {
+                Some(LibCall::LocalKey { fallible: false })
+            }
+            "try_with" => Some(LibCall::LocalKey { fallible: true }),
+            _ => None,
+        },
         LibTy::Option | LibTy::Result => handler_method(name),
         LibTy::Arc | LibTy::Rc | LibTy::Box if matches!(name, "as_ref" | "as_ptr") => {
             Some(LibCall::Access)

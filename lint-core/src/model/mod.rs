@@ -442,8 +442,12 @@ impl Program {
                 .collect();
             for ty in statics {
                 let module = self.statics[static_index].module;
-                self.statics[static_index].ty =
-                    self.resolve_type(module, &ty, &TypeContext::default());
+                let mut resolved = self.resolve_type(module, &ty, &TypeContext::default());
+                // A `thread_local!` item is a key to each thread's own value.
+                if self.statics[static_index].kind == StaticKind::ThreadLocal {
+                    resolved = self.types.lib(LibTy::LocalKey, vec![resolved]);
+                }
+                self.statics[static_index].ty = resolved;
                 static_index += 1;
             }
         }

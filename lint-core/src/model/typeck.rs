@@ -895,9 +895,11 @@ impl Program {
                 }
             }
             LibCall::Exit => self.types.intern(TyKind::Never),
-            LibCall::Forget | LibCall::Join | LibCall::Unlock { .. } | LibCall::Done => {
-                TyId::UNKNOWN
-            }
+            LibCall::Forget
+            | LibCall::Join
+            | LibCall::Unlock { .. }
+            | LibCall::Done
+            | LibCall::LocalKey { .. } => TyId::UNKNOWN,
         }
     }
 }

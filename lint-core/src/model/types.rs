@@ -97,6 +97,9 @@ pub enum LibTy {
     WaitGroup,
     /// A Go channel: ranging over it until it is closed is a join.
     Channel,
+    /// A `thread_local!` key (`LocalKey<T>`): each thread's own `T`, destroyed when the
+    /// thread exits.
+    LocalKey,
 }
 
 /// The structure of a type.
@@ -362,6 +365,7 @@ fn lib_name(lib: LibTy) -> &'static str {
         LibTy::Atomic => "Atomic",
         LibTy::WaitGroup => "WaitGroup",
         LibTy::Channel => "chan",
+        LibTy::LocalKey => "LocalKey",
     }
 }
 

@@ -1087,6 +1087,7 @@ impl Lowerer<'_, '_> {
             let id = self.push_call(callee, args, span, tail);
             if matches!(last, "exit" | "abort") && segments.iter().any(|s| s == "process") {
                 // Diverging: nothing after it runs, and no destructor runs either.
+                self.emit(Event::Exit { span });
             }
             let value = self.value(Value::Call(id));
             return self.maybe_temp(value, usage, span);

@@ -1,0 +1,177 @@
+//! `contended-map-write-in-defer` (pedantic): every task spawned in a loop runs deferred code
+//! that locks one map's lock.
+
+use std::collections::HashSet;
+
+use deferlint_core::analysis::deferred::DeferredRoot;
+use deferlint_core::analysis::locks::LockOp;
+use deferlint_core::diagnostic::{Diagnostic, Label};
+use deferlint_core::graph::calls::{EdgeKind, SpawnSiteId};
+use deferlint_core::model::facts::CallId;
+use deferlint_core::model::modules::FunctionId;
+use deferlint_core::model::{CallTarget, LibCall, MapOpKind};
+use deferlint_core::source::Language;
+
+use crate::Context;
+use crate::wording::{call_head, lock_method_name, registration_labels};
+
+crate::declare_rule! {
+    /// ### What it does
+    /// Finds deferred code — a `Drop` body, a defer guard, a Go `defer`, and what they call —
+    /// that locks a map's lock and writes the map, when the code runs in every task of a
+    /// spawn inside a loop and all those tasks lock the same lock: each task creates a guard
+    /// (or defers a call) that cleans up one shared `Mutex<HashMap>`.
+    ///
+    /// ### Why is this bad?
+    /// It is correct, but it does not scale: every task ends by queueing on one lock, so the
+    /// cleanup of N tasks runs one at a time, and a slow critical section anywhere in the
+    /// program stalls them all. At shutdown, when every task ends at once, the contention is
+    /// at its worst.
+    ///
+    /// ### Example
+    /// ```rust
+    /// for id in 0..workers {
+    ///     let active = Arc::clone(&active);
+    ///     thread::spawn(move || {
+    ///         let _slot = Slot { id, active }; // `Drop` locks `active` and removes `id`
+    ///         work(id);
+    ///     });
+    /// }
+    /// ```
+    ///
+    /// ### Use instead
+    /// A sharded map (`DashMap`), whose writes to different keys mostly take different
+    /// locks; or send the key to one owner task over a channel and let it do the removals.
+    ///
+    /// ### Known limitations
+    /// This is a pedantic rule, allowed by default: contention matters only when there are
+    /// many tasks. The tasks must be spawned in a loop (or by an iterator's closure) of the
+    /// crate or package, and share the lock visibly (captures, `Arc` clones, fields).
+    pub static CONTENDED_MAP_WRITE_IN_DEFER = {
+        name: "contended-map-write-in-defer",
+        category: Pedantic,
+        languages: [Rust, Go],
+        summary: "every task spawned in a loop locks one map's lock in deferred code: consider a sharded map",
+    };
+}
+
+fn diagnostic(
+    context: &Context<'_>,
+    op: &LockOp,
+    root: DeferredRoot,
+    site: SpawnSiteId,
+) -> Diagnostic {
+    let program = context.program;
+    let analyses = context.analyses;
+    let lock = program.value_text(op.owner, op.receiver);
+    let data = &analyses.calls.spawn_sites[site.0 as usize];
+    let (tasks, sharded) = match program.language {
+        Language::Go => (
+            "goroutine",
+            "a sharded map (several maps, each with its own mutex, picked by key hash)",
+        ),
+        Language::Rust => ("task", "a sharded map such as `DashMap`"),
+    };
+    let method = match program.language {
+        Language::Go => "Lock",
+        Language::Rust => lock_method_name(op),
+    };
+    let mut diagnostic = Diagnostic::new(
+        CONTENDED_MAP_WRITE_IN_DEFER.name,
+        context.severity,
+        format!(
+            "every {tasks} spawned in this loop locks `{lock}` in deferred code: they contend for one lock"
+        ),
+        Label::new(
+            op.span,
+            format!("each {tasks} waits here for `{lock}` while the others clean up"),
+        ),
+    )
+    .with_label(Label::new(
+        call_head(program, data.spawner, data.call),
+        format!("many {tasks}s are spawned here, each with its own deferred cleanup"),
+    ));
+    for label in registration_labels(program, analyses, root) {
+        diagnostic = diagnostic.with_label(label);
+    }
+    diagnostic
+        .with_note(format!(
+            "the deferred code runs at the end of every {tasks}; each `{method}` of the shared `{lock}` waits for all the others, so the cleanups run one at a time, all at once at shutdown"
+        ))
+        .with_help(format!(
+            "use {sharded}, so that cleanups of different keys take different locks, or send the keys to one owner {tasks} over a channel"
+        ))
+}
+
+pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    let analyses = context.analyses;
+    let mut diagnostics = Vec::new();
+    let mut seen = HashSet::new();
+    for op in &analyses.locks.ops {
+        if !op.blocks()
+            || op.flavor.is_borrow()
+            || op.flavor.is_async()
+            || !context.reports_in(op.function)
+            || !writes_map(context, op)
+        {
+            continue;
+        }
+        let Some(class) = op.class else { continue };
+        let sharing = analyses.tasks.sites_touching(class);
+        for reach in analyses.deferred.reaches(op.function) {
+            if reach.depth > crate::MAX_DEFERRED_DEPTH || !context.reports_in(reach.root.function())
+            {
+                continue;
+            }
+            let site = running_places(context, reach.root)
+                .into_iter()
+                .flat_map(|function| analyses.tasks.sites_running(function).iter().copied())
+                .find(|site| {
+                    analyses.calls.spawn_sites[site.0 as usize].in_loop && sharing.contains(site)
+                });
+            if let Some(site) = site {
+                if seen.insert(op.span) {
+                    diagnostics.push(diagnostic(context, op, reach.root, site));
+                }
+                break;
+            }
+        }
+    }
+    diagnostics
+}
+
+/// Where deferred code runs: the function that registers a defer, or the functions where a
+/// value of the `Drop` type dies.
+fn running_places(context: &Context<'_>, root: DeferredRoot) -> Vec<FunctionId> {
+    let calls = &context.analyses.calls;
+    match root {
+        DeferredRoot::Guard(site, _) => vec![calls.defer_sites[site.0 as usize].registrant],
+        DeferredRoot::Drop(_, drop_fn) => calls
+            .edges_to(drop_fn)
+            .filter(|(_, kind)| matches!(kind, EdgeKind::ImplicitDrop))
+            .map(|(function, _)| function)
+            .collect(),
+    }
+}
+
+/// The lock guards a map: its type says so (Rust), or the function that takes it writes a map
+/// (Go, where a mutex does not name what it guards).
+fn writes_map(context: &Context<'_>, op: &LockOp) -> bool {
+    let program = context.program;
+    let protects_map = program
+        .types
+        .lock(program.value_ty(op.owner, op.receiver))
+        .is_some_and(|(_, _, inner)| program.types.map(inner).is_some());
+    if protects_map {
+        return true;
+    }
+    let body = program.body(op.owner);
+    let file = program.function(op.owner).file;
+    body.calls.iter().enumerate().any(|(position, call)| {
+        program.function_id(file, call.function) == op.function
+            && matches!(
+                program.call_target(op.owner, CallId::from_index(position)),
+                CallTarget::Lib(LibCall::Map { kind, .. }) if kind != MapOpKind::Read
+            )
+    })
+}
