@@ -49,6 +49,9 @@ const RACE_REPORT: &str = "WARNING: DATA RACE";
 const CONCURRENT_MAP_FATAL: &str = "fatal error: concurrent map";
 const NIL_MAP_PANIC: &str = "assignment to entry in nil map";
 const DEADLOCK_FATAL: &str = "fatal error: all goroutines are asleep - deadlock!";
+/// The exit code a `contended` fixture uses when it saw a deferred call wait for a mutex that
+/// another goroutine held.
+const CONTENDED_EXIT_CODE: i32 = 68;
 /// What every deferred cleanup in the `exit-skips-deferred-cleanup` fixtures prints.
 const CLEANUP_LINE: &str = "deferred cleanup ran";
 /// How many fixtures build at once, and how many run at once.
@@ -64,6 +67,7 @@ fn is_go_rule(name: &str) -> bool {
 }
 /// The hazard that a bad Go fixture of each rule proves when it runs.
 const HAZARD_OF_RULE: &[(&str, RunClaim)] = &[
+    ("contended-map-write-in-defer", RunClaim::Contended),
     ("exit-skips-deferred-cleanup", RunClaim::SkipsCleanup),
     ("lock-reentered-in-defer", RunClaim::Deadlock),
     ("nil-map-write", RunClaim::Panic),
@@ -86,6 +90,9 @@ enum RunClaim {
     Deadlock,
     /// Exits (with whatever status) without printing [`CLEANUP_LINE`] and without crashing.
     SkipsCleanup,
+    /// Exits with [`CONTENDED_EXIT_CODE`], no race report: a deferred call found the mutex
+    /// held by another goroutine and waited.
+    Contended,
     /// Exits with status 0 and no race report.
     Ok,
 }
@@ -97,6 +104,7 @@ impl RunClaim {
             "panic" => Some(RunClaim::Panic),
             "deadlock" => Some(RunClaim::Deadlock),
             "skips-cleanup" => Some(RunClaim::SkipsCleanup),
+            "contended" => Some(RunClaim::Contended),
             "ok" => Some(RunClaim::Ok),
             _ => None,
         }
@@ -108,6 +116,7 @@ impl RunClaim {
             RunClaim::Panic => "panic",
             RunClaim::Deadlock => "deadlock",
             RunClaim::SkipsCleanup => "skips-cleanup",
+            RunClaim::Contended => "contended",
             RunClaim::Ok => "ok",
         }
     }
@@ -224,7 +233,7 @@ fn parse_fixture(path: &Path) -> Result<Fixture, Vec<String>> {
                 if run.is_none() {
                     errors.push(format!(
                         "{display_path}:{line}: unknown `run:` value `{}` \
-                         (race, panic, deadlock, skips-cleanup or ok)",
+                         (race, panic, deadlock, skips-cleanup, contended or ok)",
                         value.unwrap_or("")
                     ));
                 }
@@ -258,7 +267,7 @@ fn parse_fixture(path: &Path) -> Result<Fixture, Vec<String>> {
         &text,
         run.as_str(),
         hazard.as_slice(),
-        "race, panic, deadlock or skips-cleanup",
+        "race, panic, deadlock, skips-cleanup or contended",
     ));
     if !errors.is_empty() {
         return Err(errors);
@@ -502,6 +511,9 @@ fn prove(built: &Built<'_>, log_dir: &Path) -> Result<(), String> {
         (RunClaim::Deadlock, Some(_)) => stderr.contains(DEADLOCK_FATAL) && names_marked_line,
         (RunClaim::Deadlock, None) => *all_threads_blocked,
         (RunClaim::SkipsCleanup, Some(_)) => !printed_cleanup && !crashed,
+        (RunClaim::Contended, Some(status)) => {
+            status.code() == Some(CONTENDED_EXIT_CODE) && !stderr.contains(RACE_REPORT)
+        }
         (RunClaim::Ok, Some(status)) => {
             status.success()
                 && !stderr.contains(RACE_REPORT)
