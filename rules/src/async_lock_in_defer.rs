@@ -246,16 +246,23 @@ fn contended(context: &Context<'_>, op: &LockOp) -> bool {
             || !analyses.tasks.sites_touching(class).is_empty())
 }
 
-/// The function that tries the lock also spawns a task (the usual fallback: do it later,
-/// asynchronously), or tries inside a loop (a retry).
+/// The function that tries the lock also spawns a task or sends on a channel (the usual
+/// fallbacks: do it later, asynchronously, or let the owner do it), or tries inside a loop (a
+/// retry).
 fn has_fallback(context: &Context<'_>, op: &LockOp) -> bool {
-    let calls = &context.analyses.calls;
-    let spawns_in = |function: FunctionId| {
-        calls
-            .edges_from(function)
-            .any(|(_, kind)| matches!(kind, EdgeKind::Spawn(_)))
-    };
-    spawns_in(op.function) || in_loop(&context.program.fact(op.function).nodes, op)
+    let program = context.program;
+    let spawns = context
+        .analyses
+        .calls
+        .edges_from(op.function)
+        .any(|(_, kind)| matches!(kind, EdgeKind::Spawn(_)));
+    let file = program.function(op.owner).file;
+    let sends = program.body(op.owner).calls.iter().any(|call| {
+        program.function_id(file, call.function) == op.function
+            && matches!(&call.callee, Callee::Method { name, .. }
+                if matches!(&**name, "send" | "try_send" | "unbounded_send" | "blocking_send" | "send_replace"))
+    });
+    spawns || sends || in_loop(&program.fact(op.function).nodes, op)
 }
 
 fn in_loop(nodes: &[deferlint_core::model::facts::Node], op: &LockOp) -> bool {

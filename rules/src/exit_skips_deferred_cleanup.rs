@@ -4,12 +4,14 @@
 use deferlint_core::analysis::go_state::{PendingExit, SkippedCleanup};
 use deferlint_core::analysis::slots::Content;
 use deferlint_core::diagnostic::{Diagnostic, Label};
-use deferlint_core::model::facts::{CallId, Slot};
+use deferlint_core::model::facts::{CallId, Callee, Slot};
+use deferlint_core::model::types::AdtId;
 use deferlint_core::model::modules::FunctionId;
 use deferlint_core::model::{CallTarget, LibCall, MapOpKind};
 use deferlint_core::source::Span;
 
 use crate::Context;
+use crate::reentry::{dropped_owner_types, is_instance_lock, is_instance_place};
 
 crate::declare_rule! {
     /// ### What it does
@@ -112,8 +114,10 @@ enum Cleanup {
 }
 
 /// The first map write or lock that deferred code starting at `root` makes, within
-/// [`crate::MAX_DEFERRED_DEPTH`] calls.
-fn cleanup_of(context: &Context<'_>, root: FunctionId) -> Option<Cleanup> {
+/// [`crate::MAX_DEFERRED_DEPTH`] calls. Maps and locks that the dying value owns itself
+/// (`self.entries.clear()` in its own `Drop`) do not count: they die with the process anyway,
+/// and nobody else can see them.
+fn cleanup_of(context: &Context<'_>, root: FunctionId, owned_types: &[AdtId]) -> Option<Cleanup> {
     let program = context.program;
     let analyses = context.analyses;
     for (function, depth, _) in analyses.calls.shortest_paths_in_task(root) {
@@ -130,12 +134,23 @@ fn cleanup_of(context: &Context<'_>, root: FunctionId) -> Option<Cleanup> {
             if let CallTarget::Lib(LibCall::Map { kind, .. }) =
                 program.call_target(owner, CallId::from_index(position))
             {
-                if kind != MapOpKind::Read {
+                let own_map = match &call.callee {
+                    Callee::Method { receiver, .. } => {
+                        is_instance_place(program, function, owner, *receiver, owned_types)
+                    }
+                    _ => false,
+                };
+                if kind != MapOpKind::Read && !own_map {
                     return Some(Cleanup::MapWrite(call.span));
                 }
             }
         }
-        if let Some(&lock) = analyses.locks.in_function(function).first() {
+        if let Some(&lock) = analyses
+            .locks
+            .in_function(function)
+            .iter()
+            .find(|&&lock| !is_instance_lock(program, analyses.locks.get(lock), owned_types))
+        {
             return Some(Cleanup::Lock(analyses.locks.get(lock).span));
         }
     }
@@ -206,7 +221,11 @@ fn check_rust(context: &Context<'_>) -> Vec<Diagnostic> {
                 Some(Content::Owned { drops, .. }) => drops.clone(),
                 _ => Vec::new(),
             };
-            if let Some(cleanup) = roots.into_iter().find_map(|root| cleanup_of(context, root)) {
+            let owned_types = dropped_owner_types(context.program, &roots);
+            if let Some(cleanup) = roots
+                .iter()
+                .find_map(|&root| cleanup_of(context, root, &owned_types))
+            {
                 skipped.push((slot, cleanup));
             }
         }

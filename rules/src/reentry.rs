@@ -155,12 +155,24 @@ pub(crate) fn is_instance_lock(
     op: &LockOp,
     owned_types: &[deferlint_core::model::types::AdtId],
 ) -> bool {
+    is_instance_place(program, op.function, op.owner, op.receiver, owned_types)
+}
+
+/// A place `self.a.b` (fields owned inline) in a method of one of the dying types: part of the
+/// dying value itself.
+pub(crate) fn is_instance_place(
+    program: &Program,
+    function_id: FunctionId,
+    owner: FunctionId,
+    place: ValueId,
+    owned_types: &[deferlint_core::model::types::AdtId],
+) -> bool {
     if owned_types.is_empty() {
         return false;
     }
-    let function = program.function(op.function);
+    let function = program.function(function_id);
     let is_method_with_self = matches!(
-        program.fact(op.function).kind,
+        program.fact(function_id).kind,
         FnKind::Method {
             self_kind: Some(SelfKind::Ref | SelfKind::RefMut | SelfKind::Value),
             ..
@@ -175,7 +187,7 @@ pub(crate) fn is_instance_lock(
     if !is_method_with_self || !owned_types.contains(&self_adt) {
         return false;
     }
-    owned_path_from_self(program, op.owner, op.receiver, 0)
+    owned_path_from_self(program, owner, place, 0)
 }
 
 pub(crate) fn owned_path_from_self(
