@@ -4,10 +4,12 @@
 use std::collections::HashSet;
 
 use deferlint_core::analysis::deferred::DeferredRoot;
+use deferlint_core::analysis::go_state::root_object;
 use deferlint_core::analysis::locks::LockOp;
 use deferlint_core::diagnostic::{Diagnostic, Label};
+use deferlint_core::graph::alias::{ClassId, Location};
 use deferlint_core::graph::calls::{EdgeKind, SpawnSiteId};
-use deferlint_core::model::facts::CallId;
+use deferlint_core::model::facts::{CallId, LocalId};
 use deferlint_core::model::modules::FunctionId;
 use deferlint_core::model::{CallTarget, LibCall, MapOpKind};
 use deferlint_core::source::Language;
@@ -125,10 +127,20 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             }
             let site = running_places(context, reach.root)
                 .into_iter()
-                .flat_map(|function| analyses.tasks.sites_running(function).iter().copied())
-                .find(|site| {
-                    analyses.calls.spawn_sites[site.0 as usize].in_loop && sharing.contains(site)
-                });
+                .flat_map(|function| {
+                    analyses
+                        .tasks
+                        .sites_running(function)
+                        .iter()
+                        .map(move |&site| (function, site))
+                })
+                .find(|&(function, site)| {
+                    analyses.calls.spawn_sites[site.0 as usize].in_loop
+                        && sharing.contains(&site)
+                        && runs_once_per_task(context, function, site)
+                        && one_object_for_every_task(context, op, site)
+                })
+                .map(|(_, site)| site);
             if let Some(site) = site {
                 if seen.insert(op.span) {
                     diagnostics.push(diagnostic(context, op, reach.root, site));
@@ -138,6 +150,60 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         }
     }
     diagnostics
+}
+
+/// The tasks of the loop lock one object, not one each: the lock is in a static, or the
+/// tasks capture a variable holding it (or the object it is a field of) whose object the
+/// spawning function already holds outside the loop — a parameter, or a `let` before the loop
+/// (`let active = Arc::clone(&active)` in the loop is the same object as the one before it).
+/// Fields and allocation sites stand for every object of their kind, so a lock made per
+/// iteration would otherwise look shared.
+fn one_object_for_every_task(context: &Context<'_>, op: &LockOp, site: SpawnSiteId) -> bool {
+    let program = context.program;
+    let analyses = context.analyses;
+    let aliases = &analyses.aliases;
+    let Some(class) = op.class else {
+        return false;
+    };
+    if !aliases.statics_of(class).is_empty() {
+        return true;
+    }
+    let root = root_object(program.body(op.owner), op.receiver);
+    let root_class = aliases.class_of(program, op.owner, root);
+    let wanted = |candidate: ClassId| candidate == class || Some(candidate) == root_class;
+    let data = &analyses.calls.spawn_sites[site.0 as usize];
+    let spawner = program.function(data.spawner).owner;
+    let body_id = program.function(spawner).body;
+    let class_of_local =
+        |local: LocalId| aliases.class_of_location(&Location::Local(body_id, local));
+    let captured: Vec<ClassId> = data
+        .bodies
+        .iter()
+        .filter(|&&body| program.function(body).owner == spawner)
+        .flat_map(|&body| program.fact(body).captures.iter().copied())
+        .filter_map(class_of_local)
+        .filter(|&candidate| wanted(candidate))
+        .collect();
+    !captured.is_empty()
+        && program
+            .body(spawner)
+            .locals
+            .iter()
+            .enumerate()
+            .filter(|(_, local)| !local.in_loop)
+            .filter_map(|(index, _)| class_of_local(LocalId::from_index(index)))
+            .any(|candidate| captured.contains(&candidate))
+}
+
+/// The deferred code is registered (or its value dies) in the task's own body, or in a
+/// function that body calls directly: it runs once per task.
+fn runs_once_per_task(context: &Context<'_>, place: FunctionId, site: SpawnSiteId) -> bool {
+    let calls = &context.analyses.calls;
+    let bodies = &calls.spawn_sites[site.0 as usize].bodies;
+    bodies.contains(&place)
+        || calls
+            .edges_to(place)
+            .any(|(caller, kind)| matches!(kind, EdgeKind::Call(_)) && bodies.contains(&caller))
 }
 
 /// Where deferred code runs: the function that registers a defer, or the functions where a

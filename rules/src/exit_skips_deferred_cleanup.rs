@@ -5,8 +5,8 @@ use deferlint_core::analysis::go_state::{PendingExit, SkippedCleanup};
 use deferlint_core::analysis::slots::Content;
 use deferlint_core::diagnostic::{Diagnostic, Label};
 use deferlint_core::model::facts::{CallId, Callee, Slot};
-use deferlint_core::model::types::AdtId;
 use deferlint_core::model::modules::FunctionId;
+use deferlint_core::model::types::AdtId;
 use deferlint_core::model::{CallTarget, LibCall, MapOpKind};
 use deferlint_core::source::Span;
 
