@@ -132,7 +132,7 @@ fn diagnostic(
                 "declare the defer guard before taking the lock, or release {guard_name} with `drop(..)` before the scope ends"
             );
         }
-        RunKind::Drop { .. } | RunKind::MapValuesDropped => {
+        RunKind::Drop { .. } | RunKind::MapValuesDropped | RunKind::AwaitedFuture => {
             let type_names = drop_types(program, &run.runs);
             if run.origin != Span::default() && run.origin != run.span {
                 diagnostic = diagnostic.with_label(Label::new(
@@ -141,6 +141,10 @@ fn diagnostic(
                 ));
             }
             let where_text = match (&run.kind, run.reason) {
+                (RunKind::AwaitedFuture, _) => format!(
+                    "the future is dropped as its `.await` completes, while {} holds its output",
+                    guard_name
+                ),
                 (RunKind::MapValuesDropped, _) => {
                     "the map drops its values here, while the lock is held".to_string()
                 }

@@ -342,7 +342,7 @@ pub(crate) fn reentry_diagnostic(
                 release_phrase(run.reason)
             )
         }
-        RunKind::Drop { .. } | RunKind::MapValuesDropped => {
+        RunKind::Drop { .. } | RunKind::MapValuesDropped | RunKind::AwaitedFuture => {
             let type_names = drop_types(program, &run.runs);
             if run.origin != Span::default() && run.origin != run.span {
                 diagnostic = diagnostic.with_label(Label::new(
@@ -351,6 +351,10 @@ pub(crate) fn reentry_diagnostic(
                 ));
             }
             let where_text = match (&run.kind, run.reason) {
+                (RunKind::AwaitedFuture, _) => format!(
+                    "the future is dropped as its `.await` completes, while {} holds its output",
+                    guard_name
+                ),
                 (RunKind::MapValuesDropped, _) => {
                     format!("the map drops its values here, while {guard_name} is alive")
                 }

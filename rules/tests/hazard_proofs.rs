@@ -19,6 +19,9 @@ mod support;
 
 /// How long a `hang` fixture must stay blocked to count as deadlocked.
 const HANG_OBSERVED_FOR: Duration = Duration::from_secs(3);
+/// How many times, 100 ms apart, a `hang` fixture still running is checked for every thread
+/// being blocked.
+const HANG_SETTLE_CHECKS: usize = 50;
 /// How long any other fixture may run before it counts as stuck.
 const RUN_TIME_LIMIT: Duration = Duration::from_secs(20);
 /// The exit code a `race` fixture uses when it saw two writers inside the map at once.
@@ -394,7 +397,17 @@ fn prove(fixture: &Fixture, bin_dir: &Path, log_dir: &Path) -> Result<(), String
         _ => RUN_TIME_LIMIT,
     };
     let status = support::wait_at_most(&mut child, limit);
-    let still_running_and_blocked = status.is_none() && support::all_threads_blocked(child.id());
+    // On a loaded machine a thread may still be on its way to the deadlock: look again for a
+    // while. A busy thread never blocks, so waiting longer cannot turn a busy loop into a
+    // hang.
+    let still_running_and_blocked = status.is_none()
+        && (0..HANG_SETTLE_CHECKS).any(|_| {
+            let blocked = support::all_threads_blocked(child.id());
+            if !blocked {
+                thread::sleep(Duration::from_millis(100));
+            }
+            blocked
+        });
     if status.is_none() {
         // The process may have ended between the last poll and now: ignore the error.
         let _ = child.kill();

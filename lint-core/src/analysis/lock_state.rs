@@ -46,6 +46,8 @@ pub enum RunKind {
     Drop { may_be_last_owner: bool },
     /// Values a map drops (`clear`, `retain`, overwriting the whole map).
     MapValuesDropped,
+    /// A future dropped as its `.await` completes, while its output (a guard) is alive.
+    AwaitedFuture,
 }
 
 /// Deferred code running while locks are held.
@@ -326,7 +328,7 @@ impl<'a> Walker<'a> {
         runs: &'a mut Vec<DeferredRun>,
     ) -> Walker<'a> {
         let owner = program.function(function).owner;
-        let returned = returned_guards(program, locks, function);
+        let returned = locks.returned_guards(program, function);
         Walker {
             program,
             contents,
@@ -420,6 +422,7 @@ impl<'a> Walker<'a> {
         match event {
             Event::Bind(slot) => {
                 if self.content(*slot).is_some() {
+                    self.awaited_future_dies(*slot, state);
                     state.insert(*slot, SlotState::Owned);
                 }
             }
@@ -567,6 +570,52 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// `let r = future.await;` where `r` is a guard the future's `poll` returned: the future
+    /// is dropped as the `.await` completes, while its output is alive. When the future's type
+    /// has `Drop` code, that code runs with the output's guard held.
+    fn awaited_future_dies(&mut self, slot: Slot, state: &State) {
+        if self.call_sites.is_some() {
+            return;
+        }
+        let Some(Content::Guard(lock)) = self.content(slot).cloned() else {
+            return;
+        };
+        let body = self.program.body(self.owner);
+        let value = match slot {
+            Slot::Local(local) => body.local(local).init,
+            Slot::Temp(temp) => Some(body.temps[temp.index()].value),
+        };
+        let Some(Value::Await(future)) = value.map(|value| body.value(value)) else {
+            return;
+        };
+        let future = *future;
+        let future_ty = self.program.value_ty(self.owner, future);
+        let runs = self.glue.glue(self.program, future_ty, true);
+        if runs.is_empty() {
+            return;
+        }
+        let mut held = self.held(state, None);
+        held.push(HeldLock {
+            holder: Holder::Slot(slot),
+            lock,
+        });
+        let span = match slot {
+            Slot::Local(local) => body.local(local).span,
+            Slot::Temp(temp) => body.temps[temp.index()].span,
+        };
+        self.runs.push(DeferredRun {
+            function: self.function,
+            owner: self.owner,
+            slot: None,
+            kind: RunKind::AwaitedFuture,
+            runs,
+            span,
+            reason: None,
+            origin: origin_of(body, future),
+            held,
+        });
+    }
+
     /// Records an exit (or a call of a function that never returns and exits) with defer
     /// guards or values with `Drop` code still owned.
     fn exit(&mut self, call: crate::model::facts::CallId, target: CallTarget, state: &State) {
@@ -651,50 +700,13 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// The guards a function returns straight from a lock call (`map.get(&k)`,
-/// `m.lock().unwrap()`, `cell.borrow_mut()` as its tail or `return` value), with the call that
-/// makes each.
-fn returned_guards(
-    program: &Program,
-    locks: &LockOps,
-    function: FunctionId,
-) -> Vec<(crate::model::facts::CallId, LockOpId)> {
-    let owner = program.function(function).owner;
-    let body = program.body(owner);
-    let mut found = Vec::new();
-    for &value in &program.fact(function).returns {
-        let mut current = value;
-        for _ in 0..4 {
-            match body.value(current) {
-                Value::Call(call) => {
-                    if let Some(lock) = locks.at(owner, *call) {
-                        let op = locks.get(lock);
-                        if op.attempt != crate::model::LockAttempt::Try
-                            && matches!(
-                                op.handling,
-                                super::locks::Handling::Direct
-                                    | super::locks::Handling::Unwrap(_)
-                                    | super::locks::Handling::Expect(_)
-                            )
-                        {
-                            found.push((*call, lock));
-                        }
-                        break;
-                    }
-                    match (program.call_target(owner, *call), &body.call(*call).callee) {
-                        (
-                            CallTarget::Lib(LibCall::Unwrap | LibCall::Expect),
-                            Callee::Method { receiver, .. },
-                        ) => current = *receiver,
-                        _ => break,
-                    }
-                }
-                Value::Try(inner) => current = *inner,
-                _ => break,
-            }
-        }
+/// Where a value was made, for labels.
+fn origin_of(body: &crate::model::facts::Body, value: crate::model::facts::ValueId) -> Span {
+    match body.value(value) {
+        Value::Call(call) => body.call(*call).span,
+        Value::Struct { span, .. } => *span,
+        _ => Span::default(),
     }
-    found
 }
 
 fn join(a: &State, b: &State) -> State {

@@ -71,6 +71,10 @@ pub struct LockOps {
     pub ops: Vec<LockOp>,
     by_call: HashMap<(FunctionId, CallId), LockOpId>,
     by_function: HashMap<FunctionId, Vec<LockOpId>>,
+    /// Functions that return a guard they take themselves (`fn state(&self) ->
+    /// MutexGuard<State> { self.state.lock().unwrap() }`, a `poll` returning
+    /// `Poll::Ready(map.get(&k))`): a call of one is that acquisition, held by the caller.
+    returning: HashMap<FunctionId, LockOpId>,
 }
 
 impl LockOps {
@@ -194,7 +198,71 @@ impl LockOps {
                 ops.by_function.entry(function).or_default().push(id);
             }
         }
+        if program.language == crate::source::Language::Rust {
+            for function in program.function_ids() {
+                if let Some(&(_, lock)) = ops.returned_guards(program, function).first() {
+                    ops.returning.insert(function, lock);
+                }
+            }
+        }
         ops
+    }
+
+    /// The acquisition whose guard a function returns, if it returns one it takes itself.
+    pub fn guard_returned_by(&self, function: FunctionId) -> Option<LockOpId> {
+        self.returning.get(&function).copied()
+    }
+
+    /// The guards a function returns straight from a lock call (`map.get(&k)`,
+    /// `m.lock().unwrap()`, `cell.borrow_mut()` as its tail or `return` value, possibly
+    /// wrapped in `Some(..)`, `Ok(..)` or `Poll::Ready(..)`), with the call that makes each.
+    pub fn returned_guards(
+        &self,
+        program: &Program,
+        function: FunctionId,
+    ) -> Vec<(CallId, LockOpId)> {
+        let owner = program.function(function).owner;
+        let body = program.body(owner);
+        let mut found = Vec::new();
+        for &value in &program.fact(function).returns {
+            let mut current = value;
+            for _ in 0..6 {
+                match body.value(current) {
+                    Value::Call(call) => {
+                        if let Some(lock) = self.at(owner, *call) {
+                            let op = self.get(lock);
+                            if op.attempt != LockAttempt::Try
+                                && matches!(
+                                    op.handling,
+                                    Handling::Direct | Handling::Unwrap(_) | Handling::Expect(_)
+                                )
+                            {
+                                found.push((*call, lock));
+                            }
+                            break;
+                        }
+                        let fact = body.call(*call);
+                        match (program.call_target(owner, *call), &fact.callee) {
+                            (
+                                CallTarget::Lib(LibCall::Unwrap | LibCall::Expect),
+                                Callee::Method { receiver, .. },
+                            ) => current = *receiver,
+                            // `Some(guard)`, `Ok(guard)`, `Poll::Ready(guard)`.
+                            (_, Callee::Path(path))
+                                if fact.args.len() == 1
+                                    && matches!(path.last(), "Some" | "Ok" | "Ready") =>
+                            {
+                                current = fact.args[0];
+                            }
+                            _ => break,
+                        }
+                    }
+                    Value::Try(inner) => current = *inner,
+                    _ => break,
+                }
+            }
+        }
+        found
     }
 
     /// An acquisition that leaves no guard: found by function, not by call.

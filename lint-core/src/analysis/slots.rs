@@ -151,6 +151,10 @@ impl ContentCx<'_> {
                         .then_some(Content::Guard(lock));
                 }
                 match self.target(*call) {
+                    // A function of the program that returns a guard it takes.
+                    CallTarget::Function(function) => {
+                        self.locks.guard_returned_by(function).map(Content::Guard)
+                    }
                     CallTarget::Lib(LibCall::Unwrap | LibCall::Expect | LibCall::UnwrapOr) => {
                         let receiver = self.receiver(*call)?;
                         self.guard_through_handler(receiver)
@@ -176,12 +180,21 @@ impl ContentCx<'_> {
                 self.guard_through_handler(*inner)
             }
             Value::Await(inner) => match self.body.value(*inner) {
-                Value::Call(call) => {
-                    let lock = self.locks.at(self.owner, *call)?;
-                    (self.locks.get(lock).attempt != LockAttempt::Try)
-                        .then_some(Content::Guard(lock))
-                }
-                _ => None,
+                Value::Call(call) => match self.locks.at(self.owner, *call) {
+                    Some(lock) => (self.locks.get(lock).attempt != LockAttempt::Try)
+                        .then_some(Content::Guard(lock)),
+                    // An `async fn` of the program that returns a guard, or a future of the
+                    // program whose `poll` does.
+                    None => match self.target(*call) {
+                        CallTarget::Function(function) => self
+                            .locks
+                            .guard_returned_by(function)
+                            .or_else(|| self.poll_guard(*inner))
+                            .map(Content::Guard),
+                        _ => self.poll_guard(*inner).map(Content::Guard),
+                    },
+                },
+                _ => self.poll_guard(*inner).map(Content::Guard),
             },
             Value::Closure(closure) => {
                 let closure = self
@@ -199,6 +212,16 @@ impl ContentCx<'_> {
         }
     }
 
+    /// The guard a future of the program gives when awaited: its type's `poll` returns one.
+    fn poll_guard(&self, future: ValueId) -> Option<super::locks::LockOpId> {
+        let ty = self.program.value_ty(self.owner, future);
+        let adt = self.program.types.adt(ty)?;
+        let polls = self.program.adt(adt).methods.get("poll")?;
+        polls
+            .iter()
+            .find_map(|&poll| self.locks.guard_returned_by(poll))
+    }
+
     /// `m.lock().unwrap()`, `m.lock()?`, `Ok(g)` from `m.lock()`: the guard of that lock.
     fn guard_through_handler(&self, value: ValueId) -> Option<Content> {
         match self.body.value(value) {
@@ -206,6 +229,9 @@ impl ContentCx<'_> {
                 if let Some(lock) = self.locks.at(self.owner, *call) {
                     return (self.locks.get(lock).attempt != LockAttempt::Try)
                         .then_some(Content::Guard(lock));
+                }
+                if let CallTarget::Function(function) = self.target(*call) {
+                    return self.locks.guard_returned_by(function).map(Content::Guard);
                 }
                 // `condvar.wait(guard)` gives the same lock back, held again.
                 let fact = self.body.call(*call);
