@@ -182,7 +182,7 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                     .find(|(_, value_ty)| {
                         analyses
                             .glue
-                            .glue(program, *value_ty, true)
+                            .glue_of_last_owner(program, *value_ty)
                             .contains(&drop_fn)
                     })
                     .map(|(holder, _)| (reach.root, *holder))

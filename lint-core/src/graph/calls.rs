@@ -397,7 +397,20 @@ pub fn slot_type(program: &Program, function: FunctionId, slot: &Slot) -> TyId {
 /// Which `Drop` impls run when a value of a type is dropped, memoised.
 #[derive(Debug, Default)]
 pub struct DropGlue {
-    memo: RefCell<HashMap<(TyId, bool), Vec<FunctionId>>>,
+    memo: RefCell<HashMap<(TyId, Shared), Vec<FunctionId>>>,
+}
+
+/// How far drop glue follows `Arc`/`Rc`: whether the value dropped may be the last owner of
+/// what they point to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Shared {
+    /// Never: other owners keep the pointee alive.
+    No,
+    /// At the top of the value only (a removed map value, an upgraded `Weak`).
+    AtTop,
+    /// `Rc` everywhere, fields included: everything the value reaches on its thread dies with
+    /// it (a thread's locals at thread exit). `Arc` never: another thread may hold it.
+    Everywhere,
 }
 
 impl DropGlue {
@@ -405,20 +418,34 @@ impl DropGlue {
     /// those of what it owns. Through `Arc`/`Rc` only when `through_shared` (the value may be
     /// the last owner: a removed map value, an upgraded `Weak`).
     pub fn glue(&self, program: &Program, ty: TyId, through_shared: bool) -> Vec<FunctionId> {
+        let shared = if through_shared {
+            Shared::AtTop
+        } else {
+            Shared::No
+        };
+        self.glue_with(program, ty, shared)
+    }
+
+    /// Like [`DropGlue::glue`], following `Rc` at every level, fields included (not `Arc`):
+    /// what runs when a value and everything it reaches on its thread die together, as a
+    /// thread's thread-locals do when it exits.
+    pub fn glue_of_last_owner(&self, program: &Program, ty: TyId) -> Vec<FunctionId> {
+        self.glue_with(program, ty, Shared::Everywhere)
+    }
+
+    fn glue_with(&self, program: &Program, ty: TyId, shared: Shared) -> Vec<FunctionId> {
         if ty.is_unknown() {
             return Vec::new();
         }
-        if let Some(found) = self.memo.borrow().get(&(ty, through_shared)) {
+        if let Some(found) = self.memo.borrow().get(&(ty, shared)) {
             return found.clone();
         }
         let mut out = Vec::new();
         let mut visiting = Vec::new();
-        collect_glue(program, ty, &[], through_shared, &mut visiting, &mut out, 0);
+        collect_glue(program, ty, &[], shared, &mut visiting, &mut out, 0);
         out.sort();
         out.dedup();
-        self.memo
-            .borrow_mut()
-            .insert((ty, through_shared), out.clone());
+        self.memo.borrow_mut().insert((ty, shared), out.clone());
         out
     }
 }
@@ -427,7 +454,7 @@ fn collect_glue(
     program: &Program,
     ty: TyId,
     substitution: &[(Sym, TyId)],
-    through_shared: bool,
+    through_shared: Shared,
     visiting: &mut Vec<AdtId>,
     out: &mut Vec<FunctionId>,
     depth: u32,
@@ -451,13 +478,19 @@ fn collect_glue(
             let inner: Vec<(Sym, TyId)> = data.generics.iter().cloned().zip(args).collect();
             visiting.push(*adt);
             for &(_, field) in &data.fields {
-                collect_glue(program, field, &inner, false, visiting, out, depth + 1);
+                let shared = match through_shared {
+                    Shared::Everywhere => Shared::Everywhere,
+                    _ => Shared::No,
+                };
+                collect_glue(program, field, &inner, shared, visiting, out, depth + 1);
             }
             visiting.pop();
         }
         TyKind::Lib(lib, args) => {
             let follows = match lib {
-                LibTy::Arc | LibTy::Rc => through_shared,
+                // An `Arc` may be shared with another thread, which may outlive this one.
+                LibTy::Arc => through_shared == Shared::AtTop,
+                LibTy::Rc => through_shared != Shared::No,
                 LibTy::Weak
                 | LibTy::Guard { .. }
                 | LibTy::JoinHandle
@@ -515,8 +548,12 @@ fn collect_glue(
             out,
             depth + 1,
         ),
-        TyKind::Ref(..) | TyKind::Ptr(..) | TyKind::Unknown | TyKind::Never | TyKind::Opaque(_) => {
-        }
+        TyKind::Ref(..)
+        | TyKind::Ptr(..)
+        | TyKind::Unknown
+        | TyKind::Never
+        | TyKind::Opaque(_)
+        | TyKind::Dyn(_) => {}
     }
 }
 

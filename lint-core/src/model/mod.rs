@@ -116,6 +116,9 @@ pub struct Program {
     /// Go methods of named types that are not structs (`type Table map[K]V`), by the type
     /// they name.
     named_type_methods: HashMap<TyId, HashMap<Sym, FunctionId>>,
+    /// Rust: the methods of each trait's implementations in the program, by trait name and
+    /// method name, for calls on `dyn Trait`.
+    trait_methods: HashMap<Sym, HashMap<Sym, Vec<FunctionId>>>,
     file_index: HashMap<FileId, u32>,
     /// The kind of each target of the unit, by target index.
     target_kinds: Vec<crate::driver::TargetKind>,
@@ -189,6 +192,7 @@ impl Program {
             functions: Vec::new(),
             bodies: Vec::new(),
             named_type_methods: HashMap::default(),
+            trait_methods: HashMap::default(),
             file_index,
             target_kinds: input.targets.iter().map(|target| target.kind).collect(),
         };
@@ -263,6 +267,15 @@ impl Program {
 
     pub fn adt(&self, id: AdtId) -> &Adt {
         &self.adts[id.0 as usize]
+    }
+
+    /// The one implementation of a trait's method in the program, for a call on `dyn Trait`;
+    /// `None` when there are several or none.
+    pub fn only_trait_method(&self, trait_name: &str, method: &str) -> Option<FunctionId> {
+        match self.trait_methods.get(trait_name)?.get(method)?.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        }
     }
 
     pub fn static_item(&self, id: StaticId) -> &Static {
@@ -506,6 +519,14 @@ impl Program {
                             .entry(name.clone())
                             .or_insert(id);
                     }
+                    if let (Some(_), Some(trait_name)) = (adt, trait_name.as_deref()) {
+                        self.trait_methods
+                            .entry(trait_name.into())
+                            .or_default()
+                            .entry(name.clone())
+                            .or_default()
+                            .push(id);
+                    }
                     if let Some(adt) = adt {
                         self.adts[adt.0 as usize]
                             .methods
@@ -604,7 +625,19 @@ impl Program {
                 self.types.intern(TyKind::Slice(inner))
             }
             TypeExpr::Never => self.types.intern(TyKind::Never),
-            TypeExpr::Traits(_) | TypeExpr::FnPointer | TypeExpr::Unknown => TyId::UNKNOWN,
+            // The first trait that says what the value does (`dyn Source + Send`).
+            TypeExpr::Traits(paths) => paths
+                .iter()
+                .map(|path| path.last())
+                .find(|name| {
+                    !matches!(
+                        *name,
+                        "Send" | "Sync" | "Unpin" | "Sized" | "Any" | "Fn" | "FnMut" | "FnOnce"
+                    )
+                })
+                .map(|name| self.types.intern(TyKind::Dyn(name.into())))
+                .unwrap_or(TyId::UNKNOWN),
+            TypeExpr::FnPointer | TypeExpr::Unknown => TyId::UNKNOWN,
         }
     }
 
@@ -730,7 +763,7 @@ impl Program {
                 let inner = self.substitute(inner, substitution);
                 self.types.intern(TyKind::Slice(inner))
             }
-            TyKind::Unknown | TyKind::Never | TyKind::Opaque(_) => ty,
+            TyKind::Unknown | TyKind::Never | TyKind::Opaque(_) | TyKind::Dyn(_) => ty,
         }
     }
 

@@ -622,6 +622,14 @@ impl Program {
                         }
                     }
                 }
+                // A trait object: the program's only implementation of the method, if there is
+                // just one (otherwise the call could go to any of them).
+                TyKind::Dyn(trait_name) => {
+                    if let Some(function) = self.only_trait_method(&trait_name, name) {
+                        let ret = self.functions[function.index()].ret_ty;
+                        return (CallTarget::Function(function), ret);
+                    }
+                }
                 TyKind::Lib(lib, _) if go => {
                     // A method of a named type over a map or a slice (`type Table map[K]V`).
                     if let Some(function) = self.go_method(ty, name) {

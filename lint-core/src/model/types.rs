@@ -116,6 +116,8 @@ pub enum TyKind {
     /// A type from outside the program that the analyses have no use for (`u32`, `String`s of
     /// other crates, `Sender`): known to exist, so it is not a hole to fill.
     Opaque(Sym),
+    /// `dyn Trait` or `impl Trait`: some type implementing the trait (by its name).
+    Dyn(Sym),
     Never,
 }
 
@@ -331,6 +333,7 @@ impl TyInterner {
             ),
             TyKind::Slice(inner) => format!("[{}]", self.display(*inner, adt_name)),
             TyKind::Param(name) | TyKind::Opaque(name) => name.to_string(),
+            TyKind::Dyn(name) => format!("dyn {name}"),
             TyKind::Never => "!".to_string(),
         }
     }
