@@ -456,11 +456,28 @@ impl Aliases {
                     element
                 }
                 LibCall::TakeOut => first,
+                // `KEY.with(|value| ..)`: the closure's parameter is the thread's value.
+                LibCall::LocalKey { .. } => {
+                    let closure = fact
+                        .args
+                        .first()
+                        .and_then(|&arg| crate::graph::calls::closure_of(body, arg));
+                    let file = program.function(owner).file;
+                    if let (Some(receiver), Some(closure)) = (receiver, closure) {
+                        let closure = program.function_id(file, closure);
+                        if let Some(&param) = program.fact(closure).params.first() {
+                            let param = self.node(Location::Local(body_id, param));
+                            if receiver != NONE {
+                                self.unify(param, receiver);
+                            }
+                        }
+                    }
+                    NONE
+                }
                 LibCall::Spawn(_)
                 | LibCall::Forget
                 | LibCall::Join
                 | LibCall::Exit
-                | LibCall::LocalKey { .. }
                 | LibCall::Unlock { .. }
                 | LibCall::Done => NONE,
             },

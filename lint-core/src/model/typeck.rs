@@ -67,6 +67,7 @@ impl Program {
                 },
                 local_done: vec![false; body.locals.len()],
             };
+            self.type_thread_local_closures(&mut checker);
             for value in 0..body.values.len() {
                 let ty = self.type_value(&mut checker, value);
                 checker.types.value_ty[value] = ty;
@@ -77,6 +78,57 @@ impl Program {
             let types = checker.types;
             self.files[file].facts.bodies[idx] = body;
             self.bodies[index].types = types;
+        }
+    }
+
+    /// `KEY.with(|value| ..)` on a `thread_local!` key: the closure's parameter is a reference
+    /// to the thread's value (`with_borrow`/`with_borrow_mut`: to the `RefCell`'s contents).
+    /// Typed before the forward pass, since the closure's body comes before the call.
+    fn type_thread_local_closures(&mut self, checker: &mut Checker<'_>) {
+        let body = checker.body;
+        for call in &body.calls {
+            let Callee::Method { receiver, name, .. } = &call.callee else {
+                continue;
+            };
+            let through_cell = match &**name {
+                "with" | "try_with" => false,
+                "with_borrow" | "with_borrow_mut" => true,
+                _ => continue,
+            };
+            let Value::Path(path) = body.value(*receiver) else {
+                continue;
+            };
+            let Some(Resolved::Item(ItemRef::Static(key), extra)) =
+                self.tree
+                    .resolve(checker.module, &path.segments, path.leading_colon)
+            else {
+                continue;
+            };
+            let key_ty = self.statics[key.0 as usize].ty;
+            if !extra.is_empty() || self.types.as_lib(key_ty) != Some(LibTy::LocalKey) {
+                continue;
+            }
+            let mut value_ty = self.types.arg(key_ty, 0);
+            if through_cell {
+                value_ty = self.types.arg(value_ty, 0);
+            }
+            if value_ty.is_unknown() {
+                continue;
+            }
+            let Some(closure) = call
+                .args
+                .first()
+                .and_then(|&arg| crate::graph::calls::closure_of(body, arg))
+            else {
+                continue;
+            };
+            let params = &self.files[checker.file as usize].facts.functions[closure.index()].params;
+            if let Some(&param) = params.first() {
+                let mutable = name.as_ref() == "with_borrow_mut";
+                checker.types.local_ty[param.index()] =
+                    self.types.intern(TyKind::Ref(value_ty, mutable));
+                checker.local_done[param.index()] = true;
+            }
         }
     }
 

@@ -349,6 +349,12 @@ fn lib_name(lib: LibTy) -> &'static str {
         LibTy::Map { .. } => "HashMap",
         LibTy::Mutex(_) => "Mutex",
         LibTy::RwLock(_) => "RwLock",
+        LibTy::Guard {
+            flavor: LockFlavor::RefCell,
+        } => "RefMut",
+        LibTy::Guard {
+            flavor: LockFlavor::Shard,
+        } => "dashmap::Ref",
         LibTy::Guard { .. } => "MutexGuard",
         LibTy::Arc => "Arc",
         LibTy::Rc => "Rc",
