@@ -48,10 +48,11 @@ crate::declare_rule! {
     /// do when it fails is the code's decision.
     ///
     /// ### Known limitations
-    /// Only values kept in a `thread_local!` of the crate count (through the key's type, its
-    /// fields, boxes, `Rc`s and collections); values kept alive by a thread-local of another
-    /// crate, or dropped by a thread-local's destructor indirectly through a trait object, are
-    /// not seen. Scope guards (`defer!`) are not considered, since they die with their scope.
+    /// Only values kept in a `thread_local!` of the crate count: through the key's type, the
+    /// fields of the structs it holds, boxes, `Rc`s and collections. Values behind an `Arc`
+    /// (another thread may keep them alive), behind a trait object (`Box<dyn Any>`), or kept
+    /// by a thread-local of another crate are not seen. Scope guards (`defer!`) are not
+    /// considered, since they die with their scope.
     pub static TLS_MAP_ACCESS_IN_DEFER = {
         name: "tls-map-access-in-defer",
         category: Suspicious,

@@ -437,6 +437,17 @@ pub fn classify_lib_type(path: &[&str]) -> Option<LibTy> {
                 is_set: true,
             }
         }
+        // Keyed arenas: `insert` gives the key, `remove` gives the value back.
+        "SlotMap" | "DenseSlotMap" | "HopSlotMap" | "SecondaryMap" | "SparseSecondaryMap" => {
+            LibTy::Map {
+                flavor: MapFlavor::Plain,
+                is_set: false,
+            }
+        }
+        "Slab" if matches!(krate, "slab" | "") => LibTy::Map {
+            flavor: MapFlavor::Plain,
+            is_set: false,
+        },
         "DashMap" => LibTy::Map {
             flavor: MapFlavor::Sharded,
             is_set: false,
