@@ -421,6 +421,7 @@ impl<'a> Walker<'a> {
     fn event(&mut self, event: &Event, state: &mut State) -> bool {
         match event {
             Event::Bind(slot) => {
+                self.moved_into_pattern(*slot, state);
                 if self.content(*slot).is_some() {
                     self.awaited_future_dies(*slot, state);
                     state.insert(*slot, SlotState::Owned);
@@ -443,6 +444,7 @@ impl<'a> Walker<'a> {
             }
             Event::Assign { target, span, .. } => self.assignment(*target, *span, state),
             Event::Call(call) => {
+                self.consumed_by_method(*call, state);
                 if let Some(index) = self.returned.iter().position(|(made, _)| made == call) {
                     let slot = Slot::Temp(crate::model::facts::TempId::from_index(
                         RETURNED_SLOT_BASE + index,
@@ -567,6 +569,59 @@ impl<'a> Walker<'a> {
         let ty = self.program.value_ty(self.owner, *receiver);
         if let Some(value_ty) = self.program.types.container_values(ty) {
             self.map_values_dropped(value_ty, fact.tail_span, fact.span, state);
+        }
+    }
+
+    /// `Some(r)` / `Occupied(e)` binding by value out of a local that holds a guard (`if let
+    /// Some(r) = found`, `match entry { .. }`): the guard moves into the binding, which dies
+    /// with its arm; the local no longer holds it.
+    fn moved_into_pattern(&mut self, slot: Slot, state: &mut State) {
+        let Slot::Local(local) = slot else { return };
+        let body = self.program.body(self.owner);
+        let fact = body.local(local);
+        if fact.origin != crate::model::facts::LocalOrigin::Pattern || fact.by_ref {
+            return;
+        }
+        // `Some(r)`, `Ok(r)`, or a tuple-struct or tuple position (`Entry::Occupied(e)`).
+        let of = match fact.init.map(|init| body.value(init)) {
+            Some(Value::Payload { of, .. }) => *of,
+            Some(Value::Field { base, name }) if name.bytes().all(|byte| byte.is_ascii_digit()) => {
+                *base
+            }
+            _ => return,
+        };
+        let Value::Local(source) = body.value(of) else {
+            return;
+        };
+        let source = Slot::Local(*source);
+        if state.get(&source) == Some(&SlotState::Owned)
+            && matches!(self.content(source), Some(Content::Guard(_)))
+        {
+            state.insert(source, SlotState::Gone);
+        }
+    }
+
+    /// A method that takes a sharded map's entry by value (`entry.or_insert(0)`,
+    /// `entry.and_modify(..)`): the entry local no longer holds the shard; what the call
+    /// returns does, if anything keeps it.
+    fn consumed_by_method(&mut self, call: crate::model::facts::CallId, state: &mut State) {
+        let body = self.program.body(self.owner);
+        let Callee::Method { receiver, name, .. } = &body.call(call).callee else {
+            return;
+        };
+        if &**name == "key" {
+            return;
+        }
+        let Value::Local(local) = body.value(*receiver) else {
+            return;
+        };
+        let slot = Slot::Local(*local);
+        let Some(Content::Guard(lock)) = self.content(slot) else {
+            return;
+        };
+        if is_entry(self.program, self.locks, *lock) && state.get(&slot) == Some(&SlotState::Owned)
+        {
+            state.insert(slot, SlotState::Gone);
         }
     }
 
@@ -698,6 +753,16 @@ impl<'a> Walker<'a> {
             held,
         });
     }
+}
+
+/// A sharded map's `entry(..)`: an `Entry` whose methods take it by value.
+pub fn is_entry(program: &Program, locks: &LockOps, lock: LockOpId) -> bool {
+    let op = locks.get(lock);
+    op.flavor == crate::model::types::LockFlavor::Shard
+        && matches!(
+            &program.body(op.owner).call(op.call).callee,
+            Callee::Method { name, .. } if matches!(&**name, "entry" | "try_entry")
+        )
 }
 
 /// Where a value was made, for labels.

@@ -150,6 +150,28 @@ impl ContentCx<'_> {
                     return (op.handling == Handling::Direct && op.attempt != LockAttempt::Try)
                         .then_some(Content::Guard(lock));
                 }
+                // `entry.or_insert(v)`, `map.entry(k).or_default()`: the `RefMut` keeps the
+                // entry's shard locked.
+                if let Callee::Method { receiver, name, .. } = &self.body.call(*call).callee {
+                    if matches!(
+                        &**name,
+                        "or_insert"
+                            | "or_insert_with"
+                            | "or_insert_with_key"
+                            | "or_default"
+                            | "insert"
+                            | "and_modify"
+                            | "insert_entry"
+                    ) {
+                        if let Some(Content::Guard(lock)) =
+                            self.content_of_value(*receiver, depth + 1)
+                        {
+                            if super::lock_state::is_entry(self.program, self.locks, lock) {
+                                return Some(Content::Guard(lock));
+                            }
+                        }
+                    }
+                }
                 match self.target(*call) {
                     // A function of the program that returns a guard it takes.
                     CallTarget::Function(function) => {
