@@ -232,6 +232,7 @@ pub(crate) fn holder_name(program: &Program, owner: FunctionId, holder: Holder) 
         Holder::Slot(Slot::Temp(_)) => "the temporary guard".to_string(),
         Holder::Caller(caller) => format!("the guard in `{}`", program.function_name(caller)),
         Holder::Returned(_) => "the return value".to_string(),
+        Holder::Within(_) => "the call that drops the values".to_string(),
     }
 }
 
@@ -323,7 +324,8 @@ pub(crate) fn reentry_diagnostic(
         Label::new(reentry.inner.span, wording.primary),
     );
     let returned = matches!(reentry.holder, Holder::Returned(_));
-    if reentry.held.span != reentry.inner.span && !returned {
+    let within = matches!(reentry.holder, Holder::Within(_));
+    if reentry.held.span != reentry.inner.span && !returned && !within {
         diagnostic = diagnostic.with_label(Label::new(reentry.held.span, wording.held.clone()));
     }
     let when = match &run.kind {
@@ -355,6 +357,10 @@ pub(crate) fn reentry_diagnostic(
                     "the future is dropped as its `.await` completes, while {} holds its output",
                     guard_name
                 ),
+                (RunKind::MapValuesDropped, _) if within => {
+                    "the map drops its values here, inside the call, with their shard locked"
+                        .to_string()
+                }
                 (RunKind::MapValuesDropped, _) => {
                     format!("the map drops its values here, while {guard_name} is alive")
                 }
@@ -398,7 +404,14 @@ pub(crate) fn reentry_diagnostic(
                 ),
             ));
         }
+        Holder::Within(_) => {}
         Holder::Slot(_) => {}
+    }
+    if within {
+        diagnostic = diagnostic
+            .with_note(wording.why)
+            .with_help("take the values out before they die: collect the keys, `remove` each one and drop the returned values after the loop, instead of letting `retain` or `clear` drop them while the shard is locked");
+        return diagnostic;
     }
     diagnostic = diagnostic.with_note(when).with_note(wording.why);
     if let Some(edit) = bind_then_drop_edit(program, run) {

@@ -28,6 +28,9 @@ pub enum Holder {
     /// The guard the function returns (its tail, or `return`), created by the call at this
     /// span: it is alive while the function's locals are dropped.
     Returned(Span),
+    /// The call at this span holds the lock itself while it drops values (a sharded map's
+    /// `retain` or `clear` holding the shard).
+    Within(Span),
 }
 
 /// A lock held at some point.
@@ -517,8 +520,31 @@ impl<'a> Walker<'a> {
         }
         let ty = self.program.value_ty(self.owner, target);
         if let Some(value_ty) = self.program.types.container_values(ty) {
-            self.map_values_dropped(value_ty, span, span, state);
+            self.map_values_dropped(value_ty, span, span, state, None);
+            return;
         }
+        // `*slot = next`, `device.handle = Some(handle)`: the old value of the place dies here.
+        let runs = self.glue.glue(self.program, ty, false);
+        if runs.is_empty() {
+            return;
+        }
+        let held = self.held(state, None);
+        if held.is_empty() {
+            return;
+        }
+        self.runs.push(DeferredRun {
+            function: self.function,
+            owner: self.owner,
+            slot: None,
+            kind: RunKind::Drop {
+                may_be_last_owner: false,
+            },
+            runs,
+            span,
+            reason: Some(ReleaseReason::Overwritten),
+            origin: span,
+            held,
+        });
     }
 
     fn call(&mut self, call: crate::model::facts::CallId, state: &State) {
@@ -567,8 +593,18 @@ impl<'a> Walker<'a> {
             return;
         };
         let ty = self.program.value_ty(self.owner, *receiver);
+        // A sharded map's `retain`/`clear` drops the values while it holds their shard's lock.
+        let within = self
+            .locks
+            .in_function(self.function)
+            .iter()
+            .copied()
+            .find(|&lock| {
+                let op = self.locks.get(lock);
+                op.owner == self.owner && op.call == call && !op.holds_guard
+            });
         if let Some(value_ty) = self.program.types.container_values(ty) {
-            self.map_values_dropped(value_ty, fact.tail_span, fact.span, state);
+            self.map_values_dropped(value_ty, fact.tail_span, fact.span, state, within);
         }
     }
 
@@ -732,12 +768,19 @@ impl<'a> Walker<'a> {
         span: Span,
         origin: Span,
         state: &State,
+        within: Option<LockOpId>,
     ) {
         let runs = self.glue.glue(self.program, value_ty, true);
         if runs.is_empty() {
             return;
         }
-        let held = self.held(state, None);
+        let mut held = self.held(state, None);
+        if let Some(lock) = within {
+            held.push(HeldLock {
+                holder: Holder::Within(origin),
+                lock,
+            });
+        }
         if held.is_empty() {
             return;
         }

@@ -230,6 +230,17 @@ impl ContentCx<'_> {
                 let init = self.body.local(*local).init?;
                 self.content_of_value(init, depth + 1)
             }
+            // `for entry in map.iter()`: each item keeps the shard the iterator is on locked.
+            Value::Element(inner) => match self.body.value(*inner) {
+                Value::Call(call) => {
+                    let lock = self.locks.at(self.owner, *call)?;
+                    let op = self.locks.get(lock);
+                    (op.flavor == crate::model::types::LockFlavor::Shard
+                        && op.attempt != LockAttempt::Try)
+                        .then_some(Content::Guard(lock))
+                }
+                _ => None,
+            },
             _ => None,
         }
     }
