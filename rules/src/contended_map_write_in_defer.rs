@@ -20,7 +20,8 @@ use crate::wording::{call_head, lock_method_name, registration_labels};
 crate::declare_rule! {
     /// ### What it does
     /// Finds deferred code — a `Drop` body, a defer guard, a Go `defer`, and what they call —
-    /// that locks a map's lock and writes the map, when the code runs in every task of a
+    /// that locks a map's lock (a `Mutex` or `RwLock` whose type holds a map; in Go, a mutex
+    /// under which the deferred code writes a map), when the code runs in every task of a
     /// spawn inside a loop and all those tasks lock the same lock: each task creates a guard
     /// (or defers a call) that cleans up one shared `Mutex<HashMap>`.
     ///
@@ -48,7 +49,9 @@ crate::declare_rule! {
     /// ### Known limitations
     /// This is a pedantic rule, allowed by default: contention matters only when there are
     /// many tasks. The tasks must be spawned in a loop (or by an iterator's closure) of the
-    /// crate or package, and share the lock visibly (captures, `Arc` clones, fields).
+    /// crate or package, and share the lock visibly: a variable they capture whose object
+    /// the spawning function holds outside the loop, or a static. A lock made per iteration
+    /// is not reported, nor a lock picked from an array of shards.
     pub static CONTENDED_MAP_WRITE_IN_DEFER = {
         name: "contended-map-write-in-defer",
         category: Pedantic,

@@ -184,6 +184,20 @@ impl Aliases {
                         _ => NONE,
                     }
                 }
+                // `let (a, b) = (x, y);`: a position of a tuple expression is that element.
+                Value::Field { base, name }
+                    if matches!(body.value(*base), Value::Tuple(_))
+                        && name.parse::<usize>().is_ok() =>
+                {
+                    let Value::Tuple(elements) = body.value(*base) else {
+                        unreachable!("matched above")
+                    };
+                    name.parse::<usize>()
+                        .ok()
+                        .and_then(|position| elements.get(position))
+                        .map(|element| node(&nodes, element))
+                        .unwrap_or(NONE)
+                }
                 Value::Field { base, name } => {
                     let base_ty = types.value_ty[base.index()];
                     let deref = program.types.autoderef(base_ty);
@@ -402,8 +416,24 @@ impl Aliases {
                 | LibCall::Access
                 | LibCall::RawGet
                 | LibCall::Upgrade
-                | LibCall::Downgrade
-                | LibCall::ScopeGuard => first,
+                | LibCall::Downgrade => first,
+                // `guard(value, |value| ..)`: the closure's parameter is the guarded value.
+                LibCall::ScopeGuard => {
+                    let closure = fact
+                        .args
+                        .get(1)
+                        .and_then(|&arg| crate::graph::calls::closure_of(body, arg));
+                    if let Some(closure) = closure {
+                        let closure = program.function_id(program.function(owner).file, closure);
+                        if let Some(&param) = program.fact(closure).params.first() {
+                            let param = self.node(Location::Local(body_id, param));
+                            if first != NONE {
+                                self.unify(param, first);
+                            }
+                        }
+                    }
+                    first
+                }
                 LibCall::Wrap(..) => {
                     if first == NONE {
                         self.node(Location::Alloc(body_id, value))

@@ -35,6 +35,9 @@ struct Checker<'b> {
     context: TypeContext,
     types: BodyTypes,
     local_done: Vec<bool>,
+    /// Closure parameters typed by another value of the arena: `scopeguard::guard(value,
+    /// |value| ..)` hands the closure its first argument.
+    param_from_value: Vec<(usize, crate::model::facts::ValueId)>,
 }
 
 impl Program {
@@ -66,6 +69,7 @@ impl Program {
                     call_target: vec![CallTarget::Unknown; body.calls.len()],
                 },
                 local_done: vec![false; body.locals.len()],
+                param_from_value: Vec::new(),
             };
             self.type_thread_local_closures(&mut checker);
             for value in 0..body.values.len() {
@@ -87,6 +91,24 @@ impl Program {
     fn type_thread_local_closures(&mut self, checker: &mut Checker<'_>) {
         let body = checker.body;
         for call in &body.calls {
+            // `scopeguard::guard(value, |value| ..)`: the closure gets the first argument, which
+            // is typed before the closure's body (arguments come in order).
+            if let (Callee::Path(path), [value, closure]) = (&call.callee, call.args.as_slice()) {
+                if matches!(
+                    path.last(),
+                    "guard" | "guard_on_unwind" | "guard_on_success"
+                ) {
+                    if let Some(closure) = crate::graph::calls::closure_of(body, *closure) {
+                        let params = &self.files[checker.file as usize].facts.functions
+                            [closure.index()]
+                        .params;
+                        if let Some(&param) = params.first() {
+                            checker.param_from_value.push((param.index(), *value));
+                        }
+                    }
+                }
+                continue;
+            }
             let Callee::Method { receiver, name, .. } = &call.callee else {
                 continue;
             };
@@ -135,6 +157,18 @@ impl Program {
     fn local_type(&mut self, checker: &mut Checker<'_>, local: usize) -> TyId {
         if checker.local_done[local] {
             return checker.types.local_ty[local];
+        }
+        if checker.body.locals[local].ty.is_none() {
+            if let Some(&(_, value)) = checker
+                .param_from_value
+                .iter()
+                .find(|(param, _)| *param == local)
+            {
+                checker.local_done[local] = true;
+                let ty = checker.types.value_ty[value.index()];
+                checker.types.local_ty[local] = ty;
+                return ty;
+            }
         }
         checker.local_done[local] = true;
         let fact = &checker.body.locals[local];

@@ -336,6 +336,7 @@ impl Lowerer<'_, '_> {
         span: Span,
     ) -> LocalId {
         let id = LocalId::from_index(self.body.locals.len());
+        let in_loop = self.frame().in_loop();
         self.body.locals.push(LocalFact {
             name: name.clone(),
             ty,
@@ -343,7 +344,7 @@ impl Lowerer<'_, '_> {
             origin,
             by_ref,
             span,
-            in_loop: false,
+            in_loop,
         });
         let scope = self.scopes.last_mut().expect("a scope");
         scope.names.push((name, id));
@@ -583,7 +584,22 @@ impl Lowerer<'_, '_> {
     fn let_initializer(&mut self, expr: &Expr) -> ValueId {
         if let Expr::Reference(reference) = strip_parens(expr) {
             let inner_expr = strip_parens(&reference.expr);
-            let inner = self.expr(inner_expr, Usage::Move);
+            // `&place` borrows the place; only a value expression makes a temporary.
+            let usage = if matches!(
+                inner_expr,
+                Expr::Path(_)
+                    | Expr::Field(_)
+                    | Expr::Index(_)
+                    | Expr::Unary(syn::ExprUnary {
+                        op: syn::UnOp::Deref(_),
+                        ..
+                    })
+            ) {
+                Usage::Borrow
+            } else {
+                Usage::Move
+            };
+            let inner = self.expr(inner_expr, usage);
             if is_value_expression(&self.body.values[inner.index()]) {
                 let span = self.span(start_span(inner_expr));
                 let id = TempId::from_index(self.body.temps.len());
