@@ -46,9 +46,10 @@ crate::declare_rule! {
     /// ### Known limitations
     /// The `RefCell` must be visibly the same object (the same local, a clone of the same
     /// `Rc`, a field of the same type, an argument of a call in the same crate). Borrows held
-    /// across an `.await` by another `spawn_local` task, and callbacks stored and called
-    /// later, are not followed. A borrow of a field of the value being dropped itself is not
-    /// reported.
+    /// across an `.await` by another `spawn_local` task, callbacks stored and called later,
+    /// and a `RefMut` kept in a field of a struct (rather than a local) are not followed. A
+    /// borrow of a field of the value being dropped itself is not reported. Values stored
+    /// behind trait objects (`Rc<RefCell<dyn Any>>`) hide their `Drop`.
     pub static REFCELL_MAP_BORROW_IN_DEFER = {
         name: "refcell-map-borrow-in-defer",
         category: Suspicious,

@@ -190,6 +190,12 @@ fn rendered_output_snapshots() {
 fn json_output_snapshots() {
     // One fixture per rule and language: the cargo message stream, with the machine's paths normalised.
     let cases = [
+        "async-lock-in-defer/blocking_lock_in_drop_inside_runtime.rs",
+        "contended-map-write-in-defer/worker_slot_guards_all_lock_one_registry.rs",
+        "exit-skips-deferred-cleanup/process_exit_with_registration_guard_alive.rs",
+        "refcell-map-borrow-in-defer/removed_session_drop_borrows_registry_again.rs",
+        "sharded-map-ref-held-at-defer/returned_ref_outlives_pending_marker_drop.rs",
+        "tls-map-access-in-defer/span_kept_in_thread_local_unregisters_from_another.rs",
         "lock-reentered-in-defer/temporary_guard_remove_drops_removed_value.rs",
         "poisoned-lock-unwrap-in-defer/drop_unwraps_lock_shared_with_spawned_thread.rs",
         "unsync-map-write-in-defer/static_mut_map_written_in_drop_from_two_threads.rs",
