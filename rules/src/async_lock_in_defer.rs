@@ -65,7 +65,8 @@ crate::declare_rule! {
     /// ### Known limitations
     /// Whether deferred code runs inside async code is decided from the call graph of the
     /// crate: a value dropped by code of another crate (an executor dropping a future) is not
-    /// seen. A `try_lock` retried in a loop, or with a fallback that spawns a task in the same
+    /// seen. Code that checks for a runtime first (`Handle::try_current()` in the same
+    /// function) or blocks inside `block_in_place` is not reported. A `try_lock` retried in a loop, or with a fallback that spawns a task in the same
     /// function, is not reported. Locks whose type cannot be seen are not recognised.
     pub static ASYNC_LOCK_IN_DEFER = {
         name: "async-lock-in-defer",
@@ -183,13 +184,15 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             continue;
         };
         let hazard = match op.attempt {
-            LockAttempt::BlockingInAsync => {
+            LockAttempt::BlockingInAsync if !guards_against_runtime(context, op) => {
                 runs_in_async_code(context, reach.root).map(|witness| Hazard::BlocksInRuntime {
                     witness,
                     block_on: false,
                 })
             }
-            LockAttempt::Blocking if handed_to_block_on(context, op) => {
+            LockAttempt::Blocking
+                if handed_to_block_on(context, op) && !guards_against_runtime(context, op) =>
+            {
                 runs_in_async_code(context, reach.root).map(|witness| Hazard::BlocksInRuntime {
                     witness,
                     block_on: true,
@@ -207,6 +210,43 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         }
     }
     diagnostics
+}
+
+/// The code checks for a runtime before blocking (`Handle::try_current()` in the function
+/// that blocks), or blocks inside `block_in_place`, which leaves the runtime's context.
+fn guards_against_runtime(context: &Context<'_>, op: &LockOp) -> bool {
+    let program = context.program;
+    let body = program.body(op.owner);
+    let file = program.function(op.owner).file;
+    let checks = body.calls.iter().any(|call| {
+        program.function_id(file, call.function) == op.function
+            && matches!(&call.callee, Callee::Path(path) if path.last() == "try_current")
+    });
+    let in_block_in_place = context
+        .analyses
+        .calls
+        .edges_to(op.function)
+        .any(|(caller, kind)| {
+            kind == EdgeKind::Closure
+                && program
+                    .body(program.function(caller).owner)
+                    .calls
+                    .iter()
+                    .any(|call| {
+                        matches!(&call.callee, Callee::Path(path) if path.last() == "block_in_place")
+                            && call.args.iter().any(|&arg| {
+                                deferlint_core::graph::calls::closure_of(
+                                    program.body(program.function(caller).owner),
+                                    arg,
+                                )
+                                .is_some_and(|closure| {
+                                    program.function_id(program.function(caller).file, closure)
+                                        == op.function
+                                })
+                            })
+                    })
+        });
+    checks || in_block_in_place
 }
 
 /// The lock call's future is handed to a `block_on`.
