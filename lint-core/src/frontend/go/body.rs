@@ -704,6 +704,47 @@ impl<'c, 't> Lowerer<'c, 't> {
                     self.narrow(inner, holds);
                 }
             }
+            "unary_expression" => {
+                let negated = condition
+                    .field(field_ids().operator)
+                    .is_some_and(|operator| self.cx.text(operator) == "!");
+                if let (true, Some(operand)) = (negated, condition.field(field_ids().operand)) {
+                    self.narrow(operand, !holds);
+                }
+            }
+            // `if mu.TryLock() {`, `if !mu.TryLock() { return }`: where the attempt succeeded,
+            // the mutex is held, as after a `Lock` made at the attempt.
+            "call_expression" if holds => {
+                let Some(function) = condition
+                    .field(field_ids().function)
+                    .filter(|function| function.kind() == "selector_expression")
+                else {
+                    return;
+                };
+                let (Some(operand), Some(field)) = (
+                    function.field(field_ids().operand),
+                    function.field(field_ids().field),
+                ) else {
+                    return;
+                };
+                let acquired = match self.cx.text(field) {
+                    "TryLock" => "Lock",
+                    "TryRLock" => "RLock",
+                    _ => return,
+                };
+                let receiver = self.expr(operand, Usage::Value);
+                let span = self.span(condition);
+                self.push_call(
+                    Callee::Method {
+                        receiver,
+                        name: acquired.into(),
+                        turbofish: Vec::new(),
+                    },
+                    Vec::new(),
+                    span,
+                    span,
+                );
+            }
             "binary_expression" => {
                 let operator = condition
                     .field(field_ids().operator)
