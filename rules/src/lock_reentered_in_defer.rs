@@ -2,18 +2,10 @@
 
 use std::collections::HashSet;
 
-use crate::reentry::{
-    bind_then_drop_edit, drop_types, holder_name, reentries, release_phrase, root_of,
-};
-
-use deferlint_core::analysis::lock_state::{DeferredRun, Holder, RunKind};
-use deferlint_core::analysis::locks::LockOp;
-use deferlint_core::diagnostic::{Applicability, Diagnostic, Label};
-use deferlint_core::graph::calls::DeferKind;
-use deferlint_core::model::facts::ReleaseReason;
-use deferlint_core::source::Span;
+use deferlint_core::diagnostic::{Diagnostic, Label};
 
 use crate::Context;
+use crate::reentry::{Reentry, ReentryWording, holder_name, reentries, reentry_diagnostic};
 
 crate::declare_rule! {
     /// ### What it does
@@ -85,121 +77,28 @@ crate::declare_rule! {
 }
 
 /// Words one finding.
-fn diagnostic(
-    context: &Context<'_>,
-    run: &DeferredRun,
-    inner: &LockOp,
-    held: &LockOp,
-    holder: Holder,
-) -> Diagnostic {
+fn diagnostic(context: &Context<'_>, reentry: &Reentry<'_>) -> Diagnostic {
     let program = context.program;
-    let analyses = context.analyses;
-    let lock_name = program.value_text(held.owner, held.receiver);
-    let guard_name = holder_name(program, run.owner, holder);
-    let mut diagnostic = Diagnostic::new(
-        LOCK_REENTERED_IN_DEFER.name,
-        context.severity,
-        format!("deferred code locks `{lock_name}` while {guard_name} still holds it"),
-        Label::new(
-            inner.span,
-            format!("this waits forever: {guard_name} still holds `{lock_name}` when this runs"),
+    let lock_name = program.value_text(reentry.held.owner, reentry.held.receiver);
+    let guard_name = holder_name(program, reentry.run.owner, reentry.holder);
+    let wording = ReentryWording {
+        message: format!("deferred code locks `{lock_name}` while {guard_name} still holds it"),
+        primary: format!(
+            "this waits forever: {guard_name} still holds `{lock_name}` when this runs"
         ),
-    );
-    if held.span != inner.span {
-        diagnostic = diagnostic.with_label(Label::new(
-            held.span,
-            format!("`{lock_name}` is locked here"),
-        ));
-    }
-    let note;
-    let help;
-    match &run.kind {
-        RunKind::DeferGuard(site) => {
-            let site = &analyses.calls.defer_sites[site.0 as usize];
-            let what = match site.kind {
-                DeferKind::Macro => "this deferred body",
-                DeferKind::Guard => "this scope guard",
-            };
-            diagnostic = diagnostic.with_label(Label::new(
-                site.span,
-                format!("{what} is declared after {guard_name}, so it runs first, while the lock is held"),
-            ));
-            note = format!(
-                "locals are dropped in reverse declaration order: a defer guard declared after a lock guard runs before the lock guard releases the lock, {}",
-                release_phrase(run.reason)
-            );
-            help = format!(
-                "declare the defer guard before taking the lock, or release {guard_name} with `drop(..)` before the scope ends"
-            );
-        }
-        RunKind::Drop { .. } | RunKind::MapValuesDropped | RunKind::AwaitedFuture => {
-            let type_names = drop_types(program, &run.runs);
-            if run.origin != Span::default() && run.origin != run.span {
-                diagnostic = diagnostic.with_label(Label::new(
-                    run.origin,
-                    format!("this value's `Drop` ({type_names}) locks `{lock_name}`"),
-                ));
-            }
-            let where_text = match (&run.kind, run.reason) {
-                (RunKind::AwaitedFuture, _) => format!(
-                    "the future is dropped as its `.await` completes, while {} holds its output",
-                    guard_name
-                ),
-                (RunKind::MapValuesDropped, _) => {
-                    "the map drops its values here, while the lock is held".to_string()
-                }
-                (_, Some(ReleaseReason::StatementEnd)) => {
-                    format!("the temporary is dropped here, before {guard_name}")
-                }
-                (_, Some(ReleaseReason::Explicit)) => {
-                    "the value is dropped here, inside the critical section".to_string()
-                }
-                (_, Some(ReleaseReason::Overwritten)) => {
-                    "the old value is dropped here, inside the critical section".to_string()
-                }
-                _ => format!("the value is dropped here, before {guard_name}"),
-            };
-            diagnostic = diagnostic.with_label(Label::new(run.span, where_text));
-            note = format!(
-                "`Drop` for {type_names} runs where the value dies; here that is inside the critical section of `{lock_name}`{}",
-                if matches!(
-                    run.kind,
-                    RunKind::Drop {
-                        may_be_last_owner: true
-                    }
-                ) {
-                    " (a value taken out of a map or upgraded from a `Weak` may hold the last reference)"
-                } else {
-                    ""
-                }
-            );
-            help = format!(
-                "move the value out of the critical section and drop it after {guard_name} is released"
-            );
-        }
-    }
-    if inner.function != root_of(context, run, inner) {
-        diagnostic = diagnostic.with_note(format!(
-            "the lock is taken in `{}`, which the deferred code calls",
-            program.function_name(inner.function)
-        ));
-    }
-    if let Holder::Caller(caller) = holder {
-        diagnostic = diagnostic.with_note(format!(
-            "every call of `{}` is made while the lock is held, by `{}` among others",
-            program.function_name(run.function),
-            program.function_name(caller)
-        ));
-    }
-    diagnostic = diagnostic.with_note(note);
-    if let Some(edit) = bind_then_drop_edit(program, run) {
-        return diagnostic.with_suggestion(
-            "bind the removed value and drop it after the statement, when the guard is gone",
-            edit,
-            Applicability::MachineApplicable,
-        );
-    }
-    diagnostic.with_help(help)
+        held: format!("`{lock_name}` is locked here"),
+        drop_does: format!("locks `{lock_name}`"),
+        while_held: format!("inside the critical section of `{lock_name}`"),
+        callee_does: "the lock is taken".to_string(),
+        why: None,
+        help_defer: format!(
+            "declare the defer guard before taking the lock, or release {guard_name} with `drop(..)` before the scope ends"
+        ),
+        help_drop: format!(
+            "move the value out of the critical section and drop it after {guard_name} is released"
+        ),
+    };
+    reentry_diagnostic(context, LOCK_REENTERED_IN_DEFER.name, reentry, wording)
 }
 
 /// Words one Go finding: a deferred call locks a mutex its function still holds.
@@ -256,15 +155,7 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         |inner| inner.blocks() && !inner.flavor.is_async() && !inner.flavor.is_borrow(),
         |held| !held.flavor.is_async() && !held.flavor.is_borrow(),
     )
-    .into_iter()
-    .map(|reentry| {
-        diagnostic(
-            context,
-            reentry.run,
-            reentry.inner,
-            reentry.held,
-            reentry.holder,
-        )
-    })
+    .iter()
+    .map(|reentry| diagnostic(context, reentry))
     .collect()
 }

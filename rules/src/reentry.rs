@@ -297,10 +297,20 @@ pub(crate) struct ReentryWording {
     pub primary: String,
     /// On the acquisition whose guard is held.
     pub held: String,
-    /// Why the reentry fails.
-    pub why: String,
-    /// The fix when no mechanical edit applies.
-    pub help: String,
+    /// What the dying value's `Drop` does, after "this value's `Drop` (`T`)": `locks `m``.
+    pub drop_does: String,
+    /// Where the deferred code runs, after "here that is": `inside the critical section of
+    /// `m``.
+    pub while_held: String,
+    /// What the callee does, before "in `f`, which the deferred code calls": `the lock is
+    /// taken`.
+    pub callee_does: String,
+    /// Why the reentry fails, when that is not already said.
+    pub why: Option<String>,
+    /// The fix for a defer guard declared too late.
+    pub help_defer: String,
+    /// The fix for a value dropped too early, when no mechanical edit applies.
+    pub help_drop: String,
 }
 
 /// A finding for one reentry, labelled like every other: the held acquisition, where the
@@ -337,10 +347,13 @@ pub(crate) fn reentry_diagnostic(
             };
             diagnostic = diagnostic.with_label(Label::new(
                 site.span,
-                format!("{what} is declared after {guard_name}, so it runs first, while {guard_name} is alive"),
+                format!(
+                    "{what} is declared after {guard_name}, so it runs first, {}",
+                    wording.while_held
+                ),
             ));
             format!(
-                "locals are dropped in reverse declaration order: a defer guard declared after a guard runs before that guard is released, {}",
+                "locals are dropped in reverse declaration order: a defer guard declared after {guard_name} runs before {guard_name} is dropped, {}",
                 release_phrase(run.reason)
             )
         }
@@ -349,7 +362,7 @@ pub(crate) fn reentry_diagnostic(
             if run.origin != Span::default() && run.origin != run.span {
                 diagnostic = diagnostic.with_label(Label::new(
                     run.origin,
-                    format!("this value's `Drop` ({type_names}) runs the deferred code"),
+                    format!("this value's `Drop` ({type_names}) {}", wording.drop_does),
                 ));
             }
             let where_text = match (&run.kind, run.reason) {
@@ -362,13 +375,16 @@ pub(crate) fn reentry_diagnostic(
                         .to_string()
                 }
                 (RunKind::MapValuesDropped, _) => {
-                    format!("the map drops its values here, while {guard_name} is alive")
+                    format!("the map drops its values here, {}", wording.while_held)
                 }
                 (_, Some(ReleaseReason::StatementEnd)) => {
                     format!("the temporary is dropped here, before {guard_name}")
                 }
-                (_, Some(ReleaseReason::Explicit | ReleaseReason::Overwritten)) => {
-                    format!("the value is dropped here, while {guard_name} is alive")
+                (_, Some(ReleaseReason::Explicit)) => {
+                    format!("the value is dropped here, {}", wording.while_held)
+                }
+                (_, Some(ReleaseReason::Overwritten)) => {
+                    format!("the old value is dropped here, {}", wording.while_held)
                 }
                 _ if returned => {
                     format!("the value is dropped here, after {guard_name} was made")
@@ -377,21 +393,34 @@ pub(crate) fn reentry_diagnostic(
             };
             diagnostic = diagnostic.with_label(Label::new(run.span, where_text));
             format!(
-                "`Drop` for {type_names} runs where the value dies; here that is while {guard_name} is alive"
+                "`Drop` for {type_names} runs where the value dies; here that is {}{}",
+                wording.while_held,
+                if matches!(
+                    run.kind,
+                    RunKind::Drop {
+                        may_be_last_owner: true
+                    }
+                ) {
+                    " (a value taken out of a map or upgraded from a `Weak` may hold the last reference)"
+                } else {
+                    ""
+                }
             )
         }
     };
     if reentry.inner.function != root_of(context, run, reentry.inner) {
         diagnostic = diagnostic.with_note(format!(
-            "this happens in `{}`, which the deferred code calls",
+            "{} in `{}`, which the deferred code calls",
+            wording.callee_does,
             program.function_name(reentry.inner.function)
         ));
     }
     match reentry.holder {
         Holder::Caller(caller) => {
             diagnostic = diagnostic.with_note(format!(
-                "every call of `{}` is made while the guard is alive, by `{}` among others",
+                "every call of `{}` is made {}, by `{}` among others",
                 program.function_name(run.function),
+                wording.while_held,
                 program.function_name(caller)
             ));
         }
@@ -408,12 +437,15 @@ pub(crate) fn reentry_diagnostic(
         Holder::Slot(_) => {}
     }
     if within {
-        diagnostic = diagnostic
-            .with_note(wording.why)
-            .with_help("take the values out before they die: collect the keys, `remove` each one and drop the returned values after the loop, instead of letting `retain` or `clear` drop them while the shard is locked");
-        return diagnostic;
+        if let Some(why) = wording.why {
+            diagnostic = diagnostic.with_note(why);
+        }
+        return diagnostic.with_help("take the values out before they die: collect the keys, `remove` each one and drop the returned values after the loop, instead of letting `retain` or `clear` drop them while the shard is locked");
     }
-    diagnostic = diagnostic.with_note(when).with_note(wording.why);
+    diagnostic = diagnostic.with_note(when);
+    if let Some(why) = wording.why {
+        diagnostic = diagnostic.with_note(why);
+    }
     if let Some(edit) = bind_then_drop_edit(program, run) {
         return diagnostic.with_suggestion(
             "bind the removed value and drop it after the statement, when the guard is gone",
@@ -421,5 +453,8 @@ pub(crate) fn reentry_diagnostic(
             Applicability::MachineApplicable,
         );
     }
-    diagnostic.with_help(wording.help)
+    match run.kind {
+        RunKind::DeferGuard(_) => diagnostic.with_help(wording.help_defer),
+        _ => diagnostic.with_help(wording.help_drop),
+    }
 }

@@ -82,11 +82,17 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                     "this panics with `{error}`: `{cell}` is still {held_how} when this runs"
                 ),
                 held: format!("`{cell}` is {held_how} here"),
-                why: format!(
+                drop_does: format!("borrows `{cell}`"),
+                while_held: format!("while {guard} still borrows `{cell}`"),
+                callee_does: "the borrow is made".to_string(),
+                why: Some(format!(
                     "a `RefCell` allows one mutable borrow or many shared ones at a time; a conflicting borrow does not wait, it panics (`{error}`), and a panic in `Drop` while the stack unwinds aborts the process"
+                )),
+                help_defer: format!(
+                    "declare the defer guard before borrowing `{cell}`, or end the borrow with `drop(..)` first; or use `try_borrow_mut()` in the deferred code and skip or postpone the work when it fails"
                 ),
-                help: format!(
-                    "end the borrow of `{cell}` before the deferred code runs (move the value out and drop it after the borrow), or use `try_borrow_mut()` in the deferred code and skip or postpone the work when it fails"
+                help_drop: format!(
+                    "move the value out of the borrow and drop it after {guard} is gone, or use `try_borrow_mut()` in the deferred code and skip or postpone the work when it fails"
                 ),
             };
             reentry_diagnostic(

@@ -76,12 +76,18 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                     "this can wait forever: {guard} still locks a shard of `{map}` when this runs"
                 ),
                 held: format!("this reference locks a shard of `{map}` until it is dropped"),
-                why: if matches!(reentry.holder, deferlint_core::analysis::lock_state::Holder::Within(_)) {
+                drop_does: format!("writes `{map}`"),
+                while_held: format!("while {guard} still locks a shard of `{map}`"),
+                callee_does: "the write is made".to_string(),
+                why: Some(if matches!(reentry.holder, deferlint_core::analysis::lock_state::Holder::Within(_)) {
                     "`retain` and `clear` hold each shard's write lock while they drop the values they remove; a value whose `Drop` writes the same shard waits for that lock, on the same thread, forever".to_string()
                 } else {
                     "a `DashMap` reference (`Ref`, `RefMut`, an entry, an iterator) keeps its shard locked until it is dropped; a write to the same shard waits for it on the thread that holds it, forever (DashMap: \"may deadlock if called when holding any sort of reference into the map\")".to_string()
-                },
-                help: format!(
+                }),
+                help_defer: format!(
+                    "declare the defer guard before taking the reference, or clone what you need out of it and drop it first, e.g. `{map}.get(&key).map(|entry| entry.clone())`"
+                ),
+                help_drop: format!(
                     "clone what you need out of the reference and drop it before the deferred code runs, e.g. `{map}.get(&key).map(|entry| entry.clone())`"
                 ),
             };

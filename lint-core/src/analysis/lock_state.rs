@@ -298,6 +298,17 @@ fn entry_locks(
         .collect()
 }
 
+/// A deferred run as the walker sees it, before it adds where it is.
+struct Recorded {
+    slot: Option<Slot>,
+    kind: RunKind,
+    runs: Vec<FunctionId>,
+    span: Span,
+    reason: Option<ReleaseReason>,
+    origin: Span,
+    held: Vec<HeldLock>,
+}
+
 struct Walker<'a> {
     program: &'a Program,
     contents: &'a SlotContents,
@@ -345,6 +356,21 @@ impl<'a> Walker<'a> {
             exits: None,
             returned,
         }
+    }
+
+    /// Records deferred code running with locks held.
+    fn record(&mut self, run: Recorded) {
+        self.runs.push(DeferredRun {
+            function: self.function,
+            owner: self.owner,
+            slot: run.slot,
+            kind: run.kind,
+            runs: run.runs,
+            span: run.span,
+            reason: run.reason,
+            origin: run.origin,
+            held: run.held,
+        });
     }
 
     /// The returned guard a pseudo slot stands for.
@@ -490,9 +516,7 @@ impl<'a> Walker<'a> {
         if held.is_empty() {
             return;
         }
-        self.runs.push(DeferredRun {
-            function: self.function,
-            owner: self.owner,
+        self.record(Recorded {
             slot: Some(slot),
             kind,
             runs,
@@ -532,9 +556,7 @@ impl<'a> Walker<'a> {
         if held.is_empty() {
             return;
         }
-        self.runs.push(DeferredRun {
-            function: self.function,
-            owner: self.owner,
+        self.record(Recorded {
             slot: None,
             kind: RunKind::Drop {
                 may_be_last_owner: false,
@@ -694,9 +716,7 @@ impl<'a> Walker<'a> {
             Slot::Local(local) => body.local(local).span,
             Slot::Temp(temp) => body.temps[temp.index()].span,
         };
-        self.runs.push(DeferredRun {
-            function: self.function,
-            owner: self.owner,
+        self.record(Recorded {
             slot: None,
             kind: RunKind::AwaitedFuture,
             runs,
@@ -784,9 +804,7 @@ impl<'a> Walker<'a> {
         if held.is_empty() {
             return;
         }
-        self.runs.push(DeferredRun {
-            function: self.function,
-            owner: self.owner,
+        self.record(Recorded {
             slot: None,
             kind: RunKind::MapValuesDropped,
             runs,
