@@ -128,7 +128,8 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             {
                 continue;
             }
-            let site = running_places(context, reach.root)
+            let site = context
+                .running_places(reach.root)
                 .into_iter()
                 .flat_map(|function| {
                     analyses
@@ -207,20 +208,6 @@ fn runs_once_per_task(context: &Context<'_>, place: FunctionId, site: SpawnSiteI
         || calls
             .edges_to(place)
             .any(|(caller, kind)| matches!(kind, EdgeKind::Call(_)) && bodies.contains(&caller))
-}
-
-/// Where deferred code runs: the function that registers a defer, or the functions where a
-/// value of the `Drop` type dies.
-fn running_places(context: &Context<'_>, root: DeferredRoot) -> Vec<FunctionId> {
-    let calls = &context.analyses.calls;
-    match root {
-        DeferredRoot::Guard(site, _) => vec![calls.defer_sites[site.0 as usize].registrant],
-        DeferredRoot::Drop(_, drop_fn) => calls
-            .edges_to(drop_fn)
-            .filter(|(_, kind)| matches!(kind, EdgeKind::ImplicitDrop))
-            .map(|(function, _)| function)
-            .collect(),
-    }
 }
 
 /// The lock guards a map: its type says so (Rust), or the function that takes it writes a map

@@ -97,6 +97,25 @@ pub struct Context<'a> {
 pub const MAX_DEFERRED_DEPTH: u32 = 3;
 
 impl Context<'_> {
+    /// Where deferred code runs: the function that registers a defer, or the functions where a
+    /// value of the `Drop` type dies.
+    pub fn running_places(
+        &self,
+        root: deferlint_core::analysis::deferred::DeferredRoot,
+    ) -> Vec<deferlint_core::model::modules::FunctionId> {
+        use deferlint_core::analysis::deferred::DeferredRoot;
+        use deferlint_core::graph::calls::EdgeKind;
+        let calls = &self.analyses.calls;
+        match root {
+            DeferredRoot::Guard(site, _) => vec![calls.defer_sites[site.0 as usize].registrant],
+            DeferredRoot::Drop(_, drop_fn) => calls
+                .edges_to(drop_fn)
+                .filter(|(_, kind)| matches!(kind, EdgeKind::ImplicitDrop))
+                .map(|(function, _)| function)
+                .collect(),
+        }
+    }
+
     /// Whether findings in this function are reported in this run.
     pub fn reports_in(&self, function: deferlint_core::model::modules::FunctionId) -> bool {
         self.include_tests || !self.program.is_test_code(function)

@@ -96,11 +96,23 @@ pub struct PendingExit {
     pub pending: Vec<Slot>,
 }
 
-/// Every deferred run with locks held, and every exit with deferred code pending, program-wide.
+/// An `.await` reached while guards are held: other tasks of the thread may run meanwhile.
+#[derive(Clone, Debug)]
+pub struct Suspension {
+    pub function: FunctionId,
+    pub owner: FunctionId,
+    /// The `.await`.
+    pub span: Span,
+    pub held: Vec<HeldLock>,
+}
+
+/// Every deferred run with locks held, every exit with deferred code pending, and every
+/// `.await` with guards held, program-wide.
 #[derive(Debug, Default)]
 pub struct LockState {
     pub runs: Vec<DeferredRun>,
     pub exits: Vec<PendingExit>,
+    pub suspensions: Vec<Suspension>,
 }
 
 impl LockState {
@@ -141,6 +153,7 @@ impl LockState {
                 &mut state.runs,
             );
             walker.exits = Some(&mut state.exits);
+            walker.suspensions = Some(&mut state.suspensions);
             walker.walk(&program.fact(function).nodes, &mut State::new());
         }
         state
@@ -323,6 +336,8 @@ struct Walker<'a> {
     call_sites: Option<&'a mut Vec<CallSite>>,
     /// When set, exits with deferred code pending are recorded.
     exits: Option<&'a mut Vec<PendingExit>>,
+    /// When set, `.await`s with guards held are recorded.
+    suspensions: Option<&'a mut Vec<Suspension>>,
     /// Guards the function returns, by the call that creates them: from that call on, they
     /// are held (a pseudo slot each, numbered from [`RETURNED_SLOT_BASE`]).
     returned: Vec<(crate::model::facts::CallId, LockOpId)>,
@@ -354,6 +369,7 @@ impl<'a> Walker<'a> {
             runs,
             call_sites: None,
             exits: None,
+            suspensions: None,
             returned,
         }
     }
@@ -483,6 +499,26 @@ impl<'a> Walker<'a> {
                 self.call(*call, state)
             }
             Event::Exit { .. } => return false,
+            Event::Suspend { span } => {
+                if self.suspensions.is_some() {
+                    let held: Vec<HeldLock> = self
+                        .held(state, None)
+                        .into_iter()
+                        .filter(|held| !matches!(held.holder, Holder::Caller(_)))
+                        .collect();
+                    if !held.is_empty() {
+                        let (function, owner) = (self.function, self.owner);
+                        if let Some(suspensions) = self.suspensions.as_mut() {
+                            suspensions.push(Suspension {
+                                function,
+                                owner,
+                                span: *span,
+                                held,
+                            });
+                        }
+                    }
+                }
+            }
             Event::Closure(_) | Event::Read { .. } | Event::NonNil { .. } => {}
         }
         true

@@ -371,6 +371,8 @@ pub enum Event {
     Read { value: ValueId, span: Span },
     /// A condition rules out nil here (`if m != nil {`, `if m[k] > 0 {`).
     NonNil { value: ValueId },
+    /// Rust's `.await`: the task may be suspended here while other tasks run.
+    Suspend { span: Span },
 }
 
 /// The arena of one item function.

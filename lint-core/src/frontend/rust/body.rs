@@ -804,6 +804,8 @@ impl Lowerer<'_, '_> {
             }
             Expr::Await(await_expr) => {
                 let base = self.expr(&await_expr.base, Usage::Move);
+                let span = self.cx.span(await_expr.await_token.span);
+                self.emit(Event::Suspend { span });
                 let value = self.value(Value::Await(base));
                 self.maybe_temp(value, usage, self.cx.span(await_expr.await_token.span))
             }
