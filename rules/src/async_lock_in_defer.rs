@@ -249,6 +249,24 @@ fn guards_against_runtime(context: &Context<'_>, op: &LockOp) -> bool {
     checks || in_block_in_place
 }
 
+/// A closure passed to `tokio::task::block_in_place`.
+fn handed_to_block_in_place(context: &Context<'_>, function: FunctionId) -> bool {
+    let program = context.program;
+    let owner = program.function(function).owner;
+    if owner == function {
+        return false;
+    }
+    let body = program.body(owner);
+    let file = program.function(owner).file;
+    body.calls.iter().any(|call| {
+        matches!(&call.callee, Callee::Path(path) if path.last() == "block_in_place")
+            && call.args.iter().any(|&arg| {
+                deferlint_core::graph::calls::closure_of(body, arg)
+                    .is_some_and(|closure| program.function_id(file, closure) == function)
+            })
+    })
+}
+
 /// The lock call's future is handed to a `block_on`.
 fn handed_to_block_on(context: &Context<'_>, op: &LockOp) -> bool {
     let program = context.program;
@@ -330,17 +348,17 @@ const ASYNC_SEARCH_DEPTH: u32 = 4;
 /// those, up to [`ASYNC_SEARCH_DEPTH`] calls.
 fn runs_in_async_code(context: &Context<'_>, root: DeferredRoot) -> Option<FunctionId> {
     let analyses = context.analyses;
-    let starts: Vec<FunctionId> = match root {
-        DeferredRoot::Guard(site, _) => {
-            vec![analyses.calls.defer_sites[site.0 as usize].registrant]
-        }
-        DeferredRoot::Drop(_, drop_fn) => analyses
-            .calls
-            .edges_to(drop_fn)
-            .filter(|(_, kind)| matches!(kind, EdgeKind::ImplicitDrop | EdgeKind::Call(_)))
-            .map(|(caller, _)| caller)
-            .collect(),
-    };
+    let mut starts: Vec<FunctionId> = context.running_places(root);
+    // `Drop::drop` called by name from a function of the crate.
+    if let DeferredRoot::Drop(_, drop_fn) = root {
+        starts.extend(
+            analyses
+                .calls
+                .edges_to(drop_fn)
+                .filter(|(_, kind)| matches!(kind, EdgeKind::Call(_)))
+                .map(|(caller, _)| caller),
+        );
+    }
     let mut seen = std::collections::HashSet::new();
     let mut frontier = starts;
     for _ in 0..=ASYNC_SEARCH_DEPTH {
@@ -352,12 +370,14 @@ fn runs_in_async_code(context: &Context<'_>, root: DeferredRoot) -> Option<Funct
             if is_async_code(context, function) {
                 return Some(function);
             }
-            // A spawned closure runs on a task of its own: its spawner's context is not its.
+            // A spawned closure runs on a task of its own: its spawner's context is not its;
+            // a closure given to `block_in_place` runs outside the runtime's context.
             if analyses
                 .calls
                 .spawn_sites
                 .iter()
                 .any(|site| site.bodies.contains(&function))
+                || handed_to_block_in_place(context, function)
             {
                 continue;
             }

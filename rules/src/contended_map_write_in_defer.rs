@@ -4,12 +4,11 @@
 use std::collections::HashSet;
 
 use deferlint_core::analysis::deferred::DeferredRoot;
-use deferlint_core::analysis::go_state::root_object;
 use deferlint_core::analysis::locks::LockOp;
 use deferlint_core::diagnostic::{Diagnostic, Label};
 use deferlint_core::graph::alias::{ClassId, Location};
 use deferlint_core::graph::calls::{EdgeKind, SpawnSiteId};
-use deferlint_core::model::facts::{CallId, LocalId};
+use deferlint_core::model::facts::{CallId, LocalId, Value};
 use deferlint_core::model::modules::FunctionId;
 use deferlint_core::model::{CallTarget, LibCall, MapOpKind};
 use deferlint_core::source::Language;
@@ -172,9 +171,21 @@ fn one_object_for_every_task(context: &Context<'_>, op: &LockOp, site: SpawnSite
     if !aliases.statics_of(class).is_empty() {
         return true;
     }
-    let root = root_object(program.body(op.owner), op.receiver);
-    let root_class = aliases.class_of(program, op.owner, root);
-    let wanted = |candidate: ClassId| candidate == class || Some(candidate) == root_class;
+    // The lock, and every object on the way to it (`self.state.active`: `self.state`, `self`).
+    let body = program.body(op.owner);
+    let mut chain = vec![class];
+    let mut place = op.receiver;
+    for _ in 0..8 {
+        place = match body.value(place) {
+            Value::Field { base, .. }
+            | Value::Ref { inner: base, .. }
+            | Value::Deref(base)
+            | Value::Index { base } => *base,
+            _ => break,
+        };
+        chain.extend(aliases.class_of(program, op.owner, place));
+    }
+    let wanted = |candidate: ClassId| chain.contains(&candidate);
     let data = &analyses.calls.spawn_sites[site.0 as usize];
     let spawner = program.function(data.spawner).owner;
     let body_id = program.function(spawner).body;

@@ -98,7 +98,8 @@ pub const MAX_DEFERRED_DEPTH: u32 = 3;
 
 impl Context<'_> {
     /// Where deferred code runs: the function that registers a defer, or the functions where a
-    /// value of the `Drop` type dies.
+    /// value of the `Drop` type dies (drops that run it: scope ends, `drop(x)`, overwrites,
+    /// maps dropping values).
     pub fn running_places(
         &self,
         root: deferlint_core::analysis::deferred::DeferredRoot,
@@ -108,11 +109,19 @@ impl Context<'_> {
         let calls = &self.analyses.calls;
         match root {
             DeferredRoot::Guard(site, _) => vec![calls.defer_sites[site.0 as usize].registrant],
-            DeferredRoot::Drop(_, drop_fn) => calls
-                .edges_to(drop_fn)
-                .filter(|(_, kind)| matches!(kind, EdgeKind::ImplicitDrop))
-                .map(|(function, _)| function)
-                .collect(),
+            DeferredRoot::Drop(_, drop_fn) => {
+                // Where values are seen to die; where they are only held, when no death is
+                // seen (a value moved into code the walk does not follow).
+                let seen = self.analyses.lock_state.drop_places(drop_fn);
+                if !seen.is_empty() {
+                    return seen.to_vec();
+                }
+                calls
+                    .edges_to(drop_fn)
+                    .filter(|(_, kind)| matches!(kind, EdgeKind::ImplicitDrop))
+                    .map(|(function, _)| function)
+                    .collect()
+            }
         }
     }
 

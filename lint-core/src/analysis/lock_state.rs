@@ -113,6 +113,20 @@ pub struct LockState {
     pub runs: Vec<DeferredRun>,
     pub exits: Vec<PendingExit>,
     pub suspensions: Vec<Suspension>,
+    /// For each `Drop::drop`, the functions whose code drops a value that runs it (at a scope
+    /// end, a statement end, `drop(x)`, an overwrite, a map dropping its values), with or
+    /// without locks held.
+    pub drop_places: HashMap<FunctionId, Vec<FunctionId>>,
+}
+
+impl LockState {
+    /// The functions where values whose `Drop` is `drop_fn` are seen to die.
+    pub fn drop_places(&self, drop_fn: FunctionId) -> &[FunctionId] {
+        self.drop_places
+            .get(&drop_fn)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
 }
 
 impl LockState {
@@ -136,7 +150,8 @@ impl LockState {
                 &mut discarded,
             );
             walker.call_sites = Some(&mut call_sites);
-            walker.walk(&program.fact(function).nodes, &mut State::new());
+            let mut start = walker.initial_state();
+            walker.walk(&program.fact(function).nodes, &mut start);
         }
         let entry = entry_locks(program, locks, &call_sites);
         // Second pass: deferred runs, with the locks every caller holds, and exits.
@@ -154,7 +169,9 @@ impl LockState {
             );
             walker.exits = Some(&mut state.exits);
             walker.suspensions = Some(&mut state.suspensions);
-            walker.walk(&program.fact(function).nodes, &mut State::new());
+            walker.drop_places = Some(&mut state.drop_places);
+            let mut start = walker.initial_state();
+            walker.walk(&program.fact(function).nodes, &mut start);
         }
         state
     }
@@ -338,6 +355,8 @@ struct Walker<'a> {
     exits: Option<&'a mut Vec<PendingExit>>,
     /// When set, `.await`s with guards held are recorded.
     suspensions: Option<&'a mut Vec<Suspension>>,
+    /// When set, the places where `Drop` code runs are recorded.
+    drop_places: Option<&'a mut HashMap<FunctionId, Vec<FunctionId>>>,
     /// Guards the function returns, by the call that creates them: from that call on, they
     /// are held (a pseudo slot each, numbered from [`RETURNED_SLOT_BASE`]).
     returned: Vec<(crate::model::facts::CallId, LockOpId)>,
@@ -370,7 +389,35 @@ impl<'a> Walker<'a> {
             call_sites: None,
             exits: None,
             suspensions: None,
+            drop_places: None,
             returned,
+        }
+    }
+
+    /// What a function owns when it starts: a `move` closure owns the values it captured.
+    fn initial_state(&self) -> State {
+        let mut state = State::new();
+        if is_move_closure(self.program, self.function) {
+            for &local in &self.program.fact(self.function).captures {
+                let slot = Slot::Local(local);
+                if self.content(slot).is_some() {
+                    state.insert(slot, SlotState::Owned);
+                }
+            }
+        }
+        state
+    }
+
+    /// Notes that this function's code runs these `Drop` functions.
+    fn note_drops(&mut self, runs: &[FunctionId]) {
+        let function = self.function;
+        if let Some(places) = self.drop_places.as_mut() {
+            for &run in runs {
+                let entry = places.entry(run).or_default();
+                if !entry.contains(&function) {
+                    entry.push(function);
+                }
+            }
         }
     }
 
@@ -487,7 +534,11 @@ impl<'a> Walker<'a> {
                     state.insert(slot, SlotState::Gone);
                 }
             }
-            Event::Assign { target, span, .. } => self.assignment(*target, *span, state),
+            Event::Assign {
+                target,
+                value,
+                span,
+            } => self.assignment(*target, *value, *span, state),
             Event::Call(call) => {
                 self.consumed_by_method(*call, state);
                 if let Some(index) = self.returned.iter().position(|(made, _)| made == call) {
@@ -519,7 +570,28 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
-            Event::Closure(_) | Event::Read { .. } | Event::NonNil { .. } => {}
+            Event::Closure(closure) => {
+                // A `move` closure takes what it captures: the creator no longer drops it.
+                let closure = self
+                    .program
+                    .function_id(self.program.function(self.owner).file, *closure);
+                // A closure that exits (`unwrap_or_else(|e| { ..; process::exit(2) })`) runs
+                // while what its creator holds is alive.
+                if self.exits.is_some() {
+                    if let Some(exit) = self.exit_call_in(closure) {
+                        self.exit(exit, CallTarget::Lib(LibCall::Exit), state);
+                    }
+                }
+                if is_move_closure(self.program, closure) {
+                    for &local in &self.program.fact(closure).captures {
+                        let slot = Slot::Local(local);
+                        if state.get(&slot) == Some(&SlotState::Owned) {
+                            state.insert(slot, SlotState::Gone);
+                        }
+                    }
+                }
+            }
+            Event::Read { .. } | Event::NonNil { .. } => {}
         }
         true
     }
@@ -548,6 +620,7 @@ impl<'a> Walker<'a> {
             ),
             _ => return,
         };
+        self.note_drops(&runs);
         let held = self.held(state, Some(slot));
         if held.is_empty() {
             return;
@@ -565,16 +638,32 @@ impl<'a> Walker<'a> {
 
     /// `x = value` drops the old value of `x`; `*guard = HashMap::new()` drops every value of
     /// the map.
-    fn assignment(&mut self, target: crate::model::facts::ValueId, span: Span, state: &mut State) {
+    fn assignment(
+        &mut self,
+        target: crate::model::facts::ValueId,
+        value: crate::model::facts::ValueId,
+        span: Span,
+        state: &mut State,
+    ) {
         let body = self.program.body(self.owner);
         if let Value::Local(local) = body.value(target) {
             let slot = Slot::Local(*local);
             if state.get(&slot) == Some(&SlotState::Owned) {
                 self.run_drop(slot, span, Some(ReleaseReason::Overwritten), state);
             }
-            // The local owns a value of the same kind again (`g = condvar.wait(g)?`).
+            // The local owns a value of the same kind again (`g = condvar.wait(g)?`), unless
+            // it is emptied (`current = None`).
             if self.content(slot).is_some() {
-                state.insert(slot, SlotState::Owned);
+                let emptied =
+                    matches!(body.value(value), Value::Path(path) if path.last() == "None");
+                state.insert(
+                    slot,
+                    if emptied {
+                        SlotState::Gone
+                    } else {
+                        SlotState::Owned
+                    },
+                );
             }
             return;
         }
@@ -588,6 +677,7 @@ impl<'a> Walker<'a> {
         if runs.is_empty() {
             return;
         }
+        self.note_drops(&runs);
         let held = self.held(state, None);
         if held.is_empty() {
             return;
@@ -684,10 +774,14 @@ impl<'a> Walker<'a> {
             }
             _ => return,
         };
-        let Value::Local(source) = body.value(of) else {
-            return;
+        let source = match body.value(of) {
+            Value::Local(source) => Slot::Local(*source),
+            // A temporary scrutinee (`match map.entry(k) {`).
+            _ => match body.temps.iter().position(|temp| temp.value == of) {
+                Some(index) => Slot::Temp(crate::model::facts::TempId::from_index(index)),
+                None => return,
+            },
         };
-        let source = Slot::Local(*source);
         if state.get(&source) == Some(&SlotState::Owned)
             && matches!(self.content(source), Some(Content::Guard(_)))
         {
@@ -710,11 +804,18 @@ impl<'a> Walker<'a> {
             return;
         };
         let slot = Slot::Local(*local);
+        if state.get(&slot) != Some(&SlotState::Owned) {
+            return;
+        }
+        // `guard.take()`: the `Option` keeps `None`, the value moves out with the result.
+        if &**name == "take" && body.call(call).args.is_empty() {
+            state.insert(slot, SlotState::Gone);
+            return;
+        }
         let Some(Content::Guard(lock)) = self.content(slot) else {
             return;
         };
-        if is_entry(self.program, self.locks, *lock) && state.get(&slot) == Some(&SlotState::Owned)
-        {
+        if is_entry(self.program, self.locks, *lock) {
             state.insert(slot, SlotState::Gone);
         }
     }
@@ -798,6 +899,19 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// The `exit`/`abort` call a closure's own code makes, if any.
+    fn exit_call_in(&self, closure: FunctionId) -> Option<crate::model::facts::CallId> {
+        let program = self.program;
+        let body = program.body(self.owner);
+        let file = program.function(self.owner).file;
+        body.calls.iter().enumerate().find_map(|(position, call)| {
+            let id = crate::model::facts::CallId::from_index(position);
+            (program.function_id(file, call.function) == closure
+                && program.call_target(self.owner, id) == CallTarget::Lib(LibCall::Exit))
+            .then_some(id)
+        })
+    }
+
     /// A program function declared to return `!` that calls `std::process::exit` or `abort`
     /// itself.
     fn exits_always(&self, function: FunctionId) -> bool {
@@ -830,6 +944,7 @@ impl<'a> Walker<'a> {
         if runs.is_empty() {
             return;
         }
+        self.note_drops(&runs);
         let mut held = self.held(state, None);
         if let Some(lock) = within {
             held.push(HeldLock {
@@ -850,6 +965,14 @@ impl<'a> Walker<'a> {
             held,
         });
     }
+}
+
+/// A closure or async block declared `move`.
+fn is_move_closure(program: &Program, function: FunctionId) -> bool {
+    matches!(
+        program.fact(function).kind,
+        FnKind::Closure { is_move: true, .. } | FnKind::AsyncBlock { is_move: true, .. }
+    )
 }
 
 /// A sharded map's `entry(..)`: an `Entry` whose methods take it by value.

@@ -230,6 +230,17 @@ impl ContentCx<'_> {
                 let init = self.body.local(*local).init?;
                 self.content_of_value(init, depth + 1)
             }
+            // `Entry::Occupied(e)` out of an entry: `e` keeps the entry's shard locked.
+            Value::Field { base, name } if name.bytes().all(|byte| byte.is_ascii_digit()) => {
+                match self.content_of_value(*base, depth + 1)? {
+                    Content::Guard(lock)
+                        if super::lock_state::is_entry(self.program, self.locks, lock) =>
+                    {
+                        Some(Content::Guard(lock))
+                    }
+                    _ => None,
+                }
+            }
             // `for entry in map.iter()`: each item keeps the shard the iterator is on locked.
             Value::Element(inner) => match self.body.value(*inner) {
                 Value::Call(call) => {

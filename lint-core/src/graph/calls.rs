@@ -476,8 +476,18 @@ fn collect_glue(
                 .map(|&arg| substituted(program, arg, substitution))
                 .collect();
             let inner: Vec<(Sym, TyId)> = data.generics.iter().cloned().zip(args).collect();
+            let taken = data
+                .drop_fn
+                .map(|drop_fn| fields_taken_by(program, drop_fn))
+                .unwrap_or_default();
             visiting.push(*adt);
-            for &(_, field) in &data.fields {
+            for (name, field) in &data.fields {
+                // A field the type's own `Drop` takes out (`self.job.take()`) is empty by the
+                // time the fields are dropped: what it held dies wherever `drop` sends it.
+                if taken.contains(name) {
+                    continue;
+                }
+                let field = *field;
                 let shared = match through_shared {
                     Shared::Everywhere => Shared::Everywhere,
                     _ => Shared::No,
@@ -492,6 +502,7 @@ fn collect_glue(
                 LibTy::Arc => through_shared == Shared::AtTop,
                 LibTy::Rc => through_shared != Shared::No,
                 LibTy::Weak
+                | LibTy::ManuallyDrop
                 | LibTy::Guard { .. }
                 | LibTy::JoinHandle
                 | LibTy::String
@@ -555,6 +566,50 @@ fn collect_glue(
         | TyKind::Opaque(_)
         | TyKind::Dyn(_) => {}
     }
+}
+
+/// The fields of `self` a `Drop::drop` takes out: `self.f.take()`, `mem::take(&mut self.f)`,
+/// `mem::replace(&mut self.f, ..)`.
+fn fields_taken_by(program: &Program, drop_fn: FunctionId) -> Vec<Sym> {
+    let owner = program.function(drop_fn).owner;
+    let body = program.body(owner);
+    let self_field = |value: crate::model::facts::ValueId| -> Option<Sym> {
+        let mut value = value;
+        if let Value::Ref { inner, .. } = body.value(value) {
+            value = *inner;
+        }
+        match body.value(value) {
+            Value::Field { base, name } => match body.value(*base) {
+                Value::Local(local) if &*body.local(*local).name == "self" => Some(name.clone()),
+                Value::Deref(inner) => match body.value(*inner) {
+                    Value::Local(local) if &*body.local(*local).name == "self" => {
+                        Some(name.clone())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let mut taken = Vec::new();
+    for call in &body.calls {
+        let field = match &call.callee {
+            crate::model::facts::Callee::Method { receiver, name, .. }
+                if &**name == "take" && call.args.is_empty() =>
+            {
+                self_field(*receiver)
+            }
+            crate::model::facts::Callee::Path(path)
+                if matches!(path.last(), "take" | "replace") =>
+            {
+                call.args.first().and_then(|&arg| self_field(arg))
+            }
+            _ => None,
+        };
+        taken.extend(field);
+    }
+    taken
 }
 
 fn substituted(program: &Program, ty: TyId, substitution: &[(Sym, TyId)]) -> TyId {

@@ -273,6 +273,7 @@ pub fn type_function(lib: LibTy, name: &str) -> Option<LibCall> {
             | LibTy::UnsafeCell
             | LibTy::Lazy
             | LibTy::Transparent
+            | LibTy::ManuallyDrop
             | LibTy::Option
     );
     match name {

@@ -399,7 +399,8 @@ impl Program {
                 | LibTy::Rc
                 | LibTy::Guard { .. }
                 | LibTy::Lazy
-                | LibTy::Transparent,
+                | LibTy::Transparent
+                | LibTy::ManuallyDrop,
                 args,
             ) => args.first().copied().unwrap_or(TyId::UNKNOWN),
             _ => TyId::UNKNOWN,
@@ -847,6 +848,12 @@ impl Program {
                     (MapOpKind::Read, "get") if !value.is_unknown() => {
                         let reference = self.types.intern(TyKind::Ref(value, false));
                         self.types.lib(LibTy::Option, vec![reference])
+                    }
+                    // `(key, value)` pairs taken out of the map.
+                    (_, "pop_first" | "pop_last" | "remove_entry") if !value.is_unknown() => {
+                        let key = self.types.arg(self.types.autoderef(receiver), 0);
+                        let pair = self.types.intern(TyKind::Tuple(vec![key, value]));
+                        self.types.lib(LibTy::Option, vec![pair])
                     }
                     (MapOpKind::Write, "get_mut") if !value.is_unknown() => {
                         let reference = self.types.intern(TyKind::Ref(value, true));

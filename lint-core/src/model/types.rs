@@ -86,8 +86,10 @@ pub enum LibTy {
     UnsafeCell,
     /// `LazyLock`, `OnceLock`, `once_cell::Lazy`, `OnceCell`: a cell around the argument.
     Lazy,
-    /// `ManuallyDrop`, `Pin`, `AssertUnwindSafe`, `Mutex`-less wrappers that deref to the argument.
+    /// `Pin`, `AssertUnwindSafe`, `Mutex`-less wrappers that deref to the argument.
     Transparent,
+    /// `ManuallyDrop`: derefs to the argument, and never drops it.
+    ManuallyDrop,
     /// `scopeguard::ScopeGuard`.
     ScopeGuard,
     JoinHandle,
@@ -204,6 +206,7 @@ impl TyInterner {
                     | LibTy::Rc
                     | LibTy::Lazy
                     | LibTy::Transparent
+                    | LibTy::ManuallyDrop
                     | LibTy::Guard { .. },
                     args,
                 ) => match args.first() {
@@ -368,6 +371,7 @@ fn lib_name(lib: LibTy) -> &'static str {
         LibTy::UnsafeCell => "UnsafeCell",
         LibTy::Lazy => "LazyLock",
         LibTy::Transparent => "Wrapper",
+        LibTy::ManuallyDrop => "ManuallyDrop",
         LibTy::ScopeGuard => "ScopeGuard",
         LibTy::JoinHandle => "JoinHandle",
         LibTy::String => "String",
@@ -481,7 +485,8 @@ pub fn classify_lib_type(path: &[&str]) -> Option<LibTy> {
         "Cell" => LibTy::Cell,
         "UnsafeCell" | "SyncUnsafeCell" => LibTy::UnsafeCell,
         "LazyLock" | "OnceLock" | "Lazy" | "OnceCell" | "LazyCell" => LibTy::Lazy,
-        "ManuallyDrop" | "Pin" | "AssertUnwindSafe" | "CachePadded" => LibTy::Transparent,
+        "ManuallyDrop" => LibTy::ManuallyDrop,
+        "Pin" | "AssertUnwindSafe" | "CachePadded" => LibTy::Transparent,
         "ScopeGuard" => LibTy::ScopeGuard,
         "JoinHandle" | "ScopedJoinHandle" => LibTy::JoinHandle,
         "String" => LibTy::String,
