@@ -138,10 +138,11 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                         .map(move |&site| (function, site))
                 })
                 .find(|&(function, site)| {
-                    analyses.calls.spawn_sites[site.0 as usize].in_loop
-                        && sharing.contains(&site)
+                    sharing.contains(&site)
                         && runs_once_per_task(context, function, site)
-                        && one_object_for_every_task(context, op, site)
+                        && (analyses.calls.spawn_sites[site.0 as usize].in_loop
+                            && one_object_for_every_task(context, op, site)
+                            || spawned_through_helper_in_loop(context, op, site))
                 })
                 .map(|(_, site)| site);
             if let Some(site) = site {
@@ -171,7 +172,28 @@ fn one_object_for_every_task(context: &Context<'_>, op: &LockOp, site: SpawnSite
     if !aliases.statics_of(class).is_empty() {
         return true;
     }
-    // The lock, and every object on the way to it (`self.state.active`: `self.state`, `self`).
+    let chain = lock_chain(context, op, class);
+    let wanted = |candidate: ClassId| chain.contains(&candidate);
+    let data = &analyses.calls.spawn_sites[site.0 as usize];
+    let spawner = program.function(data.spawner).owner;
+    let captured: Vec<ClassId> = {
+        let body_id = program.function(spawner).body;
+        data.bodies
+            .iter()
+            .filter(|&&body| program.function(body).owner == spawner)
+            .flat_map(|&body| program.fact(body).captures.iter().copied())
+            .filter_map(|local| aliases.class_of_location(&Location::Local(body_id, local)))
+            .filter(|&candidate| wanted(candidate))
+            .collect()
+    };
+    !captured.is_empty() && held_outside_loops(context, spawner, &captured)
+}
+
+/// The classes of the lock and of every object on the way to it (`self.state.active`:
+/// `self.state`, `self`).
+fn lock_chain(context: &Context<'_>, op: &LockOp, class: ClassId) -> Vec<ClassId> {
+    let program = context.program;
+    let aliases = &context.analyses.aliases;
     let body = program.body(op.owner);
     let mut chain = vec![class];
     let mut place = op.receiver;
@@ -185,29 +207,54 @@ fn one_object_for_every_task(context: &Context<'_>, op: &LockOp, site: SpawnSite
         };
         chain.extend(aliases.class_of(program, op.owner, place));
     }
-    let wanted = |candidate: ClassId| chain.contains(&candidate);
-    let data = &analyses.calls.spawn_sites[site.0 as usize];
-    let spawner = program.function(data.spawner).owner;
-    let body_id = program.function(spawner).body;
-    let class_of_local =
-        |local: LocalId| aliases.class_of_location(&Location::Local(body_id, local));
-    let captured: Vec<ClassId> = data
-        .bodies
+    chain
+}
+
+/// A local of the function's arena, declared outside any loop, holds one of the objects.
+fn held_outside_loops(context: &Context<'_>, owner: FunctionId, classes: &[ClassId]) -> bool {
+    let program = context.program;
+    let aliases = &context.analyses.aliases;
+    let body_id = program.function(owner).body;
+    program
+        .body(owner)
+        .locals
         .iter()
-        .filter(|&&body| program.function(body).owner == spawner)
-        .flat_map(|&body| program.fact(body).captures.iter().copied())
-        .filter_map(class_of_local)
-        .filter(|&candidate| wanted(candidate))
-        .collect();
-    !captured.is_empty()
-        && program
-            .body(spawner)
-            .locals
+        .enumerate()
+        .filter(|(_, local)| !local.in_loop)
+        .filter_map(|(index, _)| {
+            aliases.class_of_location(&Location::Local(body_id, LocalId::from_index(index)))
+        })
+        .any(|candidate| classes.contains(&candidate))
+}
+
+/// The spawn sits in a helper of the crate (`fn spawn_worker(active: ..)`) that a loop calls,
+/// handing it the lock's object held outside that loop: every call starts a task.
+fn spawned_through_helper_in_loop(context: &Context<'_>, op: &LockOp, site: SpawnSiteId) -> bool {
+    let program = context.program;
+    let analyses = context.analyses;
+    let aliases = &analyses.aliases;
+    let Some(class) = op.class else {
+        return false;
+    };
+    let chain = lock_chain(context, op, class);
+    let spawner = analyses.calls.spawn_sites[site.0 as usize].spawner;
+    analyses.calls.edges_to(spawner).any(|(caller, kind)| {
+        let EdgeKind::Call(call) = kind else {
+            return false;
+        };
+        let caller_owner = program.function(caller).owner;
+        let fact = program.body(caller_owner).call(call);
+        if !fact.in_loop {
+            return false;
+        }
+        let handed: Vec<ClassId> = fact
+            .args
             .iter()
-            .enumerate()
-            .filter(|(_, local)| !local.in_loop)
-            .filter_map(|(index, _)| class_of_local(LocalId::from_index(index)))
-            .any(|candidate| captured.contains(&candidate))
+            .filter_map(|&arg| aliases.class_of(program, caller_owner, arg))
+            .filter(|candidate| chain.contains(candidate))
+            .collect();
+        !handed.is_empty() && held_outside_loops(context, caller_owner, &handed)
+    })
 }
 
 /// The deferred code is registered (or its value dies) in the task's own body, or in a
