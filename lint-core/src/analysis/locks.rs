@@ -234,7 +234,11 @@ impl LockOps {
                             if op.attempt != LockAttempt::Try
                                 && matches!(
                                     op.handling,
-                                    Handling::Direct | Handling::Unwrap(_) | Handling::Expect(_)
+                                    Handling::Direct
+                                        | Handling::Unwrap(_)
+                                        | Handling::Expect(_)
+                                        | Handling::Checked
+                                        | Handling::Propagated
                                 )
                             {
                                 found.push((*call, lock));
@@ -247,6 +251,20 @@ impl LockOps {
                                 CallTarget::Lib(LibCall::Unwrap | LibCall::Expect),
                                 Callee::Method { receiver, .. },
                             ) => current = *receiver,
+                            // `m.lock().map_err(..)`, `map.get(&k).ok_or(e)`.
+                            (_, Callee::Method { receiver, name, .. })
+                                if matches!(
+                                    &**name,
+                                    "map_err"
+                                        | "ok_or"
+                                        | "ok_or_else"
+                                        | "ok"
+                                        | "context"
+                                        | "with_context"
+                                ) =>
+                            {
+                                current = *receiver;
+                            }
                             // `Some(guard)`, `Ok(guard)`, `Poll::Ready(guard)`.
                             (_, Callee::Path(path))
                                 if fact.args.len() == 1

@@ -230,6 +230,17 @@ impl ContentCx<'_> {
                 let init = self.body.local(*local).init?;
                 self.content_of_value(init, depth + 1)
             }
+            // `let (g, t) = (m.lock().unwrap(), now());`: the element is the guard.
+            Value::Field { base, name }
+                if matches!(self.body.value(*base), Value::Tuple(_))
+                    && name.parse::<usize>().is_ok() =>
+            {
+                let Value::Tuple(elements) = self.body.value(*base) else {
+                    return None;
+                };
+                let element = *elements.get(name.parse::<usize>().ok()?)?;
+                self.content_of_value(element, depth + 1)
+            }
             // `Entry::Occupied(e)` out of an entry: `e` keeps the entry's shard locked.
             Value::Field { base, name } if name.bytes().all(|byte| byte.is_ascii_digit()) => {
                 match self.content_of_value(*base, depth + 1)? {
@@ -277,8 +288,17 @@ impl ContentCx<'_> {
                 if let CallTarget::Function(function) = self.target(*call) {
                     return self.locks.guard_returned_by(function).map(Content::Guard);
                 }
-                // `condvar.wait(guard)` gives the same lock back, held again.
                 let fact = self.body.call(*call);
+                // `m.lock().map_err(..)?`, `map.get(&k).ok_or(e)?`: the guard passes through.
+                if let Callee::Method { receiver, name, .. } = &fact.callee {
+                    if matches!(
+                        &**name,
+                        "map_err" | "ok_or" | "ok_or_else" | "ok" | "context" | "with_context"
+                    ) {
+                        return self.guard_through_handler(*receiver);
+                    }
+                }
+                // `condvar.wait(guard)` gives the same lock back, held again.
                 let waits = matches!(&fact.callee, Callee::Method { name, .. } if matches!(&**name, "wait" | "wait_while"));
                 match fact.args.first() {
                     Some(&guard) if waits => match self.body.value(guard) {

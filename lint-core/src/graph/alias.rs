@@ -476,8 +476,12 @@ impl Aliases {
                         return NONE;
                     };
                     let element = self.element_of(receiver);
+                    let adds = matches!(
+                        &fact.callee,
+                        Callee::Method { name, .. } if matches!(&**name, "push" | "push_back" | "push_front" | "insert" | "extend" | "append" | "resize")
+                    );
                     // `push(x)`, `insert(i, x)`: the value joins the elements.
-                    if let Some(&pushed) = fact.args.last() {
+                    if let (true, Some(&pushed)) = (adds, fact.args.last()) {
                         let pushed = nodes[pushed.index()];
                         if pushed != NONE {
                             self.unify(element, pushed);

@@ -177,6 +177,7 @@ pub fn seq_method(name: &str) -> Option<MapOpKind> {
         | "swap_remove_front" | "split_off" | "push" | "push_back" | "push_front" | "insert"
         | "extend" | "append" => MapOpKind::Write,
         "drain" => MapOpKind::Drain,
+        "get" | "get_mut" | "first" | "first_mut" | "last" | "last_mut" => MapOpKind::Read,
         _ => return None,
     })
 }

@@ -119,6 +119,8 @@ pub struct Program {
     /// Rust: the methods of each trait's implementations in the program, by trait name and
     /// method name, for calls on `dyn Trait`.
     trait_methods: HashMap<Sym, HashMap<Sym, Vec<FunctionId>>>,
+    /// Rust: the program's types implementing each trait (by name), with their `Self` type.
+    trait_implementors: HashMap<Sym, Vec<(AdtId, TyId)>>,
     file_index: HashMap<FileId, u32>,
     /// The kind of each target of the unit, by target index.
     target_kinds: Vec<crate::driver::TargetKind>,
@@ -193,6 +195,7 @@ impl Program {
             bodies: Vec::new(),
             named_type_methods: HashMap::default(),
             trait_methods: HashMap::default(),
+            trait_implementors: HashMap::default(),
             file_index,
             target_kinds: input.targets.iter().map(|target| target.kind).collect(),
         };
@@ -499,6 +502,15 @@ impl Program {
                 {
                     self.adts[adt.0 as usize].unsafe_send_sync = true;
                 }
+                if let (Some(adt), Some(trait_name)) = (adt, trait_name.as_deref()) {
+                    let implementors = self
+                        .trait_implementors
+                        .entry(trait_name.into())
+                        .or_default();
+                    if !implementors.iter().any(|(known, _)| *known == adt) {
+                        implementors.push((adt, ty));
+                    }
+                }
                 impl_self.push((ty, adt, trait_name, generics.clone()));
             }
             let function_count = self.files[file].facts.functions.len();
@@ -556,6 +568,42 @@ impl Program {
                     let context = self.function_context(id);
                     let module = self.functions[id.index()].module;
                     self.functions[id.index()].ret_ty = self.resolve_type(module, &ret, &context);
+                }
+            }
+        }
+        self.attach_default_methods();
+    }
+
+    /// A trait's provided (default) methods belong to the program's only implementor of the
+    /// trait, if there is one: `Self` is that type, and a method call on it finds them when
+    /// the impl does not override them.
+    fn attach_default_methods(&mut self) {
+        let ids: Vec<FunctionId> = self.function_ids().collect();
+        for id in ids {
+            let FnKind::TraitMethod { trait_name, .. } = self.fact(id).kind.clone() else {
+                continue;
+            };
+            let name = self.fact(id).name.clone();
+            let Some(&[(adt, ty)]) = self.trait_implementors.get(&trait_name).map(Vec::as_slice)
+            else {
+                continue;
+            };
+            self.functions[id.index()].self_ty = Some(ty);
+            self.functions[id.index()].trait_name = Some(trait_name.clone());
+            self.adts[adt.0 as usize]
+                .methods
+                .entry(name)
+                .or_default()
+                .push(id);
+            let file = self.functions[id.index()].file as usize;
+            let (base, count) = (
+                self.files[file].fn_base,
+                self.files[file].facts.functions.len(),
+            );
+            for index in 0..count {
+                let inner = FunctionId(base + index as u32);
+                if inner != id && self.functions[inner.index()].owner == id {
+                    self.functions[inner.index()].self_ty = Some(ty);
                 }
             }
         }

@@ -887,6 +887,14 @@ impl Program {
                     (_, "remove" | "swap_remove" | "swap_remove_back" | "swap_remove_front") => {
                         element
                     }
+                    (_, "get" | "first" | "last") => {
+                        let reference = self.types.intern(TyKind::Ref(element, false));
+                        self.types.lib(LibTy::Option, vec![reference])
+                    }
+                    (_, "get_mut" | "first_mut" | "last_mut") => {
+                        let reference = self.types.intern(TyKind::Ref(element, true));
+                        self.types.lib(LibTy::Option, vec![reference])
+                    }
                     (MapOpKind::Drain, _) | (_, "split_off") => {
                         self.types.lib(LibTy::Vec, vec![element])
                     }
