@@ -733,6 +733,7 @@ impl<'a> Walker<'a> {
             )
         );
         if !drops_values {
+            self.drained_into_drop(call, state);
             return;
         }
         let body = self.program.body(self.owner);
@@ -753,6 +754,49 @@ impl<'a> Walker<'a> {
             });
         if let Some(value_ty) = self.program.types.container_values(ty) {
             self.map_values_dropped(value_ty, fact.tail_span, fact.span, state, within);
+        }
+    }
+
+    /// `cell.borrow_mut().drain().for_each(drop)`: every drained value dies in the call.
+    fn drained_into_drop(&mut self, call: crate::model::facts::CallId, state: &State) {
+        let body = self.program.body(self.owner);
+        let fact = body.call(call);
+        let Callee::Method { receiver, name, .. } = &fact.callee else {
+            return;
+        };
+        let drops = fact.args.first().is_some_and(
+            |&arg| matches!(body.value(arg), Value::Path(path) if path.last() == "drop"),
+        );
+        if &**name != "for_each" || !drops {
+            return;
+        }
+        let Value::Call(source) = body.value(*receiver) else {
+            return;
+        };
+        let drained = matches!(
+            self.program.call_target(self.owner, *source),
+            CallTarget::Lib(
+                LibCall::Map {
+                    kind: MapOpKind::Drain,
+                    ..
+                } | LibCall::Seq {
+                    kind: MapOpKind::Drain
+                }
+            )
+        );
+        let Callee::Method {
+            receiver: container,
+            ..
+        } = &body.call(*source).callee
+        else {
+            return;
+        };
+        if !drained {
+            return;
+        }
+        let ty = self.program.value_ty(self.owner, *container);
+        if let Some(value_ty) = self.program.types.container_values(ty) {
+            self.map_values_dropped(value_ty, fact.tail_span, fact.span, state, None);
         }
     }
 

@@ -65,8 +65,14 @@ impl SlotContents {
                 glue,
                 defer_by_body: &contents.defer_by_body,
             };
+            let item_guards = closure_item_guards(program, owner, locks);
             let mut found = Vec::new();
             for (position, local) in body.locals.iter().enumerate() {
+                if let Some(&lock) = item_guards.get(&position) {
+                    let slot = Slot::Local(crate::model::facts::LocalId::from_index(position));
+                    found.push((slot, Content::Guard(lock)));
+                    continue;
+                }
                 if local.by_ref
                     || local.origin == LocalOrigin::Param
                         && program.fact(owner).kind == FnKind::StaticInit
@@ -482,6 +488,56 @@ impl ContentCx<'_> {
                 _ => false,
             })
     }
+}
+
+/// `map.iter().for_each(|entry| ..)`: the closure's parameter is each item, which keeps the
+/// shard the iterator is on locked while the closure runs. By the parameter's local index.
+fn closure_item_guards(
+    program: &Program,
+    owner: FunctionId,
+    locks: &LockOps,
+) -> HashMap<usize, LockOpId> {
+    let body = program.body(owner);
+    let file = program.function(owner).file;
+    let mut guards = HashMap::default();
+    for call in &body.calls {
+        let Callee::Method { receiver, name, .. } = &call.callee else {
+            continue;
+        };
+        if !matches!(
+            &**name,
+            "for_each"
+                | "map"
+                | "filter"
+                | "filter_map"
+                | "any"
+                | "all"
+                | "find"
+                | "inspect"
+                | "try_for_each"
+        ) {
+            continue;
+        }
+        let Value::Call(source) = body.value(*receiver) else {
+            continue;
+        };
+        let Some(lock) = locks.at(owner, *source) else {
+            continue;
+        };
+        if locks.get(lock).flavor != crate::model::types::LockFlavor::Shard {
+            continue;
+        }
+        for &arg in &call.args {
+            let Some(closure) = crate::graph::calls::closure_of(body, arg) else {
+                continue;
+            };
+            let closure = program.function_id(file, closure);
+            if let Some(&param) = program.fact(closure).params.first() {
+                guards.insert(param.index(), lock);
+            }
+        }
+    }
+    guards
 }
 
 /// Methods that take `&self` on any type, for receivers whose type is unknown.
