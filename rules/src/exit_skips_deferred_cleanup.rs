@@ -65,10 +65,13 @@ crate::declare_rule! {
     /// when the exit is in the function it calls or one level further; deeper helpers are not
     /// followed. A helper that exits is reported once, for the first caller found.
     ///
-    /// Rust: guards owned by the function that exits count, and those of a caller of a
-    /// function declared `-> !` that exits itself; guards of callers further up are not
-    /// followed. Plain lock guards are not reported: the lock dies with the process. Cleanup
-    /// that writes files or sockets is not looked at, only map writes and locks.
+    /// Rust: guards owned by the function that exits count, those of a caller of a function
+    /// declared `-> !` that exits itself, and those of the function that creates a closure
+    /// that exits; guards of callers further up are not followed, nor an exit inside `Drop`
+    /// code (the guards alive where that value dies). Plain lock guards are not reported: the
+    /// lock dies with the process. Cleanup that writes files or sockets is not looked at, only
+    /// map writes and locks; a value's `Drop` that only touches maps the value owns itself is
+    /// not reported either.
     pub static EXIT_SKIPS_DEFERRED_CLEANUP = {
         name: "exit-skips-deferred-cleanup",
         category: Suspicious,
