@@ -154,6 +154,7 @@ impl LockState {
             walker.walk(&program.fact(function).nodes, &mut start);
         }
         let entry = entry_locks(program, locks, &call_sites);
+        let exit_calls = exit_calls(program);
         // Second pass: deferred runs, with the locks every caller holds, and exits.
         let mut state = LockState::default();
         for function in program.function_ids() {
@@ -168,6 +169,7 @@ impl LockState {
                 &mut state.runs,
             );
             walker.exits = Some(&mut state.exits);
+            walker.exit_calls = &exit_calls;
             walker.suspensions = Some(&mut state.suspensions);
             walker.drop_places = Some(&mut state.drop_places);
             let mut start = walker.initial_state();
@@ -360,6 +362,8 @@ struct Walker<'a> {
     /// Guards the function returns, by the call that creates them: from that call on, they
     /// are held (a pseudo slot each, numbered from [`RETURNED_SLOT_BASE`]).
     returned: Vec<(crate::model::facts::CallId, LockOpId)>,
+    /// The first `exit`/`abort` call in each function's own code.
+    exit_calls: &'a HashMap<FunctionId, crate::model::facts::CallId>,
 }
 
 /// Pseudo slots for returned guards start here, far above any real temporary.
@@ -391,6 +395,7 @@ impl<'a> Walker<'a> {
             suspensions: None,
             drop_places: None,
             returned,
+            exit_calls: no_exit_calls(),
         }
     }
 
@@ -945,15 +950,7 @@ impl<'a> Walker<'a> {
 
     /// The `exit`/`abort` call a closure's own code makes, if any.
     fn exit_call_in(&self, closure: FunctionId) -> Option<crate::model::facts::CallId> {
-        let program = self.program;
-        let body = program.body(self.owner);
-        let file = program.function(self.owner).file;
-        body.calls.iter().enumerate().find_map(|(position, call)| {
-            let id = crate::model::facts::CallId::from_index(position);
-            (program.function_id(file, call.function) == closure
-                && program.call_target(self.owner, id) == CallTarget::Lib(LibCall::Exit))
-            .then_some(id)
-        })
+        self.exit_calls.get(&closure).copied()
     }
 
     /// A program function declared to return `!` that calls `std::process::exit` or `abort`
@@ -966,14 +963,7 @@ impl<'a> Walker<'a> {
         ) {
             return false;
         }
-        let owner = program.function(function).owner;
-        let body = program.body(owner);
-        let file = program.function(owner).file;
-        body.calls.iter().enumerate().any(|(position, call)| {
-            program.function_id(file, call.function) == function
-                && program.call_target(owner, crate::model::facts::CallId::from_index(position))
-                    == CallTarget::Lib(LibCall::Exit)
-        })
+        self.exit_calls.contains_key(&function)
     }
 
     fn map_values_dropped(
@@ -1009,6 +999,33 @@ impl<'a> Walker<'a> {
             held,
         });
     }
+}
+
+/// The first `exit`/`abort` call in each function's own code.
+fn exit_calls(program: &Program) -> HashMap<FunctionId, crate::model::facts::CallId> {
+    let mut found = HashMap::default();
+    for owner in program.function_ids() {
+        if program.function(owner).owner != owner {
+            continue;
+        }
+        let file = program.function(owner).file;
+        for (position, call) in program.body(owner).calls.iter().enumerate() {
+            let id = crate::model::facts::CallId::from_index(position);
+            if program.call_target(owner, id) == CallTarget::Lib(LibCall::Exit) {
+                found
+                    .entry(program.function_id(file, call.function))
+                    .or_insert(id);
+            }
+        }
+    }
+    found
+}
+
+/// An empty table, for walkers that do not look for exits.
+fn no_exit_calls() -> &'static HashMap<FunctionId, crate::model::facts::CallId> {
+    static EMPTY: std::sync::OnceLock<HashMap<FunctionId, crate::model::facts::CallId>> =
+        std::sync::OnceLock::new();
+    EMPTY.get_or_init(HashMap::default)
 }
 
 /// A closure or async block declared `move`.
