@@ -825,7 +825,8 @@ impl<'a> Walker<'a> {
         };
         let source = match body.value(of) {
             Value::Local(source) => Slot::Local(*source),
-            // A temporary scrutinee (`match map.entry(k) {`).
+            // A temporary scrutinee (`match map.entry(k) {`), when the binding takes its guard.
+            _ if !matches!(self.content(slot), Some(Content::Guard(_))) => return,
             _ => match body.temps.iter().position(|temp| temp.value == of) {
                 Some(index) => Slot::Temp(crate::model::facts::TempId::from_index(index)),
                 None => return,
