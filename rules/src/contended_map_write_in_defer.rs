@@ -116,6 +116,7 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             || op.flavor.is_borrow()
             || op.flavor.is_async()
             || !context.reports_in(op.function)
+            || context.deferred_reach(op.function).is_none()
             || !writes_map(context, op)
         {
             continue;
