@@ -294,6 +294,9 @@ fn contended(context: &Context<'_>, op: &LockOp) -> bool {
     let Some(class) = op.class else {
         return false;
     };
+    if context.is_thread_local_object(class) {
+        return false;
+    }
     let receiver_ty = program.value_ty(op.owner, op.receiver);
     let protects_map = program
         .types

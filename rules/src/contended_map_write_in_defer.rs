@@ -50,7 +50,10 @@ crate::declare_rule! {
     /// many tasks. The tasks must be spawned in a loop (or by an iterator's closure) of the
     /// crate or package, and share the lock visibly: a variable they capture whose object
     /// the spawning function holds outside the loop, or a static. A lock made per iteration
-    /// is not reported, nor a lock picked from an array of shards.
+    /// is not reported, nor a lock picked from an array of shards, nor a lock kept in a
+    /// `thread_local!`, nor tasks joined (or awaited) in the iteration that spawns them. A
+    /// join written inside a macro's arguments (`println!("{}", h.join()..)`) is not seen,
+    /// and the number of iterations is not evaluated (`for _ in 0..1`).
     pub static CONTENDED_MAP_WRITE_IN_DEFER = {
         name: "contended-map-write-in-defer",
         category: Pedantic,
@@ -122,6 +125,9 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             continue;
         }
         let Some(class) = op.class else { continue };
+        if context.is_thread_local_object(class) {
+            continue;
+        }
         let sharing = analyses.tasks.sites_touching(class);
         for reach in analyses.deferred.reaches(op.function) {
             if reach.depth > crate::MAX_DEFERRED_DEPTH || !context.reports_in(reach.root.function())
@@ -139,7 +145,8 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                         .map(move |&site| (function, site))
                 })
                 .find(|&(function, site)| {
-                    sharing.contains(&site)
+                    !joined_in_same_iteration(context, site)
+                        && sharing.contains(&site)
                         && runs_once_per_task(context, function, site)
                         && (analyses.calls.spawn_sites[site.0 as usize].in_loop
                             && one_object_for_every_task(context, op, site)
@@ -256,6 +263,43 @@ fn spawned_through_helper_in_loop(context: &Context<'_>, op: &LockOp, site: Spaw
             .collect();
         !handed.is_empty() && held_outside_loops(context, caller_owner, &handed)
     })
+}
+
+/// `thread::spawn(..).join()`, `tokio::spawn(..).await`, or a handle bound in the loop and
+/// joined there: each iteration waits for its task, so the tasks run one after another.
+fn joined_in_same_iteration(context: &Context<'_>, site: SpawnSiteId) -> bool {
+    use deferlint_core::analysis::index::Consumer;
+    let program = context.program;
+    let data = &context.analyses.calls.spawn_sites[site.0 as usize];
+    let owner = program.function(data.spawner).owner;
+    let body = program.body(owner);
+    let index = &context.analyses.indexes[program.function(owner).body.0 as usize];
+    let Some(value) = index.call_value[data.call.index()] else {
+        return false;
+    };
+    let joins =
+        |value: deferlint_core::model::facts::ValueId| {
+            index.consumers[value.index()].iter().any(|consumer| match consumer {
+            Consumer::Await(_) => true,
+            Consumer::Receiver(call) => matches!(
+                &body.call(*call).callee,
+                deferlint_core::model::facts::Callee::Method { name, .. } if &**name == "join"
+            ),
+            _ => false,
+        })
+        };
+    joins(value)
+        || index.consumers[value.index()]
+            .iter()
+            .any(|consumer| match consumer {
+                Consumer::Init(local) => {
+                    body.local(*local).in_loop
+                        && index.local_uses[local.index()]
+                            .iter()
+                            .any(|&used| joins(used))
+                }
+                _ => false,
+            })
 }
 
 /// The deferred code is registered (or its value dies) in the task's own body, or in a

@@ -97,6 +97,27 @@ pub struct Context<'a> {
 pub const MAX_DEFERRED_DEPTH: u32 = 3;
 
 impl Context<'_> {
+    /// An object kept in a `thread_local!`: each thread has its own, so it is never shared
+    /// between threads, whatever the abstract object stands for.
+    pub fn is_thread_local_object(&self, class: deferlint_core::graph::alias::ClassId) -> bool {
+        self.analyses.aliases.statics_of(class).iter().any(|&id| {
+            self.program.static_item(id).kind
+                == deferlint_core::model::facts::StaticKind::ThreadLocal
+        })
+    }
+
+    /// The function calls `std::thread::panicking()`: code that checks whether it runs during
+    /// unwinding (and typically returns early then).
+    pub fn checks_panicking(&self, function: deferlint_core::model::modules::FunctionId) -> bool {
+        let program = self.program;
+        let owner = program.function(function).owner;
+        let file = program.function(owner).file;
+        program.body(owner).calls.iter().any(|call| {
+            program.function_id(file, call.function) == function
+                && matches!(&call.callee, deferlint_core::model::facts::Callee::Path(path) if path.last() == "panicking")
+        })
+    }
+
     /// Where deferred code runs: the function that registers a defer, or the functions where a
     /// value of the `Drop` type dies (drops that run it: scope ends, `drop(x)`, overwrites,
     /// maps dropping values).

@@ -54,7 +54,9 @@ crate::declare_rule! {
     /// (returned by a function of another crate, or behind a trait object) is only recognised
     /// when its `lock()` result is unwrapped, and its sharing must still be visible through
     /// captures, `Arc` clones, struct fields, arguments or statics of the same crate. Locks
-    /// shared only through code in other crates are not reported.
+    /// shared only through code in other crates are not reported. Locks kept in a
+    /// `thread_local!` (one per thread) and deferred code that checks
+    /// `std::thread::panicking()` first are not reported.
     pub static POISONED_LOCK_UNWRAP_IN_DEFER = {
         name: "poisoned-lock-unwrap-in-defer",
         category: Suspicious,
@@ -73,6 +75,9 @@ fn diagnostic(
     let analyses = context.analyses;
     let root = context.deferred_reach(op.function)?.root;
     let class = op.class?;
+    if context.is_thread_local_object(class) || context.checks_panicking(op.function) {
+        return None;
+    }
     let statics = analyses.aliases.statics_of(class);
     let sites = analyses.tasks.sites_touching(class);
     if statics.is_empty() && sites.is_empty() {
