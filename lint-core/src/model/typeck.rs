@@ -309,6 +309,15 @@ impl Program {
                 }
             }
             Value::Call(call) => {
+                if let Callee::Method { receiver, name, .. } = &body.calls[call.index()].callee {
+                    let arg_tys: Vec<TyId> = body.calls[call.index()]
+                        .args
+                        .iter()
+                        .map(|&arg| checker.types.value_ty[arg.index()])
+                        .collect();
+                    let receiver_ty = checker.types.value_ty[receiver.index()];
+                    self.learn_element_type(checker, *receiver, receiver_ty, name, &arg_tys);
+                }
                 let (target, ty) = self.check_call(checker, call.index());
                 checker.types.call_target[call.index()] = target;
                 ty
@@ -426,6 +435,40 @@ impl Program {
                 }
             }
             _ => TyId::UNKNOWN,
+        }
+    }
+
+    /// `let mut guards = Vec::new(); guards.push(guard);`: the first `push` tells the element
+    /// type of a local vector made without one, for the rest of the body.
+    fn learn_element_type(
+        &mut self,
+        checker: &mut Checker<'_>,
+        receiver: crate::model::facts::ValueId,
+        receiver_ty: TyId,
+        name: &str,
+        arg_tys: &[TyId],
+    ) {
+        if !matches!(name, "push" | "push_back" | "push_front") || arg_tys.len() != 1 {
+            return;
+        }
+        let pushed = arg_tys[0];
+        if pushed.is_unknown() {
+            return;
+        }
+        let Value::Local(local) = checker.body.value(receiver) else {
+            return;
+        };
+        let vector = self.types.strip_refs(receiver_ty);
+        let TyKind::Lib(LibTy::Vec, args) = self.types.kind(vector).clone() else {
+            return;
+        };
+        if !args.first().is_none_or(|element| element.is_unknown()) {
+            return;
+        }
+        let learned = self.types.lib(LibTy::Vec, vec![pushed]);
+        if checker.types.local_ty[local.index()] == vector {
+            checker.types.local_ty[local.index()] = learned;
+            checker.types.value_ty[receiver.index()] = learned;
         }
     }
 
