@@ -199,8 +199,19 @@ impl LockOps {
             }
         }
         if program.language == crate::source::Language::Rust {
+            let mut call_counts: Option<HashMap<FunctionId, usize>> = None;
             for function in program.function_ids() {
                 if let Some(&(_, lock)) = ops.returned_guards(program, function).first() {
+                    // A helper that locks what it is handed (`fn lock<T>(m: &Mutex<T>)`) and is
+                    // called from several places may be handed different locks, which the
+                    // alias classes merge: its guard is followed into its callers only when
+                    // it has one.
+                    if locks_a_parameter(program, ops.get(lock)) {
+                        let counts = call_counts.get_or_insert_with(|| calls_per_function(program));
+                        if counts.get(&function).copied().unwrap_or(0) > 1 {
+                            continue;
+                        }
+                    }
                     ops.returning.insert(function, lock);
                 }
             }
@@ -238,6 +249,7 @@ impl LockOps {
                                         | Handling::Unwrap(_)
                                         | Handling::Expect(_)
                                         | Handling::Checked
+                                        | Handling::Recovered
                                         | Handling::Propagated
                                 )
                             {
@@ -248,7 +260,9 @@ impl LockOps {
                         let fact = body.call(*call);
                         match (program.call_target(owner, *call), &fact.callee) {
                             (
-                                CallTarget::Lib(LibCall::Unwrap | LibCall::Expect),
+                                CallTarget::Lib(
+                                    LibCall::Unwrap | LibCall::Expect | LibCall::UnwrapOr,
+                                ),
                                 Callee::Method { receiver, .. },
                             ) => current = *receiver,
                             // `m.lock().map_err(..)`, `map.get(&k).ok_or(e)`.
@@ -306,6 +320,44 @@ impl LockOps {
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
+}
+
+/// How many calls in the program name each function of the program.
+fn calls_per_function(program: &Program) -> HashMap<FunctionId, usize> {
+    let mut counts = HashMap::default();
+    for owner in program.function_ids() {
+        if program.function(owner).owner != owner {
+            continue;
+        }
+        for position in 0..program.body(owner).calls.len() {
+            if let CallTarget::Function(callee) =
+                program.call_target(owner, CallId::from_index(position))
+            {
+                *counts.entry(callee).or_insert(0) += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// The lock is reached from a parameter of its function other than `self`.
+fn locks_a_parameter(program: &Program, op: &LockOp) -> bool {
+    let body = program.body(op.owner);
+    let mut value = op.receiver;
+    for _ in 0..8 {
+        value = match body.value(value) {
+            Value::Field { base, .. } | Value::Ref { inner: base, .. } | Value::Deref(base) => {
+                *base
+            }
+            Value::Local(local) => {
+                let fact = body.local(*local);
+                return fact.origin == crate::model::facts::LocalOrigin::Param
+                    && &*fact.name != "self";
+            }
+            _ => return false,
+        };
+    }
+    false
 }
 
 /// How a lock call's result value is handled, and the call that handles it.
