@@ -63,9 +63,10 @@ crate::declare_rule! {
     /// handle to the map, and the task or channel changes when the cleanup happens.
     ///
     /// ### Known limitations
-    /// Whether deferred code runs inside async code is decided from the call graph of the
-    /// crate: a value dropped by code of another crate (an executor dropping a future) is not
-    /// seen. Code that checks for a runtime first (`Handle::try_current()` in the same
+    /// Whether deferred code runs inside async code is decided from where the crate's code is
+    /// seen to drop the value (or, when no drop is seen, to hold it) and the functions that
+    /// call those places: a value dropped by code of another crate (an executor dropping a
+    /// future) is not seen. Code that checks for a runtime first (`Handle::try_current()` in the same
     /// function) or blocks inside `block_in_place` is not reported. A `try_lock` retried in a loop, or with a fallback that spawns a task in the same
     /// function, is not reported. Locks whose type cannot be seen are not recognised.
     pub static ASYNC_LOCK_IN_DEFER = {
@@ -215,38 +216,8 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
 /// The code checks for a runtime before blocking (`Handle::try_current()` in the function
 /// that blocks), or blocks inside `block_in_place`, which leaves the runtime's context.
 fn guards_against_runtime(context: &Context<'_>, op: &LockOp) -> bool {
-    let program = context.program;
-    let body = program.body(op.owner);
-    let file = program.function(op.owner).file;
-    let checks = body.calls.iter().any(|call| {
-        program.function_id(file, call.function) == op.function
-            && matches!(&call.callee, Callee::Path(path) if path.last() == "try_current")
-    });
-    let in_block_in_place = context
-        .analyses
-        .calls
-        .edges_to(op.function)
-        .any(|(caller, kind)| {
-            kind == EdgeKind::Closure
-                && program
-                    .body(program.function(caller).owner)
-                    .calls
-                    .iter()
-                    .any(|call| {
-                        matches!(&call.callee, Callee::Path(path) if path.last() == "block_in_place")
-                            && call.args.iter().any(|&arg| {
-                                deferlint_core::graph::calls::closure_of(
-                                    program.body(program.function(caller).owner),
-                                    arg,
-                                )
-                                .is_some_and(|closure| {
-                                    program.function_id(program.function(caller).file, closure)
-                                        == op.function
-                                })
-                            })
-                    })
-        });
-    checks || in_block_in_place
+    context.calls_path_named(op.function, "try_current")
+        || handed_to_block_in_place(context, op.function)
 }
 
 /// A closure passed to `tokio::task::block_in_place`.
@@ -317,11 +288,9 @@ fn has_fallback(context: &Context<'_>, op: &LockOp) -> bool {
         .calls
         .edges_from(op.function)
         .any(|(_, kind)| matches!(kind, EdgeKind::Spawn(_)));
-    let file = program.function(op.owner).file;
-    let sends = program.body(op.owner).calls.iter().any(|call| {
-        program.function_id(file, call.function) == op.function
-            && matches!(&call.callee, Callee::Method { name, .. }
-                if matches!(&**name, "send" | "try_send" | "unbounded_send" | "blocking_send" | "send_replace"))
+    let sends = program.own_calls(op.function).any(|(_, call)| {
+        matches!(&call.callee, Callee::Method { name, .. }
+            if matches!(&**name, "send" | "try_send" | "unbounded_send" | "blocking_send" | "send_replace"))
     });
     spawns || sends || in_loop(&program.fact(op.function).nodes, op)
 }

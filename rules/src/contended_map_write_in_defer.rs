@@ -8,7 +8,7 @@ use deferlint_core::analysis::locks::LockOp;
 use deferlint_core::diagnostic::{Diagnostic, Label};
 use deferlint_core::graph::alias::{ClassId, Location};
 use deferlint_core::graph::calls::{EdgeKind, SpawnSiteId};
-use deferlint_core::model::facts::{CallId, LocalId, Value};
+use deferlint_core::model::facts::{LocalId, Value};
 use deferlint_core::model::modules::FunctionId;
 use deferlint_core::model::{CallTarget, LibCall, MapOpKind};
 use deferlint_core::source::Language;
@@ -324,13 +324,10 @@ fn writes_map(context: &Context<'_>, op: &LockOp) -> bool {
     if protects_map {
         return true;
     }
-    let body = program.body(op.owner);
-    let file = program.function(op.owner).file;
-    body.calls.iter().enumerate().any(|(position, call)| {
-        program.function_id(file, call.function) == op.function
-            && matches!(
-                program.call_target(op.owner, CallId::from_index(position)),
-                CallTarget::Lib(LibCall::Map { kind, .. }) if kind != MapOpKind::Read
-            )
+    program.own_calls(op.function).any(|(call, _)| {
+        matches!(
+            program.call_target(op.owner, call),
+            CallTarget::Lib(LibCall::Map { kind, .. }) if kind != MapOpKind::Read
+        )
     })
 }

@@ -4,7 +4,7 @@
 use deferlint_core::analysis::go_state::{PendingExit, SkippedCleanup};
 use deferlint_core::analysis::slots::Content;
 use deferlint_core::diagnostic::{Diagnostic, Label};
-use deferlint_core::model::facts::{CallId, Callee, Slot};
+use deferlint_core::model::facts::{Callee, Slot};
 use deferlint_core::model::modules::FunctionId;
 use deferlint_core::model::types::AdtId;
 use deferlint_core::model::{CallTarget, LibCall, MapOpKind};
@@ -128,15 +128,8 @@ fn cleanup_of(context: &Context<'_>, root: FunctionId, owned_types: &[AdtId]) ->
             break;
         }
         let owner = program.function(function).owner;
-        let file = program.function(owner).file;
-        let body = program.body(owner);
-        for (position, call) in body.calls.iter().enumerate() {
-            if program.function_id(file, call.function) != function {
-                continue;
-            }
-            if let CallTarget::Lib(LibCall::Map { kind, .. }) =
-                program.call_target(owner, CallId::from_index(position))
-            {
+        for (id, call) in program.own_calls(function) {
+            if let CallTarget::Lib(LibCall::Map { kind, .. }) = program.call_target(owner, id) {
                 let own_map = match &call.callee {
                     Callee::Method { receiver, .. } => {
                         is_instance_place(program, function, owner, *receiver, owned_types)

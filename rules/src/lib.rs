@@ -106,15 +106,15 @@ impl Context<'_> {
         })
     }
 
-    /// The function calls `std::thread::panicking()`: code that checks whether it runs during
-    /// unwinding (and typically returns early then).
-    pub fn checks_panicking(&self, function: deferlint_core::model::modules::FunctionId) -> bool {
-        let program = self.program;
-        let owner = program.function(function).owner;
-        let file = program.function(owner).file;
-        program.body(owner).calls.iter().any(|call| {
-            program.function_id(file, call.function) == function
-                && matches!(&call.callee, deferlint_core::model::facts::Callee::Path(path) if path.last() == "panicking")
+    /// The function's own code calls a path ending in `name` (`thread::panicking()`,
+    /// `Handle::try_current()`).
+    pub fn calls_path_named(
+        &self,
+        function: deferlint_core::model::modules::FunctionId,
+        name: &str,
+    ) -> bool {
+        self.program.own_calls(function).any(|(_, call)| {
+            matches!(&call.callee, deferlint_core::model::facts::Callee::Path(path) if path.last() == name)
         })
     }
 

@@ -64,7 +64,9 @@ crate::declare_rule! {
     /// The lock must be visibly the same object: the same local, a clone of the same `Arc`, a
     /// field of the same type, a static, or an argument of a call in the same crate. A lock
     /// held by a caller counts only when every caller in the crate holds it; values moved into
-    /// functions of other crates are not followed. Go: deferred code is followed three calls
+    /// functions of other crates are not followed. A guard returned by a helper that locks
+    /// the lock it is handed (`fn lock<T>(m: &Mutex<T>)`) is followed into its caller only
+    /// when the helper has a single caller. Go: deferred code is followed three calls
     /// deep. A lock taken on a field of the value being dropped itself is
     /// not reported: nobody else can hold it while the value dies. Read locks re-taken for
     /// reading, `try_lock` and async locks are not reported.

@@ -75,7 +75,7 @@ fn diagnostic(
     let analyses = context.analyses;
     let root = context.deferred_reach(op.function)?.root;
     let class = op.class?;
-    if context.is_thread_local_object(class) || context.checks_panicking(op.function) {
+    if context.is_thread_local_object(class) || context.calls_path_named(op.function, "panicking") {
         return None;
     }
     let statics = analyses.aliases.statics_of(class);

@@ -19,7 +19,10 @@ crate::declare_rule! {
     /// the functions they call) that borrows a `RefCell` while a conflicting borrow of the same
     /// `RefCell` is alive where the deferred code runs: a value removed from a
     /// `RefCell<HashMap>` inside `borrow_mut()` whose own `Drop` borrows the map again, a defer
-    /// guard declared after a `RefMut`, `drop(value)` while the map is still borrowed.
+    /// guard declared after a `RefMut`, `drop(value)` while the map is still borrowed. Also
+    /// the form with tasks: a `spawn_local` task keeps the `RefCell` borrowed across an
+    /// `.await` while deferred code of another task (or of another task of the same spawn in
+    /// a loop) borrows it.
     ///
     /// ### Why is this bad?
     /// A `RefCell` checks borrows at run time. A second `borrow_mut()` (or a `borrow()` while a

@@ -13,9 +13,11 @@ crate::declare_rule! {
     /// the functions they call) that writes a `DashMap` (`insert`, `remove`, `get_mut`,
     /// `entry`, `alter`, `retain`...) while a `Ref`, `RefMut`, entry or iterator into the same
     /// map is alive where the deferred code runs: a guard declared after `let r = map.get(..)`,
-    /// a value removed from the map whose `Drop` writes the map while an entry is held, or a
+    /// a value removed from the map whose `Drop` writes the map while an entry is held, a
     /// function returning the `Ref` of a `get` while its locals, whose `Drop` writes the map,
-    /// are dropped.
+    /// are dropped, an awaited future whose `Drop` writes the map while the caller holds the
+    /// `Ref` it returned, and `retain`/`clear` dropping values whose `Drop` writes the map
+    /// while the call holds their shard.
     ///
     /// ### Why is this bad?
     /// A `DashMap` reference keeps its shard locked until it is dropped. A write to the same

@@ -169,7 +169,7 @@ impl LockState {
                 &mut state.runs,
             );
             walker.exits = Some(&mut state.exits);
-            walker.exit_calls = &exit_calls;
+            walker.exit_calls = Some(&exit_calls);
             walker.suspensions = Some(&mut state.suspensions);
             walker.drop_places = Some(&mut state.drop_places);
             let mut start = walker.initial_state();
@@ -362,8 +362,8 @@ struct Walker<'a> {
     /// Guards the function returns, by the call that creates them: from that call on, they
     /// are held (a pseudo slot each, numbered from [`RETURNED_SLOT_BASE`]).
     returned: Vec<(crate::model::facts::CallId, LockOpId)>,
-    /// The first `exit`/`abort` call in each function's own code.
-    exit_calls: &'a HashMap<FunctionId, crate::model::facts::CallId>,
+    /// The first `exit`/`abort` call in each function's own code, when exits are recorded.
+    exit_calls: Option<&'a HashMap<FunctionId, crate::model::facts::CallId>>,
 }
 
 /// Pseudo slots for returned guards start here, far above any real temporary.
@@ -380,7 +380,7 @@ impl<'a> Walker<'a> {
         runs: &'a mut Vec<DeferredRun>,
     ) -> Walker<'a> {
         let owner = program.function(function).owner;
-        let returned = locks.returned_guards(program, function);
+        let returned = locks.returned_guards(function).to_vec();
         Walker {
             program,
             contents,
@@ -395,7 +395,7 @@ impl<'a> Walker<'a> {
             suspensions: None,
             drop_places: None,
             returned,
-            exit_calls: no_exit_calls(),
+            exit_calls: None,
         }
     }
 
@@ -951,7 +951,7 @@ impl<'a> Walker<'a> {
 
     /// The `exit`/`abort` call a closure's own code makes, if any.
     fn exit_call_in(&self, closure: FunctionId) -> Option<crate::model::facts::CallId> {
-        self.exit_calls.get(&closure).copied()
+        self.exit_calls?.get(&closure).copied()
     }
 
     /// A program function declared to return `!` that calls `std::process::exit` or `abort`
@@ -964,7 +964,8 @@ impl<'a> Walker<'a> {
         ) {
             return false;
         }
-        self.exit_calls.contains_key(&function)
+        self.exit_calls
+            .is_some_and(|calls| calls.contains_key(&function))
     }
 
     fn map_values_dropped(
@@ -1020,13 +1021,6 @@ fn exit_calls(program: &Program) -> HashMap<FunctionId, crate::model::facts::Cal
         }
     }
     found
-}
-
-/// An empty table, for walkers that do not look for exits.
-fn no_exit_calls() -> &'static HashMap<FunctionId, crate::model::facts::CallId> {
-    static EMPTY: std::sync::OnceLock<HashMap<FunctionId, crate::model::facts::CallId>> =
-        std::sync::OnceLock::new();
-    EMPTY.get_or_init(HashMap::default)
 }
 
 /// A closure or async block declared `move`.

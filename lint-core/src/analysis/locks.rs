@@ -75,6 +75,9 @@ pub struct LockOps {
     /// MutexGuard<State> { self.state.lock().unwrap() }`, a `poll` returning
     /// `Poll::Ready(map.get(&k))`): a call of one is that acquisition, held by the caller.
     returning: HashMap<FunctionId, LockOpId>,
+    /// Every guard each function returns straight from a lock call, with the call that makes
+    /// it (functions that return none are left out).
+    returned: HashMap<FunctionId, Vec<(CallId, LockOpId)>>,
 }
 
 impl LockOps {
@@ -201,19 +204,22 @@ impl LockOps {
         if program.language == crate::source::Language::Rust {
             let mut call_counts: Option<HashMap<FunctionId, usize>> = None;
             for function in program.function_ids() {
-                if let Some(&(_, lock)) = ops.returned_guards(program, function).first() {
-                    // A helper that locks what it is handed (`fn lock<T>(m: &Mutex<T>)`) and is
-                    // called from several places may be handed different locks, which the
-                    // alias classes merge: its guard is followed into its callers only when
-                    // it has one.
-                    if locks_a_parameter(program, ops.get(lock)) {
-                        let counts = call_counts.get_or_insert_with(|| calls_per_function(program));
-                        if counts.get(&function).copied().unwrap_or(0) > 1 {
-                            continue;
-                        }
-                    }
-                    ops.returning.insert(function, lock);
+                let returned = ops.find_returned_guards(program, function);
+                if returned.is_empty() {
+                    continue;
                 }
+                let lock = returned[0].1;
+                ops.returned.insert(function, returned);
+                // A helper that locks what it is handed (`fn lock<T>(m: &Mutex<T>)`) and is
+                // called from several places may be handed different locks, which the alias
+                // classes merge: its guard is followed into its callers only when it has one.
+                if locks_a_parameter(program, ops.get(lock)) {
+                    let counts = call_counts.get_or_insert_with(|| calls_per_function(program));
+                    if counts.get(&function).copied().unwrap_or(0) > 1 {
+                        continue;
+                    }
+                }
+                ops.returning.insert(function, lock);
             }
         }
         ops
@@ -224,10 +230,18 @@ impl LockOps {
         self.returning.get(&function).copied()
     }
 
+    /// The guards a function returns straight from a lock call, with the call that makes each.
+    pub fn returned_guards(&self, function: FunctionId) -> &[(CallId, LockOpId)] {
+        self.returned
+            .get(&function)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
     /// The guards a function returns straight from a lock call (`map.get(&k)`,
     /// `m.lock().unwrap()`, `cell.borrow_mut()` as its tail or `return` value, possibly
     /// wrapped in `Some(..)`, `Ok(..)` or `Poll::Ready(..)`), with the call that makes each.
-    pub fn returned_guards(
+    fn find_returned_guards(
         &self,
         program: &Program,
         function: FunctionId,
@@ -343,21 +357,13 @@ fn calls_per_function(program: &Program) -> HashMap<FunctionId, usize> {
 /// The lock is reached from a parameter of its function other than `self`.
 fn locks_a_parameter(program: &Program, op: &LockOp) -> bool {
     let body = program.body(op.owner);
-    let mut value = op.receiver;
-    for _ in 0..8 {
-        value = match body.value(value) {
-            Value::Field { base, .. } | Value::Ref { inner: base, .. } | Value::Deref(base) => {
-                *base
-            }
-            Value::Local(local) => {
-                let fact = body.local(*local);
-                return fact.origin == crate::model::facts::LocalOrigin::Param
-                    && &*fact.name != "self";
-            }
-            _ => return false,
-        };
+    match body.value(super::go_state::root_object(body, op.receiver)) {
+        Value::Local(local) => {
+            let fact = body.local(*local);
+            fact.origin == crate::model::facts::LocalOrigin::Param && &*fact.name != "self"
+        }
+        _ => false,
     }
-    false
 }
 
 /// How a lock call's result value is handled, and the call that handles it.

@@ -264,6 +264,22 @@ impl Program {
         self.files[self.functions[function.index()].file as usize].id
     }
 
+    /// The calls a function's own code makes (not its closures' or blocks'), with their ids
+    /// in the arena of its owner.
+    pub fn own_calls(
+        &self,
+        function: FunctionId,
+    ) -> impl Iterator<Item = (CallId, &facts::CallFact)> + '_ {
+        let owner = self.function(function).owner;
+        let file = self.function(owner).file;
+        self.body(owner)
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(position, call)| (CallId::from_index(position), call))
+            .filter(move |(_, call)| self.function_id(file, call.function) == function)
+    }
+
     pub fn function_ids(&self) -> impl Iterator<Item = FunctionId> + '_ {
         (0..self.functions.len() as u32).map(FunctionId)
     }
