@@ -70,22 +70,46 @@ impl Levels {
         })
     }
 
-    /// Gives the tool's own diagnostics their configured level: the engine reports them as
-    /// warnings, and only the cli knows what the user asked for.
-    pub fn apply_to_tool_diagnostics(&self, findings: &mut Vec<Finding>) {
-        let is_tool_diagnostic =
-            |finding: &Finding| TOOL_DIAGNOSTICS.contains(&finding.diagnostic.rule);
-        match self.tool_diagnostics {
-            Level::Allow => findings.retain(|finding| !is_tool_diagnostic(finding)),
-            Level::Warn => {}
-            Level::Deny => {
-                for finding in findings
-                    .iter_mut()
-                    .filter(|finding| is_tool_diagnostic(finding))
-                {
-                    finding.diagnostic.severity = Severity::Error;
+    /// The rule set that runs for several units with their own levels: each rule at the
+    /// loudest level any unit gives it, so that it runs wherever one unit wants it; each
+    /// unit's findings are then leveled by its own [`Levels::relevel`].
+    pub fn union(all: &[Levels]) -> Option<RuleSet> {
+        let (first, rest) = all.split_first()?;
+        let mut union = first.rules.clone();
+        for levels in rest {
+            for rule in RULES {
+                let name = rule.meta.name;
+                let (Some(mine), Some(theirs)) = (union.level(name), levels.rules.level(name))
+                else {
+                    continue;
+                };
+                if theirs > mine {
+                    union.set_level(name, theirs);
                 }
             }
+        }
+        Some(union)
+    }
+
+    /// Gives a finding of one unit the severity these levels say, or drops it (returns
+    /// false) when its rule is allowed here.
+    pub fn relevel(&self, finding: &mut Finding) -> bool {
+        let level = if TOOL_DIAGNOSTICS.contains(&finding.diagnostic.rule) {
+            Some(self.tool_diagnostics)
+        } else {
+            self.rules.level(finding.diagnostic.rule)
+        };
+        match level {
+            Some(Level::Allow) => false,
+            Some(Level::Warn) => {
+                finding.diagnostic.severity = Severity::Warning;
+                true
+            }
+            Some(Level::Deny) => {
+                finding.diagnostic.severity = Severity::Error;
+                true
+            }
+            None => true,
         }
     }
 }
@@ -161,7 +185,7 @@ mod tests {
         let levels = Levels::from_flags(&flags(&[(Level::Deny, "warnings")])).unwrap();
         assert_eq!(levels.rules.level(rule), Some(Level::Deny));
         let mut findings = parse_error_finding();
-        levels.apply_to_tool_diagnostics(&mut findings);
+        findings.retain_mut(|finding| levels.relevel(finding));
         assert_eq!(findings[0].diagnostic.severity, Severity::Error);
     }
 
@@ -169,13 +193,26 @@ mod tests {
     fn allow_parse_error_drops_it() {
         let levels = Levels::from_flags(&flags(&[(Level::Allow, "parse-error")])).unwrap();
         let mut findings = parse_error_finding();
-        levels.apply_to_tool_diagnostics(&mut findings);
+        findings.retain_mut(|finding| levels.relevel(finding));
         assert!(findings.is_empty());
         let mut findings = parse_error_finding();
-        Levels::from_flags(&[])
-            .unwrap()
-            .apply_to_tool_diagnostics(&mut findings);
+        let default = Levels::from_flags(&[]).unwrap();
+        findings.retain_mut(|finding| default.relevel(finding));
         assert_eq!(findings[0].diagnostic.severity, Severity::Warning);
+    }
+
+    #[test]
+    fn the_union_runs_a_rule_any_unit_wants_and_each_unit_keeps_its_level() {
+        let rule = warn_rule();
+        let quiet = Levels::from_flags(&flags(&[(Level::Allow, rule)])).unwrap();
+        let loud = Levels::from_flags(&flags(&[(Level::Deny, rule)])).unwrap();
+        let union = Levels::union(&[quiet, loud]).unwrap();
+        assert_eq!(union.level(rule), Some(Level::Deny));
+        let quiet = Levels::from_flags(&flags(&[(Level::Allow, rule)])).unwrap();
+        let mut finding = parse_error_finding().remove(0);
+        finding.diagnostic.rule = rule;
+        assert!(!quiet.relevel(&mut finding));
+        assert!(Levels::union(&[]).is_none());
     }
 
     #[test]

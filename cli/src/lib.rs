@@ -3,6 +3,7 @@
 //! Both binaries call [`main`]; the program's name tells them apart.
 
 mod args;
+mod config;
 mod discovery;
 mod exit;
 mod levels;
@@ -79,6 +80,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         output::stdout(&explain(name)?)?;
         return Ok(Exit::Clean);
     }
+    // Checked before discovery, so that a misspelt rule fails fast.
     let mut levels = Levels::from_flags(&invocation.level_flags)?;
     levels.rules.include_tests(common.compat.includes_tests());
     // Decided before the run so that a bad CARGO_TERM_COLOR fails fast.
@@ -87,7 +89,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     let target_dir = common.compat.target_dir.as_deref();
     let Discovered {
         sources,
-        crates,
+        mut crates,
         warnings,
     } = match &invocation.mode {
         Mode::Folders { paths } => discovery::discover_folders(paths, common.edition, target_dir)?,
@@ -101,6 +103,13 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
             output::warning("no Rust or Go files to check");
         }
     }
+    let unit_levels = apply_configuration(
+        &sources,
+        &mut crates,
+        &invocation.level_flags,
+        common.compat.includes_tests(),
+    )?;
+    let rules = Levels::union(&unit_levels).unwrap_or(levels.rules);
     let RunOutput {
         mut findings,
         files_checked,
@@ -110,10 +119,10 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
             .num_threads(jobs.get())
             .build()
             .context("could not start the worker threads")?
-            .install(|| driver::run(&sources, &crates, &levels.rules)),
-        None => driver::run(&sources, &crates, &levels.rules),
+            .install(|| driver::run(&sources, &crates, &rules)),
+        None => driver::run(&sources, &crates, &rules),
     };
-    levels.apply_to_tool_diagnostics(&mut findings);
+    findings.retain_mut(|finding| unit_levels[finding.crate_index].relevel(finding));
     let error_count = findings
         .iter()
         .filter(|finding| finding.diagnostic.severity == Severity::Error)
@@ -148,6 +157,41 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     } else {
         Exit::Clean
     })
+}
+
+/// Reads each unit's configuration: leaves out its excluded files, hands the engine its
+/// extensions, and returns its levels (configuration first, then the command line's flags).
+fn apply_configuration(
+    sources: &deferlint_core::source::SourceMap,
+    crates: &mut [deferlint_core::driver::CrateInput],
+    flags: &[(deferlint_core::diagnostic::Level, String)],
+    include_tests: bool,
+) -> Result<Vec<Levels>> {
+    let mut loader = config::Loader::default();
+    let mut unit_levels = Vec::with_capacity(crates.len());
+    for unit in crates.iter_mut() {
+        let unit_config = loader.unit(unit)?;
+        if !unit_config.exclude.is_empty() {
+            let excluded = |file: &deferlint_core::source::FileId| {
+                let path = &sources.get(*file).path;
+                unit_config
+                    .exclude
+                    .iter()
+                    .any(|exclusion| exclusion.excludes(path))
+            };
+            unit.files.retain(|file| !excluded(file));
+            unit.targets.retain(|target| !excluded(&target.file));
+        }
+        if !unit_config.extensions.is_empty() {
+            unit.extensions = std::sync::Arc::new(unit_config.extensions);
+        }
+        let mut layered = unit_config.levels;
+        layered.extend(flags.iter().cloned());
+        let mut levels = Levels::from_flags(&layered)?;
+        levels.rules.include_tests(include_tests);
+        unit_levels.push(levels);
+    }
+    Ok(unit_levels)
 }
 
 /// `deferlint: 3 errors, 1 warning in 42 files (0.12s)`.

@@ -79,6 +79,7 @@ fn rendered_findings_parse_as_cargo_messages() {
         files: vec![file],
         package_id: None,
         manifest_path: None,
+        extensions: Default::default(),
     }];
     let findings = [Finding {
         crate_index: 0,

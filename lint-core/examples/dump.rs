@@ -32,8 +32,9 @@ fn main() {
         files: vec![file],
         package_id: None,
         manifest_path: None,
+        extensions: Default::default(),
     };
-    let facts = lower_file(&sources, file, edition);
+    let facts = lower_file(&sources, file, edition, &input.extensions);
     for problem in &facts.problems {
         println!("problem: {}", problem.message);
     }

@@ -2,6 +2,7 @@
 //! build each crate's program model, run the analyses and hand them to the rules.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -10,6 +11,7 @@ use rayon::prelude::*;
 use crate::analysis::Analyses;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::model::Program;
+use crate::model::extensions::Extensions;
 use crate::model::facts::FileFacts;
 use crate::source::{FileId, Language, SourceMap, Span};
 
@@ -97,6 +99,8 @@ pub struct CrateInput {
     /// Cargo's package id and manifest, when the unit came from `cargo metadata`.
     pub package_id: Option<String>,
     pub manifest_path: Option<PathBuf>,
+    /// The unit's configured spawn functions, defer macros and guards, maps and locks.
+    pub extensions: Arc<Extensions>,
 }
 
 /// A diagnostic with the unit and target it belongs to.
@@ -171,7 +175,12 @@ pub trait Checker: Sync {
 
 /// Reads, parses and lowers one file; a file that cannot be read or parsed yields facts with a
 /// problem, never an error for the run.
-pub fn lower_file(sources: &SourceMap, file: FileId, edition: Edition) -> FileFacts {
+pub fn lower_file(
+    sources: &SourceMap,
+    file: FileId,
+    edition: Edition,
+    extensions: &Extensions,
+) -> FileFacts {
     let source = sources.get(file);
     let text = match std::fs::read(&source.path) {
         Ok(bytes) => bytes,
@@ -193,7 +202,7 @@ pub fn lower_file(sources: &SourceMap, file: FileId, edition: Edition) -> FileFa
         }
     };
     match source.language {
-        Language::Rust => crate::frontend::rust::lower_file(file, &text, edition),
+        Language::Rust => crate::frontend::rust::lower_file(file, &text, edition, extensions),
         Language::Go => crate::frontend::go::lower_file(file, &text, source.is_go_test()),
     }
 }
@@ -216,7 +225,7 @@ pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) ->
                 .filter(|&&file| !(skip_tests && sources.get(file).is_go_test()))
                 .map(|&file| {
                     let started = Instant::now();
-                    let facts = lower_file(sources, file, input.edition);
+                    let facts = lower_file(sources, file, input.edition, &input.extensions);
                     PhaseClock::add(&clock.lower, started);
                     (file, facts)
                 })

@@ -121,6 +121,7 @@ fn lint_with_input(fixture: &Fixture) -> (SourceMap, CrateInput, Vec<Finding>) {
         files: vec![file],
         package_id: None,
         manifest_path: None,
+        extensions: Default::default(),
     };
     let output = driver::run(&sources, std::slice::from_ref(&input), &rules_for(fixture));
     (sources, input, output.findings)

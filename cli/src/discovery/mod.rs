@@ -133,6 +133,7 @@ fn build(plans: Vec<UnitPlan>, warnings: Vec<String>) -> Discovered {
             root_dir: plan.root_dir,
             package_id: plan.package_id,
             manifest_path: plan.manifest_path,
+            extensions: Default::default(),
         })
         .collect();
     Discovered {

@@ -1,6 +1,7 @@
 //! The program model: one crate's (or Go package's) facts with names resolved, types of
 //! declarations and values, and the target of every call.
 
+pub mod extensions;
 pub mod facts;
 pub mod known;
 pub mod modules;
@@ -124,6 +125,8 @@ pub struct Program {
     file_index: HashMap<FileId, u32>,
     /// The kind of each target of the unit, by target index.
     target_kinds: Vec<crate::driver::TargetKind>,
+    /// The unit's configured spawn functions, defer guards, maps and locks.
+    extensions: std::sync::Arc<extensions::Extensions>,
 }
 
 /// What `Self` and generic names mean where a type is written.
@@ -198,6 +201,7 @@ impl Program {
             trait_implementors: HashMap::default(),
             file_index,
             target_kinds: input.targets.iter().map(|target| target.kind).collect(),
+            extensions: input.extensions.clone(),
         };
         program.register_items();
         program.resolve_declarations();
@@ -729,6 +733,17 @@ impl Program {
             .iter()
             .map(|arg| self.resolve_type_depth(module, arg, context, depth + 1))
             .collect();
+        // A type the configuration names, as written (`FastMap`, `cache::FastMap`): it may be
+        // the program's own or another crate's.
+        if path
+            .segments
+            .last()
+            .is_some_and(|last| self.extensions.names_type(last))
+        {
+            if let Some(lib) = self.extensions.lib_type(&path.segments) {
+                return self.types.lib(lib, args);
+            }
+        }
         match self
             .tree
             .resolve(module, &path.segments, path.leading_colon)
@@ -741,7 +756,11 @@ impl Program {
             }
             Some(Resolved::External(external)) => {
                 let segments: Vec<&str> = external.iter().map(|segment| &**segment).collect();
-                match classify_lib_type(&segments) {
+                match self
+                    .extensions
+                    .lib_type(&segments)
+                    .or_else(|| classify_lib_type(&segments))
+                {
                     Some(lib) => self.types.lib(lib, args),
                     None => self
                         .types
@@ -761,7 +780,8 @@ impl Program {
                 Some(LibTy::Mutex(LockFlavor::Unknown))
             }
             "RwLock" if !data.generics.is_empty() => Some(LibTy::RwLock(LockFlavor::Unknown)),
-            _ => None,
+            // A type of the program that its configuration names as a map or a lock.
+            name => self.extensions.lib_type(&[name]),
         };
         match lib {
             Some(lib) => self.types.lib(lib, args),

@@ -614,6 +614,9 @@ impl Program {
                 return result;
             }
         }
+        if let Some(call) = self.extensions.path_call(&path.segments) {
+            return self.configured_call(call, None, arg_tys, path.last());
+        }
         if let Some(qself) = &path.qself {
             let ty = self.resolve_type(checker.module, qself, &checker.context);
             return self.associated_call(ty, path.last(), arg_tys);
@@ -653,10 +656,19 @@ impl Program {
             }
             Some(Resolved::External(external)) => {
                 let segments: Vec<&str> = external.iter().map(|segment| &**segment).collect();
-                match known::external_function(&segments, classify_lib_type) {
+                if let Some(call) = self.extensions.path_call(&segments) {
+                    return self.configured_call(call, None, arg_tys, path.last());
+                }
+                let extensions = self.extensions.clone();
+                let type_of = |type_path: &[&str]| {
+                    extensions
+                        .lib_type(type_path)
+                        .or_else(|| classify_lib_type(type_path))
+                };
+                match known::external_function(&segments, type_of) {
                     Some(call) => {
                         let type_path = &segments[..segments.len().saturating_sub(1)];
-                        let lib = classify_lib_type(type_path);
+                        let lib = type_of(type_path);
                         let ty = self.lib_call_type(
                             call,
                             None,
@@ -726,6 +738,9 @@ impl Program {
                 },
                 _ => (CallTarget::Lib(LibCall::Clone { shares: false }), ty),
             };
+        }
+        if let Some(call) = self.configured_method(receiver_ty, name) {
+            return self.configured_call(call, Some(receiver_ty), arg_tys, name);
         }
         let go = self.language == crate::source::Language::Go;
         let mut ty = receiver_ty;
@@ -817,6 +832,43 @@ impl Program {
     }
 
     /// The type a known library call returns.
+    /// A call the project's configuration names as a spawn or a defer guard.
+    fn configured_call(
+        &mut self,
+        call: LibCall,
+        receiver: Option<TyId>,
+        arg_tys: &[TyId],
+        name: &str,
+    ) -> (CallTarget, TyId) {
+        let ty = self.lib_call_type(call, receiver, arg_tys, name, None);
+        (CallTarget::Lib(call), ty)
+    }
+
+    /// A method the configuration names: by name alone, or with the name of the receiver's
+    /// type or of a type it dereferences to (`Arc<Pool>`).
+    fn configured_method(&mut self, receiver_ty: TyId, name: &str) -> Option<LibCall> {
+        if self.extensions.spawn_functions.is_empty() && self.extensions.defer_guards.is_empty() {
+            return None;
+        }
+        let mut ty = receiver_ty;
+        for _ in 0..6 {
+            let type_name = match self.types.kind(ty) {
+                TyKind::Adt(adt, _) => Some(self.adts[adt.0 as usize].name.to_string()),
+                TyKind::Opaque(name) => Some(name.to_string()),
+                _ => None,
+            };
+            if let Some(call) = self.extensions.method_call(name, type_name.as_deref()) {
+                return Some(call);
+            }
+            let next = self.deref_type(ty);
+            if next.is_unknown() {
+                break;
+            }
+            ty = next;
+        }
+        self.extensions.method_call(name, None)
+    }
+
     fn lib_call_type(
         &mut self,
         call: LibCall,

@@ -400,6 +400,7 @@ mod tests {
             files: vec![FileId(0)],
             package_id: None,
             manifest_path: None,
+            extensions: Default::default(),
         }
     }
 

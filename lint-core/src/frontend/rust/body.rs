@@ -1458,7 +1458,7 @@ impl Lowerer<'_, '_> {
             .last()
             .map(|segment| segment.ident.to_string())
             .unwrap_or_default();
-        if is_defer_macro(&name) {
+        if is_defer_macro(&name) || self.cx.extensions.is_defer_macro(&name) {
             self.defer_macro(mac, &name);
             return self.unknown();
         }

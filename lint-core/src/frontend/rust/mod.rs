@@ -9,14 +9,20 @@ mod types;
 use proc_macro2::Span as SynSpan;
 
 use crate::driver::Edition;
+use crate::model::extensions::Extensions;
 use crate::model::facts::{Body, BodyIdx, FileFacts, FileProblem, FnFact, FnIdx, ModIdx};
 use crate::source::{FileId, Span};
 
 /// Parses and lowers one Rust file. Never panics on bad input: a file that does not parse
 /// yields facts holding one problem.
-pub fn lower_file(file: FileId, text: &str, edition: Edition) -> FileFacts {
+pub fn lower_file(
+    file: FileId,
+    text: &str,
+    edition: Edition,
+    extensions: &Extensions,
+) -> FileFacts {
     let (offset, content) = strip_prefix(text);
-    let mut cx = FileCx::new(file, offset, content, edition);
+    let mut cx = FileCx::new(file, offset, content, edition, extensions);
     match syn::parse_str::<syn::File>(content) {
         Ok(syntax) => cx.lower_items(&syntax.items, ModIdx(0), items::ItemContext::default()),
         Err(_) => {
@@ -133,11 +139,19 @@ pub(crate) struct FileCx<'t> {
     /// Every character is one byte: columns are byte offsets.
     ascii: bool,
     pub(crate) edition: Edition,
+    /// The project's own defer macros.
+    pub(crate) extensions: &'t Extensions,
     pub(crate) facts: FileFacts,
 }
 
 impl<'t> FileCx<'t> {
-    fn new(file: FileId, offset: u32, content: &'t str, edition: Edition) -> FileCx<'t> {
+    fn new(
+        file: FileId,
+        offset: u32,
+        content: &'t str,
+        edition: Edition,
+        extensions: &'t Extensions,
+    ) -> FileCx<'t> {
         let mut line_starts = vec![0];
         line_starts.extend(memchr_newlines(content));
         FileCx {
@@ -147,6 +161,7 @@ impl<'t> FileCx<'t> {
             line_starts,
             ascii: content.is_ascii(),
             edition,
+            extensions,
             facts: FileFacts::default(),
         }
     }
