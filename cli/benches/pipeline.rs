@@ -11,12 +11,13 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use deferlint_core::driver;
-use deferlint_core::source::Language;
+use deferlint_core::driver::{self, CrateInput};
+use deferlint_core::source::{Language, SourceMap};
 use deferlint_rules::RuleSet;
 use rayon::prelude::*;
 
-const ROUNDS: usize = 5;
+/// Rounds of the main measurement; the growth and thread measurements take fewer.
+const ROUNDS: usize = 3;
 
 fn main() {
     let mut paths: Vec<PathBuf> = std::env::args()
@@ -42,88 +43,168 @@ fn main() {
     }
     let (sources, crates) = deferlint_cli::discover_for_benchmark(&paths).expect("discovery");
     let rules = RuleSet::default();
+    let quick = std::env::var_os("DEFERLINT_BENCH_QUICK").is_some();
     for language in [Language::Rust, Language::Go] {
-        // The files the run checks: Go test files are left out unless tests are checked.
-        let files: Vec<PathBuf> = sources
-            .iter()
-            .filter(|(_, file)| file.language == language)
-            .filter(|(_, file)| !file.is_go_test())
-            .map(|(_, file)| file.path.clone())
-            .collect();
-        let units: Vec<_> = crates
+        let units: Vec<CrateInput> = crates
             .iter()
             .filter(|input| input.language == language)
             .cloned()
             .collect();
-        if files.is_empty() {
+        let corpus = Corpus::new(language, &sources, units);
+        if corpus.files.is_empty() {
             continue;
         }
-        measure(language, &sources, &units, &files, &rules);
+        let (name, parser) = match language {
+            Language::Rust => ("Rust", "syn"),
+            Language::Go => ("Go", "tree-sitter"),
+        };
+        println!(
+            "{name} corpus: {} units, {} files, {:.1} MB, {} threads; parse only = read + {parser}",
+            corpus.units.len(),
+            corpus.files.len(),
+            corpus.megabytes(),
+            rayon::current_num_threads()
+        );
+        let all = measure(&corpus, &sources, &rules, ROUNDS);
+        all.print("100 %", &corpus);
+        if quick {
+            continue;
+        }
+        // Growth: the same measurement on the first quarter and half of the corpus (by bytes,
+        // units in path order), which should take a quarter and a half of the time.
+        for (label, fraction) in [("25 %", 0.25), ("50 %", 0.5)] {
+            let part = corpus.prefix(fraction, &sources);
+            measure(&part, &sources, &rules, ROUNDS).print(label, &part);
+        }
+        // Scaling: one thread against all of them.
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a thread pool");
+        let single = one_thread.install(|| measure(&corpus, &sources, &rules, 1));
+        single.print("1 thread", &corpus);
+        println!(
+            "  speed-up with {} threads: parse only {:.2}x, full analysis {:.2}x",
+            rayon::current_num_threads(),
+            single.parse.as_secs_f64() / all.parse.as_secs_f64(),
+            single.full.as_secs_f64() / all.full.as_secs_f64()
+        );
     }
 }
 
-/// Times the whole analysis of one language's units against reading and parsing their files,
-/// alternating the two, and prints both with their ratio.
-fn measure(
+/// One language's units and their files.
+struct Corpus {
     language: Language,
-    sources: &deferlint_core::source::SourceMap,
-    units: &[deferlint_core::driver::CrateInput],
-    files: &[PathBuf],
-    rules: &RuleSet,
-) {
-    let bytes: u64 = files
-        .iter()
-        .map(|path| std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0))
-        .sum();
+    units: Vec<CrateInput>,
+    /// The files the run checks: Go test files are left out unless tests are checked.
+    files: Vec<PathBuf>,
+    bytes: u64,
+}
+
+impl Corpus {
+    fn new(language: Language, sources: &SourceMap, units: Vec<CrateInput>) -> Corpus {
+        let files: Vec<PathBuf> = units
+            .iter()
+            .flat_map(|unit| unit.files.iter())
+            .map(|&file| sources.get(file))
+            .filter(|file| !file.is_go_test())
+            .map(|file| file.path.clone())
+            .collect();
+        let bytes = files
+            .iter()
+            .map(|path| std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0))
+            .sum();
+        Corpus {
+            language,
+            units,
+            files,
+            bytes,
+        }
+    }
+
+    fn megabytes(&self) -> f64 {
+        self.bytes as f64 / 1_000_000.0
+    }
+
+    /// The first units, in path order, holding about `fraction` of the bytes.
+    fn prefix(&self, fraction: f64, sources: &SourceMap) -> Corpus {
+        let mut units = self.units.clone();
+        units.sort_by(|a, b| a.root_dir.cmp(&b.root_dir));
+        let budget = (self.bytes as f64 * fraction) as u64;
+        let mut taken = Vec::new();
+        let mut bytes = 0;
+        for unit in units {
+            if bytes >= budget {
+                break;
+            }
+            bytes += unit
+                .files
+                .iter()
+                .map(|&file| {
+                    std::fs::metadata(&sources.get(file).path).map_or(0, |meta| meta.len())
+                })
+                .sum::<u64>();
+            taken.push(unit);
+        }
+        Corpus::new(self.language, sources, taken)
+    }
+}
+
+/// Median times of one corpus.
+struct Measurement {
+    parse: Duration,
+    full: Duration,
+    findings: usize,
+}
+
+impl Measurement {
+    fn print(&self, label: &str, corpus: &Corpus) {
+        let rate = |time: Duration| {
+            format!(
+                "{:>8.3} s {:>7.0} files/s {:>6.1} MB/s",
+                time.as_secs_f64(),
+                corpus.files.len() as f64 / time.as_secs_f64(),
+                corpus.megabytes() / time.as_secs_f64()
+            )
+        };
+        println!(
+            "  {label:<8} ({:>6.1} MB) parse only {} | full {} | ratio {:.2} ({} findings)",
+            corpus.megabytes(),
+            rate(self.parse),
+            rate(self.full),
+            self.full.as_secs_f64() / self.parse.as_secs_f64(),
+            self.findings
+        );
+    }
+}
+
+/// Times the whole analysis of a corpus against reading and parsing its files, alternating
+/// the two, and keeps the medians.
+fn measure(corpus: &Corpus, sources: &SourceMap, rules: &RuleSet, rounds: usize) -> Measurement {
     // Warm the page cache so that both measurements read from memory.
-    let _ = parse_only(language, files);
+    let _ = parse_only(corpus.language, &corpus.files);
     let mut parse_times = Vec::new();
     let mut full_times = Vec::new();
     let mut findings = 0;
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         // Alternate the order so that neither side always runs on a warmer machine.
         if round % 2 == 0 {
-            parse_times.push(parse_only(language, files));
-            let (time, count) = full(sources, units, rules);
+            parse_times.push(parse_only(corpus.language, &corpus.files));
+            let (time, count) = full(sources, &corpus.units, rules);
             full_times.push(time);
             findings = count;
         } else {
-            let (time, count) = full(sources, units, rules);
+            let (time, count) = full(sources, &corpus.units, rules);
             full_times.push(time);
             findings = count;
-            parse_times.push(parse_only(language, files));
+            parse_times.push(parse_only(corpus.language, &corpus.files));
         }
     }
-    let parse = median(&mut parse_times);
-    let full = median(&mut full_times);
-    let megabytes = bytes as f64 / 1_000_000.0;
-    let (name, parser) = match language {
-        Language::Rust => ("Rust", "syn"),
-        Language::Go => ("Go", "tree-sitter"),
-    };
-    println!(
-        "{name} corpus: {} packages, {} files, {:.1} MB, {} threads",
-        units.len(),
-        files.len(),
-        megabytes,
-        rayon::current_num_threads()
-    );
-    println!(
-        "  parse only (read + {parser}): {:>8.3} s  {:>8.0} files/s  {:>6.1} MB/s",
-        parse.as_secs_f64(),
-        files.len() as f64 / parse.as_secs_f64(),
-        megabytes / parse.as_secs_f64()
-    );
-    println!(
-        "  full analysis: {:>8.3} s  {:>8.0} files/s  {:>6.1} MB/s  ({findings} findings)",
-        full.as_secs_f64(),
-        files.len() as f64 / full.as_secs_f64(),
-        megabytes / full.as_secs_f64()
-    );
-    println!(
-        "  ratio full / parse only: {:.2}",
-        full.as_secs_f64() / parse.as_secs_f64()
-    );
+    Measurement {
+        parse: median(&mut parse_times),
+        full: median(&mut full_times),
+        findings,
+    }
 }
 
 /// Reads and parses every file, dropping each tree: the baseline.
@@ -144,11 +225,7 @@ fn parse_only(language: Language, files: &[PathBuf]) -> Duration {
     started.elapsed()
 }
 
-fn full(
-    sources: &deferlint_core::source::SourceMap,
-    crates: &[deferlint_core::driver::CrateInput],
-    rules: &RuleSet,
-) -> (Duration, usize) {
+fn full(sources: &SourceMap, crates: &[CrateInput], rules: &RuleSet) -> (Duration, usize) {
     let started = Instant::now();
     let output = driver::run(sources, crates, rules);
     let elapsed = started.elapsed();
