@@ -5,6 +5,7 @@
 mod args;
 mod discovery;
 mod exit;
+mod fix;
 mod levels;
 mod output;
 
@@ -101,19 +102,32 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
             output::warning("no Rust or Go files to check");
         }
     }
+    // One whole run of the checks; `--fix` makes several.
+    let lint = || -> Result<RunOutput> {
+        let mut output = match common.jobs {
+            Some(jobs) => rayon::ThreadPoolBuilder::new()
+                .num_threads(jobs.get())
+                .build()
+                .context("could not start the worker threads")?
+                .install(|| driver::run(&sources, &crates, &levels.rules)),
+            None => driver::run(&sources, &crates, &levels.rules),
+        };
+        levels.apply_to_tool_diagnostics(&mut output.findings);
+        Ok(output)
+    };
     let RunOutput {
-        mut findings,
+        findings,
         files_checked,
         ..
-    } = match common.jobs {
-        Some(jobs) => rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.get())
-            .build()
-            .context("could not start the worker threads")?
-            .install(|| driver::run(&sources, &crates, &levels.rules)),
-        None => driver::run(&sources, &crates, &levels.rules),
+    } = if common.fix {
+        let options = fix::FixOptions {
+            allow_dirty: common.allow_dirty,
+            quiet: common.quiet,
+        };
+        fix::run(&sources, &crates, options, lint)?.output
+    } else {
+        lint()?
     };
-    levels.apply_to_tool_diagnostics(&mut findings);
     let error_count = findings
         .iter()
         .filter(|finding| finding.diagnostic.severity == Severity::Error)
