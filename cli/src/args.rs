@@ -98,6 +98,13 @@ pub struct CommonArgs {
     /// Edition of loose `.rs` files, outside any cargo package [default: 2021]
     #[arg(long, value_name = "YEAR", value_parser = parse_edition)]
     pub edition: Option<Edition>,
+    /// Apply the machine-applicable fixes to the files, then report what is left; refuses files
+    /// with uncommitted changes or outside git
+    #[arg(long)]
+    pub fix: bool,
+    /// With `--fix`: also fix files with uncommitted changes or outside git
+    #[arg(long, requires = "fix")]
+    pub allow_dirty: bool,
     #[command(flatten)]
     pub compat: CompatArgs,
 }

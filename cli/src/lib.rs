@@ -6,6 +6,7 @@ mod args;
 mod config;
 mod discovery;
 mod exit;
+mod fix;
 mod levels;
 mod output;
 
@@ -110,19 +111,34 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         common.compat.includes_tests(),
     )?;
     let rules = Levels::union(&unit_levels).unwrap_or(levels.rules);
+    // One whole run of the checks; `--fix` makes several.
+    let lint = || -> Result<RunOutput> {
+        let mut output = match common.jobs {
+            Some(jobs) => rayon::ThreadPoolBuilder::new()
+                .num_threads(jobs.get())
+                .build()
+                .context("could not start the worker threads")?
+                .install(|| driver::run(&sources, &crates, &rules)),
+            None => driver::run(&sources, &crates, &rules),
+        };
+        output
+            .findings
+            .retain_mut(|finding| unit_levels[finding.crate_index].relevel(finding));
+        Ok(output)
+    };
     let RunOutput {
-        mut findings,
+        findings,
         files_checked,
         ..
-    } = match common.jobs {
-        Some(jobs) => rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.get())
-            .build()
-            .context("could not start the worker threads")?
-            .install(|| driver::run(&sources, &crates, &rules)),
-        None => driver::run(&sources, &crates, &rules),
+    } = if common.fix {
+        let options = fix::FixOptions {
+            allow_dirty: common.allow_dirty,
+            quiet: common.quiet,
+        };
+        fix::run(&sources, &crates, options, lint)?.output
+    } else {
+        lint()?
     };
-    findings.retain_mut(|finding| unit_levels[finding.crate_index].relevel(finding));
     let error_count = findings
         .iter()
         .filter(|finding| finding.diagnostic.severity == Severity::Error)

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod diagnostic;
 pub mod driver;
+pub mod fix;
 pub mod frontend;
 pub mod graph;
 pub mod model;
