@@ -1,9 +1,10 @@
 //! The pipeline from discovered crates to findings: parse and lower every file in parallel,
 //! build each crate's program model, run the analyses and hand them to the rules.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -207,41 +208,133 @@ pub fn lower_file(
     }
 }
 
+/// A unit's index with its files' facts, waiting for its analysis.
+type LoweredUnit = (usize, Vec<(FileId, FileFacts)>);
+
+/// How much source one batch of units lowers at once (see [`run`]).
+const BATCH_BYTES: u64 = 8_000_000;
+
 /// Runs the whole pipeline over the given units.
 pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) -> RunOutput {
     let clock = PhaseClock::default();
-    // Each unit lowers its files in parallel and is then analysed on one thread; units run in
-    // parallel too, biggest first, so that one unit's analysis overlaps the others' lowering.
-    let mut order: Vec<usize> = (0..crates.len()).collect();
-    order.sort_by_key(|&index| std::cmp::Reverse(crates[index].files.len()));
-    let results: Vec<(Vec<Finding>, usize, u64)> = order
+    // A unit's facts stay in memory until its analysis ends, so the number of units in flight
+    // is what bounds memory. Units go in batches of about `BATCH_BYTES` of source, biggest
+    // first; a batch lowers all its files in parallel (one file per task, so that small units
+    // share the cores too), then each unit's analysis is spawned as its own task, which the
+    // other threads pick up while this one lowers the next batch. (Nested parallel iterators
+    // over units, the obvious shape, let a waiting thread start other units and so keep
+    // hundreds of them in memory at once.)
+    let sizes: Vec<u64> = crates
         .par_iter()
-        .map(|&crate_index| {
-            let input = &crates[crate_index];
-            let skip_tests = input.language == Language::Go && !checker.checks_tests();
-            let files: Vec<(FileId, FileFacts)> = input
+        .map(|input| {
+            input
                 .files
-                .par_iter()
-                .filter(|&&file| !(skip_tests && sources.get(file).is_go_test()))
+                .iter()
                 .map(|&file| {
+                    std::fs::metadata(&sources.get(file).path).map_or(0, |meta| meta.len())
+                })
+                .sum()
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..crates.len()).collect();
+    order.sort_by_key(|&index| (std::cmp::Reverse(sizes[index]), index));
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut batch_bytes = 0;
+    for index in order {
+        if batches.is_empty() || batch_bytes + sizes[index] > BATCH_BYTES {
+            batches.push(Vec::new());
+            batch_bytes = 0;
+        }
+        batches.last_mut().expect("a batch").push(index);
+        batch_bytes += sizes[index];
+    }
+    let results: Mutex<Vec<(Vec<Finding>, usize, u64)>> =
+        Mutex::new(Vec::with_capacity(crates.len()));
+    // Lowered units waiting for their analysis, with their bytes of source.
+    let pending: Mutex<(VecDeque<LoweredUnit>, u64)> = Mutex::new((VecDeque::new(), 0));
+    let analyse_one = || {
+        let job = {
+            let mut queue = pending.lock().expect("no panic while holding the queue");
+            let job = queue.0.pop_front();
+            if let Some((crate_index, _)) = &job {
+                queue.1 -= sizes[*crate_index];
+            }
+            job
+        };
+        let Some((crate_index, unit_files)) = job else {
+            return false;
+        };
+        let bytes: u64 = unit_files
+            .iter()
+            .map(|(_, facts)| u64::from(facts.byte_len))
+            .sum();
+        let count = unit_files.len();
+        let findings = check_crate(
+            sources,
+            crate_index,
+            &crates[crate_index],
+            unit_files,
+            checker,
+            &clock,
+        );
+        results
+            .lock()
+            .expect("no panic while holding the results")
+            .push((findings, count, bytes));
+        true
+    };
+    rayon::scope(|scope| {
+        for batch in &batches {
+            // Backpressure: with few threads, lowering would outrun the analyses and keep
+            // every unit's facts waiting; past the budget this thread analyses first.
+            while pending.lock().expect("no panic while holding the queue").1 > BATCH_BYTES
+                && analyse_one()
+            {}
+            let files: Vec<(usize, FileId)> = batch
+                .iter()
+                .flat_map(|&crate_index| {
+                    let input = &crates[crate_index];
+                    let skip_tests = input.language == Language::Go && !checker.checks_tests();
+                    input
+                        .files
+                        .iter()
+                        .filter(move |&&file| !(skip_tests && sources.get(file).is_go_test()))
+                        .map(move |&file| (crate_index, file))
+                })
+                .collect();
+            let mut lowered: Vec<(usize, FileId, FileFacts)> = files
+                .into_par_iter()
+                .map(|(crate_index, file)| {
+                    let input = &crates[crate_index];
                     let started = Instant::now();
                     let facts = lower_file(sources, file, input.edition, &input.extensions);
                     PhaseClock::add(&clock.lower, started);
-                    (file, facts)
+                    (crate_index, file, facts)
                 })
                 .collect();
-            let bytes: u64 = files
-                .iter()
-                .map(|(_, facts)| u64::from(facts.byte_len))
-                .sum();
-            let count = files.len();
-            (
-                check_crate(sources, crate_index, input, files, checker, &clock),
-                count,
-                bytes,
-            )
-        })
-        .collect();
+            for &crate_index in batch.iter().rev() {
+                let split = lowered.partition_point(|(index, _, _)| *index != crate_index);
+                let unit_files: Vec<(FileId, FileFacts)> = lowered
+                    .split_off(split)
+                    .into_iter()
+                    .map(|(_, file, facts)| (file, facts))
+                    .collect();
+                {
+                    let mut queue = pending.lock().expect("no panic while holding the queue");
+                    queue.0.push_back((crate_index, unit_files));
+                    queue.1 += sizes[crate_index];
+                }
+                // Each task analyses whichever unit is next, if this thread has not already.
+                let analyse_one = &analyse_one;
+                scope.spawn(move |_| {
+                    analyse_one();
+                });
+            }
+        }
+    });
+    let results = results
+        .into_inner()
+        .expect("no analysis panics while holding the lock");
     let mut findings = Vec::new();
     let (mut files_checked, mut bytes_checked) = (0, 0);
     for (crate_findings, count, bytes) in results {

@@ -23,7 +23,7 @@ pub fn lower_file(
 ) -> FileFacts {
     let (offset, content) = strip_prefix(text);
     let mut cx = FileCx::new(file, offset, content, edition, extensions);
-    match syn::parse_str::<syn::File>(content) {
+    match parse_file(content) {
         Ok(syntax) => cx.lower_items(&syntax.items, ModIdx(0), items::ItemContext::default()),
         Err(_) => {
             // Keep what parses: every item but the broken ones (old 2015-edition syntax such
@@ -48,6 +48,88 @@ pub fn lower_file(
     // with every file parsed on it.
     proc_macro2::extra::invalidate_current_thread_spans();
     facts
+}
+
+/// Files smaller than this are parsed as they are; in larger ones, data tables are elided
+/// first (see [`elide_data_tables`]).
+const LARGE_FILE_BYTES: usize = 256 * 1024;
+
+/// Initializers of more tokens than this, made of literals only, are data tables.
+const DATA_TABLE_TOKENS: usize = 4096;
+
+/// Parses a whole file. A large file's data tables are left out of the tree: syn would build
+/// an expression per number, and encoding_rs's 2.5 MB of tables take 300 MB as syn trees,
+/// more than the rest of a 240 MB corpus needs at any one time. Nothing in a table of
+/// literals matters to the analyses.
+fn parse_file(content: &str) -> syn::Result<syn::File> {
+    if content.len() < LARGE_FILE_BYTES {
+        return syn::parse_str(content);
+    }
+    let tokens: proc_macro2::TokenStream = content.parse()?;
+    syn::parse2(elide_data_tables(tokens))
+}
+
+/// Replaces each large initializer made only of literals (`static T: [u16; N] = [..];`, at
+/// the top level or in inline modules) with an empty one of the same delimiter and span.
+fn elide_data_tables(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut kept = Vec::with_capacity(trees.len());
+    for (index, tree) in trees.iter().enumerate() {
+        let is_punct = |back: usize, ch: char| {
+            index >= back
+                && matches!(&trees[index - back], TokenTree::Punct(punct) if punct.as_char() == ch)
+        };
+        let is_ident = |back: usize, name: &str| {
+            index >= back
+                && matches!(&trees[index - back], TokenTree::Ident(ident) if ident == name)
+        };
+        match tree {
+            TokenTree::Group(group)
+                if group.delimiter() == Delimiter::Bracket
+                    && (is_punct(1, '=') || (is_punct(1, '&') && is_punct(2, '=')))
+                    && data_tokens(&group.stream())
+                        .is_some_and(|count| count > DATA_TABLE_TOKENS) =>
+            {
+                let mut empty = Group::new(Delimiter::Bracket, proc_macro2::TokenStream::new());
+                empty.set_span(group.span());
+                kept.push(TokenTree::Group(empty));
+            }
+            TokenTree::Group(group)
+                if group.delimiter() == Delimiter::Brace && is_ident(2, "mod") =>
+            {
+                let mut inner = Group::new(Delimiter::Brace, elide_data_tables(group.stream()));
+                inner.set_span(group.span());
+                kept.push(TokenTree::Group(inner));
+            }
+            other => kept.push(other.clone()),
+        }
+    }
+    kept.into_iter().collect()
+}
+
+/// The number of tokens of a stream made only of literals, names, signs and nested arrays or
+/// tuples; `None` as soon as it holds anything else (a block, a closure, a macro).
+fn data_tokens(tokens: &proc_macro2::TokenStream) -> Option<usize> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut count = 0;
+    for tree in tokens.clone() {
+        count += 1;
+        match tree {
+            TokenTree::Literal(_) | TokenTree::Ident(_) => {}
+            TokenTree::Punct(punct) if matches!(punct.as_char(), ',' | '-' | '.' | ':') => {}
+            TokenTree::Group(group)
+                if matches!(
+                    group.delimiter(),
+                    Delimiter::Bracket | Delimiter::Parenthesis
+                ) =>
+            {
+                count += data_tokens(&group.stream())?;
+            }
+            _ => return None,
+        }
+    }
+    Some(count)
 }
 
 /// Parses a file and drops the tree: the baseline the benchmark compares the whole analysis
@@ -211,5 +293,53 @@ impl<'t> FileCx<'t> {
         let index = BodyIdx::from_index(self.facts.bodies.len());
         self.facts.bodies.push(body);
         index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of data tables above the size where they are elided, with code around them.
+    fn table_file() -> String {
+        let numbers: Vec<String> = (0..60_000).map(|number| number.to_string()).collect();
+        format!(
+            "pub static TABLE: [u32; 60000] = [{}];\n\
+             mod inner {{ pub const PAIRS: &[(u8, i8)] = &[{}]; }}\n\
+             pub static LAZY: [fn() -> u8; 1] = [|| 1];\n\
+             pub fn after() {{}}\n",
+            numbers.join(", "),
+            vec!["(1, -1)"; 2_000].join(", ")
+        )
+    }
+
+    #[test]
+    fn large_data_tables_are_elided_and_the_rest_kept() {
+        let text = table_file();
+        assert!(text.len() > LARGE_FILE_BYTES);
+        let tokens: proc_macro2::TokenStream = text.parse().unwrap();
+        let elided = elide_data_tables(tokens).to_string();
+        assert!(
+            elided.contains("TABLE : [u32 ; 60000] = [] ;"),
+            "{}",
+            &elided[..200]
+        );
+        assert!(elided.contains("PAIRS : & [(u8 , i8)] = & [] ;"));
+        // A closure is code, never data.
+        assert!(elided.contains("[|| 1]"));
+        let facts = lower_file(FileId(0), &text, Edition::E2021, &Extensions::default());
+        assert!(facts.problems.is_empty());
+        assert!(facts.statics.len() >= 2);
+        assert!(!facts.functions.is_empty());
+    }
+
+    #[test]
+    fn small_tables_and_code_are_not_data() {
+        let small: proc_macro2::TokenStream = "[1, 2, 3]".parse().unwrap();
+        assert_eq!(data_tokens(&small), Some(6));
+        let code: proc_macro2::TokenStream = "[{ f() }, 2]".parse().unwrap();
+        assert_eq!(data_tokens(&code), None);
+        let macro_call: proc_macro2::TokenStream = "[m!(1), 2]".parse().unwrap();
+        assert_eq!(data_tokens(&macro_call), None);
     }
 }
