@@ -113,14 +113,22 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     let rules = Levels::union(&unit_levels).unwrap_or(levels.rules);
     // One whole run of the checks; `--fix` makes several.
     let lint = || -> Result<RunOutput> {
+        let progress = output::RunProgress::new(
+            crates.iter().map(|unit| unit.files.len()).sum(),
+            common.quiet,
+        );
+        let run = || {
+            driver::run_with_progress(&sources, &crates, &rules, &|event| progress.report(event))
+        };
         let mut output = match common.jobs {
             Some(jobs) => rayon::ThreadPoolBuilder::new()
                 .num_threads(jobs.get())
                 .build()
                 .context("could not start the worker threads")?
-                .install(|| driver::run(&sources, &crates, &rules)),
-            None => driver::run(&sources, &crates, &rules),
+                .install(run),
+            None => run(),
         };
+        progress.finish();
         output
             .findings
             .retain_mut(|finding| unit_levels[finding.crate_index].relevel(finding));

@@ -65,3 +65,54 @@ pub fn stderr_color(flag: Option<ColorChoice>) -> Result<bool> {
         }
     })
 }
+
+/// A progress bar on stderr for runs that take more than about a second: files lowered out
+/// of all the files. Only on a terminal and without `--quiet`; it is cleared before the
+/// findings are printed.
+pub struct RunProgress {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+    enabled: bool,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+impl RunProgress {
+    pub fn new(files: usize, quiet: bool) -> RunProgress {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(files as u64),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} checking {pos}/{len} files [{bar:30}] {elapsed}",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        RunProgress {
+            bar,
+            started: std::time::Instant::now(),
+            enabled: !quiet && std::io::stderr().is_terminal(),
+            shown: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    pub fn report(&self, event: deferlint_core::driver::Progress) {
+        if !self.enabled {
+            return;
+        }
+        if event == deferlint_core::driver::Progress::FileLowered {
+            self.bar.inc(1);
+        }
+        if self.started.elapsed() > std::time::Duration::from_secs(1)
+            && !self.shown.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

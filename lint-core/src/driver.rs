@@ -214,8 +214,27 @@ type LoweredUnit = (usize, Vec<(FileId, FileFacts)>);
 /// How much source one batch of units lowers at once (see [`run`]).
 const BATCH_BYTES: u64 = 8_000_000;
 
+/// What [`run_with_progress`] reports as it goes, from any thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// One file was read and lowered.
+    FileLowered,
+    /// One unit's analysis ended.
+    UnitAnalysed,
+}
+
 /// Runs the whole pipeline over the given units.
 pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) -> RunOutput {
+    run_with_progress(sources, crates, checker, &|_| {})
+}
+
+/// [`run`], telling `progress` of each file lowered and each unit analysed.
+pub fn run_with_progress(
+    sources: &SourceMap,
+    crates: &[CrateInput],
+    checker: &dyn Checker,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> RunOutput {
     let clock = PhaseClock::default();
     // A unit's facts stay in memory until its analysis ends, so the number of units in flight
     // is what bounds memory. Units go in batches of about `BATCH_BYTES` of source, biggest
@@ -281,6 +300,7 @@ pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) ->
             .lock()
             .expect("no panic while holding the results")
             .push((findings, count, bytes));
+        progress(Progress::UnitAnalysed);
         true
     };
     rayon::scope(|scope| {
@@ -309,6 +329,7 @@ pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) ->
                     let started = Instant::now();
                     let facts = lower_file(sources, file, input.edition, &input.extensions);
                     PhaseClock::add(&clock.lower, started);
+                    progress(Progress::FileLowered);
                     (crate_index, file, facts)
                 })
                 .collect();
