@@ -12,9 +12,9 @@ const WARNINGS: &str = "warnings";
 #[derive(Debug)]
 pub struct Levels {
     pub rules: RuleSet,
-    /// The level of the tool's own diagnostics such as `parse-error`, which are not rules and
+    /// The levels of the tool's own diagnostics such as `parse-error`, which are not rules and
     /// so are not in the [`RuleSet`]; they are warnings by default.
-    tool_diagnostics: Level,
+    tool_diagnostics: Vec<(&'static str, Level)>,
 }
 
 impl Levels {
@@ -23,7 +23,10 @@ impl Levels {
     /// error.
     pub fn from_flags(flags: &[(Level, String)]) -> Result<Levels> {
         let mut rules = RuleSet::default();
-        let mut tool_diagnostics = Level::Warn;
+        let mut tool_diagnostics: Vec<(&'static str, Level)> = TOOL_DIAGNOSTICS
+            .iter()
+            .map(|&name| (name, Level::Warn))
+            .collect();
         let mut warnings = None;
         let mut unknown = Vec::new();
         for (level, name) in flags {
@@ -31,8 +34,9 @@ impl Levels {
             let bare = name.strip_prefix("deferlint::").unwrap_or(name);
             if bare == WARNINGS {
                 warnings = Some(*level);
-            } else if TOOL_DIAGNOSTICS.contains(&bare) {
-                tool_diagnostics = *level;
+            } else if let Some(entry) = tool_diagnostics.iter_mut().find(|(tool, _)| *tool == bare)
+            {
+                entry.1 = *level;
             } else if !rules.set_level(bare, *level) {
                 unknown.push(format!("`{name}` (in `-{} {name}`)", flag_letter(*level)));
             }
@@ -48,8 +52,10 @@ impl Levels {
         match warnings {
             Some(Level::Deny) => {
                 rules.deny_warnings();
-                if tool_diagnostics == Level::Warn {
-                    tool_diagnostics = Level::Deny;
+                for entry in &mut tool_diagnostics {
+                    if entry.1 == Level::Warn {
+                        entry.1 = Level::Deny;
+                    }
                 }
             }
             Some(Level::Allow) => {
@@ -58,8 +64,10 @@ impl Levels {
                         rules.set_level(rule.meta.name, Level::Allow);
                     }
                 }
-                if tool_diagnostics == Level::Warn {
-                    tool_diagnostics = Level::Allow;
+                for entry in &mut tool_diagnostics {
+                    if entry.1 == Level::Warn {
+                        entry.1 = Level::Allow;
+                    }
                 }
             }
             Some(Level::Warn) | None => {}
@@ -73,18 +81,16 @@ impl Levels {
     /// Gives the tool's own diagnostics their configured level: the engine reports them as
     /// warnings, and only the cli knows what the user asked for.
     pub fn apply_to_tool_diagnostics(&self, findings: &mut Vec<Finding>) {
-        let is_tool_diagnostic =
-            |finding: &Finding| TOOL_DIAGNOSTICS.contains(&finding.diagnostic.rule);
-        match self.tool_diagnostics {
-            Level::Allow => findings.retain(|finding| !is_tool_diagnostic(finding)),
-            Level::Warn => {}
-            Level::Deny => {
-                for finding in findings
-                    .iter_mut()
-                    .filter(|finding| is_tool_diagnostic(finding))
-                {
-                    finding.diagnostic.severity = Severity::Error;
-                }
+        let level_of = |finding: &Finding| {
+            self.tool_diagnostics
+                .iter()
+                .find(|(name, _)| *name == finding.diagnostic.rule)
+                .map(|(_, level)| *level)
+        };
+        findings.retain(|finding| level_of(finding) != Some(Level::Allow));
+        for finding in findings.iter_mut() {
+            if level_of(finding) == Some(Level::Deny) {
+                finding.diagnostic.severity = Severity::Error;
             }
         }
     }
@@ -179,6 +185,23 @@ mod tests {
     }
 
     #[test]
+    fn each_tool_diagnostic_has_its_own_level() {
+        let mut findings = parse_error_finding();
+        let mut unused = findings[0].clone();
+        unused.diagnostic.rule = "unused-suppression";
+        findings.push(unused);
+        let levels = Levels::from_flags(&flags(&[
+            (Level::Allow, "parse-error"),
+            (Level::Deny, "unused-suppression"),
+        ]))
+        .unwrap();
+        levels.apply_to_tool_diagnostics(&mut findings);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].diagnostic.rule, "unused-suppression");
+        assert_eq!(findings[0].diagnostic.severity, Severity::Error);
+    }
+
+    #[test]
     fn unknown_names_are_all_reported_with_the_valid_ones() {
         let error = Levels::from_flags(&flags(&[(Level::Deny, "nope"), (Level::Allow, "nada")]))
             .unwrap_err()
@@ -192,6 +215,9 @@ mod tests {
         for rule in RULES {
             assert!(error.contains(rule.meta.name), "{error}");
         }
-        assert!(error.ends_with("parse-error, warnings"), "{error}");
+        assert!(
+            error.ends_with("parse-error, unused-suppression, warnings"),
+            "{error}"
+        );
     }
 }
