@@ -386,3 +386,22 @@ fn a_malformed_suppression_exits_with_2() {
         "{run:#?}"
     );
 }
+
+#[test]
+fn rendered_suppression_diagnostics_snapshot() {
+    // Every wording at once: an unused comment alone on its line, an unused trailing one, an
+    // unused name in a list, an unknown name and a malformed comment.
+    let (lines, line) = poisoned();
+    let mut text = with_trailing(
+        lines,
+        line,
+        &format!("// deferlint: allow({POISONED}, exit-skips-deferred-cleanup)"),
+    );
+    text.push_str(&format!(
+        "\n// deferlint: allow({POISONED}) left over\n// explains the line below\nconst A: u8 = 1;\nconst B: u8 = 2; // deferlint: allow(lock-reentered-in-defer)\nconst C: u8 = 3; // deferlint: allow(lock-reentred-in-defer)\nconst D: u8 = 4; // deferlint: allow {POISONED}\n"
+    ));
+    let tree = TempTree::new(&[("a.rs", text.as_bytes())]);
+    let run = deferlint(tree.root(), &["--quiet", "--color", "never", "."]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    insta::assert_snapshot!(run.stderr);
+}

@@ -261,7 +261,7 @@ fn unused_diagnostic(directive: &Directive, unused: &[usize], own_line: u32) -> 
         .iter()
         .map(|&index| format!("`{}`", directive.names[index].written))
         .collect();
-    let listed = join_with_and(&quoted);
+    let listed = join_list(&quoted, "and");
     let place = if directive.target_line == own_line {
         "on this line".to_string()
     } else {
@@ -271,16 +271,15 @@ fn unused_diagnostic(directive: &Directive, unused: &[usize], own_line: u32) -> 
                 or, alone on its line, on the next line that is not a comment";
     let message = format!("unused suppression of {listed}");
     if unused.len() == directive.names.len() {
-        let noun = if unused.len() == 1 {
-            "finding"
-        } else {
-            "findings"
-        };
+        let alternatives = join_list(&quoted, "or");
         return Diagnostic::new(
             UNUSED_SUPPRESSION,
             Severity::Warning,
             message,
-            Label::new(directive.comment, format!("no {noun} of {listed} {place}")),
+            Label::new(
+                directive.comment,
+                format!("no finding of {alternatives} {place}"),
+            ),
         )
         .with_note(note)
         .with_suggestion(
@@ -362,12 +361,12 @@ fn malformed_diagnostic(malformed: &Malformed) -> Diagnostic {
     )
 }
 
-/// `a`, `a and b`, `a, b and c`.
-fn join_with_and(items: &[String]) -> String {
+/// `a`, `a and b`, `a, b and c` (or `or`).
+fn join_list(items: &[String], conjunction: &str) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => format!("{} {conjunction} {last}", init.join(", ")),
     }
 }
 
