@@ -83,7 +83,10 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     }
     let mut levels = Levels::from_flags(&invocation.level_flags)?;
     // Read before the run, so that a bad baseline fails fast.
-    let accepted = common.baseline.as_deref().map(baseline::read).transpose()?;
+    let accepted = match common.baseline.as_deref() {
+        Some(path) => Some((path, baseline::read(path)?)),
+        None => None,
+    };
     levels.rules.include_tests(common.compat.includes_tests());
     // Decided before the run so that a bad CARGO_TERM_COLOR fails fast.
     let color = output::stderr_color(common.color)?;
@@ -137,13 +140,8 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         }
         return Ok(Exit::Clean);
     }
-    let baseline_outcome = accepted.as_ref().map(|accepted| {
-        let path = common
-            .baseline
-            .as_deref()
-            .unwrap_or(std::path::Path::new("."));
-        baseline::apply(accepted, path, &sources, &mut findings)
-    });
+    let baseline_outcome =
+        accepted.map(|(path, accepted)| baseline::apply(&accepted, path, &sources, &mut findings));
     let error_count = findings
         .iter()
         .filter(|finding| finding.diagnostic.severity == Severity::Error)
