@@ -105,6 +105,13 @@ pub struct CommonArgs {
     /// With `--fix`: also fix files with uncommitted changes or outside git
     #[arg(long, requires = "fix")]
     pub allow_dirty: bool,
+    /// Leave out the findings recorded in this baseline file (see --write-baseline); the
+    /// others decide the exit code, and entries no longer found are reported as fixed
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file instead of reporting them
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     #[command(flatten)]
     pub compat: CompatArgs,
 }
@@ -466,6 +473,18 @@ mod tests {
             invocation.common.compat.target_dir,
             Some(PathBuf::from("/w/target/ra"))
         );
+    }
+
+    #[test]
+    fn baseline_flags_take_a_file_and_exclude_each_other() {
+        let invocation = parse_words("deferlint --baseline b.json src").unwrap();
+        assert_eq!(invocation.common.baseline, Some(PathBuf::from("b.json")));
+        let invocation = parse_words("cargo-deferlint deferlint --write-baseline=b.json").unwrap();
+        assert_eq!(
+            invocation.common.write_baseline,
+            Some(PathBuf::from("b.json"))
+        );
+        assert!(parse_words("deferlint --baseline a.json --write-baseline b.json").is_err());
     }
 
     #[test]

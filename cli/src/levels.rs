@@ -12,9 +12,9 @@ const WARNINGS: &str = "warnings";
 #[derive(Debug)]
 pub struct Levels {
     pub rules: RuleSet,
-    /// The level of the tool's own diagnostics such as `parse-error`, which are not rules and
+    /// The levels of the tool's own diagnostics such as `parse-error`, which are not rules and
     /// so are not in the [`RuleSet`]; they are warnings by default.
-    tool_diagnostics: Level,
+    tool_diagnostics: Vec<(&'static str, Level)>,
 }
 
 impl Levels {
@@ -23,7 +23,10 @@ impl Levels {
     /// error.
     pub fn from_flags(flags: &[(Level, String)]) -> Result<Levels> {
         let mut rules = RuleSet::default();
-        let mut tool_diagnostics = Level::Warn;
+        let mut tool_diagnostics: Vec<(&'static str, Level)> = TOOL_DIAGNOSTICS
+            .iter()
+            .map(|&name| (name, Level::Warn))
+            .collect();
         let mut warnings = None;
         let mut unknown = Vec::new();
         for (level, name) in flags {
@@ -31,8 +34,9 @@ impl Levels {
             let bare = name.strip_prefix("deferlint::").unwrap_or(name);
             if bare == WARNINGS {
                 warnings = Some(*level);
-            } else if TOOL_DIAGNOSTICS.contains(&bare) {
-                tool_diagnostics = *level;
+            } else if let Some(entry) = tool_diagnostics.iter_mut().find(|(tool, _)| *tool == bare)
+            {
+                entry.1 = *level;
             } else if !rules.set_level(bare, *level) {
                 unknown.push(format!("`{name}` (in `-{} {name}`)", flag_letter(*level)));
             }
@@ -48,8 +52,10 @@ impl Levels {
         match warnings {
             Some(Level::Deny) => {
                 rules.deny_warnings();
-                if tool_diagnostics == Level::Warn {
-                    tool_diagnostics = Level::Deny;
+                for entry in &mut tool_diagnostics {
+                    if entry.1 == Level::Warn {
+                        entry.1 = Level::Deny;
+                    }
                 }
             }
             Some(Level::Allow) => {
@@ -58,8 +64,10 @@ impl Levels {
                         rules.set_level(rule.meta.name, Level::Allow);
                     }
                 }
-                if tool_diagnostics == Level::Warn {
-                    tool_diagnostics = Level::Allow;
+                for entry in &mut tool_diagnostics {
+                    if entry.1 == Level::Warn {
+                        entry.1 = Level::Allow;
+                    }
                 }
             }
             Some(Level::Warn) | None => {}
@@ -94,11 +102,12 @@ impl Levels {
     /// Gives a finding of one unit the severity these levels say, or drops it (returns
     /// false) when its rule is allowed here.
     pub fn relevel(&self, finding: &mut Finding) -> bool {
-        let level = if TOOL_DIAGNOSTICS.contains(&finding.diagnostic.rule) {
-            Some(self.tool_diagnostics)
-        } else {
-            self.rules.level(finding.diagnostic.rule)
-        };
+        let level = self
+            .tool_diagnostics
+            .iter()
+            .find(|(name, _)| *name == finding.diagnostic.rule)
+            .map(|(_, level)| *level)
+            .or_else(|| self.rules.level(finding.diagnostic.rule));
         match level {
             Some(Level::Allow) => false,
             Some(Level::Warn) => {
@@ -216,6 +225,23 @@ mod tests {
     }
 
     #[test]
+    fn each_tool_diagnostic_has_its_own_level() {
+        let mut findings = parse_error_finding();
+        let mut unused = findings[0].clone();
+        unused.diagnostic.rule = "unused-suppression";
+        findings.push(unused);
+        let levels = Levels::from_flags(&flags(&[
+            (Level::Allow, "parse-error"),
+            (Level::Deny, "unused-suppression"),
+        ]))
+        .unwrap();
+        findings.retain_mut(|finding| levels.relevel(finding));
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].diagnostic.rule, "unused-suppression");
+        assert_eq!(findings[0].diagnostic.severity, Severity::Error);
+    }
+
+    #[test]
     fn unknown_names_are_all_reported_with_the_valid_ones() {
         let error = Levels::from_flags(&flags(&[(Level::Deny, "nope"), (Level::Allow, "nada")]))
             .unwrap_err()
@@ -229,6 +255,9 @@ mod tests {
         for rule in RULES {
             assert!(error.contains(rule.meta.name), "{error}");
         }
-        assert!(error.ends_with("parse-error, warnings"), "{error}");
+        assert!(
+            error.ends_with("parse-error, unused-suppression, warnings"),
+            "{error}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! Both binaries call [`main`]; the program's name tells them apart.
 
 mod args;
+mod baseline;
 mod config;
 mod discovery;
 mod exit;
@@ -18,6 +19,7 @@ use anyhow::{Context, Result};
 use deferlint_core::diagnostic::Severity;
 use deferlint_core::driver::{self, RunOutput};
 use deferlint_core::render::{human, json, short};
+use deferlint_core::suppress::INVALID_SUPPRESSION;
 use deferlint_rules::{RULES, find_rule};
 
 use crate::args::{Invocation, MessageFormat, Mode};
@@ -83,6 +85,11 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     }
     // Checked before discovery, so that a misspelt rule fails fast.
     let mut levels = Levels::from_flags(&invocation.level_flags)?;
+    // Read before the run, so that a bad baseline fails fast.
+    let accepted = match common.baseline.as_deref() {
+        Some(path) => Some((path, baseline::read(path)?)),
+        None => None,
+    };
     levels.rules.include_tests(common.compat.includes_tests());
     // Decided before the run so that a bad CARGO_TERM_COLOR fails fast.
     let color = output::stderr_color(common.color)?;
@@ -135,7 +142,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         Ok(output)
     };
     let RunOutput {
-        findings,
+        mut findings,
         files_checked,
         ..
     } = if common.fix {
@@ -147,6 +154,27 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     } else {
         lint()?
     };
+    let invalid_suppressions = findings
+        .iter()
+        .filter(|finding| finding.diagnostic.rule == INVALID_SUPPRESSION)
+        .count();
+    if let Some(path) = common
+        .write_baseline
+        .as_deref()
+        .filter(|_| invalid_suppressions == 0)
+    {
+        let written = baseline::write(path, &sources, &findings)?;
+        if !common.quiet {
+            output::stderr(&format!(
+                "deferlint: wrote {} to `{}`\n",
+                counted(written, "finding"),
+                path.display()
+            ));
+        }
+        return Ok(Exit::Clean);
+    }
+    let baseline_outcome =
+        accepted.map(|(path, accepted)| baseline::apply(&accepted, path, &sources, &mut findings));
     let error_count = findings
         .iter()
         .filter(|finding| finding.diagnostic.severity == Severity::Error)
@@ -175,6 +203,21 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
             files_checked,
             started.elapsed().as_secs_f64(),
         ));
+        if let Some(outcome) = &baseline_outcome {
+            output::stderr(&baseline_note(outcome));
+        }
+    }
+    if invalid_suppressions > 0 {
+        let what = if common.write_baseline.is_some() {
+            "; the baseline was not written"
+        } else {
+            ""
+        };
+        output::error(&format!(
+            "{} (an unknown rule name or a malformed `deferlint:` comment){what}",
+            counted(invalid_suppressions, "invalid suppression comment")
+        ));
+        return Ok(Exit::Error);
     }
     Ok(if error_count > 0 {
         Exit::Findings
@@ -218,10 +261,31 @@ fn apply_configuration(
     Ok(unit_levels)
 }
 
+/// `1 file`, `2 files`.
+fn counted(count: usize, noun: &str) -> String {
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
+}
+
+/// `deferlint: 3 findings in the baseline; 2 baseline findings are fixed, run --write-baseline
+/// to update it`.
+fn baseline_note(outcome: &baseline::BaselineOutcome) -> String {
+    let mut note = format!(
+        "deferlint: {} in the baseline",
+        counted(outcome.covered, "finding")
+    );
+    if outcome.fixed > 0 {
+        let verb = if outcome.fixed == 1 { "is" } else { "are" };
+        note.push_str(&format!(
+            "; {} {verb} fixed, run --write-baseline to update it",
+            counted(outcome.fixed, "baseline finding")
+        ));
+    }
+    note.push('\n');
+    note
+}
+
 /// `deferlint: 3 errors, 1 warning in 42 files (0.12s)`.
 fn summary(errors: usize, warnings: usize, files: usize, seconds: f64) -> String {
-    let counted =
-        |count: usize, noun: &str| format!("{count} {noun}{}", if count == 1 { "" } else { "s" });
     let findings = if errors + warnings == 0 {
         "no findings".to_string()
     } else {
@@ -245,6 +309,53 @@ Reports a file that could not be read (missing, not UTF-8) or parsed. The file i
 the run goes on, so one bad file never hides the findings of the others.\n\n\
 It is a warning: it does not fail the run unless `-D parse-error` or `-D warnings` is given. \
 `-A parse-error` hides it.\n";
+const UNUSED_SUPPRESSION_SUMMARY: &str =
+    "a `// deferlint: allow(rule)` comment, or a rule name in it, suppressed nothing";
+const UNUSED_SUPPRESSION_DOCS: &str = "### What it does\n\
+Reports a suppression comment, `// deferlint: allow(rule-name) reason`, or a rule name in its list, that \
+suppressed no finding in this run. A comment after code covers the findings of the rules it names on \
+its own line; a comment alone on its line covers the next line that is not itself a comment. The \
+finding carries a machine-applicable edit that removes the comment (its whole line when it stands \
+alone) or the unused names from its list.\n\n\
+A name is reported only where its rule ran: not when the rule is set to allow, not for a rule of the \
+other language, and not in test code when test code is not checked (without `--all-targets` or \
+`--tests`), since then nothing says whether the suppression is still needed.\n\n\
+It is a warning: `-D unused-suppression` or `-D warnings` makes it fail the run, `-A unused-suppression` \
+hides it. A comment that starts with `deferlint:` but is not a suppression, or names no rule, is an \
+`invalid-suppression` error instead, and the run exits with 2.\n\n\
+### Why is this bad?\n\
+A suppression that suppresses nothing is left over: the code it excused was fixed or moved. Kept, it \
+silently hides the next finding of the same rule on that line, a new hazard nobody has looked at.\n\n\
+### Example\n\
+```rust\n\
+impl Drop for Registration {\n\
+    fn drop(&mut self) {\n\
+        // deferlint: allow(poisoned-lock-unwrap-in-defer) the lock is never held across a panic\n\
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);\n\
+        map.remove(&self.id);\n\
+    }\n\
+}\n\
+```\n\n\
+The lock is recovered from poisoning, so `poisoned-lock-unwrap-in-defer` reports nothing here.\n\n\
+### Use instead\n\
+```rust\n\
+impl Drop for Registration {\n\
+    fn drop(&mut self) {\n\
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);\n\
+        map.remove(&self.id);\n\
+    }\n\
+}\n\
+```\n";
+
+/// The summary and docs of a tool diagnostic.
+fn tool_diagnostic_docs(name: &str) -> (&'static str, &'static str) {
+    match name {
+        deferlint_core::suppress::UNUSED_SUPPRESSION => {
+            (UNUSED_SUPPRESSION_SUMMARY, UNUSED_SUPPRESSION_DOCS)
+        }
+        _ => (PARSE_ERROR_SUMMARY, PARSE_ERROR_DOCS),
+    }
+}
 
 fn rule_table() -> String {
     let mut rows: Vec<[String; 4]> = vec![[
@@ -272,7 +383,7 @@ fn rule_table() -> String {
             name.to_string(),
             "Rust, Go".into(),
             "warn".into(),
-            PARSE_ERROR_SUMMARY.into(),
+            tool_diagnostic_docs(name).0.into(),
         ]);
     }
     let width = |column: usize| {
@@ -318,7 +429,8 @@ fn explain(name: &str) -> Result<String> {
     }
     if deferlint_rules::TOOL_DIAGNOSTICS.contains(&bare) {
         return Ok(format!(
-            "{bare} (tool diagnostic, warn by default; Rust, Go)\n\n{PARSE_ERROR_DOCS}"
+            "{bare} (tool diagnostic, warn by default; Rust, Go)\n\n{}",
+            tool_diagnostic_docs(bare).1
         ));
     }
     let mut names = levels::valid_names();

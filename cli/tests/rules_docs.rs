@@ -2,7 +2,7 @@
 
 mod support;
 
-use deferlint_rules::RULES;
+use deferlint_rules::{RULES, TOOL_DIAGNOSTICS};
 use support::{TempTree, assert_usage_error, cargo_deferlint, deferlint};
 
 #[test]
@@ -11,7 +11,11 @@ fn list_rules_has_a_row_per_rule_with_languages_level_and_summary() {
     let run = deferlint(tree.root(), &["--list-rules"]);
     assert_eq!(run.code, 0, "{run:#?}");
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 1 + RULES.len() + 1, "{run:#?}");
+    assert_eq!(
+        lines.len(),
+        1 + RULES.len() + TOOL_DIAGNOSTICS.len(),
+        "{run:#?}"
+    );
     let header: Vec<&str> = lines[0].split_whitespace().collect();
     assert_eq!(header, ["NAME", "LANGUAGES", "DEFAULT", "SUMMARY"]);
     let summary_column = lines[0].find("SUMMARY").unwrap();
@@ -38,9 +42,12 @@ fn list_rules_has_a_row_per_rule_with_languages_level_and_summary() {
         );
         assert_eq!(&line[summary_column..], rule.meta.summary, "{line}");
     }
+    for (name, line) in TOOL_DIAGNOSTICS.iter().zip(&lines[1 + RULES.len()..]) {
+        assert!(line.starts_with(&format!("{name} ")), "{run:#?}");
+    }
     assert!(
-        lines.last().unwrap().starts_with("parse-error "),
-        "{run:#?}"
+        run.stdout.contains("suppressed nothing\n"),
+        "the unused-suppression row has its own summary: {run:#?}"
     );
     assert_eq!(
         cargo_deferlint(tree.root(), &["--list-rules"]).stdout,
@@ -79,6 +86,22 @@ fn explain_prints_the_docs_of_a_rule() {
     assert!(
         parse_error.stdout.contains("### What it does\n"),
         "{parse_error:#?}"
+    );
+    let unused = deferlint(tree.root(), &["--explain", "unused-suppression"]);
+    assert_eq!(unused.code, 0, "{unused:#?}");
+    for section in [
+        "### What it does\n",
+        "### Why is this bad?\n",
+        "### Example\n",
+        "### Use instead\n",
+    ] {
+        assert!(unused.stdout.contains(section), "{section}: {unused:#?}");
+    }
+    assert!(
+        unused
+            .stdout
+            .starts_with("unused-suppression (tool diagnostic, warn by default; Rust, Go)\n\n"),
+        "{unused:#?}"
     );
 }
 

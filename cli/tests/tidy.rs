@@ -1,7 +1,7 @@
 //! Tests about the codebase itself: every rule has fixtures and complete docs, every fixture
 //! folder names a rule, the registry is sorted, messages read like rustc's, every module says
 //! what it is for, syn and tree-sitter stay in their frontends, and the tool finds nothing in
-//! its own code.
+//! its own code, and no merge conflict markers are left behind.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -230,4 +230,33 @@ fn deferlint_finds_nothing_in_its_own_code() {
         output.status.success() && stderr.trim().is_empty(),
         "deferlint reports on itself:\n{stderr}"
     );
+}
+
+#[test]
+fn no_merge_conflict_markers_are_left() {
+    let root = workspace();
+    let mut offenders = Vec::new();
+    for entry in walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_entry(|entry| {
+            let name = entry.file_name().to_string_lossy();
+            !(name.starts_with('.') && entry.depth() > 0) && name != "target" && name != "corpus"
+        })
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+    {
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        for (number, line) in text.lines().enumerate() {
+            let marker = ["<<<<<<< ", ">>>>>>> "]
+                .iter()
+                .any(|marker| line.starts_with(marker))
+                || line == "=======";
+            if marker {
+                offenders.push(format!("{}:{}", entry.path().display(), number + 1));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "conflict markers: {offenders:#?}");
 }

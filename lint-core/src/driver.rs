@@ -15,6 +15,7 @@ use crate::model::Program;
 use crate::model::extensions::Extensions;
 use crate::model::facts::FileFacts;
 use crate::source::{FileId, Language, SourceMap, Span};
+use crate::suppress::{self, FileSuppressions};
 
 /// A Rust edition, where the drop order of temporaries differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -172,6 +173,14 @@ pub trait Checker: Sync {
     fn checks_tests(&self) -> bool {
         true
     }
+
+    /// Every rule name a suppression comment may name; any other name is an
+    /// `invalid-suppression` error.
+    fn rule_names(&self) -> Vec<&'static str>;
+
+    /// Whether the rule runs on units of this language in this run (it exists and is not set
+    /// to allow): only then can a suppression of it be called unused.
+    fn rule_runs(&self, name: &str, language: Language) -> bool;
 }
 
 /// Reads, parses and lowers one file; a file that cannot be read or parsed yields facts with a
@@ -202,10 +211,13 @@ pub fn lower_file(
             );
         }
     };
-    match source.language {
+    let mut facts = match source.language {
         Language::Rust => crate::frontend::rust::lower_file(file, &text, edition, extensions),
         Language::Go => crate::frontend::go::lower_file(file, &text, source.is_go_test()),
-    }
+    };
+    // Found while the text is in memory, so that no file is read twice.
+    facts.suppressions = crate::suppress::scan(file, &text, source.language);
+    facts
 }
 
 /// A unit's index with its files' facts, waiting for its analysis.
@@ -377,10 +389,14 @@ fn check_crate(
     sources: &SourceMap,
     crate_index: usize,
     input: &CrateInput,
-    files: Vec<(FileId, FileFacts)>,
+    mut files: Vec<(FileId, FileFacts)>,
     checker: &dyn Checker,
     clock: &PhaseClock,
 ) -> Vec<Finding> {
+    let suppressions: Vec<(FileId, Box<FileSuppressions>)> = files
+        .iter_mut()
+        .filter_map(|(file, facts)| Some((*file, facts.suppressions.take()?)))
+        .collect();
     let mut diagnostics = Vec::new();
     for (_, facts) in &files {
         for problem in &facts.problems {
@@ -400,6 +416,19 @@ fn check_crate(
     PhaseClock::add(&clock.analyses, started);
     let started = Instant::now();
     diagnostics.extend(checker.check(&program, &analyses));
+    // A suppression of a rule that did not look at its line says nothing: the rule is off, is
+    // for the other language, or the line is test code that is not checked.
+    let rule_ran_at = |name: &str, span: Span| {
+        checker.rule_runs(name, input.language)
+            && (checker.checks_tests() || !program.is_test_location(span))
+    };
+    let suppression_reports = suppress::apply(
+        &mut diagnostics,
+        &suppressions,
+        &checker.rule_names(),
+        &rule_ran_at,
+    );
+    diagnostics.extend(suppression_reports);
     PhaseClock::add(&clock.rules, started);
     diagnostics
         .into_iter()

@@ -2,6 +2,7 @@
 //! its graphs, runs the analyses the rules read, and renders diagnostics.
 
 pub mod analysis;
+pub mod baseline;
 pub mod diagnostic;
 pub mod driver;
 pub mod fix;
@@ -10,6 +11,7 @@ pub mod graph;
 pub mod model;
 pub mod render;
 pub mod source;
+pub mod suppress;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, Help, Label, Level, Severity, Suggestion};
 pub use driver::{CrateInput, Edition, Finding, RunOutput, TargetKind, TargetRoot};

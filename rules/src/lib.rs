@@ -242,7 +242,8 @@ pub fn find_rule(name: &str) -> Option<&'static Rule> {
 
 /// Names of diagnostics the tool itself emits, which are not rules but can be named in
 /// configuration.
-pub const TOOL_DIAGNOSTICS: &[&str] = &["parse-error"];
+pub const TOOL_DIAGNOSTICS: &[&str] =
+    &["parse-error", deferlint_core::suppress::UNUSED_SUPPRESSION];
 
 /// Runs the enabled rules at their configured levels.
 #[derive(Clone, Debug)]
@@ -316,6 +317,18 @@ impl RuleSet {
 impl Checker for RuleSet {
     fn checks_tests(&self) -> bool {
         self.include_tests
+    }
+
+    fn rule_names(&self) -> Vec<&'static str> {
+        RULES.iter().map(|rule| rule.meta.name).collect()
+    }
+
+    fn rule_runs(&self, name: &str, language: Language) -> bool {
+        self.levels.iter().any(|(rule, level)| {
+            rule.meta.name == name
+                && *level != Level::Allow
+                && rule.meta.languages.contains(&language)
+        })
     }
 
     fn check(&self, program: &Program, analyses: &Analyses) -> Vec<Diagnostic> {

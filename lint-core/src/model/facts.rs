@@ -82,6 +82,13 @@ pub struct FileFacts {
     pub byte_len: u32,
     /// The Go package clause (`package main`); `None` for Rust.
     pub package_name: Option<Sym>,
+    /// Items marked as test code (`#[test]`, `#[cfg(test)]`), from their first attribute to
+    /// their end; a whole `_test.go` file. Suppression comments there say nothing when test
+    /// code is not checked.
+    pub test_regions: Vec<Span>,
+    /// The file's `// deferlint: allow(..)` comments, when it has any. The driver takes them
+    /// out before the program is built and applies them to the unit's findings.
+    pub suppressions: Option<Box<crate::suppress::FileSuppressions>>,
 }
 
 /// A problem in one file: the file does not parse, or a construct is too deep.

@@ -225,7 +225,33 @@ impl Program {
         {
             return true;
         }
-        let file = self.function(id).file as usize;
+        self.is_test_target_file(self.function(id).file as usize)
+    }
+
+    /// Whether a place in a file is test code: inside an item marked as test code, in a
+    /// module under `#[cfg(test)]`, or in a file of a test or bench target.
+    pub fn is_test_location(&self, span: Span) -> bool {
+        let Some(&index) = self.file_index.get(&span.file) else {
+            return false;
+        };
+        let index = index as usize;
+        let file_module_is_test = self
+            .tree
+            .file_modules
+            .get(index)
+            .and_then(|modules| modules.first())
+            .is_some_and(|module| self.tree.module(*module).is_test);
+        file_module_is_test
+            || self.is_test_target_file(index)
+            || self.files[index]
+                .facts
+                .test_regions
+                .iter()
+                .any(|region| region.lo <= span.lo && span.lo < region.hi)
+    }
+
+    /// A file (by its index in `files`) of a test or bench target.
+    fn is_test_target_file(&self, file: usize) -> bool {
         let module = self
             .tree
             .file_modules

@@ -55,6 +55,9 @@ pub fn lower_file(file: FileId, text: &str, is_test_file: bool) -> FileFacts {
     }
     let mut facts = cx.facts;
     facts.byte_len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    if is_test_file {
+        facts.test_regions.push(Span::new(file, 0, facts.byte_len));
+    }
     facts
 }
 

@@ -71,6 +71,7 @@ impl FileCx<'_> {
     fn lower_item(&mut self, item: &Item, module: ModIdx, context: ItemContext) {
         match item {
             Item::Fn(function) => {
+                self.push_test_region(&function.attrs, function.block.brace_token.span.close());
                 let in_test = context.in_test || is_test_attribute(&function.attrs);
                 lower_function(
                     self,
@@ -140,7 +141,8 @@ impl FileCx<'_> {
             Item::Mod(item) => {
                 let in_test = context.in_test || is_test_attribute(&item.attrs);
                 match &item.content {
-                    Some((_, items)) => {
+                    Some((brace, items)) => {
+                        self.push_test_region(&item.attrs, brace.span.close());
                         let index = ModIdx::from_index(self.facts.inline_modules.len() + 1);
                         self.facts.inline_modules.push(InlineModule {
                             parent: module,
@@ -208,6 +210,15 @@ impl FileCx<'_> {
         }
     }
 
+    /// Records an item marked as test code, from its first attribute to `end`, so that
+    /// suppression comments inside it can be told apart when test code is not checked.
+    fn push_test_region(&mut self, attrs: &[Attribute], end: proc_macro2::Span) {
+        if let Some(first) = attrs.first().filter(|_| is_test_attribute(attrs)) {
+            let region = self.span_between(first.pound_token.spans[0], end);
+            self.facts.test_regions.push(region);
+        }
+    }
+
     fn push_adt(
         &mut self,
         module: ModIdx,
@@ -257,6 +268,7 @@ impl FileCx<'_> {
 
     fn lower_impl(&mut self, block: &syn::ItemImpl, module: ModIdx, context: ItemContext) {
         let impl_idx = ImplIdx::from_index(self.facts.impls.len());
+        self.push_test_region(&block.attrs, block.brace_token.span.close());
         let in_test = context.in_test || is_test_attribute(&block.attrs);
         self.facts.impls.push(ImplFact {
             module,
@@ -273,6 +285,7 @@ impl FileCx<'_> {
                         impl_idx,
                         self_kind: self_kind(&method.sig),
                     };
+                    self.push_test_region(&method.attrs, method.block.brace_token.span.close());
                     let in_test = in_test || is_test_attribute(&method.attrs);
                     lower_function(
                         self,
