@@ -2,6 +2,11 @@
 //! run the engine with the configured rules, print the findings and choose the exit code.
 //! Both binaries call [`main`]; the program's name tells them apart.
 
+/// syn and the lowering allocate a node per token and per fact: glibc's allocator took about a
+/// third of all instructions; mimalloc is much cheaper for many small, short-lived blocks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod args;
 mod baseline;
 mod config;
