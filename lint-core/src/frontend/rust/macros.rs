@@ -153,8 +153,18 @@ pub(crate) fn parse_expressions(tokens: TokenStream) -> Vec<syn::Expr> {
 
 /// The body of an item macro as items, or else the items of each braced group in it.
 pub(crate) fn parse_items(tokens: TokenStream) -> Option<Vec<syn::Item>> {
-    if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
-        return Some(file.items);
+    // Items start with a name (`pub`, `fn`, a macro's path) or an attribute. Other input,
+    // such as windows-sys's tens of thousands of `link!("kernel32.dll" "system" fn ..)`, is
+    // not tried as a file: building syn's buffer only to fail costs as much as parsing it.
+    let may_be_items = match tokens.clone().into_iter().next() {
+        Some(TokenTree::Ident(_)) => true,
+        Some(TokenTree::Punct(punct)) => matches!(punct.as_char(), '#' | ':'),
+        _ => false,
+    };
+    if may_be_items {
+        if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
+            return Some(file.items);
+        }
     }
     let mut items = Vec::new();
     for tree in tokens {
