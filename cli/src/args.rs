@@ -190,6 +190,10 @@ enum MessageFormatPart {
     Json,
     /// JSON whose `rendered` fields carry ANSI colours
     JsonDiagnosticRenderedAnsi,
+    /// SARIF 2.1.0 on stdout, for code scanning
+    Sarif,
+    /// GitHub Actions workflow commands on stdout (annotations on the diff)
+    Github,
 }
 
 /// The resolved output format.
@@ -198,6 +202,18 @@ pub enum MessageFormat {
     Human,
     Short,
     Json { ansi_rendered: bool },
+    Sarif,
+    Github,
+}
+
+impl MessageFormat {
+    /// Formats for machines on stdout, after which no summary line is printed.
+    pub fn is_machine_readable(self) -> bool {
+        matches!(
+            self,
+            MessageFormat::Json { .. } | MessageFormat::Sarif | MessageFormat::Github
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -315,6 +331,8 @@ fn resolve_message_format(parts: &[MessageFormatPart]) -> Result<MessageFormat, 
     match (base, ansi_rendered) {
         (None, false) | (Some(MessageFormatPart::Human), false) => Ok(MessageFormat::Human),
         (Some(MessageFormatPart::Short), false) => Ok(MessageFormat::Short),
+        (Some(MessageFormatPart::Sarif), false) => Ok(MessageFormat::Sarif),
+        (Some(MessageFormatPart::Github), false) => Ok(MessageFormat::Github),
         (None | Some(MessageFormatPart::Json), _) => Ok(MessageFormat::Json { ansi_rendered }),
         (Some(other), _) => Err(format!(
             "`--message-format json-diagnostic-rendered-ansi` needs the json format, not `{}`",
@@ -459,6 +477,16 @@ mod tests {
         assert!(format("deferlint --message-format human,json").is_err());
         assert!(format("deferlint --message-format short,json-diagnostic-rendered-ansi").is_err());
         assert!(format("deferlint --message-format xml").is_err());
+        assert_eq!(
+            format("deferlint --message-format sarif").unwrap(),
+            MessageFormat::Sarif
+        );
+        assert_eq!(
+            format("deferlint --message-format=github").unwrap(),
+            MessageFormat::Github
+        );
+        assert!(format("deferlint --message-format sarif,json").is_err());
+        assert!(format("deferlint --message-format github,json-diagnostic-rendered-ansi").is_err());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use deferlint_core::diagnostic::Severity;
 use deferlint_core::driver::{self, RunOutput};
-use deferlint_core::render::{human, json, short};
+use deferlint_core::render::{github, human, json, sarif, short};
 use deferlint_core::suppress::INVALID_SUPPRESSION;
 use deferlint_rules::{RULES, find_rule};
 
@@ -104,6 +104,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         sources,
         mut crates,
         warnings,
+        root,
     } = match &invocation.mode {
         Mode::Folders { paths } => discovery::discover_folders(paths, common.edition, target_dir)?,
         Mode::Cargo(selection) => discovery::discover_cargo(selection, target_dir)?,
@@ -200,8 +201,24 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
             };
             output::stdout(&json::render(&sources, &crates, &findings, &options))?;
         }
+        MessageFormat::Sarif => {
+            let rules = sarif_rules();
+            // Shown names are relative to the workspace root (cargo) or the current folder.
+            let root = match &root {
+                Some(root) => root.clone(),
+                None => std::env::current_dir().context("could not read the current folder")?,
+            };
+            let options = sarif::SarifOptions {
+                tool_version: env!("CARGO_PKG_VERSION"),
+                information_uri: env!("CARGO_PKG_REPOSITORY"),
+                rules: &rules,
+                root: &root,
+            };
+            output::stdout(&sarif::render(&sources, &findings, &options))?;
+        }
+        MessageFormat::Github => output::stdout(&github::render(&sources, &findings))?,
     }
-    if !common.quiet && !matches!(invocation.message_format, MessageFormat::Json { .. }) {
+    if !common.quiet && !invocation.message_format.is_machine_readable() {
         output::stderr(&summary(
             error_count,
             warning_count,
@@ -351,6 +368,65 @@ impl Drop for Registration {\n\
     }\n\
 }\n\
 ```\n";
+
+/// The SARIF descriptors of every rule and tool diagnostic.
+fn sarif_rules() -> Vec<sarif::RuleDescriptor> {
+    let mut descriptors: Vec<sarif::RuleDescriptor> = RULES
+        .iter()
+        .map(|rule| {
+            let meta = rule.meta;
+            let mut tags = vec![
+                "concurrency".to_string(),
+                meta.category.as_str().to_string(),
+            ];
+            tags.extend(
+                meta.languages
+                    .iter()
+                    .map(|language| format!("{language:?}").to_lowercase()),
+            );
+            sarif::RuleDescriptor {
+                id: meta.name.to_string(),
+                summary: meta.summary.to_string(),
+                documentation: meta.documentation(),
+                default_level: sarif_level(meta.default_level()),
+                precision: match meta.category {
+                    deferlint_rules::Category::Correctness => "high",
+                    deferlint_rules::Category::Suspicious => "medium",
+                    deferlint_rules::Category::Pedantic => "low",
+                },
+                tags,
+            }
+        })
+        .collect();
+    for name in deferlint_rules::TOOL_DIAGNOSTICS {
+        let (summary, documentation) = tool_diagnostic_docs(name);
+        descriptors.push(sarif::RuleDescriptor {
+            id: name.to_string(),
+            summary: summary.to_string(),
+            documentation: documentation.to_string(),
+            default_level: "warning",
+            precision: "very-high",
+            tags: vec!["tool".to_string()],
+        });
+    }
+    descriptors.push(sarif::RuleDescriptor {
+        id: deferlint_core::suppress::INVALID_SUPPRESSION.to_string(),
+        summary: "a `deferlint:` comment is malformed or names an unknown rule".to_string(),
+        documentation: "### What it does\nReports a `// deferlint: allow(..)` comment that is malformed or names an unknown rule; the run exits with 2.\n".to_string(),
+        default_level: "error",
+        precision: "very-high",
+        tags: vec!["tool".to_string()],
+    });
+    descriptors
+}
+
+fn sarif_level(level: deferlint_core::diagnostic::Level) -> &'static str {
+    match level {
+        deferlint_core::diagnostic::Level::Deny => "error",
+        deferlint_core::diagnostic::Level::Warn => "warning",
+        deferlint_core::diagnostic::Level::Allow => "none",
+    }
+}
 
 /// The summary and docs of a tool diagnostic.
 fn tool_diagnostic_docs(name: &str) -> (&'static str, &'static str) {

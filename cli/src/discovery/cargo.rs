@@ -49,7 +49,9 @@ pub fn discover_cargo(selection: &CargoSelection, target_dir: Option<&Path>) -> 
     for package in packages {
         plans.push(package_plan(package, &skip, &display)?);
     }
-    Ok(build(plans, Vec::new()))
+    let mut discovered = build(plans, Vec::new());
+    discovered.root = Some(metadata.workspace_root.clone().into_std_path_buf());
+    Ok(discovered)
 }
 
 /// Cargo's selection: `-p` picks packages by name, `name@version` or package id; `--workspace`

@@ -27,6 +27,9 @@ pub struct Discovered {
     pub crates: Vec<CrateInput>,
     /// Problems that did not stop discovery, such as a `Cargo.toml` that does not parse.
     pub warnings: Vec<String>,
+    /// The folder shown file names are relative to, when it is not the current one: the
+    /// workspace root for `cargo deferlint`.
+    pub root: Option<std::path::PathBuf>,
 }
 
 /// A unit before its files have [`FileId`]s.
@@ -140,6 +143,7 @@ fn build(plans: Vec<UnitPlan>, warnings: Vec<String>) -> Discovered {
         sources,
         crates,
         warnings,
+        root: None,
     }
 }
 

@@ -4,8 +4,10 @@
 //! files that have findings, and returns the whole output as a `String`; printing is the
 //! caller's business.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 pub mod short;
 mod texts;
 
