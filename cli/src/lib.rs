@@ -203,11 +203,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         }
         MessageFormat::Sarif => {
             let rules = sarif_rules();
-            // Shown names are relative to the workspace root (cargo) or the current folder.
-            let root = match &root {
-                Some(root) => root.clone(),
-                None => std::env::current_dir().context("could not read the current folder")?,
-            };
+            let root = repository_root(root.as_deref())?;
             let options = sarif::SarifOptions {
                 tool_version: env!("CARGO_PKG_VERSION"),
                 information_uri: env!("CARGO_PKG_REPOSITORY"),
@@ -216,7 +212,10 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
             };
             output::stdout(&sarif::render(&sources, &findings, &options))?;
         }
-        MessageFormat::Github => output::stdout(&github::render(&sources, &findings))?,
+        MessageFormat::Github => {
+            let root = repository_root(root.as_deref())?;
+            output::stdout(&github::render(&sources, &findings, &root))?;
+        }
     }
     if !common.quiet && !invocation.message_format.is_machine_readable() {
         output::stderr(&summary(
@@ -368,6 +367,20 @@ impl Drop for Registration {\n\
     }\n\
 }\n\
 ```\n";
+
+/// The root code scanning and GitHub annotations resolve paths against: the repository holding
+/// the workspace root (`cargo deferlint`) or the current folder, else that folder itself.
+fn repository_root(workspace_root: Option<&std::path::Path>) -> Result<std::path::PathBuf> {
+    let start = match workspace_root {
+        Some(root) => root.to_path_buf(),
+        None => std::env::current_dir().context("could not read the current folder")?,
+    };
+    Ok(start
+        .ancestors()
+        .find(|folder| folder.join(".git").exists())
+        .unwrap_or(&start)
+        .to_path_buf())
+}
 
 /// The SARIF descriptors of every rule and tool diagnostic.
 fn sarif_rules() -> Vec<sarif::RuleDescriptor> {

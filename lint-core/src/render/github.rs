@@ -2,13 +2,17 @@
 //! (`::error file=..,line=..,col=..,endLine=..,endColumn=..,title=..::message`), which the
 //! runner turns into an annotation on the pull request's diff.
 
+use std::path::Path;
+
 use crate::diagnostic::Severity;
 use crate::driver::Finding;
+use crate::render::sarif::relative_to;
 use crate::render::texts::SourceTexts;
 use crate::source::SourceMap;
 
-/// Renders one line per finding.
-pub fn render(sources: &SourceMap, findings: &[Finding]) -> String {
+/// Renders one line per finding, with file names relative to `root`, the repository's root,
+/// which is how GitHub matches annotations to the diff.
+pub fn render(sources: &SourceMap, findings: &[Finding], root: &Path) -> String {
     let texts = SourceTexts::load(sources, findings);
     let mut output = String::new();
     for finding in findings {
@@ -18,19 +22,26 @@ pub fn render(sources: &SourceMap, findings: &[Finding]) -> String {
             Severity::Warning => "warning",
         };
         let span = diagnostic.primary.span;
-        let file = &sources.get(span.file).display_name;
-        let mut properties = vec![format!("file={}", escape_property(file))];
+        let source = sources.get(span.file);
+        let file = relative_to(&source.path, root).unwrap_or_else(|| source.display_name.clone());
+        let mut properties = vec![format!("file={}", escape_property(&file))];
         if let Ok(file_text) = texts.get(span.file) {
             let start = file_text.locate(span.lo);
             let end = file_text.locate(span.hi.max(span.lo));
+            // Columns only within one line, which is all GitHub accepts them for; its end
+            // column is inclusive, ours is the column after the span.
+            let one_line = start.line == end.line;
             properties.push(format!("line={}", start.line));
-            properties.push(format!("col={}", start.column));
+            if one_line {
+                properties.push(format!("col={}", start.column));
+            }
             properties.push(format!("endLine={}", end.line));
-            // GitHub's end column is inclusive; ours is the column after the span.
-            properties.push(format!(
-                "endColumn={}",
-                end.column.saturating_sub(1).max(start.column)
-            ));
+            if one_line {
+                properties.push(format!(
+                    "endColumn={}",
+                    end.column.saturating_sub(1).max(start.column)
+                ));
+            }
         }
         properties.push(format!(
             "title={}",

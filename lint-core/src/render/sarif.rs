@@ -35,7 +35,8 @@ pub struct SarifOptions<'a> {
     pub information_uri: &'a str,
     /// Every rule and tool diagnostic, in the order `ruleIndex` refers to.
     pub rules: &'a [RuleDescriptor],
-    /// The folder relative paths start from (`%SRCROOT%`), absolute.
+    /// The folder relative paths start from (`%SRCROOT%`), absolute: the repository's root,
+    /// which is what code scanning resolves paths against.
     pub root: &'a Path,
 }
 
@@ -138,7 +139,7 @@ fn result(
         .map(|(index, label)| {
             json!({
                 "id": index + 1,
-                "physicalLocation": physical_location(sources, texts, label.span),
+                "physicalLocation": physical_location(sources, texts, label.span, options.root),
                 "message": { "text": if label.message.is_empty() { "related code" } else { &label.message } },
             })
         })
@@ -154,7 +155,7 @@ fn result(
                     .iter()
                     .map(|edit| {
                         json!({
-                            "artifactLocation": artifact_location(sources, edit.span),
+                            "artifactLocation": artifact_location(sources, edit.span, options.root),
                             "replacements": [{
                                 "deletedRegion": region(texts, edit.span, false),
                                 "insertedContent": { "text": edit.replacement },
@@ -173,7 +174,7 @@ fn result(
             Severity::Warning => "warning",
         },
         "message": { "text": message },
-        "locations": [{ "physicalLocation": physical_location(sources, texts, diagnostic.primary.span) }],
+        "locations": [{ "physicalLocation": physical_location(sources, texts, diagnostic.primary.span, options.root) }],
     });
     let object = result.as_object_mut().expect("a result is an object");
     if let Some(index) = rule_index {
@@ -200,22 +201,35 @@ fn fingerprint(file_text: &FileText, span: Span) -> String {
     crate::baseline::fingerprint(file_text.body(), body_span)
 }
 
-fn physical_location(sources: &SourceMap, texts: &SourceTexts, span: Span) -> Value {
+fn physical_location(sources: &SourceMap, texts: &SourceTexts, span: Span, root: &Path) -> Value {
     json!({
-        "artifactLocation": artifact_location(sources, span),
+        "artifactLocation": artifact_location(sources, span, root),
         "region": region(texts, span, true),
     })
 }
 
-/// A file's URI: relative to `%SRCROOT%` when its shown name is relative, as it is for every
-/// file under the folder the run started in.
-fn artifact_location(sources: &SourceMap, span: Span) -> Value {
-    let name = &sources.get(span.file).display_name;
-    if Path::new(name).is_absolute() {
-        json!({ "uri": format!("file://{}", uri_path(name)) })
-    } else {
-        json!({ "uri": uri_path(name), "uriBaseId": "%SRCROOT%" })
+/// A file's URI: relative to `%SRCROOT%` for a file under it, absolute otherwise.
+fn artifact_location(sources: &SourceMap, span: Span, root: &Path) -> Value {
+    match relative_to(&sources.get(span.file).path, root) {
+        Some(relative) => json!({ "uri": uri_path(&relative), "uriBaseId": "%SRCROOT%" }),
+        None => {
+            let mut uri = uri_path(&sources.get(span.file).path.to_string_lossy());
+            if !uri.starts_with('/') {
+                uri.insert(0, '/');
+            }
+            json!({ "uri": format!("file://{uri}") })
+        }
     }
+}
+
+/// A path under `root`, relative to it with `/` separators.
+pub fn relative_to(path: &Path, root: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 /// Lines and code-point columns, 1-based, the end column exclusive as SARIF defines it; the
