@@ -3,6 +3,7 @@
 //! own ([`deferlint_core::driver::WORKER_STACK_SIZE`]).
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use deferlint_core::driver::{self, CrateInput, Edition, Finding, TargetKind, TargetRoot};
 use deferlint_core::frontend;
@@ -91,15 +92,18 @@ fn render_everything(sources: &SourceMap, crates: &[CrateInput], findings: &[Fin
     }
 }
 
-/// libFuzzer runs inputs on the main thread, whose stack is smaller than the driver's threads'.
+/// Runs `work` on a thread with the driver's stack: libFuzzer runs inputs on the main thread,
+/// whose stack is smaller. The thread is kept for the whole campaign, because starting one
+/// with such a stack for each input costs more than the input (the address sanitizer clears
+/// the stack's shadow memory when a thread ends). A panic comes back to the caller.
 fn on_a_large_stack(work: impl FnOnce() + Send) {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
             .stack_size(driver::WORKER_STACK_SIZE)
-            .spawn_scoped(scope, work)
+            .build()
             .expect("a fuzzing thread starts")
-            .join()
-            // A panic on the thread is a finding: carry it to libFuzzer's thread.
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    });
+    })
+    .install(work);
 }

@@ -2,8 +2,8 @@
 //! build each crate's program model, run the analyses and hand them to the rules.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -218,18 +218,34 @@ pub const WORKER_STACK_SIZE: usize = 256 << 20;
 /// has (`-j`), each with a [`WORKER_STACK_SIZE`] stack.
 pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) -> RunOutput {
     // A pool of its own, because the caller's threads have small stacks, and because rayon runs
-    // a lone file on the calling thread.
+    // a lone file on the calling thread. Where the system refuses such threads, the caller's
+    // threads do; only files nested less deeply fit in their stacks.
+    match large_stack_pool() {
+        Some(pool) => pool.install(|| run_on_current_pool(sources, crates, checker)),
+        None => run_on_current_pool(sources, crates, checker),
+    }
+}
+
+/// The pool of threads with [`WORKER_STACK_SIZE`] stacks for the calling context: as many
+/// threads as the calling pool has (`-j`), or rayon's default outside a pool (all cores, or
+/// `RAYON_NUM_THREADS`). Pools are made once per thread count and kept: the fixture tests and
+/// the fuzzer run thousands of small runs, for which starting threads would cost the most.
+fn large_stack_pool() -> Option<Arc<rayon::ThreadPool>> {
+    static POOLS: Mutex<Vec<(Option<usize>, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+    let threads = rayon::current_thread_index().map(|_| rayon::current_num_threads());
+    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, pool)) = pools.iter().find(|(count, _)| *count == threads) {
+        return Some(Arc::clone(pool));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(rayon::current_num_threads())
+        .num_threads(threads.unwrap_or(0))
         .stack_size(WORKER_STACK_SIZE)
         .thread_name(|index| format!("deferlint-{index}"))
-        .build();
-    match pool {
-        Ok(pool) => pool.install(|| run_on_current_pool(sources, crates, checker)),
-        // Where the system refuses such threads, the caller's threads do; only files nested
-        // less deeply fit in their stacks.
-        Err(_) => run_on_current_pool(sources, crates, checker),
-    }
+        .build()
+        .ok()?;
+    let pool = Arc::new(pool);
+    pools.push((threads, Arc::clone(&pool)));
+    Some(pool)
 }
 
 fn run_on_current_pool(
