@@ -163,6 +163,8 @@ fn every_module_starts_with_a_doc_line() {
         "rules/tests",
         "cli/benches",
         "lint-core/examples",
+        "fuzz/src",
+        "fuzz/fuzz_targets",
     ] {
         for file in rust_files(folder) {
             let text = std::fs::read_to_string(&file).unwrap();
@@ -259,4 +261,57 @@ fn no_merge_conflict_markers_are_left() {
         }
     }
     assert!(offenders.is_empty(), "conflict markers: {offenders:#?}");
+}
+
+/// deferlint never builds or runs the code it checks: the only process it starts is
+/// `cargo metadata --no-deps`, which runs no build script and resolves no dependency (and git,
+/// for `--fix`).
+#[test]
+fn the_only_process_started_is_cargo_metadata_without_dependencies() {
+    let mut metadata_commands = 0;
+    for folder in ["lint-core/src", "rules/src", "cli/src"] {
+        for file in rust_files(folder) {
+            if file.ends_with("test_support.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            // `--fix` asks git which files have uncommitted changes before it writes; git is
+            // the only other program deferlint starts, and only then.
+            if file.ends_with("cli/src/fix.rs") {
+                for line in text.lines().filter(|line| line.contains("Command::new(")) {
+                    assert!(
+                        line.contains("Command::new(\"git\")"),
+                        "fix.rs starts `{line}`"
+                    );
+                }
+                continue;
+            }
+            let code: Vec<&str> = text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .collect();
+            for forbidden in ["process::Command", "Command::new", ".spawn()"] {
+                assert!(
+                    !code
+                        .iter()
+                        .any(|line| line.replace("MetadataCommand::new", "").contains(forbidden)),
+                    "{} starts a process (`{forbidden}`)",
+                    file.display()
+                );
+            }
+            for (index, line) in code.iter().enumerate() {
+                if line.contains("MetadataCommand::new()") {
+                    metadata_commands += 1;
+                    assert!(
+                        code[index..(index + 3).min(code.len())]
+                            .iter()
+                            .any(|line| line.contains(".no_deps()")),
+                        "{} runs `cargo metadata` without `--no-deps`",
+                        file.display()
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(metadata_commands, 1);
 }

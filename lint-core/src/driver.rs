@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -192,8 +192,8 @@ pub fn lower_file(
     extensions: &Extensions,
 ) -> FileFacts {
     let source = sources.get(file);
-    let text = match std::fs::read(&source.path) {
-        Ok(bytes) => bytes,
+    let text = match source.read() {
+        Ok(bytes) => bytes.into_owned(),
         Err(error) => {
             return FileFacts::with_problem(
                 Span::new(file, 0, 0),
@@ -235,13 +235,58 @@ pub enum Progress {
     UnitAnalysed,
 }
 
-/// Runs the whole pipeline over the given units.
+/// The stack of the threads that parse and analyse. syn, the lowering and the analyses recurse
+/// on syntax trees: files nested deeper than [`crate::frontend::nesting::MAX_NESTING`] are
+/// skipped, and up to that depth the costliest construct measured needs about 72 MiB in a debug
+/// build (closures in closures, 7 KiB a level), less in a release build. The stack is reserved
+/// address space: memory is only used as deep as a file goes.
+pub const WORKER_STACK_SIZE: usize = 256 << 20;
+
+/// Runs the whole pipeline over the given units, on as many threads as the calling rayon pool
+/// has (`-j`), each with a [`WORKER_STACK_SIZE`] stack.
 pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) -> RunOutput {
     run_with_progress(sources, crates, checker, &|_| {})
 }
 
 /// [`run`], telling `progress` of each file lowered and each unit analysed.
 pub fn run_with_progress(
+    sources: &SourceMap,
+    crates: &[CrateInput],
+    checker: &dyn Checker,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> RunOutput {
+    // A pool of its own, because the caller's threads have small stacks, and because rayon runs
+    // a lone file on the calling thread. Where the system refuses such threads, the caller's
+    // threads do; only files nested less deeply fit in their stacks.
+    match large_stack_pool() {
+        Some(pool) => pool.install(|| run_on_current_pool(sources, crates, checker, progress)),
+        None => run_on_current_pool(sources, crates, checker, progress),
+    }
+}
+
+/// The pool of threads with [`WORKER_STACK_SIZE`] stacks for the calling context: as many
+/// threads as the calling pool has (`-j`), or rayon's default outside a pool (all cores, or
+/// `RAYON_NUM_THREADS`). Pools are made once per thread count and kept: the fixture tests and
+/// the fuzzer run thousands of small runs, for which starting threads would cost the most.
+fn large_stack_pool() -> Option<Arc<rayon::ThreadPool>> {
+    static POOLS: Mutex<Vec<(Option<usize>, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+    let threads = rayon::current_thread_index().map(|_| rayon::current_num_threads());
+    let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, pool)) = pools.iter().find(|(count, _)| *count == threads) {
+        return Some(Arc::clone(pool));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .stack_size(WORKER_STACK_SIZE)
+        .thread_name(|index| format!("deferlint-{index}"))
+        .build()
+        .ok()?;
+    let pool = Arc::new(pool);
+    pools.push((threads, Arc::clone(&pool)));
+    Some(pool)
+}
+
+fn run_on_current_pool(
     sources: &SourceMap,
     crates: &[CrateInput],
     checker: &dyn Checker,

@@ -1,6 +1,8 @@
 //! Source files, byte spans and the mapping from byte offsets to lines and character columns.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -68,9 +70,28 @@ pub struct SourceFile {
     /// line, with `/` separators.
     pub display_name: String,
     pub language: Language,
+    /// The file's bytes when they were given rather than read from disk
+    /// ([`SourceMap::add_in_memory`]).
+    in_memory: Option<Arc<[u8]>>,
 }
 
 impl SourceFile {
+    /// The file's bytes, read from disk unless they were given.
+    pub fn read(&self) -> std::io::Result<Cow<'_, [u8]>> {
+        match &self.in_memory {
+            Some(bytes) => Ok(Cow::Borrowed(bytes)),
+            None => std::fs::read(&self.path).map(Cow::Owned),
+        }
+    }
+
+    /// The file's text, as [`read_source`] reads it.
+    pub fn read_text(&self) -> std::io::Result<String> {
+        match &self.in_memory {
+            Some(bytes) => text_of(bytes.to_vec()),
+            None => read_source(&self.path),
+        }
+    }
+
     /// A Go test file (`_test.go`): all its code is test code.
     pub fn is_go_test(&self) -> bool {
         self.language == Language::Go
@@ -100,7 +121,22 @@ impl SourceMap {
             path,
             display_name,
             language,
+            in_memory: None,
         });
+        id
+    }
+
+    /// Adds a file whose bytes are given instead of read from disk, named `display_name`: for
+    /// fuzzing and tests, which run the whole pipeline, renderers included, without a file
+    /// system.
+    pub fn add_in_memory(
+        &mut self,
+        display_name: String,
+        language: Language,
+        bytes: Vec<u8>,
+    ) -> FileId {
+        let id = self.add(PathBuf::from(&display_name), display_name, language);
+        self.files[id.0 as usize].in_memory = Some(bytes.into());
         id
     }
 
@@ -128,7 +164,10 @@ impl SourceMap {
 /// length of valid parts; callers that need exact offsets for such files report them as
 /// unreadable instead.
 pub fn read_source(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
+    text_of(std::fs::read(path)?)
+}
+
+fn text_of(bytes: Vec<u8>) -> std::io::Result<String> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(error) => Err(std::io::Error::new(
@@ -233,5 +272,17 @@ mod tests {
         );
         assert_eq!(index.line_text(text, 0), "ab");
         assert_eq!(index.line_text(text, 1), "çé x");
+    }
+
+    #[test]
+    fn files_in_memory_are_read_from_memory() {
+        let mut sources = SourceMap::new();
+        let text = sources.add_in_memory("src/a.rs".into(), Language::Rust, b"fn a() {}".to_vec());
+        let latin1 = sources.add_in_memory("b.go".into(), Language::Go, b"caf\xe9".to_vec());
+        assert_eq!(sources.get(text).read().unwrap().as_ref(), b"fn a() {}");
+        assert_eq!(sources.get(text).read_text().unwrap(), "fn a() {}");
+        assert_eq!(sources.get(text).path, Path::new("src/a.rs"));
+        let error = sources.get(latin1).read_text().unwrap_err().to_string();
+        assert!(error.contains("offset 3"), "{error}");
     }
 }

@@ -46,10 +46,11 @@ pub fn discover_cargo(selection: &CargoSelection, target_dir: Option<&Path>) -> 
     let mut packages = selected_packages(&metadata, selection)?;
     packages.sort_by(|a, b| a.manifest_path.cmp(&b.manifest_path));
     let mut plans = Vec::with_capacity(packages.len());
+    let mut warnings = Vec::new();
     for package in packages {
-        plans.push(package_plan(package, &skip, &display)?);
+        plans.push(package_plan(package, &skip, &display, &mut warnings)?);
     }
-    let mut discovered = build(plans, Vec::new());
+    let mut discovered = build(plans, warnings);
     discovered.root = Some(metadata.workspace_root.clone().into_std_path_buf());
     Ok(discovered)
 }
@@ -110,7 +111,12 @@ fn matches_spec(package: &Package, spec: &str) -> bool {
     spec == name || spec == package.id.repr || spec == format!("{name}@{}", package.version)
 }
 
-fn package_plan(package: &Package, skip: &SkipRules, display: &DisplayBase) -> Result<UnitPlan> {
+fn package_plan(
+    package: &Package,
+    skip: &SkipRules,
+    display: &DisplayBase,
+    warnings: &mut Vec<String>,
+) -> Result<UnitPlan> {
     let manifest_path = package.manifest_path.clone().into_std_path_buf();
     let root_dir = manifest_path
         .parent()
@@ -129,7 +135,7 @@ fn package_plan(package: &Package, skip: &SkipRules, display: &DisplayBase) -> R
         })
         .collect();
     let mut files: Vec<PathBuf> = skip
-        .walk(&root_dir)
+        .walk(&root_dir, display, warnings)
         .with_context(|| format!("could not list the files of package `{}`", package.name))?
         .into_iter()
         .filter(|path| Language::of_path(path) == Some(Language::Rust))

@@ -110,7 +110,7 @@ fn plan_folder(
     plans: &mut Vec<UnitPlan>,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
-    let files = skip.walk(root)?;
+    let files = skip.walk(root, display, warnings)?;
     let mut packages: BTreeMap<PathBuf, (PackageManifest, Vec<PathBuf>)> = BTreeMap::new();
     for manifest_path in files
         .iter()

@@ -180,17 +180,44 @@ impl SkipRules {
 
     /// Every file under `root` (sorted, so that runs are deterministic) that the rules let
     /// through. Symbolic links to files are followed; links to folders are not, to avoid loops.
-    fn walk(&self, root: &Path) -> Result<Vec<PathBuf>> {
+    /// A link that leads nowhere (dangling, or a loop of links) is listed, so that the run
+    /// reports it as a file it could not read rather than skipping it without a word. A folder
+    /// below `root` that cannot be read is a warning, and the rest is walked.
+    fn walk(
+        &self,
+        root: &Path,
+        display: &DisplayBase,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         let walker = WalkDir::new(root)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|entry| !self.skips(entry));
         for entry in walker {
-            let entry =
-                entry.with_context(|| format!("could not read the folder `{}`", root.display()))?;
-            let is_file =
-                entry.file_type().is_file() || (entry.path_is_symlink() && entry.path().is_file());
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) if error.depth() > 0 => {
+                    let path = error.path().unwrap_or(root);
+                    let reason = error
+                        .io_error()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| error.to_string());
+                    warnings.push(format!(
+                        "could not read the folder `{}` ({reason}); the files in it are not checked",
+                        display.name(path)
+                    ));
+                    continue;
+                }
+                Err(error) => {
+                    return Err(error).with_context(|| {
+                        format!("could not read the folder `{}`", root.display())
+                    });
+                }
+            };
+            let is_file = entry.file_type().is_file()
+                || (entry.path_is_symlink()
+                    && (entry.path().is_file() || std::fs::metadata(entry.path()).is_err()));
             if is_file {
                 files.push(entry.into_path());
             }

@@ -3,4 +3,5 @@
 //! may use tree-sitter.
 
 pub mod go;
+pub mod nesting;
 pub mod rust;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::driver::Finding;
-use crate::source::{FileId, LineColumn, LineIndex, SourceMap, Span, read_source};
+use crate::source::{FileId, LineColumn, LineIndex, SourceMap, Span};
 
 const BYTE_ORDER_MARK: &str = "\u{feff}";
 
@@ -99,7 +99,9 @@ impl SourceTexts {
         for finding in findings {
             for file in files_of(&finding.diagnostic) {
                 texts.entry(file).or_insert_with(|| {
-                    read_source(&sources.get(file).path)
+                    sources
+                        .get(file)
+                        .read_text()
                         .map(FileText::new)
                         .map_err(|error| error.to_string())
                 });

@@ -17,7 +17,7 @@ use crate::model::facts::{
     AdtFact, AdtKind, AliasFact, FieldFact, FileFacts, FileProblem, FnKind, ImplFact, ImplIdx,
     ModIdx, PathExpr, SelfKind, StaticFact, StaticKind, Sym, TypeExpr, UseFact,
 };
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Language, Span};
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -26,6 +26,10 @@ thread_local! {
 /// Parses and lowers one Go file. Syntax errors are reported once per file and the rest of the
 /// tree, which tree-sitter recovers, is still lowered.
 pub fn lower_file(file: FileId, text: &str, is_test_file: bool) -> FileFacts {
+    // tree-sitter parses without recursion, but the lowering and the analyses recurse.
+    if let Some(facts) = super::nesting::skip_if_too_deep(file, text, Language::Go) {
+        return facts;
+    }
     let tree = PARSER.with(|parser| {
         let mut parser = parser.borrow_mut();
         let parser = parser.get_or_insert_with(new_parser);
@@ -64,6 +68,9 @@ pub fn lower_file(file: FileId, text: &str, is_test_file: bool) -> FileFacts {
 /// Parses a file and drops the tree: the baseline the benchmark compares the whole analysis
 /// with. Returns whether the file parsed without errors.
 pub fn parse_only(text: &str) -> bool {
+    if super::nesting::measure(text, Language::Go).is_too_deep() {
+        return false;
+    }
     PARSER.with(|parser| {
         let mut parser = parser.borrow_mut();
         let parser = parser.get_or_insert_with(new_parser);

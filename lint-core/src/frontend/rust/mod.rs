@@ -11,7 +11,7 @@ use proc_macro2::Span as SynSpan;
 use crate::driver::Edition;
 use crate::model::extensions::Extensions;
 use crate::model::facts::{Body, BodyIdx, FileFacts, FileProblem, FnFact, FnIdx, ModIdx};
-use crate::source::{FileId, Span};
+use crate::source::{FileId, Language, Span};
 
 /// Parses and lowers one Rust file. Never panics on bad input: a file that does not parse
 /// yields facts holding one problem.
@@ -21,6 +21,9 @@ pub fn lower_file(
     edition: Edition,
     extensions: &Extensions,
 ) -> FileFacts {
+    if let Some(facts) = super::nesting::skip_if_too_deep(file, text, Language::Rust) {
+        return facts;
+    }
     let (offset, content) = strip_prefix(text);
     let mut cx = FileCx::new(file, offset, content, edition, extensions);
     match parse_file(content) {
@@ -135,6 +138,9 @@ fn data_tokens(tokens: &proc_macro2::TokenStream) -> Option<usize> {
 /// Parses a file and drops the tree: the baseline the benchmark compares the whole analysis
 /// with. Returns whether the file parsed.
 pub fn parse_only(text: &str) -> bool {
+    if super::nesting::measure(text, Language::Rust).is_too_deep() {
+        return false;
+    }
     let (_, content) = strip_prefix(text);
     // The same parse as the analysis, data tables elided, so that the ratio measures the
     // analysis and not the elision.
