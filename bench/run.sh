@@ -61,11 +61,14 @@ done
 # An editor user's wait: tokio as its own workspace, clippy warm (built once), one file
 # touched, clippy again; then cargo deferlint on the same workspace.
 tokio_src=$(grep -E '/tokio-1\.[0-9.]+$' "$corpus/rust-packages.txt" | head -1)
-work="$corpus/editor"
-rm -rf "$work" && mkdir -p "$work"
-cp -r "$tokio_src" "$work/tokio"
-printf '\n[workspace]\n' >> "$work/tokio/Cargo.toml"
-cd "$work/tokio"
+work="$corpus/editor/$(basename "$tokio_src")"
+# Kept between runs: the first clippy build of tokio and its dependencies takes minutes.
+if [ ! -d "$work" ]; then
+    mkdir -p "$(dirname "$work")"
+    cp -r "$tokio_src" "$work"
+    printf '\n[workspace]\n' >> "$work/Cargo.toml"
+fi
+cd "$work"
 cargo clippy --quiet --all-features >/dev/null 2>&1 || cargo clippy --quiet >/dev/null 2>&1 || true
 touch src/lib.rs
 now() { python3 -c 'import time; print(time.monotonic())'; }
