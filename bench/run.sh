@@ -81,5 +81,5 @@ deferlint_end=$(now)
 python3 -c "
 clippy = $clippy_end - $start
 deferlint = $deferlint_end - $clippy_end
-print(f'editor wait on tokio after touching src/lib.rs: cargo clippy {clippy:.2} s, cargo deferlint {deferlint:.2} s, ratio {clippy / deferlint:.0}x')
+print(f'editor wait on tokio after touching src/lib.rs: cargo clippy {clippy:.2f} s, cargo deferlint {deferlint:.2f} s, ratio {clippy / deferlint:.1f}x')
 "
