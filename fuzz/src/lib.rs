@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use deferlint_core::driver::{self, CrateInput, Edition, Finding, TargetKind, TargetRoot};
 use deferlint_core::frontend;
 use deferlint_core::model::extensions::Extensions;
-use deferlint_core::render::{human, json, short};
+use deferlint_core::render::{github, human, json, sarif, short};
 use deferlint_core::source::{FileId, Language, SourceMap};
 use deferlint_rules::RuleSet;
 
@@ -89,6 +89,20 @@ fn render_everything(sources: &SourceMap, crates: &[CrateInput], findings: &[Fin
         if let Err(error) = serde_json::from_str::<serde_json::Value>(line) {
             panic!("the JSON renderer wrote a line that is not JSON ({error}): {line}");
         }
+    }
+    let root = std::path::Path::new("/");
+    let sarif_options = sarif::SarifOptions {
+        tool_version: "0.0.0",
+        information_uri: "https://example.invalid",
+        rules: &[],
+        root,
+    };
+    let log = sarif::render(sources, findings, &sarif_options);
+    if let Err(error) = serde_json::from_str::<serde_json::Value>(&log) {
+        panic!("the SARIF renderer wrote something that is not JSON ({error})");
+    }
+    for line in github::render(sources, findings, root).lines() {
+        assert!(line.starts_with("::"), "not a workflow command: {line}");
     }
 }
 
