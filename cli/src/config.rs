@@ -96,12 +96,12 @@ impl Loader {
     pub fn unit(&mut self, unit: &CrateInput) -> Result<UnitConfig> {
         let mut config = UnitConfig::default();
         let mut layers: Vec<Arc<Layer>> = Vec::new();
-        if let Some(file) = self.nearest(&unit.root_dir, Section::File)? {
+        if let Some(file) = self.nearest(&unit.root_dir, Section::File) {
             layers.extend(self.layer(&file, Section::File)?);
         }
         if let Some(manifest) = &unit.manifest_path {
             let package_dir = manifest.parent().unwrap_or(Path::new("."));
-            if let Some(workspace) = self.nearest(package_dir, Section::WorkspaceMetadata)? {
+            if let Some(workspace) = self.nearest(package_dir, Section::WorkspaceMetadata) {
                 layers.extend(self.layer(&workspace, Section::WorkspaceMetadata)?);
             }
             layers.extend(self.layer(manifest, Section::PackageMetadata)?);
@@ -120,7 +120,7 @@ impl Loader {
     }
 
     /// The nearest `deferlint.toml`, or workspace manifest, at or above `folder`.
-    fn nearest(&mut self, folder: &Path, section: Section) -> Result<Option<PathBuf>> {
+    fn nearest(&mut self, folder: &Path, section: Section) -> Option<PathBuf> {
         let cache = match section {
             Section::File => &mut self.nearest_file,
             _ => &mut self.nearest_workspace,
@@ -151,7 +151,7 @@ impl Loader {
         for dir in visited {
             cache.insert(dir, found.clone());
         }
-        Ok(found)
+        found
     }
 
     fn layer(&mut self, path: &Path, section: Section) -> Result<Option<Arc<Layer>>> {

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use crate::diagnostic::Severity;
 use crate::driver::Finding;
-use crate::render::sarif::relative_to;
 use crate::render::texts::SourceTexts;
+use crate::render::{notes_and_helps, relative_to};
 use crate::source::SourceMap;
 
 /// Renders one line per finding, with file names relative to `root`, the repository's root,
@@ -63,12 +63,7 @@ pub fn render(sources: &SourceMap, findings: &[Finding], root: &Path) -> String 
                 ));
             }
         }
-        for note in &diagnostic.notes {
-            message.push_str(&format!("\nnote: {note}"));
-        }
-        for help in &diagnostic.helps {
-            message.push_str(&format!("\nhelp: {}", help.message));
-        }
+        message.push_str(&notes_and_helps(diagnostic));
         output.push_str(&format!(
             "::{command} {}::{}\n",
             properties.join(","),

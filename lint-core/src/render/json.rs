@@ -362,7 +362,7 @@ fn absolute_string(path: &Path) -> String {
 }
 
 /// Percent-encodes every byte outside RFC 3986's unreserved set and `keep`.
-fn percent_encode(text: &str, keep: &str) -> String {
+pub(crate) fn percent_encode(text: &str, keep: &str) -> String {
     let mut encoded = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric()

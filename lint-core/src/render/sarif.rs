@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::driver::Finding;
+use crate::render::json::percent_encode;
 use crate::render::texts::{FileText, SourceTexts};
+use crate::render::{notes_and_helps, relative_to};
 use crate::source::{SourceMap, Span};
 
 /// What SARIF says about one rule; the cli fills these from the rules' docs.
@@ -126,12 +128,7 @@ fn result(
     if !diagnostic.primary.message.is_empty() {
         message.push_str(&format!(": {}", diagnostic.primary.message));
     }
-    for note in &diagnostic.notes {
-        message.push_str(&format!("\nnote: {note}"));
-    }
-    for help in &diagnostic.helps {
-        message.push_str(&format!("\nhelp: {}", help.message));
-    }
+    message.push_str(&notes_and_helps(diagnostic));
     let related: Vec<Value> = diagnostic
         .secondary
         .iter()
@@ -222,16 +219,6 @@ fn artifact_location(sources: &SourceMap, span: Span, root: &Path) -> Value {
     }
 }
 
-/// A path under `root`, relative to it with `/` separators.
-pub fn relative_to(path: &Path, root: &Path) -> Option<String> {
-    let relative = path.strip_prefix(root).ok()?;
-    let parts: Vec<String> = relative
-        .components()
-        .map(|component| component.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("/"))
-}
-
 /// Lines and code-point columns, 1-based, the end column exclusive as SARIF defines it; the
 /// snippet only on locations (not on a fix's deleted region, where it would be redundant).
 fn region(texts: &SourceTexts, span: Span, with_snippet: bool) -> Value {
@@ -260,18 +247,7 @@ fn region(texts: &SourceTexts, span: Span, with_snippet: bool) -> Value {
 
 /// A path with `/` separators, percent-encoding what a URI reference may not hold as is.
 fn uri_path(path: &str) -> String {
-    let mut encoded = String::with_capacity(path.len());
-    for byte in path.bytes() {
-        let keep = byte.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&byte);
-        if keep {
-            encoded.push(byte as char);
-        } else if byte == b'\\' {
-            encoded.push('/');
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+    percent_encode(&path.replace('\\', "/"), "/!$&'()*+,;=:@")
 }
 
 /// `file:///abs/folder/`, with the trailing slash that relative references resolve against.

@@ -27,7 +27,7 @@ pub fn lower_file(
     let (offset, content) = strip_prefix(text);
     let mut cx = FileCx::new(file, offset, content, edition, extensions);
     let parsed = if content.len() < LARGE_FILE_BYTES {
-        parse_file(content).map(|syntax| {
+        syn::parse_str::<syn::File>(content).map(|syntax| {
             cx.lower_items(&syntax.items, ModIdx(0), items::ItemContext::default());
         })
     } else {
@@ -109,18 +109,18 @@ fn lower_large_file(cx: &mut FileCx<'_>, content: &str) -> syn::Result<()> {
 /// the top level or in inline modules) with an empty one of the same delimiter and span.
 fn elide_data_tables(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     use proc_macro2::{Delimiter, Group, TokenTree};
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut kept = Vec::with_capacity(trees.len());
-    for (index, tree) in trees.iter().enumerate() {
+    let mut kept: Vec<TokenTree> = Vec::new();
+    for tree in tokens {
+        // Looks back at what is already kept: the trees are moved, never cloned.
         let is_punct = |back: usize, ch: char| {
-            index >= back
-                && matches!(&trees[index - back], TokenTree::Punct(punct) if punct.as_char() == ch)
+            kept.len() >= back
+                && matches!(&kept[kept.len() - back], TokenTree::Punct(punct) if punct.as_char() == ch)
         };
         let is_ident = |back: usize, name: &str| {
-            index >= back
-                && matches!(&trees[index - back], TokenTree::Ident(ident) if ident == name)
+            kept.len() >= back
+                && matches!(&kept[kept.len() - back], TokenTree::Ident(ident) if ident == name)
         };
-        match tree {
+        let replacement = match &tree {
             TokenTree::Group(group)
                 if group.delimiter() == Delimiter::Bracket
                     && (is_punct(1, '=') || (is_punct(1, '&') && is_punct(2, '=')))
@@ -129,17 +129,18 @@ fn elide_data_tables(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStre
             {
                 let mut empty = Group::new(Delimiter::Bracket, proc_macro2::TokenStream::new());
                 empty.set_span(group.span());
-                kept.push(TokenTree::Group(empty));
+                Some(empty)
             }
             TokenTree::Group(group)
                 if group.delimiter() == Delimiter::Brace && is_ident(2, "mod") =>
             {
                 let mut inner = Group::new(Delimiter::Brace, elide_data_tables(group.stream()));
                 inner.set_span(group.span());
-                kept.push(TokenTree::Group(inner));
+                Some(inner)
             }
-            other => kept.push(other.clone()),
-        }
+            _ => None,
+        };
+        kept.push(replacement.map_or(tree, TokenTree::Group));
     }
     kept.into_iter().collect()
 }
