@@ -8,7 +8,8 @@
 # time, full deferlint time, their ratio, files/s, MB/s, the same on 25 % and 50 % of the corpus
 # (growth), on one thread (scaling), and the peak resident memory of the `deferlint` binary.
 # Last, what an editor user waits for: `cargo clippy` on tokio after touching one file against
-# `cargo deferlint` on the same workspace.
+# `cargo deferlint` on the same workspace, without and with `--cache-dir`; then both after a
+# real edit of that file.
 #
 #   bench/run.sh            everything (about 15 minutes on 2 cores)
 #   bench/run.sh direct     only the direct dependencies (52 crates), quicker
@@ -70,16 +71,32 @@ if [ ! -d "$work" ]; then
 fi
 cd "$work"
 cargo clippy --quiet --all-features >/dev/null 2>&1 || cargo clippy --quiet >/dev/null 2>&1 || true
-touch src/lib.rs
-now() { python3 -c 'import time; print(time.monotonic())'; }
-start=$(now)
-cargo clippy --quiet --all-features >/dev/null 2>&1 || cargo clippy --quiet >/dev/null 2>&1 || true
-clippy_end=$(now)
 export PATH="$repo/target/release:$PATH"
-cargo deferlint --quiet >/dev/null 2>&1 || true
-deferlint_end=$(now)
+cache="$corpus/editor-cache"
+rm -rf "$cache"
+cargo deferlint --quiet --cache-dir "$cache" >/dev/null 2>&1 || true
+# Seconds taken by a command, its output dropped (bash's clock: no process started to read it).
+timed() {
+    local start end
+    start=$EPOCHREALTIME
+    "$@" >/dev/null 2>&1 || true
+    end=$EPOCHREALTIME
+    python3 -c "print(f'{$end - $start:.3f}')"
+}
+clippy() { cargo clippy --quiet --all-features || cargo clippy --quiet; }
+touch src/lib.rs
+clippy_touch=$(timed clippy)
+deferlint_plain=$(timed cargo deferlint --quiet)
+deferlint_touch=$(timed cargo deferlint --quiet --cache-dir "$cache")
+# A real edit: the file's bytes change, so the unit is analysed again.
+cp src/lib.rs "$corpus/lib.rs.orig"
+echo "// edited by the benchmark" >> src/lib.rs
+clippy_edit=$(timed clippy)
+deferlint_edit=$(timed cargo deferlint --quiet --cache-dir "$cache")
+cp "$corpus/lib.rs.orig" src/lib.rs
 python3 -c "
-clippy = $clippy_end - $start
-deferlint = $deferlint_end - $clippy_end
-print(f'editor wait on tokio after touching src/lib.rs: cargo clippy {clippy:.2f} s, cargo deferlint {deferlint:.2f} s, ratio {clippy / deferlint:.1f}x')
+clippy_touch, clippy_edit = $clippy_touch, $clippy_edit
+plain, touch, edit = $deferlint_plain, $deferlint_touch, $deferlint_edit
+print(f'editor wait on tokio, src/lib.rs touched: cargo clippy {clippy_touch:.2f} s; cargo deferlint {plain:.2f} s ({clippy_touch / plain:.1f}x), with --cache-dir {touch:.3f} s ({clippy_touch / touch:.0f}x)')
+print(f'editor wait on tokio, src/lib.rs edited:  cargo clippy {clippy_edit:.2f} s; cargo deferlint --cache-dir {edit:.2f} s ({clippy_edit / edit:.1f}x)')
 "

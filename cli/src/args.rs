@@ -112,6 +112,11 @@ pub struct CommonArgs {
     /// Record the current findings in this baseline file instead of reporting them
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Keep each unit's findings in this folder and reuse them while its files, the
+    /// configuration and deferlint stay the same (for editors and CI caches); without it,
+    /// deferlint writes nothing
+    #[arg(long, value_name = "DIR", env = "DEFERLINT_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
     #[command(flatten)]
     pub compat: CompatArgs,
 }

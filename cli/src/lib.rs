@@ -9,6 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod args;
 mod baseline;
+mod cache;
 mod config;
 mod discovery;
 mod exit;
@@ -17,6 +18,7 @@ mod levels;
 mod output;
 
 use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -125,13 +127,54 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     )?;
     let rules = Levels::union(&unit_levels).unwrap_or(levels.rules);
     // One whole run of the checks; `--fix` makes several.
+    let cache = common
+        .cache_dir
+        .as_deref()
+        .map(|dir| cache::Cache::new(dir, &rules.describe(), &all_diagnostic_names()));
+    let cache_warned = std::sync::atomic::AtomicBool::new(false);
     let lint = || -> Result<RunOutput> {
-        let progress = output::RunProgress::new(
-            crates.iter().map(|unit| unit.files.len()).sum(),
-            common.quiet,
-        );
-        let run = || {
-            driver::run_with_progress(&sources, &crates, &rules, &|event| progress.report(event))
+        // The units given by their indices into `crates`, with findings indexed the same way.
+        let run_units = |units: &[usize]| {
+            let progress = output::RunProgress::new(
+                units.iter().map(|&unit| crates[unit].files.len()).sum(),
+                common.quiet,
+            );
+            let mut output = if units.len() == crates.len() {
+                driver::run_with_progress(&sources, &crates, &rules, &|event| {
+                    progress.report(event)
+                })
+            } else {
+                let subset: Vec<_> = units.iter().map(|&unit| crates[unit].clone()).collect();
+                driver::run_with_progress(&sources, &subset, &rules, &|event| {
+                    progress.report(event)
+                })
+            };
+            for finding in &mut output.findings {
+                finding.crate_index = units[finding.crate_index];
+            }
+            progress.finish();
+            output
+        };
+        let run = || match &cache {
+            Some(cache) => {
+                let (output, error) = cache::run_cached(cache, &sources, &crates, run_units);
+                if let Some(error) = error {
+                    if !common.quiet
+                        && !cache_warned.swap(true, std::sync::atomic::Ordering::Relaxed)
+                    {
+                        output::warning(&format!(
+                            "could not write the cache in `{}`: {error}",
+                            common
+                                .cache_dir
+                                .as_deref()
+                                .unwrap_or(Path::new(""))
+                                .display()
+                        ));
+                    }
+                }
+                output
+            }
+            None => run_units(&(0..crates.len()).collect::<Vec<_>>()),
         };
         let mut output = match common.jobs {
             Some(jobs) => rayon::ThreadPoolBuilder::new()
@@ -141,7 +184,6 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
                 .install(run),
             None => run(),
         };
-        progress.finish();
         output
             .findings
             .retain_mut(|finding| unit_levels[finding.crate_index].relevel(finding));
@@ -380,6 +422,16 @@ fn repository_root(workspace_root: Option<&std::path::Path>) -> Result<std::path
         .find(|folder| folder.join(".git").exists())
         .unwrap_or(&start)
         .to_path_buf())
+}
+
+/// Every name a diagnostic may carry: the rules and the tool diagnostics.
+fn all_diagnostic_names() -> Vec<&'static str> {
+    RULES
+        .iter()
+        .map(|rule| rule.meta.name)
+        .chain(deferlint_rules::TOOL_DIAGNOSTICS.iter().copied())
+        .chain([INVALID_SUPPRESSION])
+        .collect()
 }
 
 /// The SARIF descriptors of every rule and tool diagnostic.

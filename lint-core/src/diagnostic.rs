@@ -84,6 +84,17 @@ impl Applicability {
             Applicability::HasPlaceholders => "HasPlaceholders",
         }
     }
+
+    /// The inverse of [`Applicability::as_str`].
+    pub fn parse(text: &str) -> Option<Applicability> {
+        [
+            Applicability::MachineApplicable,
+            Applicability::MaybeIncorrect,
+            Applicability::HasPlaceholders,
+        ]
+        .into_iter()
+        .find(|applicability| applicability.as_str() == text)
+    }
 }
 
 /// Replace the text of `span` with `replacement`.

@@ -306,6 +306,16 @@ impl RuleSet {
         }
     }
 
+    /// Every rule's level and whether tests are checked, as text: what `--cache-dir` keys
+    /// entries by, so that another rule set never reads them.
+    pub fn describe(&self) -> String {
+        let mut text = format!("tests={}", self.include_tests);
+        for (rule, level) in &self.levels {
+            text.push_str(&format!(" {}={}", rule.meta.name, level.as_str()));
+        }
+        text
+    }
+
     pub fn level(&self, name: &str) -> Option<Level> {
         self.levels
             .iter()
