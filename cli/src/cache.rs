@@ -26,6 +26,7 @@ use deferlint_core::diagnostic::{
 };
 use deferlint_core::driver::{CrateInput, Finding, RunOutput};
 use deferlint_core::source::{FileId, SourceMap, Span};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The format of an entry; a change makes older entries misses.
@@ -146,11 +147,19 @@ impl Cache {
         let mut hasher = StableHasher::default();
         self.run_key.hash(&mut hasher);
         describe_unit(sources, unit).hash(&mut hasher);
-        for &file in &unit.files {
-            let source = sources.get(file);
-            source.path.hash(&mut hasher);
-            source.read().ok()?.hash(&mut hasher);
-        }
+        // Each file on its own thread (a big unit is most of an editor's run), then in order.
+        let files: Option<Vec<u64>> = unit
+            .files
+            .par_iter()
+            .map(|&file| {
+                let source = sources.get(file);
+                let mut hasher = StableHasher::default();
+                source.path.hash(&mut hasher);
+                source.read().ok()?.hash(&mut hasher);
+                Some(hasher.finish())
+            })
+            .collect();
+        files?.hash(&mut hasher);
         Some(hasher.finish())
     }
 
@@ -177,7 +186,6 @@ pub fn run_cached(
     crates: &[CrateInput],
     run: impl FnOnce(&[usize]) -> RunOutput,
 ) -> (RunOutput, Option<std::io::Error>) {
-    use rayon::prelude::*;
     let lookups: Vec<Option<Lookup>> = crates
         .par_iter()
         .map(|unit| cache.lookup(sources, unit))

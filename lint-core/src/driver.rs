@@ -363,9 +363,14 @@ fn run_on_current_pool(
     rayon::scope(|scope| {
         for batch in &batches {
             // Backpressure: with few threads, lowering would outrun the analyses and keep
-            // every unit's facts waiting; past the budget this thread analyses first.
-            while pending.lock().expect("no panic while holding the queue").1 > BATCH_BYTES
-                && analyse_one()
+            // every unit's facts waiting; past the budget this thread analyses first. One unit
+            // alone waiting is left to the other threads, which take it while this one lowers
+            // the next batch: a unit bigger than the budget would otherwise be analysed by
+            // this thread while the others have nothing to do.
+            while {
+                let queue = pending.lock().expect("no panic while holding the queue");
+                queue.1 > BATCH_BYTES && queue.0.len() > 1
+            } && analyse_one()
             {}
             let files: Vec<(usize, FileId)> = batch
                 .iter()
