@@ -1,50 +1,65 @@
-//! `--cache-dir`: each unit's findings kept on disk, keyed by everything that decides them, so
-//! that a run in which a unit's files did not change skips its parsing and analysis.
+//! `--cache-dir`: each unit's findings and each file's facts kept on disk, keyed by everything
+//! that decides them, so that a run skips the work whose inputs did not change: a unit whose
+//! files, rules and configuration are the same is not analysed at all, and in a unit that
+//! changed only the changed files are parsed again.
 //!
 //! Opt-in: without the flag (or `DEFERLINT_CACHE_DIR`) deferlint writes nothing.
 //!
-//! An entry is one JSON file per unit, named after the unit's identity (language, root, name),
-//! so a unit never has more than one entry and the folder does not grow with edits. It holds
-//! the key it was made for, a hash of:
-//! - this binary (version, size and modification time of the executable), so that another
-//!   build of deferlint never reads an entry it did not write;
-//! - the rules that run and their levels, and whether test code is checked;
-//! - the unit: language, names, edition, extensions from the configuration, target roots, and
-//!   each file's path and bytes.
+//! Entries are named after what they are for, not after their content, so that each has one
+//! entry at most and the folder does not grow with edits:
+//! - `<unit>.json`, named after the unit's identity (language, root, name): the unit's
+//!   findings, under the hash of this binary (version, size and modification time of the
+//!   executable, so that another build never reads an entry it did not write), the rules that
+//!   run, their levels and whether test code is checked, the unit (language, names, edition,
+//!   configured extensions, target roots), and each file's path and bytes.
+//! - `facts/<file>`, named after the unit and the file's path: the file's facts as JSON (spans
+//!   without their file, read back into the file of this run), under the hash of the binary,
+//!   the unit's language, edition and extensions, and the file's path and bytes.
 //!
-//! An entry whose key differs, or that cannot be read or understood, is a miss: the unit is
-//! analysed and the entry written again (atomically, through a temporary file and a rename,
-//! so that two runs at once never see half an entry). A cache that cannot be written is
-//! reported once and the run goes on without it.
+//! Whatever does not match, or cannot be read or understood, is a miss: the work is done and
+//! the file written again (atomically, through a temporary file and a rename, so that two runs
+//! at once never see half a file). A cache that cannot be written is reported once and the run
+//! goes on without it.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use deferlint_core::diagnostic::{
     Applicability, Diagnostic, Edit, Help, Label, Severity, Suggestion,
 };
-use deferlint_core::driver::{CrateInput, Finding, RunOutput};
+use deferlint_core::driver::{CrateInput, FactStore, Finding, RunOutput};
+use deferlint_core::model::facts::FileFacts;
 use deferlint_core::source::{FileId, SourceMap, Span};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The format of an entry; a change makes older entries misses.
-const FORMAT: u32 = 1;
+/// The format of the files; a change makes older ones misses.
+const FORMAT: u32 = 2;
 
 /// The cache folder of a run and what is true of every entry it reads or writes.
 pub struct Cache {
     dir: PathBuf,
-    /// The binary and the rule set, hashed once.
+    /// This binary, hashed once: part of every key.
+    binary_key: u64,
+    /// The binary and the rule set: part of every unit's key.
     run_key: u64,
     /// Rule names as the diagnostics carry them (`&'static str`), to map names read back.
     rule_names: HashMap<String, &'static str>,
 }
 
-/// A unit found in the cache, or the key to store it under after its analysis.
+/// A unit found in the cache, or what its analysis needs to store it.
 pub enum Lookup {
     Hit(UnitResult),
-    Miss(u64),
+    Miss(Miss),
+}
+
+/// A unit to analyse: the key to store its findings under, and each file's hash (path and
+/// bytes), in the order of the unit's files.
+pub struct Miss {
+    key: u64,
+    file_hashes: Vec<u64>,
 }
 
 /// What the run produced for one unit.
@@ -70,9 +85,11 @@ impl Cache {
             // Unknown binary: entries are never trusted across runs.
             Err(_) => std::process::id().hash(&mut hasher),
         }
+        let binary_key = hasher.finish();
         rules.hash(&mut hasher);
         Cache {
             dir: dir.to_path_buf(),
+            binary_key,
             run_key: hasher.finish(),
             rule_names: rule_names
                 .iter()
@@ -84,14 +101,30 @@ impl Cache {
     /// Reads the unit's files and looks its entry up. `None` when a file cannot be read: the
     /// run reports that, and such a unit is never cached.
     pub fn lookup(&self, sources: &SourceMap, unit: &CrateInput) -> Option<Lookup> {
-        let key = self.unit_key(sources, unit)?;
-        let entry = std::fs::read(self.entry_path(unit))
+        // Each file on its own thread (a big unit is most of an editor's run).
+        let file_hashes: Vec<u64> = unit
+            .files
+            .par_iter()
+            .map(|&file| {
+                let source = sources.get(file);
+                let mut hasher = StableHasher::default();
+                source.path.hash(&mut hasher);
+                source.read().ok()?.hash(&mut hasher);
+                Some(hasher.finish())
+            })
+            .collect::<Option<_>>()?;
+        let mut hasher = StableHasher::default();
+        self.run_key.hash(&mut hasher);
+        describe_unit(sources, unit).hash(&mut hasher);
+        file_hashes.hash(&mut hasher);
+        let key = hasher.finish();
+        let entry = std::fs::read(self.entry_path(unit, "json"))
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
             .filter(|entry| entry.key == format!("{key:016x}"));
         Some(match entry.and_then(|entry| self.restore(entry, unit)) {
             Some(result) => Lookup::Hit(result),
-            None => Lookup::Miss(key),
+            None => Lookup::Miss(Miss { key, file_hashes }),
         })
     }
 
@@ -125,42 +158,60 @@ impl Cache {
             bytes: result.bytes,
             findings,
         };
-        std::fs::create_dir_all(&self.dir)?;
-        let path = self.entry_path(unit);
-        let temporary = path.with_extension(format!("{}.tmp", std::process::id()));
         let text = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
-        std::fs::write(&temporary, text)?;
-        std::fs::rename(&temporary, &path).inspect_err(|_| {
+        self.write(&self.entry_path(unit, "json"), &text)
+    }
+
+    /// Writes a file of the cache through a temporary file and a rename.
+    fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        std::fs::create_dir_all(path.parent().unwrap_or(&self.dir))?;
+        let temporary = path.with_extension(format!("{}.tmp", std::process::id()));
+        std::fs::write(&temporary, bytes)?;
+        std::fs::rename(&temporary, path).inspect_err(|_| {
             let _ = std::fs::remove_file(&temporary);
         })
     }
 
-    fn entry_path(&self, unit: &CrateInput) -> PathBuf {
+    fn entry_path(&self, unit: &CrateInput, extension: &str) -> PathBuf {
         let mut hasher = StableHasher::default();
         unit.language.hash(&mut hasher);
         unit.root_dir.hash(&mut hasher);
         unit.name.hash(&mut hasher);
-        self.dir.join(format!("{:016x}.json", hasher.finish()))
+        self.dir
+            .join(format!("{:016x}.{extension}", hasher.finish()))
     }
 
-    fn unit_key(&self, sources: &SourceMap, unit: &CrateInput) -> Option<u64> {
-        let mut hasher = StableHasher::default();
-        self.run_key.hash(&mut hasher);
-        describe_unit(sources, unit).hash(&mut hasher);
-        // Each file on its own thread (a big unit is most of an editor's run), then in order.
-        let files: Option<Vec<u64>> = unit
-            .files
-            .par_iter()
-            .map(|&file| {
-                let source = sources.get(file);
-                let mut hasher = StableHasher::default();
-                source.path.hash(&mut hasher);
-                source.read().ok()?.hash(&mut hasher);
-                Some(hasher.finish())
+    /// Where each file's facts are kept, and the key they must have: the binary, what the
+    /// frontends are given besides the bytes (language, edition, the configured extensions,
+    /// which name defer macros) and the file's path and bytes.
+    fn fact_entries(
+        &self,
+        sources: &SourceMap,
+        unit: &CrateInput,
+        file_hashes: &[u64],
+    ) -> HashMap<FileId, (PathBuf, u64)> {
+        let mut base = StableHasher::default();
+        self.binary_key.hash(&mut base);
+        unit.language.hash(&mut base);
+        unit.edition.as_str().hash(&mut base);
+        format!("{:?}", unit.extensions).hash(&mut base);
+        let unit_entry = self.entry_path(unit, "");
+        unit.files
+            .iter()
+            .zip(file_hashes)
+            .map(|(&file, file_hash)| {
+                let mut key = base.clone();
+                file_hash.hash(&mut key);
+                let mut name = StableHasher::default();
+                unit_entry.hash(&mut name);
+                sources.get(file).path.hash(&mut name);
+                let path = self
+                    .dir
+                    .join("facts")
+                    .join(format!("{:016x}", name.finish()));
+                (file, (path, key.finish()))
             })
-            .collect();
-        files?.hash(&mut hasher);
-        Some(hasher.finish())
+            .collect()
     }
 
     fn restore(&self, entry: Entry, unit: &CrateInput) -> Option<UnitResult> {
@@ -177,14 +228,57 @@ impl Cache {
     }
 }
 
+/// The facts of the files of the units a run analyses, each in a file of its own under
+/// `facts/`, named after the unit and the file's path: an edit rewrites only its file's entry.
+struct FactFiles<'a> {
+    cache: &'a Cache,
+    /// By the run's unit index (an index into the units given to the driver): each file's
+    /// entry and the key its facts must have.
+    units: Vec<Option<HashMap<FileId, (PathBuf, u64)>>>,
+    /// The first error writing an entry.
+    error: Mutex<Option<std::io::Error>>,
+}
+
+impl FactFiles<'_> {
+    fn entry(&self, unit: usize, file: FileId) -> Option<&(PathBuf, u64)> {
+        self.units.get(unit)?.as_ref()?.get(&file)
+    }
+}
+
+impl FactStore for FactFiles<'_> {
+    fn load(&self, unit: usize, file: FileId) -> Option<FileFacts> {
+        let (path, key) = self.entry(unit, file)?;
+        let text = std::fs::read_to_string(path).ok()?;
+        let facts = text.strip_prefix(&format!("{key:016x}\n"))?;
+        FileFacts::from_json(file, facts).ok()
+    }
+
+    fn lowered(&self, unit: usize, file: FileId, facts: &FileFacts) {
+        let Some((path, key)) = self.entry(unit, file) else {
+            return;
+        };
+        // Facts that cannot be written without their file are lowered on every run.
+        let Some(json) = facts.to_json(file) else {
+            return;
+        };
+        let text = format!("{key:016x}\n{json}");
+        if let Err(error) = self.cache.write(path, text.as_bytes())
+            && let Ok(mut first) = self.error.lock()
+        {
+            first.get_or_insert(error);
+        }
+    }
+}
+
 /// Runs the pipeline through the cache: units whose entry matches are taken from it, the
-/// others go to `run` (given their indices into `crates`) and are stored. Returns the whole
-/// output, as one run without the cache would, and the first error writing the cache.
+/// others go to `run` (given their indices into `crates`, and the facts the cache has for
+/// their files) and are stored. Returns the whole output, as one run without the cache would,
+/// and the first error writing the cache.
 pub fn run_cached(
     cache: &Cache,
     sources: &SourceMap,
     crates: &[CrateInput],
-    run: impl FnOnce(&[usize]) -> RunOutput,
+    run: impl FnOnce(&[usize], &dyn FactStore) -> RunOutput,
 ) -> (RunOutput, Option<std::io::Error>) {
     let lookups: Vec<Option<Lookup>> = crates
         .par_iter()
@@ -192,7 +286,7 @@ pub fn run_cached(
         .collect();
     let mut output = RunOutput::default();
     let mut missing = Vec::new();
-    let mut keys = HashMap::new();
+    let mut misses = HashMap::new();
     for (index, lookup) in lookups.into_iter().enumerate() {
         match lookup {
             Some(Lookup::Hit(result)) => {
@@ -205,8 +299,8 @@ pub fn run_cached(
                 output.files_checked += result.files;
                 output.bytes_checked += result.bytes;
             }
-            Some(Lookup::Miss(key)) => {
-                keys.insert(index, key);
+            Some(Lookup::Miss(miss)) => {
+                misses.insert(index, miss);
                 missing.push(index);
             }
             None => missing.push(index),
@@ -214,7 +308,19 @@ pub fn run_cached(
     }
     let mut error = None;
     if !missing.is_empty() {
-        let fresh = run(&missing);
+        let facts = FactFiles {
+            cache,
+            units: missing
+                .iter()
+                .map(|index| {
+                    let miss = misses.get(index)?;
+                    Some(cache.fact_entries(sources, &crates[*index], &miss.file_hashes))
+                })
+                .collect(),
+            error: Mutex::new(None),
+        };
+        let fresh = run(&missing, &facts);
+        error = facts.error.into_inner().ok().flatten();
         // Each unit's share of the fresh run, by index into `crates`.
         let mut per_unit: HashMap<usize, Vec<Finding>> = HashMap::new();
         for finding in &fresh.findings {
@@ -224,7 +330,7 @@ pub fn run_cached(
                 .push(finding.clone());
         }
         for &index in &missing {
-            let Some(&key) = keys.get(&index) else {
+            let Some(miss) = misses.get(&index) else {
                 continue;
             };
             let unit = &crates[index];
@@ -234,7 +340,7 @@ pub fn run_cached(
                 files,
                 bytes,
             };
-            if let Err(failure) = cache.store(sources, unit, key, &result) {
+            if let Err(failure) = cache.store(sources, unit, miss.key, &result) {
                 error.get_or_insert(failure);
             }
         }

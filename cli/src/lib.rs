@@ -134,20 +134,18 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     let cache_warned = std::sync::atomic::AtomicBool::new(false);
     let lint = || -> Result<RunOutput> {
         // The units given by their indices into `crates`, with findings indexed the same way.
-        let run_units = |units: &[usize]| {
+        // The facts of `store` are by index into `units`.
+        let run_units = |units: &[usize], store: Option<&dyn driver::FactStore>| {
             let progress = output::RunProgress::new(
                 units.iter().map(|&unit| crates[unit].files.len()).sum(),
                 common.quiet,
             );
+            let report = |event| progress.report(event);
             let mut output = if units.len() == crates.len() {
-                driver::run_with_progress(&sources, &crates, &rules, &|event| {
-                    progress.report(event)
-                })
+                driver::run_with_store(&sources, &crates, &rules, &report, store)
             } else {
                 let subset: Vec<_> = units.iter().map(|&unit| crates[unit].clone()).collect();
-                driver::run_with_progress(&sources, &subset, &rules, &|event| {
-                    progress.report(event)
-                })
+                driver::run_with_store(&sources, &subset, &rules, &report, store)
             };
             for finding in &mut output.findings {
                 finding.crate_index = units[finding.crate_index];
@@ -157,7 +155,10 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         };
         let run = || match &cache {
             Some(cache) => {
-                let (output, error) = cache::run_cached(cache, &sources, &crates, run_units);
+                let (output, error) =
+                    cache::run_cached(cache, &sources, &crates, |units, store| {
+                        run_units(units, Some(store))
+                    });
                 if let Some(error) = error {
                     if !common.quiet
                         && !cache_warned.swap(true, std::sync::atomic::Ordering::Relaxed)
@@ -174,7 +175,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
                 }
                 output
             }
-            None => run_units(&(0..crates.len()).collect::<Vec<_>>()),
+            None => run_units(&(0..crates.len()).collect::<Vec<_>>(), None),
         };
         let mut output = match common.jobs {
             Some(jobs) => rayon::ThreadPoolBuilder::new()

@@ -40,6 +40,7 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
         .collect();
     entries.sort();
     entries
@@ -184,7 +185,25 @@ fn output_is_the_same_with_and_without_the_cache() {
         assert!(findings(&plain).len() > 10_000, "{plain:#?}");
         assert_eq!(findings(&plain), findings(&cold), "{format}: cold cache");
         assert_eq!(findings(&plain), findings(&warm), "{format}: warm cache");
-        assert_eq!((cold.code, warm.code), (plain.code, plain.code));
+        // Without the units' findings every unit is analysed again, from the files' facts.
+        for entry in entries(Path::new(cache_dir)) {
+            std::fs::remove_file(entry).unwrap();
+        }
+        let from_facts = deferlint(
+            cache.root(),
+            &[
+                "--cache-dir",
+                cache_dir,
+                "--message-format",
+                format,
+                fixtures,
+            ],
+        );
+        assert_eq!(findings(&plain), findings(&from_facts), "{format}: facts");
+        assert_eq!(
+            (cold.code, warm.code, from_facts.code),
+            (plain.code, plain.code, plain.code)
+        );
     }
 }
 
@@ -252,4 +271,63 @@ fn without_the_flag_nothing_is_written() {
         .collect();
     names.sort();
     assert_eq!(names, ["a", "b"]);
+}
+
+/// The facts of every file of the tree's cache replaced: by empty facts, or by text that is not
+/// facts at all.
+fn replace_facts(dir: &Path, replacement: &str) {
+    let entries = entries(&dir.join("facts"));
+    assert!(!entries.is_empty());
+    for path in entries {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (key, _) = text.split_once('\n').unwrap();
+        std::fs::write(&path, format!("{key}\n{replacement}")).unwrap();
+    }
+}
+
+/// A package of two files: the finding in `main.go`, and `util.go`, which the test edits so
+/// that the package is analysed again.
+fn package_of_two_files() -> TempTree {
+    TempTree::new(&[
+        ("main.go", program().as_bytes()),
+        (
+            "util.go",
+            b"package main\n\nfunc twice(x int) int { return 2 * x }\n",
+        ),
+    ])
+}
+
+#[test]
+fn an_edit_parses_only_the_edited_file_again() {
+    let tree = package_of_two_files();
+    assert_eq!(short(&tree, &[]).code, 1);
+    assert_eq!(entries(&tree.path("cache/facts")).len(), 2);
+    // Facts that say the files hold nothing: a run that reads them cannot find the write.
+    let empty = deferlint_core::model::facts::FileFacts::default()
+        .to_json(deferlint_core::source::FileId(1))
+        .unwrap();
+    replace_facts(&tree.path("cache"), &empty);
+    std::fs::write(
+        tree.path("util.go"),
+        "package main\n\nfunc twice(x int) int { return x + x }\n",
+    )
+    .unwrap();
+    let run = short(&tree, &[]);
+    assert_eq!(run.code, 0, "main.go's facts were not read: {run:#?}");
+    // The edited file's entry holds its new facts, not the empty ones.
+    let util_entry = entries(&tree.path("cache/facts"))
+        .into_iter()
+        .find(|path| std::fs::read_to_string(path).unwrap().contains("twice"));
+    assert!(util_entry.is_some(), "util.go's facts were not written");
+}
+
+#[test]
+fn facts_that_cannot_be_read_are_parsed_again() {
+    let tree = package_of_two_files();
+    assert_eq!(short(&tree, &[]).code, 1);
+    replace_facts(&tree.path("cache"), "{ not facts");
+    std::fs::write(tree.path("util.go"), "package main\n\n// edited\n").unwrap();
+    let run = short(&tree, &[]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert_eq!(run.stderr.matches(UNSYNC).count(), 1, "{run:#?}");
 }

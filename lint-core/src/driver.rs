@@ -255,12 +255,35 @@ pub fn run_with_progress(
     checker: &dyn Checker,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> RunOutput {
+    run_with_store(sources, crates, checker, progress, None)
+}
+
+/// Where the driver may find a file's facts instead of lowering it, and what it tells of the
+/// facts it lowered (`--cache-dir` keeps them on disk). Units are indices into the run's
+/// `crates`. Facts must be what [`lower_file`] gives for the file's bytes, edition and
+/// extensions.
+pub trait FactStore: Sync {
+    /// The facts of one file of a unit, when known.
+    fn load(&self, unit: usize, file: FileId) -> Option<FileFacts>;
+    /// Facts just lowered, because `load` had none.
+    fn lowered(&self, unit: usize, file: FileId, facts: &FileFacts);
+}
+
+/// [`run_with_progress`], taking facts from `store` where it has them.
+pub fn run_with_store(
+    sources: &SourceMap,
+    crates: &[CrateInput],
+    checker: &dyn Checker,
+    progress: &(dyn Fn(Progress) + Sync),
+    store: Option<&dyn FactStore>,
+) -> RunOutput {
     // A pool of its own, because the caller's threads have small stacks, and because rayon runs
     // a lone file on the calling thread. Where the system refuses such threads, the caller's
     // threads do; only files nested less deeply fit in their stacks.
+    let run = || run_on_current_pool(sources, crates, checker, progress, store);
     match large_stack_pool() {
-        Some(pool) => pool.install(|| run_on_current_pool(sources, crates, checker, progress)),
-        None => run_on_current_pool(sources, crates, checker, progress),
+        Some(pool) => pool.install(run),
+        None => run(),
     }
 }
 
@@ -291,6 +314,7 @@ fn run_on_current_pool(
     crates: &[CrateInput],
     checker: &dyn Checker,
     progress: &(dyn Fn(Progress) + Sync),
+    store: Option<&dyn FactStore>,
 ) -> RunOutput {
     let clock = PhaseClock::default();
     // A unit's facts stay in memory until its analysis ends, so the number of units in flight
@@ -389,7 +413,14 @@ fn run_on_current_pool(
                 .map(|(crate_index, file)| {
                     let input = &crates[crate_index];
                     let started = Instant::now();
-                    let facts = lower_file(sources, file, input.edition, &input.extensions);
+                    let stored = store.and_then(|store| store.load(crate_index, file));
+                    let facts = stored.unwrap_or_else(|| {
+                        let facts = lower_file(sources, file, input.edition, &input.extensions);
+                        if let Some(store) = store {
+                            store.lowered(crate_index, file, &facts);
+                        }
+                        facts
+                    });
                     PhaseClock::add(&clock.lower, started);
                     progress(Progress::FileLowered);
                     (crate_index, file, facts)

@@ -33,7 +33,7 @@ pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
 const MARKER: &str = "deferlint:";
 
 /// The suppression comments of one file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileSuppressions {
     pub directives: Vec<Directive>,
     /// Comments that start with the marker but do not read as a directive.
@@ -43,7 +43,7 @@ pub struct FileSuppressions {
 }
 
 /// One `// deferlint: allow(..)` comment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Directive {
     /// The comment, from `//` to the end of its line.
     pub comment: Span,
@@ -62,7 +62,7 @@ pub struct Directive {
 }
 
 /// A rule name in a directive's list.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DirectiveName {
     /// Without a `deferlint::` prefix, which is accepted as in `-A deferlint::name`.
     pub name: String,
@@ -72,10 +72,10 @@ pub struct DirectiveName {
 }
 
 /// A comment that starts with the marker but is not a directive.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Malformed {
     pub comment: Span,
-    pub problem: &'static str,
+    pub problem: String,
 }
 
 impl FileSuppressions {
@@ -123,7 +123,7 @@ pub fn scan(file: FileId, text: &str, language: Language) -> Option<Box<FileSupp
         match parse_directive(text, after_marker, comment.end) {
             Err(problem) => suppressions.malformed.push(Malformed {
                 comment: comment_span,
-                problem,
+                problem: problem.to_string(),
             }),
             Ok(parsed) => {
                 let line = suppressions.line_of(comment.start as u32);

@@ -6,7 +6,7 @@
 //! locals are released in reverse declaration order at the end of their scope and temporaries
 //! at the end of their statement, as the compiler does it.
 
-use crate::source::Span;
+use crate::source::{FileId, Span};
 
 /// A string from the source: an identifier or a path segment.
 pub type Sym = Box<str>;
@@ -14,7 +14,7 @@ pub type Sym = Box<str>;
 macro_rules! index_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         pub struct $name(pub u32);
 
         impl $name {
@@ -63,7 +63,7 @@ index_type!(
 );
 
 /// Everything a frontend learned from one file.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     /// Problems that kept parts of the file from being understood.
     pub problems: Vec<FileProblem>,
@@ -92,13 +92,13 @@ pub struct FileFacts {
 }
 
 /// A problem in one file: the file does not parse, or a construct is too deep.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FileProblem {
     pub span: Span,
     pub message: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct InlineModule {
     pub parent: ModIdx,
     pub name: Sym,
@@ -107,7 +107,7 @@ pub struct InlineModule {
 }
 
 /// `mod name;`: a module whose items live in another file.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ModDecl {
     pub parent: ModIdx,
     pub name: Sym,
@@ -118,7 +118,7 @@ pub struct ModDecl {
 }
 
 /// `use a::b as c;` flattened: one fact per imported name.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct UseFact {
     pub module: ModIdx,
     /// The name it is known by in `module`; `None` for a glob import.
@@ -130,7 +130,7 @@ pub struct UseFact {
 }
 
 /// A path as written in an expression or a type.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PathExpr {
     pub segments: Vec<Sym>,
     /// Generic arguments given anywhere in the path (`HashMap::<K, V>::new`, `Arc<T>`).
@@ -147,7 +147,7 @@ impl PathExpr {
 }
 
 /// A type as written.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TypeExpr {
     Path(PathExpr),
     Ref {
@@ -171,7 +171,7 @@ pub enum TypeExpr {
 }
 
 /// What kind of data type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AdtKind {
     Struct,
     Enum,
@@ -179,7 +179,7 @@ pub enum AdtKind {
 }
 
 /// A struct, enum or union with the types of its fields (all variants of an enum together).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct AdtFact {
     pub module: ModIdx,
     pub name: Sym,
@@ -189,7 +189,7 @@ pub struct AdtFact {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FieldFact {
     /// The field name, or its position for tuple fields (`"0"`).
     pub name: Sym,
@@ -199,7 +199,7 @@ pub struct FieldFact {
 }
 
 /// `type Name<G> = Ty;`
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct AliasFact {
     pub module: ModIdx,
     pub name: Sym,
@@ -208,7 +208,7 @@ pub struct AliasFact {
 }
 
 /// How a static lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StaticKind {
     /// `static X: T`.
     Static,
@@ -220,7 +220,7 @@ pub enum StaticKind {
     Const,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct StaticFact {
     pub module: ModIdx,
     pub name: Sym,
@@ -231,7 +231,7 @@ pub struct StaticFact {
     pub init: Option<FnIdx>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ImplFact {
     pub module: ModIdx,
     pub self_ty: TypeExpr,
@@ -241,14 +241,14 @@ pub struct ImplFact {
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TraitFact {
     pub module: ModIdx,
     pub name: Sym,
 }
 
 /// How a method takes `self`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SelfKind {
     Value,
     Ref,
@@ -256,7 +256,7 @@ pub enum SelfKind {
 }
 
 /// What a function is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FnKind {
     /// A free function.
     Free,
@@ -292,7 +292,7 @@ impl FnKind {
 }
 
 /// One function of a file.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FnFact {
     pub module: ModIdx,
     pub name: Sym,
@@ -318,7 +318,7 @@ pub struct FnFact {
 }
 
 /// A node of a function's event tree, in execution order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Node {
     Event(Event),
     /// Exactly one arm runs (`if`/`else`, `match`).
@@ -328,14 +328,16 @@ pub enum Node {
 }
 
 /// Where a value lives: a local variable or a temporary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Slot {
     Local(LocalId),
     Temp(TempId),
 }
 
 /// Why a slot's value is dropped at a release point.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ReleaseReason {
     /// The end of the scope that declared it.
     ScopeEnd,
@@ -350,7 +352,7 @@ pub enum ReleaseReason {
 }
 
 /// Something that happens when control reaches it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// A call, after its receiver and arguments were evaluated.
     Call(CallId),
@@ -383,7 +385,7 @@ pub enum Event {
 }
 
 /// The arena of one item function.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Body {
     pub locals: Vec<LocalFact>,
     pub values: Vec<Value>,
@@ -413,7 +415,7 @@ impl Body {
 }
 
 /// How a local came to be.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LocalOrigin {
     /// A function parameter (`self` included).
     Param,
@@ -427,7 +429,7 @@ pub enum LocalOrigin {
     ForLoop,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LocalFact {
     pub name: Sym,
     pub ty: Option<TypeExpr>,
@@ -441,7 +443,7 @@ pub struct LocalFact {
     pub in_loop: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TempFact {
     pub value: ValueId,
     pub span: Span,
@@ -451,7 +453,7 @@ pub struct TempFact {
 
 /// A value expression, in the terms the analyses need: which object it is (for aliasing), what
 /// type it has, and where it came from.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     Unknown,
     Literal,
@@ -504,7 +506,7 @@ pub enum Value {
 }
 
 /// Who is called.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Callee {
     /// `path(args)`: a function, an associated function, a tuple struct or a variant.
     Path(PathExpr),
@@ -518,7 +520,7 @@ pub enum Callee {
     Dynamic(ValueId),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CallFact {
     pub callee: Callee,
     pub args: Vec<ValueId>,
@@ -540,5 +542,166 @@ impl FileFacts {
             problems: vec![FileProblem { span, message }],
             ..FileFacts::default()
         }
+    }
+}
+
+/// Facts written to and read from text (`--cache-dir` keeps each file's). A file's id depends
+/// on the order in which a run found its files, so spans are written without it: a span of the
+/// file as its two offsets, read back into the file being read, and `Span::default()` (which
+/// the frontends and analyses use for "no place") as `null`.
+impl FileFacts {
+    /// The facts as JSON; `None` when a span cannot be written without its file: a span of
+    /// another file, or, in file 0, a span at offset 0 that reads the same as "no place".
+    pub fn to_json(&self, file: FileId) -> Option<String> {
+        with_file(&WRITING_FILE, file, || serde_json::to_string(self).ok())
+    }
+
+    /// Facts written by [`FileFacts::to_json`], with every span in `file`.
+    pub fn from_json(file: FileId, text: &str) -> serde_json::Result<FileFacts> {
+        with_file(&READING_FILE, file, || serde_json::from_str(text))
+    }
+}
+
+/// Runs `f` with `key` set to `file` on this thread.
+fn with_file<R>(
+    key: &'static std::thread::LocalKey<std::cell::Cell<Option<FileId>>>,
+    file: FileId,
+    f: impl FnOnce() -> R,
+) -> R {
+    let outer = key.with(|cell| cell.replace(Some(file)));
+    let result = f();
+    key.with(|cell| cell.set(outer));
+    result
+}
+
+thread_local! {
+    /// The file whose facts this thread is writing or reading, for the spans in them.
+    static WRITING_FILE: std::cell::Cell<Option<FileId>> = const { std::cell::Cell::new(None) };
+    static READING_FILE: std::cell::Cell<Option<FileId>> = const { std::cell::Cell::new(None) };
+}
+
+impl serde::Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error;
+        let writing = WRITING_FILE
+            .with(std::cell::Cell::get)
+            .ok_or_else(|| S::Error::custom("a span is written only within FileFacts::to_json"))?;
+        if *self == Span::default() {
+            if writing == Span::default().file {
+                return Err(S::Error::custom(
+                    "a span at offset 0 of file 0 is ambiguous",
+                ));
+            }
+            serializer.serialize_none()
+        } else if self.file == writing {
+            serializer.serialize_some(&(self.lo, self.hi))
+        } else {
+            Err(S::Error::custom("a span of another file"))
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Span {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Span, D::Error> {
+        let Some((lo, hi)) = Option::<(u32, u32)>::deserialize(deserializer)? else {
+            return Ok(Span::default());
+        };
+        let file = READING_FILE.with(std::cell::Cell::get).ok_or_else(|| {
+            serde::de::Error::custom("a span is read only within FileFacts::from_json")
+        })?;
+        Ok(Span::new(file, lo, hi))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::Edition;
+
+    const RUST: &str = "use std::sync::Mutex;\n\
+        struct Guard<'a>(&'a Mutex<Vec<u32>>);\n\
+        impl Drop for Guard<'_> {\n    fn drop(&mut self) { self.0.lock().unwrap().push(1); } // deferlint: allow(poisoned-lock-unwrap-in-defer) known\n}\n\
+        #[cfg(test)] mod tests { #[test] fn t() {} }\n";
+
+    /// Facts read back are the facts lowered, with every span in the file they are read into.
+    #[test]
+    fn facts_read_back_equal_the_facts_lowered_in_that_file() {
+        let extensions = crate::model::extensions::Extensions::default();
+        let lowered = |file| {
+            let mut facts =
+                crate::frontend::rust::lower_file(file, RUST, Edition::E2021, &extensions);
+            facts.suppressions = crate::suppress::scan(file, RUST, crate::source::Language::Rust);
+            facts
+        };
+        let written = lowered(FileId(3)).to_json(FileId(3)).unwrap();
+        let read = FileFacts::from_json(FileId(7), &written).unwrap();
+        assert_eq!(format!("{read:?}"), format!("{:?}", lowered(FileId(7))));
+        assert!(read.suppressions.is_some() && !read.test_regions.is_empty());
+        assert!(!format!("{read:?}").contains("FileId(3)"));
+    }
+
+    #[test]
+    fn spans_are_read_only_into_a_file() {
+        let facts = FileFacts::with_problem(Span::new(FileId(1), 2, 3), "x".into());
+        let written = facts.to_json(FileId(1)).unwrap();
+        assert!(serde_json::from_str::<FileFacts>(&written).is_err());
+        let read = FileFacts::from_json(FileId(4), &written).unwrap();
+        assert_eq!(read.problems[0].span, Span::new(FileId(4), 2, 3));
+    }
+
+    /// `Span::default()` means "no place" to the analyses (a Go function's end-of-body
+    /// release, for one): it stays that, whatever file the facts are read into.
+    #[test]
+    fn no_place_stays_no_place_and_ambiguous_spans_are_not_written() {
+        let mut facts = FileFacts::with_problem(Span::new(FileId(2), 5, 6), "x".into());
+        facts.test_regions.push(Span::default());
+        let read = FileFacts::from_json(FileId(9), &facts.to_json(FileId(2)).unwrap()).unwrap();
+        assert_eq!(read.test_regions, [Span::default()]);
+        assert_eq!(read.problems[0].span, Span::new(FileId(9), 5, 6));
+        // In file 0, offset 0 cannot be told from "no place"; nor can another file's span be
+        // written without its file.
+        let at_start = FileFacts::with_problem(Span::new(FileId(0), 0, 0), "x".into());
+        assert_eq!(at_start.to_json(FileId(0)), None);
+        assert_eq!(facts.to_json(FileId(3)), None);
+    }
+
+    /// Every Go and Rust fixture's facts read back as they were lowered.
+    #[test]
+    fn every_fixture_round_trips() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
+        let extensions = crate::model::extensions::Extensions::default();
+        let mut checked = 0;
+        for folder in std::fs::read_dir(fixtures).unwrap() {
+            for entry in std::fs::read_dir(folder.unwrap().path()).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let lower = |file| match path.extension().and_then(|e| e.to_str()) {
+                    Some("go") => Some(crate::frontend::go::lower_file(file, &text, false)),
+                    Some("rs") => Some(crate::frontend::rust::lower_file(
+                        file,
+                        &text,
+                        Edition::E2021,
+                        &extensions,
+                    )),
+                    _ => None,
+                };
+                let Some(facts) = lower(FileId(5)) else {
+                    continue;
+                };
+                let written = facts
+                    .to_json(FileId(5))
+                    .expect("facts of a file are written");
+                let read = FileFacts::from_json(FileId(6), &written).unwrap();
+                let expected = lower(FileId(6)).unwrap();
+                assert_eq!(
+                    format!("{read:?}"),
+                    format!("{expected:?}"),
+                    "{}",
+                    path.display()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked} fixtures");
     }
 }
