@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use deferlint_core::driver::{self, CrateInput, Edition, Finding, TargetKind, TargetRoot};
 use deferlint_core::frontend;
 use deferlint_core::model::extensions::Extensions;
+use deferlint_core::model::facts::FileFacts;
 use deferlint_core::render::{github, human, json, sarif, short};
 use deferlint_core::source::{FileId, Language, SourceMap};
 use deferlint_rules::RuleSet;
@@ -19,9 +20,20 @@ pub fn rust_frontend(data: &[u8]) {
     };
     on_a_large_stack(|| {
         for edition in [Edition::E2021, Edition::E2024] {
-            frontend::rust::lower_file(FileId(0), text, edition, &Extensions::default());
+            let facts =
+                frontend::rust::lower_file(FileId(1), text, edition, &Extensions::default());
+            facts_round_trip(&facts);
         }
     });
+}
+
+/// Facts written for `--cache-dir` read back as they were.
+fn facts_round_trip(facts: &FileFacts) {
+    let written = facts
+        .to_json(FileId(1))
+        .expect("a file's facts hold spans of that file only");
+    let read = FileFacts::from_json(FileId(1), &written).expect("written facts read back");
+    assert_eq!(format!("{read:?}"), format!("{facts:?}"));
 }
 
 /// Lowers `data` with the Go frontend, as a package file and as a `_test.go` file.
@@ -31,7 +43,7 @@ pub fn go_frontend(data: &[u8]) {
     };
     on_a_large_stack(|| {
         for is_test_file in [false, true] {
-            frontend::go::lower_file(FileId(0), text, is_test_file);
+            facts_round_trip(&frontend::go::lower_file(FileId(1), text, is_test_file));
         }
     });
 }
