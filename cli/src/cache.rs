@@ -272,7 +272,7 @@ impl FactStore for FactFiles<'_> {
 
 /// Runs the pipeline through the cache: units whose entry matches are taken from it, the
 /// others go to `run` (given their indices into `crates`, and the facts the cache has for
-/// their files) and are stored. Returns the whole output, as one run without the cache would,
+/// their files; its output's findings and unit sizes indexed as `crates`) and are stored. Returns the whole output, as one run without the cache would,
 /// and the first error writing the cache.
 pub fn run_cached(
     cache: &Cache,
@@ -334,7 +334,7 @@ pub fn run_cached(
                 continue;
             };
             let unit = &crates[index];
-            let (files, bytes) = unit_size(sources, unit);
+            let (files, bytes) = fresh.unit_sizes.get(index).copied().unwrap_or_default();
             let result = UnitResult {
                 findings: per_unit.remove(&index).unwrap_or_default(),
                 files,
@@ -357,16 +357,6 @@ pub fn run_cached(
         .findings
         .dedup_by(|a, b| a.diagnostic.sort_key() == b.diagnostic.sort_key());
     (output, error)
-}
-
-/// The files and bytes the run counts as checked for a unit.
-fn unit_size(sources: &SourceMap, unit: &CrateInput) -> (usize, u64) {
-    let bytes = unit
-        .files
-        .iter()
-        .filter_map(|&file| sources.get(file).read().ok().map(|text| text.len() as u64))
-        .sum();
-    (unit.files.len(), bytes)
 }
 
 /// What decides a unit's findings besides its files' bytes, without `FileId`s (which depend on

@@ -150,6 +150,11 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
             for finding in &mut output.findings {
                 finding.crate_index = units[finding.crate_index];
             }
+            let mut unit_sizes = vec![(0, 0); crates.len()];
+            for (&unit, &size) in units.iter().zip(&output.unit_sizes) {
+                unit_sizes[unit] = size;
+            }
+            output.unit_sizes = unit_sizes;
             progress.finish();
             output
         };

@@ -28,10 +28,15 @@ fn program() -> String {
     lines.join("\n") + "\n"
 }
 
-/// Two Go packages, each with its finding: two units.
+/// Two Go packages, each with its finding: two units. The test file is not checked (without
+/// `--tests`), so it is not counted either, with or without the cache.
 fn two_units() -> TempTree {
     TempTree::new(&[
         ("a/main.go", program().as_bytes()),
+        (
+            "a/main_test.go",
+            b"package main\n\nimport \"testing\"\n\nfunc TestNothing(t *testing.T) {}\n",
+        ),
         ("b/main.go", program().as_bytes()),
     ])
 }
@@ -91,10 +96,15 @@ fn a_second_run_takes_the_findings_from_the_cache() {
             .collect()
     };
     assert_eq!(places(&first), places(&second));
+    let summary = |run: &support::Run| {
+        let last = run.stderr.lines().last().unwrap();
+        last.split(" (").next().unwrap().to_string()
+    };
     assert_eq!(
-        first.stderr.lines().last().unwrap().split(" (").next(),
-        second.stderr.lines().last().unwrap().split(" (").next()
+        summary(&first),
+        "deferlint: 2 errors, 0 warnings in 2 files"
     );
+    assert_eq!(summary(&first), summary(&second));
 }
 
 #[test]

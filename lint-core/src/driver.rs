@@ -121,6 +121,8 @@ pub struct RunOutput {
     pub findings: Vec<Finding>,
     pub files_checked: usize,
     pub bytes_checked: u64,
+    /// The files and bytes checked of each unit, by its index.
+    pub unit_sizes: Vec<(usize, u64)>,
     /// Time spent in each phase, summed over threads.
     pub timings: Timings,
 }
@@ -222,6 +224,9 @@ pub fn lower_file(
 
 /// A unit's index with its files' facts, waiting for its analysis.
 type LoweredUnit = (usize, Vec<(FileId, FileFacts)>);
+
+/// A unit's index, findings, and files and bytes checked.
+type UnitOutput = (usize, Vec<Finding>, usize, u64);
 
 /// How much source one batch of units lowers at once (see [`run`]).
 const BATCH_BYTES: u64 = 8_000_000;
@@ -348,8 +353,7 @@ fn run_on_current_pool(
         batches.last_mut().expect("a batch").push(index);
         batch_bytes += sizes[index];
     }
-    let results: Mutex<Vec<(Vec<Finding>, usize, u64)>> =
-        Mutex::new(Vec::with_capacity(crates.len()));
+    let results: Mutex<Vec<UnitOutput>> = Mutex::new(Vec::with_capacity(crates.len()));
     // Lowered units waiting for their analysis, with their bytes of source.
     let pending: Mutex<(VecDeque<LoweredUnit>, u64)> = Mutex::new((VecDeque::new(), 0));
     let analyse_one = || {
@@ -380,7 +384,7 @@ fn run_on_current_pool(
         results
             .lock()
             .expect("no panic while holding the results")
-            .push((findings, count, bytes));
+            .push((crate_index, findings, count, bytes));
         progress(Progress::UnitAnalysed);
         true
     };
@@ -451,10 +455,12 @@ fn run_on_current_pool(
         .expect("no analysis panics while holding the lock");
     let mut findings = Vec::new();
     let (mut files_checked, mut bytes_checked) = (0, 0);
-    for (crate_findings, count, bytes) in results {
+    let mut unit_sizes = vec![(0, 0); crates.len()];
+    for (crate_index, crate_findings, count, bytes) in results {
         findings.extend(crate_findings);
         files_checked += count;
         bytes_checked += bytes;
+        unit_sizes[crate_index] = (count, bytes);
     }
     findings.sort_by(|a, b| a.diagnostic.sort_key().cmp(&b.diagnostic.sort_key()));
     findings.dedup_by(|a, b| a.diagnostic.sort_key() == b.diagnostic.sort_key());
@@ -462,6 +468,7 @@ fn run_on_current_pool(
         findings,
         files_checked,
         bytes_checked,
+        unit_sizes,
         timings: clock.timings(),
     }
 }
