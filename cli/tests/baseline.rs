@@ -10,17 +10,9 @@ const UNSYNC: &str = "unsync-map-write-in-defer";
 
 /// The fixture without its `//~` markers.
 fn program() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/unsync-map-write-in-defer/canonical_defer_write_runs_after_wg_done.go");
-    let text = std::fs::read_to_string(path).unwrap();
-    let lines: Vec<&str> = text
-        .lines()
-        .map(|line| {
-            line.split_once("//~")
-                .map_or(line, |(code, _)| code.trim_end())
-        })
-        .collect();
-    lines.join("\n") + "\n"
+    support::fixture_without_markers(
+        "unsync-map-write-in-defer/canonical_defer_write_runs_after_wg_done.go",
+    )
 }
 
 /// The fixture's racy function again under another name, with another map and another write:

@@ -15,17 +15,9 @@ const FROM_CACHE: &str = "message read from the cache";
 /// A Go program with one finding: goroutines write a shared map in a deferred function (the
 /// fixture without its `//~` markers).
 fn program() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/unsync-map-write-in-defer/canonical_defer_write_runs_after_wg_done.go");
-    let text = std::fs::read_to_string(path).unwrap();
-    let lines: Vec<&str> = text
-        .lines()
-        .map(|line| {
-            line.split_once("//~")
-                .map_or(line, |(code, _)| code.trim_end())
-        })
-        .collect();
-    lines.join("\n") + "\n"
+    support::fixture_without_markers(
+        "unsync-map-write-in-defer/canonical_defer_write_runs_after_wg_done.go",
+    )
 }
 
 /// Two Go packages, each with its finding: two units. The test file is not checked (without
@@ -165,26 +157,20 @@ fn output_is_the_same_with_and_without_the_cache() {
     let cache_dir = cache_dir.to_str().unwrap();
     for format in ["json", "short", "human"] {
         let plain = deferlint(cache.root(), &["--message-format", format, fixtures]);
-        let cold = deferlint(
-            cache.root(),
-            &[
-                "--cache-dir",
-                cache_dir,
-                "--message-format",
-                format,
-                fixtures,
-            ],
-        );
-        let warm = deferlint(
-            cache.root(),
-            &[
-                "--cache-dir",
-                cache_dir,
-                "--message-format",
-                format,
-                fixtures,
-            ],
-        );
+        let cached = || {
+            deferlint(
+                cache.root(),
+                &[
+                    "--cache-dir",
+                    cache_dir,
+                    "--message-format",
+                    format,
+                    fixtures,
+                ],
+            )
+        };
+        let cold = cached();
+        let warm = cached();
         assert_eq!(plain.code, 1);
         // The summary line ends with the time taken, which differs.
         let findings = |run: &support::Run| {
@@ -199,16 +185,7 @@ fn output_is_the_same_with_and_without_the_cache() {
         for entry in entries(Path::new(cache_dir)) {
             std::fs::remove_file(entry).unwrap();
         }
-        let from_facts = deferlint(
-            cache.root(),
-            &[
-                "--cache-dir",
-                cache_dir,
-                "--message-format",
-                format,
-                fixtures,
-            ],
-        );
+        let from_facts = cached();
         assert_eq!(findings(&plain), findings(&from_facts), "{format}: facts");
         assert_eq!(
             (cold.code, warm.code, from_facts.code),

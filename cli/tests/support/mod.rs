@@ -114,6 +114,22 @@ pub fn assert_usage_error(run: &Run, expected_message: &str) {
     assert!(!run.stderr.contains("panicked"), "{run:#?}");
 }
 
+/// A fixture (a path under `fixtures/`) without its `//~` markers.
+pub fn fixture_without_markers(relative: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(relative);
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|line| {
+            line.split_once("//~")
+                .map_or(line, |(code, _)| code.trim_end())
+        })
+        .collect();
+    lines.join("\n") + "\n"
+}
+
 /// A Go file that does not parse. Today every Go file yields a `parse-error` ("not analysed
 /// yet"); once the Go frontend exists, a syntax error still does. Either way it is a finding
 /// in a readable file, which the engine's stub cannot produce for Rust yet.
