@@ -1,7 +1,9 @@
 //! The speed benchmark: for the same files in the same run and on the same threads, the time
 //! of the whole analysis (`deferlint` on the folders, from reading files to diagnostics)
 //! against the time to only read and parse those files (syn for Rust, tree-sitter for Go).
-//! Prints both, their ratio, files/s and MB/s, per language.
+//! Prints both, their ratio, files/s and MB/s, per language. For Rust it also times the parse
+//! the way the analysis parses (doc comments blanked, data tables of large files elided): the
+//! ratio to that one is the cost of everything after parsing.
 //!
 //! `cargo bench -p deferlint --bench pipeline -- PATH...`, or `bench/run.sh`, which prepares
 //! a corpus of popular crates first.
@@ -153,6 +155,8 @@ impl Corpus {
 /// Median times of one corpus.
 struct Measurement {
     parse: Duration,
+    /// Rust: the parse as the analysis does it; Go: the same as `parse`.
+    parse_as_analysed: Duration,
     full: Duration,
     findings: usize,
 }
@@ -175,6 +179,13 @@ impl Measurement {
             self.full.as_secs_f64() / self.parse.as_secs_f64(),
             self.findings
         );
+        if self.parse_as_analysed != self.parse {
+            println!(
+                "  {label:<8}            parse as analysed {} | ratio of full to it {:.2}",
+                rate(self.parse_as_analysed),
+                self.full.as_secs_f64() / self.parse_as_analysed.as_secs_f64(),
+            );
+        }
     }
 }
 
@@ -182,44 +193,55 @@ impl Measurement {
 /// the two, and keeps the medians.
 fn measure(corpus: &Corpus, sources: &SourceMap, rules: &RuleSet, rounds: usize) -> Measurement {
     // Warm the page cache so that both measurements read from memory.
-    let _ = parse_only(corpus.language, &corpus.files);
+    let _ = parse_only(corpus.language, &corpus.files, false);
     let mut parse_times = Vec::new();
+    let mut analysed_times = Vec::new();
     let mut full_times = Vec::new();
     let mut findings = 0;
+    let rust = corpus.language == Language::Rust;
     for round in 0..rounds {
-        // Alternate the order so that neither side always runs on a warmer machine.
+        // Alternate the order so that no side always runs on a warmer machine.
+        let mut full_run = || {
+            let (time, count) = full(sources, &corpus.units, rules);
+            full_times.push(time);
+            findings = count;
+        };
+        if round % 2 == 1 {
+            full_run();
+        }
+        parse_times.push(parse_only(corpus.language, &corpus.files, false));
+        if rust {
+            analysed_times.push(parse_only(corpus.language, &corpus.files, true));
+        }
         if round % 2 == 0 {
-            parse_times.push(parse_only(corpus.language, &corpus.files));
-            let (time, count) = full(sources, &corpus.units, rules);
-            full_times.push(time);
-            findings = count;
-        } else {
-            let (time, count) = full(sources, &corpus.units, rules);
-            full_times.push(time);
-            findings = count;
-            parse_times.push(parse_only(corpus.language, &corpus.files));
+            full_run();
         }
     }
+    let parse = median(&mut parse_times);
     Measurement {
-        parse: median(&mut parse_times),
+        parse,
+        parse_as_analysed: if rust {
+            median(&mut analysed_times)
+        } else {
+            parse
+        },
         full: median(&mut full_times),
         findings,
     }
 }
 
-/// Reads and parses every file, dropping each tree: the baseline.
-fn parse_only(language: Language, files: &[PathBuf]) -> Duration {
+/// Reads and parses every file, dropping each tree: the baseline, with syn or tree-sitter as
+/// they are, or (`as_analysed`, Rust) as the analysis parses.
+fn parse_only(language: Language, files: &[PathBuf], as_analysed: bool) -> Duration {
+    use deferlint_core::frontend::{go, rust};
     let started = Instant::now();
     files.par_iter().for_each(|path| {
         if let Ok(text) = std::fs::read_to_string(path) {
-            match language {
-                Language::Rust => {
-                    std::hint::black_box(deferlint_core::frontend::rust::parse_only(&text));
-                }
-                Language::Go => {
-                    std::hint::black_box(deferlint_core::frontend::go::parse_only(&text));
-                }
-            }
+            std::hint::black_box(match language {
+                Language::Rust if as_analysed => rust::parse_as_analysed(&text),
+                Language::Rust => rust::parse_only(&text),
+                Language::Go => go::parse_only(&text),
+            });
         }
     });
     started.elapsed()

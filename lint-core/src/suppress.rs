@@ -18,6 +18,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Label, Severity};
+use crate::frontend::comments::{Comment, CommentKind, comments};
 use crate::source::{FileId, Language, Span};
 
 /// A directive, or one of the rule names in it, that suppressed nothing in a run where its
@@ -104,7 +105,10 @@ pub fn scan(file: FileId, text: &str, language: Language) -> Option<Box<FileSupp
         line_starts,
         ..FileSuppressions::default()
     };
-    let comments = line_comments(text, language);
+    let comments: Vec<Comment> = comments(text, language)
+        .into_iter()
+        .filter(|comment| comment.kind == CommentKind::Line)
+        .collect();
     // Lines that hold nothing but a line comment: a directive alone on its line skips them to
     // find the line it covers.
     let comment_only_lines: Vec<u32> = comments
@@ -443,150 +447,11 @@ fn parse_directive(text: &str, start: usize, end: usize) -> Result<ParsedDirecti
     })
 }
 
-/// A line comment: `start` is the offset of `//`, `end` the end of its line (before `\r\n`).
-struct LineComment {
-    start: usize,
-    end: usize,
-}
-
 fn is_alone_on_its_line(text: &str, comment_start: usize) -> bool {
     let line_start = text[..comment_start]
         .rfind('\n')
         .map_or(0, |index| index + 1);
     text[line_start..comment_start].trim().is_empty()
-}
-
-/// Every line comment of the text, skipping literals and block comments. Rust: strings with
-/// escapes, raw strings (`r#".."#`, `br".."`), character literals told apart from lifetimes,
-/// nested block comments. Go: interpreted and raw (backquoted) strings, runes, block comments.
-/// Lexing errors (an unterminated literal) end the scan at the end of the text, which can only
-/// miss directives, never invent one.
-fn line_comments(text: &str, language: Language) -> Vec<LineComment> {
-    let bytes = text.as_bytes();
-    let mut comments = Vec::new();
-    let mut position = 0;
-    while position < bytes.len() {
-        position = match bytes[position] {
-            b'/' if bytes.get(position + 1) == Some(&b'/') => {
-                let mut end = text[position..]
-                    .find('\n')
-                    .map_or(bytes.len(), |index| position + index);
-                let next = end;
-                if end > position && bytes[end - 1] == b'\r' {
-                    end -= 1;
-                }
-                comments.push(LineComment {
-                    start: position,
-                    end,
-                });
-                next
-            }
-            b'/' if bytes.get(position + 1) == Some(&b'*') => {
-                skip_block_comment(bytes, position, language == Language::Rust)
-            }
-            b'"' => skip_quoted(bytes, position, b'"', language == Language::Go),
-            b'`' if language == Language::Go => bytes[position + 1..]
-                .iter()
-                .position(|&byte| byte == b'`')
-                .map_or(bytes.len(), |index| position + 1 + index + 1),
-            b'\'' => match language {
-                Language::Go => skip_quoted(bytes, position, b'\'', true),
-                Language::Rust => skip_char_or_lifetime(text, position),
-            },
-            b'r' if language == Language::Rust => {
-                raw_string_end(bytes, position).unwrap_or(position + 1)
-            }
-            _ => position + 1,
-        };
-    }
-    comments
-}
-
-/// The end of a literal that starts with `quote` at `start`, after backslash escapes; Go's
-/// interpreted strings and runes cannot span lines, so a newline ends them there.
-fn skip_quoted(bytes: &[u8], start: usize, quote: u8, stops_at_newline: bool) -> usize {
-    let mut position = start + 1;
-    while position < bytes.len() {
-        match bytes[position] {
-            b'\\' => position += 2,
-            byte if byte == quote => return position + 1,
-            b'\n' if stops_at_newline => return position,
-            _ => position += 1,
-        }
-    }
-    bytes.len()
-}
-
-fn skip_block_comment(bytes: &[u8], start: usize, nests: bool) -> usize {
-    let mut depth = 1;
-    let mut position = start + 2;
-    while position < bytes.len() {
-        if nests && bytes[position] == b'/' && bytes.get(position + 1) == Some(&b'*') {
-            depth += 1;
-            position += 2;
-        } else if bytes[position] == b'*' && bytes.get(position + 1) == Some(&b'/') {
-            depth -= 1;
-            position += 2;
-            if depth == 0 {
-                return position;
-            }
-        } else {
-            position += 1;
-        }
-    }
-    bytes.len()
-}
-
-/// Rust: `'x'` and `'\n'` are character literals, `'a` in `&'a T` or `'outer:` is a lifetime
-/// or a label, which has no closing quote.
-fn skip_char_or_lifetime(text: &str, start: usize) -> usize {
-    let bytes = text.as_bytes();
-    if bytes.get(start + 1) == Some(&b'\\') {
-        return skip_quoted(bytes, start, b'\'', true);
-    }
-    match text[start + 1..].chars().next() {
-        Some(character) if bytes.get(start + 1 + character.len_utf8()) == Some(&b'\'') => {
-            start + 1 + character.len_utf8() + 1
-        }
-        _ => start + 1,
-    }
-}
-
-/// The end of a raw string literal (`r".."`, `r#".."#`, `br".."`, `cr".."`) whose `r` is at
-/// `start`, or `None` when the `r` is part of an identifier or a raw identifier (`r#type`).
-fn raw_string_end(bytes: &[u8], start: usize) -> Option<usize> {
-    let is_identifier_byte =
-        |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80;
-    let starts_a_token =
-        |position: usize| position == 0 || !is_identifier_byte(bytes[position - 1]);
-    let prefixed =
-        start > 0 && matches!(bytes[start - 1], b'b' | b'c') && starts_a_token(start - 1);
-    if !(starts_a_token(start) || prefixed) {
-        return None;
-    }
-    let hashes = bytes[start + 1..]
-        .iter()
-        .take_while(|&&byte| byte == b'#')
-        .count();
-    let open = start + 1 + hashes;
-    if bytes.get(open) != Some(&b'"') {
-        return None;
-    }
-    let mut position = open + 1;
-    while position < bytes.len() {
-        if bytes[position] == b'"'
-            && bytes[position + 1..]
-                .iter()
-                .take(hashes)
-                .filter(|&&byte| byte == b'#')
-                .count()
-                == hashes
-        {
-            return Some(position + 1 + hashes);
-        }
-        position += 1;
-    }
-    Some(bytes.len())
 }
 
 #[cfg(test)]

@@ -82,8 +82,9 @@ pub struct FileFacts {
     pub byte_len: u32,
     /// The Go package clause (`package main`); `None` for Rust.
     pub package_name: Option<Sym>,
-    /// Items marked as test code (`#[test]`, `#[cfg(test)]`), from their first attribute to
-    /// their end; a whole `_test.go` file. Suppression comments there say nothing when test
+    /// Items marked as test code (`#[test]`, `#[cfg(test)]`), from their first attribute
+    /// (doc comments are blanked before parsing, so not from one of those) to their end; a
+    /// whole `_test.go` file. Suppression comments there say nothing when test
     /// code is not checked.
     pub test_regions: Vec<Span>,
     /// The file's `// deferlint: allow(..)` comments, when it has any. The driver takes them
