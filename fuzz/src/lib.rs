@@ -27,11 +27,12 @@ pub fn rust_frontend(data: &[u8]) {
     });
 }
 
-/// Facts written for `--cache-dir` read back as they were.
+/// Facts written for `--cache-dir` read back as they were (facts too deeply nested for the
+/// reader are not written at all).
 fn facts_round_trip(facts: &FileFacts) {
-    let written = facts
-        .to_json(FileId(1))
-        .expect("a file's facts hold spans of that file only");
+    let Some(written) = facts.to_json(FileId(1)) else {
+        return;
+    };
     let read = FileFacts::from_json(FileId(1), &written).expect("written facts read back");
     assert_eq!(format!("{read:?}"), format!("{facts:?}"));
 }

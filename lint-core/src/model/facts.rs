@@ -551,16 +551,50 @@ impl FileFacts {
 /// file as its two offsets, read back into the file being read, and `Span::default()` (which
 /// the frontends and analyses use for "no place") as `null`.
 impl FileFacts {
-    /// The facts as JSON; `None` when a span cannot be written without its file: a span of
-    /// another file, or, in file 0, a span at offset 0 that reads the same as "no place".
+    /// The facts as JSON; `None` when they could not be read back as they are: a span of
+    /// another file, or, in file 0, a span at offset 0 that reads the same as "no place"
+    /// (spans are written without their file), or JSON nested deeper than the reader allows
+    /// (a type of a hundred pointers).
     pub fn to_json(&self, file: FileId) -> Option<String> {
-        with_file(&WRITING_FILE, file, || serde_json::to_string(self).ok())
+        let json = with_file(&WRITING_FILE, file, || serde_json::to_string(self).ok())?;
+        (json_depth(&json) <= MAX_JSON_DEPTH).then_some(json)
     }
 
     /// Facts written by [`FileFacts::to_json`], with every span in `file`.
     pub fn from_json(file: FileId, text: &str) -> serde_json::Result<FileFacts> {
         with_file(&READING_FILE, file, || serde_json::from_str(text))
     }
+}
+
+/// How deeply JSON read by [`FileFacts::from_json`] may nest: serde_json stops at 128 levels
+/// rather than overflow the stack on a file it did not write.
+const MAX_JSON_DEPTH: usize = 120;
+
+/// How deeply a JSON text nests (arrays and objects), outside its strings.
+fn json_depth(json: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0);
+    let (mut in_string, mut escaped) = (false, false);
+    for byte in json.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// Runs `f` with `key` set to `file` on this thread.
@@ -664,6 +698,22 @@ mod tests {
         let at_start = FileFacts::with_problem(Span::new(FileId(0), 0, 0), "x".into());
         assert_eq!(at_start.to_json(FileId(0)), None);
         assert_eq!(facts.to_json(FileId(3)), None);
+    }
+
+    /// Found by the `go_frontend` fuzz target: a type of hundreds of pointers makes facts
+    /// nested deeper than serde_json reads. Such facts are not written (the file is lowered
+    /// on every run); facts just under the limit read back.
+    #[test]
+    fn facts_too_deep_to_read_back_are_not_written() {
+        let deep = format!("package main\n\nvar x {}int\n", "*".repeat(300));
+        let facts = crate::frontend::go::lower_file(FileId(1), &deep, false);
+        assert_eq!(facts.to_json(FileId(1)), None);
+        let shallow = format!("package main\n\nvar x {}int\n", "*".repeat(20));
+        let facts = crate::frontend::go::lower_file(FileId(1), &shallow, false);
+        let written = facts.to_json(FileId(1)).unwrap();
+        let read = FileFacts::from_json(FileId(1), &written).unwrap();
+        assert_eq!(format!("{read:?}"), format!("{facts:?}"));
+        assert_eq!(json_depth(r#"{"a": ["[[{", {"b": "\\\"["}]}"#), 3);
     }
 
     /// Every Go and Rust fixture's facts read back as they were lowered.
