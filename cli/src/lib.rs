@@ -380,6 +380,25 @@ It is a warning: it does not fail the run unless `-D parse-error` or `-D warning
 `-A parse-error` hides it.\n";
 const UNUSED_SUPPRESSION_SUMMARY: &str =
     "a `// deferlint: allow(rule)` comment, or a rule name in it, suppressed nothing";
+const INVALID_SUPPRESSION_SUMMARY: &str =
+    "a `deferlint:` comment is malformed or names an unknown rule";
+const INVALID_SUPPRESSION_DOCS: &str = "### What it does\n\
+Reports a comment that starts with `deferlint:` but is not a well-formed suppression \
+(`// deferlint: allow(rule-name, ..) reason`), or that names a rule deferlint does not have. It \
+is always an error: the run exits with 2, and `--write-baseline` writes nothing, whatever the \
+levels say.\n\n\
+### Why is this bad?\n\
+A misspelt rule name suppresses nothing, so the finding it was meant to excuse stays, or worse, \
+the comment looks like it excuses a finding that is still reported elsewhere. Failing the run \
+makes the typo visible at once instead of after the next refactoring.\n\n\
+### Example\n\
+```rust\n\
+// deferlint: allow(poisoned-lock-unwrap) the rule is `poisoned-lock-unwrap-in-defer`\n\
+let mut map = self.map.lock().unwrap();\n\
+```\n\n\
+### Use instead\n\
+Name the rule as `--list-rules` prints it, inside `allow(..)`, with the reason after the \
+parenthesis.\n";
 const UNUSED_SUPPRESSION_DOCS: &str = "### What it does\n\
 Reports a suppression comment, `// deferlint: allow(rule-name) reason`, or a rule name in its list, that \
 suppressed no finding in this run. A comment after code covers the findings of the rules it names on \
@@ -481,9 +500,9 @@ fn sarif_rules() -> Vec<sarif::RuleDescriptor> {
         });
     }
     descriptors.push(sarif::RuleDescriptor {
-        id: deferlint_core::suppress::INVALID_SUPPRESSION.to_string(),
-        summary: "a `deferlint:` comment is malformed or names an unknown rule".to_string(),
-        documentation: "### What it does\nReports a `// deferlint: allow(..)` comment that is malformed or names an unknown rule; the run exits with 2.\n".to_string(),
+        id: INVALID_SUPPRESSION.to_string(),
+        summary: INVALID_SUPPRESSION_SUMMARY.to_string(),
+        documentation: INVALID_SUPPRESSION_DOCS.to_string(),
         default_level: "error",
         precision: "very-high",
         tags: vec!["tool".to_string()],
@@ -577,6 +596,11 @@ fn explain(name: &str) -> Result<String> {
             meta.default_level().as_str(),
             languages.join(", "),
             meta.documentation()
+        ));
+    }
+    if bare == INVALID_SUPPRESSION {
+        return Ok(format!(
+            "{bare} (tool diagnostic, always an error, exit code 2; Rust, Go)\n\n{INVALID_SUPPRESSION_DOCS}"
         ));
     }
     if deferlint_rules::TOOL_DIAGNOSTICS.contains(&bare) {

@@ -89,6 +89,8 @@ fn explain_prints_the_docs_of_a_rule() {
     );
     let unused = deferlint(tree.root(), &["--explain", "unused-suppression"]);
     assert_eq!(unused.code, 0, "{unused:#?}");
+    let invalid = deferlint(tree.root(), &["--explain", "invalid-suppression"]);
+    assert_eq!(invalid.code, 0, "{invalid:#?}");
     for section in [
         "### What it does\n",
         "### Why is this bad?\n",
@@ -96,7 +98,14 @@ fn explain_prints_the_docs_of_a_rule() {
         "### Use instead\n",
     ] {
         assert!(unused.stdout.contains(section), "{section}: {unused:#?}");
+        assert!(invalid.stdout.contains(section), "{section}: {invalid:#?}");
     }
+    assert!(
+        invalid
+            .stdout
+            .starts_with("invalid-suppression (tool diagnostic, always an error"),
+        "{invalid:#?}"
+    );
     assert!(
         unused
             .stdout
