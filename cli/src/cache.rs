@@ -29,7 +29,7 @@ use std::sync::Mutex;
 use deferlint_core::diagnostic::{
     Applicability, Diagnostic, Edit, Help, Label, Severity, Suggestion,
 };
-use deferlint_core::driver::{CrateInput, FactStore, Finding, RunOutput};
+use deferlint_core::driver::{self, CrateInput, FactStore, Finding, RunOutput};
 use deferlint_core::model::facts::FileFacts;
 use deferlint_core::source::{FileId, SourceMap, Span};
 use rayon::prelude::*;
@@ -62,11 +62,10 @@ pub struct Miss {
     file_hashes: Vec<u64>,
 }
 
-/// What the run produced for one unit.
+/// What the run produced for one unit: its findings, and the files and bytes it checked.
 pub struct UnitResult {
     pub findings: Vec<Finding>,
-    pub files: usize,
-    pub bytes: u64,
+    pub size: (usize, u64),
 }
 
 impl Cache {
@@ -96,6 +95,11 @@ impl Cache {
                 .map(|&name| (name.to_string(), name))
                 .collect(),
         }
+    }
+
+    /// The folder the entries are in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Reads the unit's files and looks its entry up. `None` when a file cannot be read: the
@@ -154,8 +158,8 @@ impl Cache {
         let entry = Entry {
             key: format!("{key:016x}"),
             unit: describe_unit(sources, unit),
-            files: result.files,
-            bytes: result.bytes,
+            files: result.size.0,
+            bytes: result.size.1,
             findings,
         };
         let text = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
@@ -222,8 +226,7 @@ impl Cache {
             .collect::<Option<Vec<_>>>()?;
         Some(UnitResult {
             findings,
-            files: entry.files,
-            bytes: entry.bytes,
+            size: (entry.files, entry.bytes),
         })
     }
 }
@@ -284,37 +287,38 @@ pub fn run_cached(
         .par_iter()
         .map(|unit| cache.lookup(sources, unit))
         .collect();
-    let mut output = RunOutput::default();
+    let mut hits = Vec::new();
+    // The units to analyse, and what their entries need (`None`: a file cannot be read).
     let mut missing = Vec::new();
-    let mut misses = HashMap::new();
+    let mut misses = Vec::new();
     for (index, lookup) in lookups.into_iter().enumerate() {
         match lookup {
-            Some(Lookup::Hit(result)) => {
-                output
-                    .findings
-                    .extend(result.findings.into_iter().map(|finding| Finding {
-                        crate_index: index,
-                        ..finding
-                    }));
-                output.files_checked += result.files;
-                output.bytes_checked += result.bytes;
-            }
+            Some(Lookup::Hit(result)) => hits.push((index, result)),
             Some(Lookup::Miss(miss)) => {
-                misses.insert(index, miss);
                 missing.push(index);
+                misses.push(Some(miss));
             }
-            None => missing.push(index),
+            None => {
+                missing.push(index);
+                misses.push(None);
+            }
         }
     }
     let mut error = None;
-    if !missing.is_empty() {
+    let mut output = if missing.is_empty() {
+        RunOutput {
+            unit_sizes: vec![(0, 0); crates.len()],
+            ..RunOutput::default()
+        }
+    } else {
         let facts = FactFiles {
             cache,
             units: missing
                 .iter()
-                .map(|index| {
-                    let miss = misses.get(index)?;
-                    Some(cache.fact_entries(sources, &crates[*index], &miss.file_hashes))
+                .zip(&misses)
+                .map(|(&index, miss)| {
+                    let miss = miss.as_ref()?;
+                    Some(cache.fact_entries(sources, &crates[index], &miss.file_hashes))
                 })
                 .collect(),
             error: Mutex::new(None),
@@ -329,33 +333,31 @@ pub fn run_cached(
                 .or_default()
                 .push(finding.clone());
         }
-        for &index in &missing {
-            let Some(miss) = misses.get(&index) else {
+        for (&index, miss) in missing.iter().zip(&misses) {
+            let Some(miss) = miss else {
                 continue;
             };
-            let unit = &crates[index];
-            let (files, bytes) = fresh.unit_sizes.get(index).copied().unwrap_or_default();
             let result = UnitResult {
                 findings: per_unit.remove(&index).unwrap_or_default(),
-                files,
-                bytes,
+                size: fresh.unit_sizes[index],
             };
-            if let Err(failure) = cache.store(sources, unit, miss.key, &result) {
+            if let Err(failure) = cache.store(sources, &crates[index], miss.key, &result) {
                 error.get_or_insert(failure);
             }
         }
-        output.findings.extend(fresh.findings);
-        output.files_checked += fresh.files_checked;
-        output.bytes_checked += fresh.bytes_checked;
-        output.timings = fresh.timings;
+        fresh
+    };
+    for (index, result) in hits {
+        output
+            .findings
+            .extend(result.findings.into_iter().map(|finding| Finding {
+                crate_index: index,
+                ..finding
+            }));
+        output.unit_sizes[index] = result.size;
     }
     // The order and deduplication of one run over every unit.
-    output
-        .findings
-        .sort_by(|a, b| a.diagnostic.sort_key().cmp(&b.diagnostic.sort_key()));
-    output
-        .findings
-        .dedup_by(|a, b| a.diagnostic.sort_key() == b.diagnostic.sort_key());
+    driver::sort_findings(&mut output.findings);
     (output, error)
 }
 

@@ -18,7 +18,6 @@ mod levels;
 mod output;
 
 use std::ffi::OsString;
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -164,19 +163,14 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
                     cache::run_cached(cache, &sources, &crates, |units, store| {
                         run_units(units, Some(store))
                     });
-                if let Some(error) = error {
-                    if !common.quiet
-                        && !cache_warned.swap(true, std::sync::atomic::Ordering::Relaxed)
-                    {
-                        output::warning(&format!(
-                            "could not write the cache in `{}`: {error}",
-                            common
-                                .cache_dir
-                                .as_deref()
-                                .unwrap_or(Path::new(""))
-                                .display()
-                        ));
-                    }
+                if let Some(error) = error
+                    && !common.quiet
+                    && !cache_warned.swap(true, std::sync::atomic::Ordering::Relaxed)
+                {
+                    output::warning(&format!(
+                        "could not write the cache in `{}`: {error}",
+                        cache.dir().display()
+                    ));
                 }
                 output
             }
@@ -195,11 +189,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
             .retain_mut(|finding| unit_levels[finding.crate_index].relevel(finding));
         Ok(output)
     };
-    let RunOutput {
-        mut findings,
-        files_checked,
-        ..
-    } = if common.fix {
+    let output = if common.fix {
         let options = fix::FixOptions {
             allow_dirty: common.allow_dirty,
             quiet: common.quiet,
@@ -208,6 +198,8 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     } else {
         lint()?
     };
+    let files_checked = output.files_checked();
+    let mut findings = output.findings;
     let invalid_suppressions = findings
         .iter()
         .filter(|finding| finding.diagnostic.rule == INVALID_SUPPRESSION)

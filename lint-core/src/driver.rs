@@ -119,12 +119,17 @@ pub struct Finding {
 pub struct RunOutput {
     /// Sorted by file, line, column and rule.
     pub findings: Vec<Finding>,
-    pub files_checked: usize,
-    pub bytes_checked: u64,
     /// The files and bytes checked of each unit, by its index.
     pub unit_sizes: Vec<(usize, u64)>,
     /// Time spent in each phase, summed over threads.
     pub timings: Timings,
+}
+
+impl RunOutput {
+    /// The files the run checked, over all units.
+    pub fn files_checked(&self) -> usize {
+        self.unit_sizes.iter().map(|(files, _)| files).sum()
+    }
 }
 
 /// Thread time per phase of a run.
@@ -231,7 +236,7 @@ type UnitOutput = (usize, Vec<Finding>, usize, u64);
 /// How much source one batch of units lowers at once (see [`run`]).
 const BATCH_BYTES: u64 = 8_000_000;
 
-/// What [`run_with_progress`] reports as it goes, from any thread.
+/// What [`run_with_store`] reports as it goes, from any thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {
     /// One file was read and lowered.
@@ -250,17 +255,7 @@ pub const WORKER_STACK_SIZE: usize = 256 << 20;
 /// Runs the whole pipeline over the given units, on as many threads as the calling rayon pool
 /// has (`-j`), each with a [`WORKER_STACK_SIZE`] stack.
 pub fn run(sources: &SourceMap, crates: &[CrateInput], checker: &dyn Checker) -> RunOutput {
-    run_with_progress(sources, crates, checker, &|_| {})
-}
-
-/// [`run`], telling `progress` of each file lowered and each unit analysed.
-pub fn run_with_progress(
-    sources: &SourceMap,
-    crates: &[CrateInput],
-    checker: &dyn Checker,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> RunOutput {
-    run_with_store(sources, crates, checker, progress, None)
+    run_with_store(sources, crates, checker, &|_| {}, None)
 }
 
 /// Where the driver may find a file's facts instead of lowering it, and what it tells of the
@@ -274,7 +269,8 @@ pub trait FactStore: Sync {
     fn lowered(&self, unit: usize, file: FileId, facts: &FileFacts);
 }
 
-/// [`run_with_progress`], taking facts from `store` where it has them.
+/// [`run`], telling `progress` of each file lowered and each unit analysed, and taking facts
+/// from `store` where it has them.
 pub fn run_with_store(
     sources: &SourceMap,
     crates: &[CrateInput],
@@ -454,23 +450,24 @@ fn run_on_current_pool(
         .into_inner()
         .expect("no analysis panics while holding the lock");
     let mut findings = Vec::new();
-    let (mut files_checked, mut bytes_checked) = (0, 0);
     let mut unit_sizes = vec![(0, 0); crates.len()];
     for (crate_index, crate_findings, count, bytes) in results {
         findings.extend(crate_findings);
-        files_checked += count;
-        bytes_checked += bytes;
         unit_sizes[crate_index] = (count, bytes);
     }
-    findings.sort_by(|a, b| a.diagnostic.sort_key().cmp(&b.diagnostic.sort_key()));
-    findings.dedup_by(|a, b| a.diagnostic.sort_key() == b.diagnostic.sort_key());
+    sort_findings(&mut findings);
     RunOutput {
         findings,
-        files_checked,
-        bytes_checked,
         unit_sizes,
         timings: clock.timings(),
     }
+}
+
+/// Sorts findings into the documented output order (file, line, column, rule, message) and
+/// removes those that repeat one before them there.
+pub fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| a.diagnostic.sort_key().cmp(&b.diagnostic.sort_key()));
+    findings.dedup_by(|a, b| a.diagnostic.sort_key() == b.diagnostic.sort_key());
 }
 
 fn check_crate(
