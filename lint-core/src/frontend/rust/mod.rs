@@ -25,14 +25,15 @@ pub fn lower_file(
         return facts;
     }
     let (offset, original) = strip_prefix(text);
-    let blanked = blank_doc_comments(original);
-    let (mut facts, parsed) = lower_content(file, offset, &blanked, edition, extensions);
-    // Blanking keeps every byte that is not in a doc comment, so a file that does not parse
-    // without its doc comments does not parse with them either; but were that ever wrong,
-    // the file is better parsed twice than misread.
-    if !parsed && matches!(blanked, std::borrow::Cow::Owned(_)) && parses(original) {
-        facts = lower_content(file, offset, original, edition, extensions).0;
-    }
+    // Blanking keeps every byte that is not in a doc comment, so a file that parses with its
+    // doc comments parses without them (the `rust_frontend` fuzz target checks it).
+    let mut facts = lower_content(
+        file,
+        offset,
+        &blank_doc_comments(original),
+        edition,
+        extensions,
+    );
     facts.byte_len = u32::try_from(text.len()).unwrap_or(u32::MAX);
     // Spans of this file are no longer needed; without this the thread's span table would grow
     // with every file parsed on it.
@@ -40,16 +41,15 @@ pub fn lower_file(
     facts
 }
 
-/// Lowers the text of a file after its byte-order mark and shebang line (`offset` bytes in),
-/// and tells whether the whole parsed; when it did not, the facts are those of the items that
-/// parse.
+/// Lowers the text of a file after its byte-order mark and shebang line (`offset` bytes in);
+/// when the whole does not parse, the facts are those of the items that do.
 fn lower_content(
     file: FileId,
     offset: u32,
     content: &str,
     edition: Edition,
     extensions: &Extensions,
-) -> (FileFacts, bool) {
+) -> FileFacts {
     let mut cx = FileCx::new(file, offset, content, edition, extensions);
     let parsed = if content.len() < LARGE_FILE_BYTES {
         syn::parse_str::<syn::File>(content).map(|syntax| {
@@ -66,7 +66,7 @@ fn lower_content(
         streamed
     };
     match parsed {
-        Ok(()) => (cx.facts, true),
+        Ok(()) => cx.facts,
         Err(_) => {
             // Keep what parses: every item but the broken ones (old 2015-edition syntax such
             // as bare trait objects, or a file in the middle of an edit).
@@ -82,7 +82,7 @@ fn lower_content(
                     ),
                 });
             }
-            (cx.facts, false)
+            cx.facts
         }
     }
 }
@@ -212,11 +212,6 @@ pub fn parse_as_analysed(text: &str) -> bool {
     let parsed = parse_file(&blank_doc_comments(content)).is_ok();
     proc_macro2::extra::invalidate_current_thread_spans();
     parsed
-}
-
-/// Whether a whole file parses (the tree dropped).
-fn parses(content: &str) -> bool {
-    parse_file(content).is_ok()
 }
 
 /// The text with its doc comments (`///`, `//!`, `/** .. */`, `/*! .. */`) turned into spaces,
@@ -524,8 +519,7 @@ mod doc_comment_tests {
                 }
                 let text = document(&std::fs::read_to_string(&path).unwrap());
                 let (offset, content) = strip_prefix(&text);
-                let (plain, _) =
-                    lower_content(FileId(1), offset, content, Edition::E2021, &extensions);
+                let plain = lower_content(FileId(1), offset, content, Edition::E2021, &extensions);
                 let mut blanked = lower_file(FileId(1), &text, Edition::E2021, &extensions);
                 blanked.byte_len = 0;
                 assert_eq!(
