@@ -20,7 +20,7 @@ use deferlint_core::diagnostic::Edit;
 use deferlint_core::driver::{self, CrateInput, Edition, RunOutput};
 use deferlint_core::fix::{SuggestionOutcome, apply_suggestions, machine_applicable};
 use deferlint_core::model::extensions::Extensions;
-use deferlint_core::source::{FileId, SourceMap};
+use deferlint_core::source::{FileId, SourceMap, relative_to};
 
 use crate::output;
 
@@ -305,13 +305,8 @@ impl WorkingTree {
             let statuses = git_status(&root)?;
             self.statuses.insert(root.clone(), statuses);
         }
-        let relative = path
-            .strip_prefix(&root)
-            .unwrap_or(path)
-            .components()
-            .map(|component| component.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
+        // `git status` names files relative to the repository's root.
+        let relative = relative_to(path, &root).unwrap_or_default();
         Ok(self.statuses[&root]
             .iter()
             .find(|(_, entry)| {

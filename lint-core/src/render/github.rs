@@ -6,9 +6,9 @@ use std::path::Path;
 
 use crate::diagnostic::Severity;
 use crate::driver::Finding;
+use crate::render::notes_and_helps;
 use crate::render::texts::SourceTexts;
-use crate::render::{notes_and_helps, relative_to};
-use crate::source::SourceMap;
+use crate::source::{SourceMap, relative_to};
 
 /// Renders one line per finding, with file names relative to `root`, the repository's root,
 /// which is how GitHub matches annotations to the diff.

@@ -14,18 +14,6 @@ mod texts;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-use std::path::Path;
-
-/// A path under `root`, relative to it with `/` separators.
-pub(crate) fn relative_to(path: &Path, root: &Path) -> Option<String> {
-    let relative = path.strip_prefix(root).ok()?;
-    let parts: Vec<String> = relative
-        .components()
-        .map(|component| component.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("/"))
-}
-
 /// A diagnostic's notes and helps as `\nnote: ..` and `\nhelp: ..` lines, for the formats that
 /// carry one plain-text message (SARIF, GitHub annotations).
 pub(crate) fn notes_and_helps(diagnostic: &crate::diagnostic::Diagnostic) -> String {

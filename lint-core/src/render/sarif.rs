@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::driver::Finding;
 use crate::render::json::percent_encode;
+use crate::render::notes_and_helps;
 use crate::render::texts::{FileText, SourceTexts};
-use crate::render::{notes_and_helps, relative_to};
-use crate::source::{SourceMap, Span};
+use crate::source::{SourceMap, Span, relative_to};
 
 /// What SARIF says about one rule; the cli fills these from the rules' docs.
 #[derive(Clone, Debug)]
