@@ -1,6 +1,6 @@
 //! The SARIF 2.1.0 format, for code scanning (GitHub's upload-sarif, GitLab, IDE viewers): one
 //! run with a reporting descriptor per rule and a result per finding, columns in Unicode code
-//! points, paths relative to the folder the run started in, secondary labels as related
+//! points, paths relative to the repository's root (`%SRCROOT%`), secondary labels as related
 //! locations, machine-applicable edits as fixes, and a line-independent fingerprint so that an
 //! alert keeps its identity when lines move.
 
@@ -53,7 +53,7 @@ pub fn render(sources: &SourceMap, findings: &[Finding], options: &SarifOptions<
         .iter()
         .map(|finding| result(sources, &texts, &finding.diagnostic, options))
         .collect();
-    let root_uri = directory_uri(options.root);
+    let root_uri = file_uri(options.root, true);
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -209,13 +209,7 @@ fn physical_location(sources: &SourceMap, texts: &SourceTexts, span: Span, root:
 fn artifact_location(sources: &SourceMap, span: Span, root: &Path) -> Value {
     match relative_to(&sources.get(span.file).path, root) {
         Some(relative) => json!({ "uri": uri_path(&relative), "uriBaseId": "%SRCROOT%" }),
-        None => {
-            let mut uri = uri_path(&sources.get(span.file).path.to_string_lossy());
-            if !uri.starts_with('/') {
-                uri.insert(0, '/');
-            }
-            json!({ "uri": format!("file://{uri}") })
-        }
+        None => json!({ "uri": file_uri(&sources.get(span.file).path, false) }),
     }
 }
 
@@ -250,16 +244,17 @@ fn uri_path(path: &str) -> String {
     percent_encode(&path.replace('\\', "/"), "/!$&'()*+,;=:@")
 }
 
-/// `file:///abs/folder/`, with the trailing slash that relative references resolve against.
-fn directory_uri(root: &Path) -> String {
-    let mut path = uri_path(&root.to_string_lossy());
-    if !path.ends_with('/') {
-        path.push('/');
+/// `file:///abs/path`; a folder's with the trailing slash that relative references resolve
+/// against.
+fn file_uri(path: &Path, folder: bool) -> String {
+    let mut uri = uri_path(&path.to_string_lossy());
+    if folder && !uri.ends_with('/') {
+        uri.push('/');
     }
-    if !path.starts_with('/') {
-        path.insert(0, '/');
+    if !uri.starts_with('/') {
+        uri.insert(0, '/');
     }
-    format!("file://{path}")
+    format!("file://{uri}")
 }
 
 #[cfg(test)]
@@ -269,7 +264,11 @@ mod tests {
     #[test]
     fn uris_are_encoded_and_folders_end_with_a_slash() {
         assert_eq!(uri_path("src/a b/ü.rs"), "src/a%20b/%C3%BC.rs");
-        assert_eq!(directory_uri(Path::new("/w/repo")), "file:///w/repo/");
+        assert_eq!(file_uri(Path::new("/w/repo"), true), "file:///w/repo/");
+        assert_eq!(
+            file_uri(Path::new("/w/a b.rs"), false),
+            "file:///w/a%20b.rs"
+        );
     }
 
     #[test]
