@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context, Result, anyhow};
 use deferlint_core::baseline::{Baseline, BaselineEntry, fingerprint};
 use deferlint_core::driver::Finding;
-use deferlint_core::source::{FileId, LineIndex, SourceMap, read_source};
+use deferlint_core::source::{FileId, LineIndex, SourceMap};
 use deferlint_core::suppress::INVALID_SUPPRESSION;
 
 /// What applying a baseline left out and found fixed.
@@ -99,7 +99,7 @@ fn entries(baseline_path: &Path, sources: &SourceMap, findings: &[&Finding]) -> 
             let (text, index, path) = texts.entry(file).or_insert_with(|| {
                 // A file that cannot be read again (it was read moments ago) fingerprints as
                 // empty: its findings then match only entries made the same way.
-                let text = read_source(&sources.get(file).path).unwrap_or_default();
+                let text = sources.get(file).read_text().unwrap_or_default();
                 let index = LineIndex::new(&text);
                 (text, index, relative_path(base.as_deref(), sources, file))
             });

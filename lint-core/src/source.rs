@@ -253,6 +253,16 @@ impl LineIndex {
     }
 }
 
+/// A path under `root`, relative to it with `/` separators.
+pub fn relative_to(path: &Path, root: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,14 +295,4 @@ mod tests {
         let error = sources.get(latin1).read_text().unwrap_err().to_string();
         assert!(error.contains("offset 3"), "{error}");
     }
-}
-
-/// A path under `root`, relative to it with `/` separators.
-pub fn relative_to(path: &Path, root: &Path) -> Option<String> {
-    let relative = path.strip_prefix(root).ok()?;
-    let parts: Vec<String> = relative
-        .components()
-        .map(|component| component.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("/"))
 }
