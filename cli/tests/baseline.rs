@@ -4,7 +4,9 @@
 
 mod support;
 
-use support::{TempTree, assert_usage_error, deferlint};
+use std::path::Path;
+
+use support::{Run, TempTree, assert_usage_error, deferlint};
 
 const UNSYNC: &str = "unsync-map-write-in-defer";
 
@@ -18,15 +20,8 @@ fn program() -> String {
 /// The fixture's racy function again under another name, with another map and another write:
 /// one more finding, with code of its own.
 fn second_racy_function() -> String {
-    program()
-        .split("func riskyDeferMap() {")
-        .nth(1)
-        .and_then(|rest| rest.split("func main()").next())
-        .map(|body| {
-            format!("func riskyDeferLengths() {{{body}")
-                .replace("m[key] = len(key)", "m[key] = 2 * len(key)")
-        })
-        .unwrap()
+    identical_racy_function("riskyDeferLengths")
+        .replace("m[key] = len(key)", "m[key] = 2 * len(key)")
 }
 
 /// The same function under another name with the very same lines: a finding whose
@@ -40,11 +35,23 @@ fn identical_racy_function(name: &str) -> String {
         .unwrap()
 }
 
+/// A baseline file, parsed.
+fn read_baseline(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn write_baseline(tree: &TempTree, baseline: &str) -> serde_json::Value {
     let run = deferlint(tree.root(), &["--write-baseline", baseline, "."]);
     assert_eq!(run.code, 0, "{run:#?}");
-    let text = std::fs::read_to_string(tree.path(baseline)).unwrap();
-    serde_json::from_str(&text).unwrap()
+    read_baseline(&tree.path(baseline))
+}
+
+/// The run's stderr ends with `tail`: the baseline's summary comes last.
+fn assert_ends_with(run: &Run, tail: &str) {
+    assert!(
+        run.stderr.ends_with(tail),
+        "expected `{tail}` last in {run:#?}"
+    );
 }
 
 #[test]
@@ -60,10 +67,7 @@ fn a_written_baseline_lets_the_same_findings_pass() {
         run.stderr,
         "deferlint: wrote 1 finding to `deferlint-baseline.json`\n"
     );
-    let written: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(tree.path("deferlint-baseline.json")).unwrap(),
-    )
-    .unwrap();
+    let written = read_baseline(&tree.path("deferlint-baseline.json"));
     assert_eq!(written["version"], 1);
     let entries = written["findings"].as_array().unwrap();
     assert_eq!(entries.len(), 1);
@@ -81,11 +85,7 @@ fn a_written_baseline_lets_the_same_findings_pass() {
     let run = deferlint(tree.root(), &["--baseline", "deferlint-baseline.json", "."]);
     assert_eq!(run.code, 0, "{run:#?}");
     assert!(run.stderr.contains("no findings"), "{run:#?}");
-    assert!(
-        run.stderr
-            .ends_with("deferlint: 1 finding in the baseline\n"),
-        "{run:#?}"
-    );
+    assert_ends_with(&run, "deferlint: 1 finding in the baseline\n");
     let json = deferlint(
         tree.root(),
         &[
@@ -135,11 +135,7 @@ fn only_a_new_finding_is_reported_and_decides_the_exit_code() {
         findings[0].starts_with(&format!("main.go:{new_line}:")),
         "{run:#?}"
     );
-    assert!(
-        run.stderr
-            .ends_with("deferlint: 1 finding in the baseline\n"),
-        "{run:#?}"
-    );
+    assert_ends_with(&run, "deferlint: 1 finding in the baseline\n");
 }
 
 #[test]
@@ -153,11 +149,9 @@ fn a_fixed_finding_is_reported_as_fixed() {
     std::fs::write(tree.path("main.go"), fixed).unwrap();
     let run = deferlint(tree.root(), &["--baseline", "baseline.json", "."]);
     assert_eq!(run.code, 0, "{run:#?}");
-    assert!(
-        run.stderr.ends_with(
-            "deferlint: 0 findings in the baseline; 1 baseline finding is fixed, run --write-baseline to update it\n"
-        ),
-        "{run:#?}"
+    assert_ends_with(
+        &run,
+        "deferlint: 0 findings in the baseline; 1 baseline finding is fixed, run --write-baseline to update it\n",
     );
 }
 
@@ -172,11 +166,7 @@ fn lines_inserted_above_a_finding_leave_it_matched_and_an_edit_of_it_does_not() 
     std::fs::write(tree.path("main.go"), &shifted).unwrap();
     let run = deferlint(tree.root(), &["--baseline", "baseline.json", "."]);
     assert_eq!(run.code, 0, "{run:#?}");
-    assert!(
-        run.stderr
-            .ends_with("deferlint: 1 finding in the baseline\n"),
-        "{run:#?}"
-    );
+    assert_ends_with(&run, "deferlint: 1 finding in the baseline\n");
     // Editing the flagged code makes it a new finding, and the old one fixed.
     let edited = shifted.replace("m[key] = len(key)", "m[key] = len(key) + 1");
     std::fs::write(tree.path("main.go"), edited).unwrap();
@@ -201,11 +191,7 @@ fn identical_findings_are_counted() {
     let run = deferlint(tree.root(), &["--baseline", "baseline.json", "."]);
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(run.stderr.contains("1 error, 0 warnings"), "{run:#?}");
-    assert!(
-        run.stderr
-            .ends_with("deferlint: 2 findings in the baseline\n"),
-        "{run:#?}"
-    );
+    assert_ends_with(&run, "deferlint: 2 findings in the baseline\n");
 }
 
 #[test]
@@ -219,21 +205,14 @@ fn paths_are_relative_to_the_baseline_so_any_current_folder_works() {
         &["--write-baseline", "ci/baseline.json", "."],
     );
     assert_eq!(run.code, 0, "{run:#?}");
-    let written: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(tree.path("project/ci/baseline.json")).unwrap(),
-    )
-    .unwrap();
+    let written = read_baseline(&tree.path("project/ci/baseline.json"));
     assert_eq!(written["findings"][0]["path"], "../main.go");
     let run = deferlint(
         tree.root(),
         &["--baseline", "project/ci/baseline.json", "project"],
     );
     assert_eq!(run.code, 0, "{run:#?}");
-    assert!(
-        run.stderr
-            .ends_with("deferlint: 1 finding in the baseline\n"),
-        "{run:#?}"
-    );
+    assert_ends_with(&run, "deferlint: 1 finding in the baseline\n");
 }
 
 #[test]
@@ -278,9 +257,6 @@ fn no_baseline_is_written_while_a_suppression_comment_is_invalid() {
     let tree = TempTree::new(&[("main.go", text.as_bytes())]);
     let run = deferlint(tree.root(), &["--write-baseline", "baseline.json", "."]);
     assert_eq!(run.code, 2, "{run:#?}");
-    assert!(
-        run.stderr.ends_with("; the baseline was not written\n"),
-        "{run:#?}"
-    );
+    assert_ends_with(&run, "; the baseline was not written\n");
     assert!(!tree.path("baseline.json").exists());
 }

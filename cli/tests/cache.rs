@@ -182,7 +182,10 @@ fn output_is_the_same_with_and_without_the_cache() {
         assert_eq!(findings(&plain), findings(&cold), "{format}: cold cache");
         assert_eq!(findings(&plain), findings(&warm), "{format}: warm cache");
         // Without the units' findings every unit is analysed again, from the files' facts.
-        for entry in entries(Path::new(cache_dir)) {
+        // (The runs above wrote entries: else the comparisons say nothing about the cache.)
+        let written = entries(Path::new(cache_dir));
+        assert!(!written.is_empty(), "{format}: no cache entry written");
+        for entry in written {
             std::fs::remove_file(entry).unwrap();
         }
         let from_facts = cached();
@@ -198,13 +201,18 @@ fn output_is_the_same_with_and_without_the_cache() {
 fn an_unreadable_entry_is_a_miss_and_is_written_again() {
     let tree = two_units();
     assert_eq!(short(&tree, &[]).code, 1);
-    for path in entries(&tree.path("cache")) {
+    // Two entries, one per unit: without them both loops below would check nothing.
+    let spoiled = entries(&tree.path("cache"));
+    assert_eq!(spoiled.len(), 2, "{spoiled:#?}");
+    for path in spoiled {
         std::fs::write(path, "{ not json").unwrap();
     }
     let run = short(&tree, &[]);
     assert_eq!(run.code, 1, "{run:#?}");
     assert_eq!(run.stderr.matches(UNSYNC).count(), 2, "{run:#?}");
-    for path in entries(&tree.path("cache")) {
+    let rewritten = entries(&tree.path("cache"));
+    assert_eq!(rewritten.len(), 2, "{rewritten:#?}");
+    for path in rewritten {
         let text = std::fs::read_to_string(path).unwrap();
         assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
     }

@@ -57,19 +57,20 @@ fn short(dir: &Path, args: &[&str]) -> Run {
     deferlint(dir, &all)
 }
 
+/// `expected` is one of the lines the run printed on stderr.
+fn assert_line(run: &Run, expected: &str) {
+    assert!(
+        run.stderr.lines().any(|line| line == expected),
+        "expected `{expected}` in {run:#?}"
+    );
+}
+
 /// The run ended normally with exit code 1, and the findings of the good files are there:
 /// whatever else was in the tree, the rest of the run went on.
 fn assert_the_rest_goes_on(run: &Run) {
     assert_eq!(run.code, 1, "{run:#?}");
-    for reported in [
-        format!("good.rs:{RUST_REPORTED}"),
-        format!("good.go:{GO_REPORTED}"),
-    ] {
-        assert!(
-            run.stderr.lines().any(|line| line == reported),
-            "expected `{reported}` in {run:#?}"
-        );
-    }
+    assert_line(run, &format!("good.rs:{RUST_REPORTED}"));
+    assert_line(run, &format!("good.go:{GO_REPORTED}"));
     assert!(!run.stderr.contains("panicked"), "{run:#?}");
 }
 
@@ -252,10 +253,7 @@ fn a_twenty_megabyte_file_is_checked() {
         lines_before + 6,
         RUST_REPORTED.split_once(':').unwrap().1
     );
-    assert!(
-        run.stderr.lines().any(|line| line == reported),
-        "expected `{reported}` in {run:#?}"
-    );
+    assert_line(&run, &reported);
     assert_eq!(
         summary_counts(&run),
         "3 errors, 0 warnings in 3 files",
@@ -444,21 +442,15 @@ fn files_that_cannot_be_read_are_a_parse_error_and_unreadable_folders_a_warning(
             errors["locked.rs"], "could not read the file: Permission denied (os error 13)",
             "{run:#?}"
         );
-        assert!(
-            run.stderr.lines().any(|line| line
-                == format!(
-                    "warning: could not read the folder `{}` (Permission denied (os error 13)); the files in it are not checked",
-                    tree.path("locked").display()
-                )),
-            "{run:#?}"
+        assert_line(
+            &run,
+            &format!(
+                "warning: could not read the folder `{}` (Permission denied (os error 13)); the files in it are not checked",
+                tree.path("locked").display()
+            ),
         );
     } else {
-        assert!(
-            run.stderr
-                .lines()
-                .any(|line| line == format!("locked/inner.rs:{RUST_REPORTED}")),
-            "{run:#?}"
-        );
+        assert_line(&run, &format!("locked/inner.rs:{RUST_REPORTED}"));
     }
     // The same files alone: warnings only, so the run succeeds.
     std::fs::remove_file(tree.path("good.rs")).unwrap();
@@ -505,15 +497,8 @@ fn folders_named_like_source_files_are_folders() {
     ]));
     let run = short(tree.root(), &[]);
     assert_the_rest_goes_on(&run);
-    for reported in [
-        format!("x.rs/inner.rs:{RUST_REPORTED}"),
-        format!("y.go/inner.go:{GO_REPORTED}"),
-    ] {
-        assert!(
-            run.stderr.lines().any(|line| line == reported),
-            "expected `{reported}` in {run:#?}"
-        );
-    }
+    assert_line(&run, &format!("x.rs/inner.rs:{RUST_REPORTED}"));
+    assert_line(&run, &format!("y.go/inner.go:{GO_REPORTED}"));
     assert_eq!(
         summary_counts(&run),
         "4 errors, 0 warnings in 4 files",

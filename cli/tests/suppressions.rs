@@ -55,6 +55,12 @@ fn with_trailing(mut lines: Vec<String>, line: usize, comment: &str) -> String {
     lines.join("\n") + "\n"
 }
 
+/// The Rust fixture with `comment` after the code of its finding's line.
+fn poisoned_with_trailing(comment: &str) -> String {
+    let (lines, line) = poisoned();
+    with_trailing(lines, line, comment)
+}
+
 fn with_line_above(mut lines: Vec<String>, line: usize, comment: &str) -> String {
     let indent: String = lines[line]
         .chars()
@@ -64,13 +70,20 @@ fn with_line_above(mut lines: Vec<String>, line: usize, comment: &str) -> String
     lines.join("\n") + "\n"
 }
 
-/// The rule codes of a JSON stream's compiler messages.
-fn json_codes(stdout: &str) -> Vec<String> {
+/// The compiler messages of a JSON stream.
+fn compiler_messages(stdout: &str) -> Vec<serde_json::Value> {
     stdout
         .lines()
         .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
         .filter(|message| message["reason"] == "compiler-message")
-        .map(|message| code_of(&message).to_string())
+        .collect()
+}
+
+/// The rule codes of a JSON stream's compiler messages.
+fn json_codes(stdout: &str) -> Vec<String> {
+    compiler_messages(stdout)
+        .iter()
+        .map(|message| code_of(message).to_string())
         .collect()
 }
 
@@ -95,6 +108,15 @@ fn assert_suppressed_everywhere(name: &str, text: &str, rule: &str) {
     assert_eq!(json_codes(&json.stdout), Vec::<String>::new());
 }
 
+/// Runs the file as JSON with the rule denied, and checks that its one finding is reported and
+/// fails the run.
+fn assert_reported_once(name: &str, text: &str, rule: &str) {
+    let tree = TempTree::new(&[(name, text.as_bytes())]);
+    let run = deferlint(tree.root(), &["-D", rule, "--message-format", "json", "."]);
+    assert_eq!(run.code, 1, "{text}\n{run:#?}");
+    assert_eq!(json_codes(&run.stdout), [rule]);
+}
+
 #[test]
 fn the_fixtures_report_without_a_suppression() {
     // Without this, every "suppressed" test below would pass on a fixture that reports nothing.
@@ -102,21 +124,15 @@ fn the_fixtures_report_without_a_suppression() {
         ("a.rs", poisoned(), POISONED),
         ("main.go", unsync_go(), UNSYNC),
     ] {
-        let tree = TempTree::new(&[(name, (lines.join("\n") + "\n").as_bytes())]);
-        let run = deferlint(tree.root(), &["-D", rule, "--message-format", "json", "."]);
-        assert_eq!(run.code, 1, "{run:#?}");
-        assert_eq!(json_codes(&run.stdout), [rule]);
+        assert_reported_once(name, &(lines.join("\n") + "\n"), rule);
     }
 }
 
 #[test]
 fn a_trailing_suppression_hides_the_finding_in_every_format() {
-    let (lines, line) = poisoned();
-    let text = with_trailing(
-        lines,
-        line,
-        &format!("// deferlint: allow({POISONED}) recovered by the supervisor"),
-    );
+    let text = poisoned_with_trailing(&format!(
+        "// deferlint: allow({POISONED}) recovered by the supervisor"
+    ));
     assert_suppressed_everywhere("a.rs", &text, POISONED);
 }
 
@@ -128,9 +144,8 @@ fn a_suppression_on_the_line_above_hides_the_finding() {
     // Stacked under another comment line, with the tool prefix and no reason.
     let (lines, line) = poisoned();
     let stacked = with_line_above(lines, line, "// the supervisor restarts the process");
-    let mut lines: Vec<String> = stacked.lines().map(str::to_string).collect();
     let text = with_line_above(
-        std::mem::take(&mut lines),
+        stacked.lines().map(str::to_string).collect(),
         line,
         &format!("// deferlint: allow(deferlint::{POISONED})"),
     );
@@ -164,12 +179,7 @@ fn an_unused_suppression_is_reported_with_the_edit_that_removes_its_line() {
     let run = deferlint(tree.root(), &["--message-format", "json", "."]);
     // The real finding still fails the run; the unused suppression is a warning.
     assert_eq!(run.code, 1, "{run:#?}");
-    let messages: Vec<serde_json::Value> = run
-        .stdout
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .filter(|message: &serde_json::Value| message["reason"] == "compiler-message")
-        .collect();
+    let messages = compiler_messages(&run.stdout);
     let unused = messages
         .iter()
         .find(|message| code_of(message) == "unused-suppression")
@@ -212,8 +222,7 @@ fn an_unused_suppression_is_reported_with_the_edit_that_removes_its_line() {
 
 #[test]
 fn an_unused_trailing_suppression_is_reported_in_rust() {
-    let (lines, line) = poisoned();
-    let mut text = with_trailing(lines, line, &format!("// deferlint: allow({POISONED})"));
+    let mut text = poisoned_with_trailing(&format!("// deferlint: allow({POISONED})"));
     text.push_str(&format!(
         "const UNUSED: u8 = 1; // deferlint: allow({POISONED})\n"
     ));
@@ -241,12 +250,9 @@ fn an_unused_trailing_suppression_is_reported_in_rust() {
 
 #[test]
 fn of_several_names_only_the_unused_one_is_reported_and_removed_from_the_list() {
-    let (lines, line) = poisoned();
-    let text = with_trailing(
-        lines,
-        line,
-        &format!("// deferlint: allow({POISONED}, lock-reentered-in-defer) reviewed"),
-    );
+    let text = poisoned_with_trailing(&format!(
+        "// deferlint: allow({POISONED}, lock-reentered-in-defer) reviewed"
+    ));
     let tree = TempTree::new(&[("a.rs", text.as_bytes())]);
     let run = deferlint(tree.root(), &["--color", "never", "."]);
     assert_eq!(run.code, 0, "{run:#?}");
@@ -271,13 +277,10 @@ fn of_several_names_only_the_unused_one_is_reported_and_removed_from_the_list() 
 
 #[test]
 fn suppressions_of_rules_that_did_not_run_are_not_called_unused() {
-    let (lines, line) = poisoned();
     // `nil-map-write` is a Go rule; `contended-map-write-in-defer` is allowed by default.
-    let text = with_trailing(
-        lines,
-        line,
-        &format!("// deferlint: allow({POISONED}, nil-map-write, contended-map-write-in-defer)"),
-    );
+    let text = poisoned_with_trailing(&format!(
+        "// deferlint: allow({POISONED}, nil-map-write, contended-map-write-in-defer)"
+    ));
     let tree = TempTree::new(&[("a.rs", text.as_bytes())]);
     let run = deferlint(tree.root(), &["."]);
     assert_eq!(run.code, 0, "{run:#?}");
@@ -323,25 +326,14 @@ fn a_marker_inside_a_string_literal_is_not_a_suppression() {
             format!("; _ = `// deferlint: allow({UNSYNC})`"),
         ),
     ] {
-        let text = with_trailing(lines, line, "");
-        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-        lines[line].push_str(&literal);
-        let text = lines.join("\n") + "\n";
-        let tree = TempTree::new(&[(name, text.as_bytes())]);
-        let run = deferlint(tree.root(), &["-D", rule, "--message-format", "json", "."]);
-        assert_eq!(run.code, 1, "{text}\n{run:#?}");
-        assert_eq!(json_codes(&run.stdout), [rule]);
+        assert_reported_once(name, &with_trailing(lines, line, &literal), rule);
     }
 }
 
 #[test]
 fn an_unknown_rule_name_in_a_comment_exits_with_2_and_names_the_place() {
-    let (lines, line) = poisoned();
-    let text = with_trailing(
-        lines,
-        line,
-        "// deferlint: allow(poisoned-lock-unwrap-in-defr) typo",
-    );
+    let line = poisoned().1;
+    let text = poisoned_with_trailing("// deferlint: allow(poisoned-lock-unwrap-in-defr) typo");
     let tree = TempTree::new(&[("a.rs", text.as_bytes())]);
     let run = deferlint(tree.root(), &["--color", "never", "."]);
     assert_eq!(run.code, 2, "{run:#?}");
@@ -391,12 +383,9 @@ fn a_malformed_suppression_exits_with_2() {
 fn rendered_suppression_diagnostics_snapshot() {
     // Every wording at once: an unused comment alone on its line, an unused trailing one, an
     // unused name in a list, an unknown name and a malformed comment.
-    let (lines, line) = poisoned();
-    let mut text = with_trailing(
-        lines,
-        line,
-        &format!("// deferlint: allow({POISONED}, exit-skips-deferred-cleanup)"),
-    );
+    let mut text = poisoned_with_trailing(&format!(
+        "// deferlint: allow({POISONED}, exit-skips-deferred-cleanup)"
+    ));
     text.push_str(&format!(
         "\n// deferlint: allow({POISONED}) left over\n// explains the line below\nconst A: u8 = 1;\nconst B: u8 = 2; // deferlint: allow(lock-reentered-in-defer)\nconst C: u8 = 3; // deferlint: allow(lock-reentred-in-defer)\nconst D: u8 = 4; // deferlint: allow {POISONED}\n"
     ));

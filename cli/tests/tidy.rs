@@ -166,7 +166,9 @@ fn every_module_starts_with_a_doc_line() {
         "fuzz/src",
         "fuzz/fuzz_targets",
     ] {
-        for file in rust_files(folder) {
+        let files = rust_files(folder);
+        assert!(!files.is_empty(), "no Rust file in {folder}");
+        for file in files {
             let text = std::fs::read_to_string(&file).unwrap();
             assert!(
                 text.starts_with("//!"),
@@ -238,6 +240,7 @@ fn deferlint_finds_nothing_in_its_own_code() {
 fn no_merge_conflict_markers_are_left() {
     let root = workspace();
     let mut offenders = Vec::new();
+    let mut checked = Vec::new();
     for entry in walkdir::WalkDir::new(&root)
         .into_iter()
         .filter_entry(|entry| {
@@ -250,6 +253,7 @@ fn no_merge_conflict_markers_are_left() {
         let Ok(text) = std::fs::read_to_string(entry.path()) else {
             continue;
         };
+        checked.push(entry.path().to_path_buf());
         for (number, line) in text.lines().enumerate() {
             let marker = ["<<<<<<< ", ">>>>>>> "]
                 .iter()
@@ -259,6 +263,13 @@ fn no_merge_conflict_markers_are_left() {
                 offenders.push(format!("{}:{}", entry.path().display(), number + 1));
             }
         }
+    }
+    // The walk reached the sources: a filter that skipped everything would find nothing.
+    for expected in ["Cargo.toml", "cli/tests/tidy.rs", "rules/src/lib.rs"] {
+        assert!(
+            checked.contains(&root.join(expected)),
+            "{expected} was not checked"
+        );
     }
     assert!(offenders.is_empty(), "conflict markers: {offenders:#?}");
 }
