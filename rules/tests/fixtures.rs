@@ -11,7 +11,7 @@ use deferlint_core::render::human::{self, HumanOptions};
 use deferlint_core::source::{Language, LineIndex, SourceMap};
 use deferlint_rules::{RULES, RuleSet, TOOL_DIAGNOSTICS};
 
-mod support;
+use deferlint_testkit::fixture as support;
 
 /// One fixture with its headers and expected findings.
 struct Fixture {

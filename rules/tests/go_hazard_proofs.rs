@@ -29,7 +29,7 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
 
-mod support;
+use deferlint_testkit::fixture as support;
 
 /// How long a `deadlock` fixture must stay blocked to count as deadlocked when the runtime
 /// does not report it itself.

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
 
-mod support;
+use deferlint_testkit::fixture as support;
 
 /// How long a `hang` fixture must stay blocked to count as deadlocked.
 const HANG_OBSERVED_FOR: Duration = Duration::from_secs(3);

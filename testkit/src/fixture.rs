@@ -1,10 +1,8 @@
-//! What the fixture tests share: where the fixtures are, and how their headers and markers are
+//! Fixtures as the tests read them: where the fixtures are, and how their headers and markers are
 //! written. A fixture is `fixtures/<rule>/<case>.rs` or `.go`. Before its first line of code it
 //! may carry `//@ key` or `//@ key: value` headers; a line that a rule must report ends with
 //! `//~ rule-name` (`//~^ rule-name` for the line above, one `^` per line). A file that must
 //! stay clean says `//@ check-pass` and has no markers.
-
-#![allow(dead_code)] // Each test target uses its own part.
 
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
@@ -108,6 +106,17 @@ pub fn read_fixture(path: &Path) -> FixtureText {
         .to_owned();
     let text = fs::read_to_string(path)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    parse_fixture_text(path, display_path, rule_folder, text)
+}
+
+/// Reads a fixture's headers and markers from its text: [`read_fixture`] for a file under
+/// `fixtures/`, or a rewritten variant of one, which keeps its headers and markers.
+pub fn parse_fixture_text(
+    path: &Path,
+    display_path: String,
+    rule_folder: String,
+    text: String,
+) -> FixtureText {
     let mut headers: Vec<Header> = Vec::new();
     let mut markers = Vec::new();
     let mut errors = Vec::new();
