@@ -16,6 +16,7 @@ use std::cell::RefCell;
 
 use crate::graph::alias::Aliases;
 use crate::graph::calls::{CallGraph, DropGlue};
+use crate::graph::points_to::PointsTo;
 use crate::model::Program;
 use crate::model::modules::FunctionId;
 use deferred::Deferred;
@@ -32,6 +33,7 @@ pub type LockSet = std::rc::Rc<[LockOpId]>;
 #[derive(Debug)]
 pub struct Analyses {
     pub aliases: Aliases,
+    pub points_to: PointsTo,
     pub glue: DropGlue,
     pub calls: CallGraph,
     pub indexes: Vec<BodyIndex>,
@@ -50,8 +52,13 @@ pub struct Analyses {
 impl Analyses {
     pub fn compute(program: &Program) -> Analyses {
         let aliases = Aliases::compute(program);
+        let points_to = if needs_points_to(program) {
+            PointsTo::compute(program)
+        } else {
+            PointsTo::default()
+        };
         let glue = DropGlue::default();
-        let calls = CallGraph::build(program, &glue);
+        let calls = CallGraph::build(program, &glue, &points_to);
         let indexes: Vec<BodyIndex> = program
             .bodies
             .iter()
@@ -91,6 +98,7 @@ impl Analyses {
         };
         Analyses {
             aliases,
+            points_to,
             glue,
             calls,
             indexes,
@@ -125,4 +133,19 @@ impl Analyses {
             .insert((function, max_depth), reached.clone());
         reached
     }
+}
+
+/// Who shares which object matters where code runs concurrently: a Go unit with a spawn.
+/// Elsewhere the points-to analysis is skipped (its cost is most of the analyses' on large
+/// packages of sequential code).
+fn needs_points_to(program: &Program) -> bool {
+    program.language == crate::source::Language::Go
+        && program.bodies.iter().any(|info| {
+            info.types.call_target.iter().any(|target| {
+                matches!(
+                    target,
+                    crate::model::CallTarget::Lib(crate::model::LibCall::Spawn(_))
+                )
+            })
+        })
 }
