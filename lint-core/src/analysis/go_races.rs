@@ -4,14 +4,18 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use std::collections::BTreeMap;
+
 use super::go_private::PrivateLocals;
 use super::go_state::{GoState, MapAccess};
+use super::loops::Loops;
+use super::sharing::{Sharing, SharingQueries};
 use super::tasks::Tasks;
-use crate::graph::alias::{Aliases, ClassId, Location};
 use crate::graph::calls::{CallGraph, SpawnSiteId};
+use crate::graph::points_to::{ObjId, PointsTo};
 use crate::model::facts::Value;
 use crate::model::modules::FunctionId;
-use crate::model::{LockMode, Program, SpawnKind};
+use crate::model::{LockMode, Program};
 
 /// Who runs an access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -68,424 +72,208 @@ pub struct GoRaces {
 impl GoRaces {
     pub fn compute(
         program: &Program,
-        aliases: &Aliases,
+        points_to: &PointsTo,
         calls: &CallGraph,
         tasks: &Tasks,
         go: &GoState,
+        loops: &Loops,
     ) -> GoRaces {
+        let sharing = Sharing::compute(points_to);
+        let queries = SharingQueries::new(program, points_to, calls, loops, tasks, go, &sharing);
         let main_reach = main_reach(program, calls);
-        let mut by_class: HashMap<ClassId, Vec<usize>> = HashMap::default();
-        for (index, access) in go.accesses.iter().enumerate() {
-            by_class.entry(access.class).or_default().push(index);
-        }
-        // The variables each spawn site hands its goroutines: what their bodies capture (the
-        // arguments of `go f(x)` are captured by the closure that makes the call).
-        let mut captured: HashMap<SpawnSiteId, Vec<Captured>> = HashMap::default();
-        for (index, site) in calls.spawn_sites.iter().enumerate() {
-            let mut locals = Vec::new();
-            for &body in &site.bodies {
-                let owner = program.function(body).owner;
-                let body_id = program.function(owner).body;
-                for &local in &program.fact(body).captures {
-                    if let Some(class) = aliases.class_of_location(&Location::Local(body_id, local))
-                    {
-                        let in_loop = program.body(owner).local(local).in_loop;
-                        let ty = program.types.strip_refs(program.local_ty(owner, local));
-                        locals.push(Captured {
-                            body: body_id,
-                            local,
-                            class,
-                            in_loop,
-                            ty,
-                        });
-                    }
-                }
-            }
-            // A method value handed to the spawn (`time.AfterFunc(d, c.retry)`): the goroutine
-            // gets its receiver.
-            let spawner_owner = program.function(site.spawner).owner;
-            let spawner_body = program.body(spawner_owner);
-            let call = spawner_body.call(site.call);
-            for &arg in &call.args {
-                let Value::Field { base, .. } = spawner_body.value(arg) else {
-                    continue;
-                };
-                let Value::Local(local) = spawner_body.value(*base) else {
-                    continue;
-                };
-                let body_id = program.function(spawner_owner).body;
-                if let Some(class) = aliases.class_of_location(&Location::Local(body_id, *local)) {
-                    locals.push(Captured {
-                        body: body_id,
-                        local: *local,
-                        class,
-                        in_loop: spawner_body.local(*local).in_loop,
-                        ty: program
-                            .types
-                            .strip_refs(program.local_ty(spawner_owner, *local)),
-                    });
-                }
-            }
-            captured.insert(SpawnSiteId(index as u32), locals);
-        }
-        let captures = |site: SpawnSiteId| captured.get(&site).map(Vec::as_slice).unwrap_or(&[]);
-        let handed_to_goroutine: HashSet<(crate::model::BodyId, crate::model::facts::LocalId)> =
-            captured
-                .values()
-                .flatten()
-                .map(|capture| (capture.body, capture.local))
-                .collect();
-        let mut private = PrivateLocals::new(program, handed_to_goroutine);
-        // Package variables a spawn site hands its goroutines as arguments (`go f(cache)`).
-        let mut passes_static: HashMap<SpawnSiteId, HashSet<ClassId>> = HashMap::default();
-        for (index, site) in calls.spawn_sites.iter().enumerate() {
-            for &body in &site.bodies {
-                let owner = program.function(body).owner;
-                let arena = program.body(owner);
-                let mut events = Vec::new();
-                crate::graph::calls::collect_events(&program.fact(body).nodes, &mut events);
-                for event in events {
-                    let crate::model::facts::Event::Call(call) = event else {
-                        continue;
-                    };
-                    for &arg in &arena.call(*call).args {
-                        if matches!(arena.value(arg), Value::Path(_)) {
-                            if let Some(class) = aliases.class_of(program, owner, arg) {
-                                if !aliases.statics_of(class).is_empty() {
-                                    passes_static
-                                        .entry(SpawnSiteId(index as u32))
-                                        .or_default()
-                                        .insert(class);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // A package variable is shared by every goroutine: when an access names it, or a spawn
-        // site passes it. (Its class alone is not enough: unification merges it with every
-        // value of its type that meets it.)
-        let global = |site: SpawnSiteId, root: ClassId, direct: bool| {
-            direct
-                || passes_static
-                    .get(&site)
-                    .is_some_and(|classes| classes.contains(&root))
-        };
-        // Siblings share a variable declared outside the loop that starts them.
-        let siblings_share = |site: SpawnSiteId, root: ClassId, ty, direct: bool| {
-            global(site, root, direct)
-                || captures(site)
-                    .iter()
-                    .any(|capture| capture.holds(root, ty) && !capture.in_loop)
-        };
-        // Two spawn sites share one variable (not two variables that may hold the same kind of
-        // object).
-        let sites_share = |a: SpawnSiteId, b: SpawnSiteId, root: ClassId, ty, direct: bool| {
-            global(a, root, direct)
-                || global(b, root, direct)
-                || captures(a).iter().any(|capture| {
-                    capture.holds(root, ty)
-                        && captures(b)
-                            .iter()
-                            .any(|other| other.body == capture.body && other.local == capture.local)
-                })
-        };
-        // A `go` statement in a function called several times with one object (`p.run(..)`
-        // three times): its goroutines run together and share that object's parameter.
-        let repeated: HashMap<SpawnSiteId, Vec<crate::model::facts::LocalId>> =
-            (0..calls.spawn_sites.len())
-                .map(|index| {
-                    let site = SpawnSiteId(index as u32);
-                    (
-                        site,
-                        shared_params_of_repeated_spawner(program, calls, go, site),
-                    )
-                })
-                .filter(|(_, params)| !params.is_empty())
-                .collect();
-        let repeated_share = |site: SpawnSiteId, root: ClassId, ty| {
-            let Some(params) = repeated.get(&site) else {
-                return false;
-            };
-            let spawner = calls.spawn_sites[site.0 as usize].spawner;
-            let body = program.function(spawner).body;
-            captures(site).iter().any(|capture| {
-                capture.holds(root, ty) && capture.body == body && params.contains(&capture.local)
+        // The objects each access touches.
+        let objects: Vec<Vec<ObjId>> = go
+            .accesses
+            .iter()
+            .map(|access| {
+                points_to.pts(program, program.function(access.function).owner, access.map)
             })
-        };
-        let spawner_shares = |site: SpawnSiteId, root: ClassId, ty, direct: bool| {
-            global(site, root, direct)
-                || captures(site).iter().any(|capture| capture.holds(root, ty))
-        };
-        let mut races = Vec::new();
-        let mut classes: Vec<&ClassId> = by_class.keys().collect();
-        classes.sort();
-        for class in classes {
-            let indices = &by_class[class];
+            .collect();
+        let mut by_object: HashMap<ObjId, Vec<usize>> = HashMap::default();
+        for (index, touched) in objects.iter().enumerate() {
+            for &object in touched {
+                by_object.entry(object).or_default().push(index);
+            }
+        }
+        let handed_to_goroutine: HashSet<(crate::model::BodyId, crate::model::facts::LocalId)> =
+            calls
+                .spawn_sites
+                .iter()
+                .flat_map(|site| site.bodies.iter())
+                .flat_map(|&body| {
+                    let owner = program.function(body).owner;
+                    let body_id = program.function(owner).body;
+                    program
+                        .fact(body)
+                        .captures
+                        .iter()
+                        .map(move |&local| (body_id, local))
+                })
+                .collect();
+        // A method value handed to a spawn (`time.AfterFunc(d, c.retry)`) hands over its
+        // receiver.
+        let mut handed_to_goroutine = handed_to_goroutine;
+        for site in &calls.spawn_sites {
+            let owner = program.function(site.spawner).owner;
+            let body = program.body(owner);
+            for &arg in &body.call(site.call).args {
+                if let Value::Field { base, .. } = body.value(arg) {
+                    if let Value::Local(local) = body.value(*base) {
+                        handed_to_goroutine.insert((program.function(owner).body, *local));
+                    }
+                }
+            }
+        }
+        let mut private = PrivateLocals::new(program, handed_to_goroutine);
+        let parties: Vec<Vec<Party>> = go
+            .accesses
+            .iter()
+            .map(|access| {
+                let mut parties: Vec<Party> = tasks
+                    .sites_running(access.walked)
+                    .iter()
+                    .map(|&site| Party::Task(site))
+                    .collect();
+                if main_reach.contains(&access.walked) {
+                    parties.push(Party::Main);
+                }
+                parties
+            })
+            .collect();
+        let mut races: BTreeMap<usize, Vec<Conflict>> = BTreeMap::new();
+        let mut ordered: Vec<&ObjId> = by_object.keys().collect();
+        ordered.sort();
+        for object in ordered {
+            let indices = &by_object[object];
             if !indices.iter().any(|&index| go.accesses[index].write) {
                 continue;
             }
-            let parties: Vec<Vec<Party>> = indices
-                .iter()
-                .map(|&index| {
-                    let access = &go.accesses[index];
-                    let mut parties: Vec<Party> = tasks
-                        .sites_running(access.walked)
-                        .iter()
-                        .map(|&site| Party::Task(site))
-                        .collect();
-                    if main_reach.contains(&access.walked) {
-                        parties.push(Party::Main);
-                    }
-                    parties
-                })
-                .collect();
-            for (position, &write) in indices.iter().enumerate() {
+            for &write in indices {
                 if !go.accesses[write].write {
                     continue;
                 }
-                let mut conflicts: Vec<Conflict> = Vec::new();
-                for (other_position, &partner) in indices.iter().enumerate() {
+                for &partner in indices {
                     let (a, b) = (&go.accesses[write], &go.accesses[partner]);
                     if protected(a, b) || !a.context_known || !b.context_known {
                         continue;
                     }
-                    // Maps reached through fields: both accesses must start from one object.
-                    let root_a =
-                        aliases.class_of(program, program.function(a.function).owner, a.root);
-                    let root_b =
-                        aliases.class_of(program, program.function(b.function).owner, b.root);
-                    let (Some(class_a), Some(class_b)) = (root_a, root_b) else {
-                        continue;
-                    };
-                    if class_a != class_b {
-                        // Different objects as far as the code shows; but an exported method
-                        // can be called on the object a goroutine nobody waits for still uses.
-                        let outliving = outliving_goroutine(
-                            program,
-                            calls,
-                            go,
-                            &captured,
-                            (a, class_a, &parties[position]),
-                            b,
-                        )
-                        .or_else(|| {
-                            outliving_goroutine(
-                                program,
-                                calls,
-                                go,
-                                &captured,
-                                (b, class_b, &parties[other_position]),
-                                a,
-                            )
-                        });
-                        if let Some(site) = outliving {
-                            if !conflicts
-                                .iter()
-                                .any(|conflict| conflict.overlap == Overlap::Outlives)
-                            {
-                                conflicts.push(Conflict {
-                                    partner,
-                                    overlap: Overlap::Outlives,
-                                    sites: vec![site],
-                                });
-                            }
-                        }
+                    // A write under a lock and a write without it: the fault, and the report,
+                    // is at the unlocked one.
+                    if b.write && !a.held.is_empty() && b.held.is_empty() {
                         continue;
                     }
-                    let root = class_a;
-                    let owner = program.function(a.function).owner;
                     // A map (or struct) a call made and keeps to itself: each goroutine running
                     // the function has its own.
-                    if private.is_private(owner, a.root, a.span)
+                    if private.is_private(program.function(a.function).owner, a.root, a.span)
                         || private.is_private(program.function(b.function).owner, b.root, b.span)
                     {
                         continue;
                     }
-                    let root_ty = program.types.strip_refs(program.value_ty(owner, a.root));
-                    let names_static = |access: &MapAccess| {
-                        let owner = program.function(access.function).owner;
-                        matches!(program.body(owner).value(access.root), Value::Path(_))
-                            && !aliases.statics_of(root).is_empty()
-                    };
-                    let direct = names_static(a) || names_static(b);
-                    for &party_a in &parties[position] {
-                        for &party_b in &parties[other_position] {
+                    let conflicts = races.entry(write).or_default();
+                    for &party_a in &parties[write] {
+                        for &party_b in &parties[partner] {
                             let overlap = match (party_a, party_b) {
                                 (Party::Task(site_a), Party::Task(site_b)) if site_a == site_b => {
-                                    let data = &calls.spawn_sites[site_a.0 as usize];
-                                    let joined_each_iteration = go
-                                        .timelines
-                                        .get(&data.spawner)
-                                        .and_then(|timeline| timeline.spawn(data.call))
-                                        .is_some_and(|spawn| spawn.joined_each_iteration);
-                                    let many = (data.in_loop && !joined_each_iteration)
-                                        || data.kind == SpawnKind::Handler;
-                                    ((many && siblings_share(site_a, root, root_ty, direct))
-                                        || repeated_share(site_a, root, root_ty))
+                                    (queries.many(site_a)
+                                        && queries.shared_by_siblings(*object, site_a))
                                     .then_some(Overlap::Siblings)
                                 }
-                                // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`):
-                                // one write races with itself when both hand over one map.
+                                // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`).
                                 (Party::Task(site_a), Party::Task(site_b)) => {
-                                    (sites_share(site_a, site_b, root, root_ty, direct)
-                                        && !joined_between(calls, go, site_a, site_b))
+                                    (!joined_between(calls, go, site_a, site_b)
+                                        && !queries.made_by_task(*object, site_a)
+                                        && !queries.made_by_task(*object, site_b))
                                     .then_some(Overlap::TwoSites)
                                 }
-                                (Party::Task(site), Party::Main)
-                                    if spawner_shares(site, root, root_ty, direct) =>
-                                {
-                                    spawner_overlap(program, calls, go, site, a, b)
+                                (Party::Task(site), Party::Main) => {
+                                    if queries.made_by_task(*object, site) {
+                                        None
+                                    } else {
+                                        spawner_overlap(program, calls, go, site, a, b)
+                                    }
                                 }
-                                (Party::Main, Party::Task(site))
-                                    if spawner_shares(site, root, root_ty, direct) =>
-                                {
-                                    spawner_overlap(program, calls, go, site, b, a)
-                                }
-                                (Party::Task(_), Party::Main) | (Party::Main, Party::Task(_)) => {
-                                    None
+                                (Party::Main, Party::Task(site)) => {
+                                    if queries.made_by_task(*object, site) {
+                                        None
+                                    } else {
+                                        spawner_overlap(program, calls, go, site, b, a)
+                                    }
                                 }
                                 (Party::Main, Party::Main) => None,
                             };
-                            if let Some(overlap) = overlap {
-                                if conflicts.iter().any(|conflict| conflict.overlap == overlap) {
-                                    continue;
-                                }
-                                let mut sites: Vec<SpawnSiteId> = [party_a, party_b]
-                                    .iter()
-                                    .filter_map(|party| match party {
-                                        Party::Task(site) => Some(*site),
-                                        Party::Main => None,
-                                    })
-                                    .collect();
-                                sites.dedup();
-                                conflicts.push(Conflict {
-                                    partner,
-                                    overlap,
-                                    sites,
-                                });
+                            let Some(overlap) = overlap else {
+                                continue;
+                            };
+                            if conflicts.iter().any(|conflict| conflict.overlap == overlap) {
+                                continue;
                             }
+                            let mut sites: Vec<SpawnSiteId> = [party_a, party_b]
+                                .iter()
+                                .filter_map(|party| match party {
+                                    Party::Task(site) => Some(*site),
+                                    Party::Main => None,
+                                })
+                                .collect();
+                            sites.dedup();
+                            conflicts.push(Conflict {
+                                partner,
+                                overlap,
+                                sites,
+                            });
                         }
                     }
                 }
-                if !conflicts.is_empty() {
-                    races.push(Race { write, conflicts });
-                }
             }
         }
-        GoRaces { races }
-    }
-}
-
-/// A variable a spawn site's goroutines capture.
-struct Captured {
-    body: crate::model::BodyId,
-    local: crate::model::facts::LocalId,
-    class: ClassId,
-    in_loop: bool,
-    /// The variable's type, references stripped.
-    ty: crate::model::types::TyId,
-}
-
-impl Captured {
-    /// The variable holds the object itself: its class, and (when both are known) its type.
-    /// Unification merges the classes of unrelated values passed through one parameter; the
-    /// type keeps a captured `*conn` from standing for a `Header` made inside the goroutine.
-    fn holds(&self, class: ClassId, ty: crate::model::types::TyId) -> bool {
-        self.class == class && !self.ty.is_unknown() && self.ty == ty
-    }
-}
-
-/// The parameters of a spawn site's function that every call hands the same variable, when
-/// the function runs several times (called from two places, or in a loop). Empty otherwise.
-fn shared_params_of_repeated_spawner(
-    program: &Program,
-    calls: &CallGraph,
-    go: &GoState,
-    site: SpawnSiteId,
-) -> Vec<crate::model::facts::LocalId> {
-    let spawner = calls.spawn_sites[site.0 as usize].spawner;
-    if program.function(spawner).owner != spawner {
-        return Vec::new();
-    }
-    let call_sites: Vec<(FunctionId, crate::model::facts::CallId)> = calls
-        .edges_to(spawner)
-        .filter_map(|(caller, kind)| match kind {
-            crate::graph::calls::EdgeKind::Call(call) => Some((caller, call)),
-            _ => None,
-        })
-        .collect();
-    let runs_many = call_sites.len() >= 2
-        || call_sites.iter().any(|&(caller, call)| {
-            program
-                .body(program.function(caller).owner)
-                .call(call)
-                .in_loop
-        });
-    if !runs_many {
-        return Vec::new();
-    }
-    // Calls separated by a join (`p.run(a); p.wg.Wait(); p.run(b)`) do not overlap.
-    let callers: HashSet<FunctionId> = call_sites.iter().map(|(caller, _)| *caller).collect();
-    for caller in callers {
-        let Some(timeline) = go.timelines.get(&caller) else {
-            continue;
-        };
-        let orders: Vec<u32> = timeline
-            .calls
-            .iter()
-            .filter(|(callee, _, _)| *callee == spawner)
-            .map(|(_, order, _)| *order)
+        // A goroutine a constructor starts and never waits for, and the exported methods
+        // callers outside the package call on the object it made: the two reach the object
+        // through different roots (what the constructor made, what callers hand the methods).
+        let api_accesses: Vec<usize> = (0..go.accesses.len())
+            .filter(|&index| {
+                let access = &go.accesses[index];
+                exported_api(program, access.walked) && through_parameter(program, access)
+            })
             .collect();
-        let separated = orders.windows(2).any(|pair| {
-            timeline
-                .joins
-                .iter()
-                .any(|&join| join > pair[0] && join < pair[1])
-        });
-        if separated {
-            return Vec::new();
-        }
-    }
-    let params = &program.fact(spawner).params;
-    let mut shared = Vec::new();
-    for (index, &param) in params.iter().enumerate() {
-        let mut variable = None;
-        let all_same = call_sites.iter().all(|&(caller, call)| {
-            let owner = program.function(caller).owner;
-            let body = program.body(owner);
-            let fact = body.call(call);
-            let argument = match &fact.callee {
-                crate::model::facts::Callee::Method { receiver, .. } => {
-                    if index == 0 {
-                        Some(*receiver)
-                    } else {
-                        fact.args.get(index - 1).copied()
-                    }
+        let task_accesses: Vec<usize> = (0..go.accesses.len())
+            .filter(|&index| {
+                parties[index]
+                    .iter()
+                    .any(|party| matches!(party, Party::Task(_)))
+            })
+            .collect();
+        for &task in &task_accesses {
+            for &api in &api_accesses {
+                let (a, b) = (&go.accesses[task], &go.accesses[api]);
+                if !(a.write || b.write) || protected(a, b) {
+                    continue;
                 }
-                _ => fact.args.get(index).copied(),
-            };
-            let local = argument.and_then(|argument| match body.value(argument) {
-                Value::Local(local) => Some(*local),
-                Value::Ref { inner, .. } => match body.value(*inner) {
-                    Value::Local(local) => Some(*local),
-                    _ => None,
-                },
-                _ => None,
-            });
-            match local {
-                Some(local) if !body.local(local).in_loop => {
-                    *variable.get_or_insert((owner, local)) == (owner, local)
+                let Some(site) = outliving_goroutine(program, calls, go, (a, &parties[task]), b)
+                else {
+                    continue;
+                };
+                // Reported at the write: the goroutine's or the exported function's.
+                let (write, partner) = if a.write { (task, api) } else { (api, task) };
+                let conflicts = races.entry(write).or_default();
+                if !conflicts
+                    .iter()
+                    .any(|conflict| conflict.overlap == Overlap::Outlives)
+                {
+                    conflicts.push(Conflict {
+                        partner,
+                        overlap: Overlap::Outlives,
+                        sites: vec![site],
+                    });
                 }
-                _ => false,
             }
-        });
-        if all_same {
-            shared.push(param);
+        }
+        GoRaces {
+            races: races
+                .into_iter()
+                .filter(|(_, conflicts)| !conflicts.is_empty())
+                .map(|(write, conflicts)| Race { write, conflicts })
+                .collect(),
         }
     }
-    shared
 }
 
 /// Both accesses hold one lock, and not both only for reading.
@@ -551,14 +339,14 @@ fn spawner_overlap(
 
 /// The spawn site of a goroutine that makes `task`'s access and outlives its spawner, when
 /// `api` is an access of an exported function through a parameter of the same struct type as
-/// the object the goroutine captured: callers can hand it that object while the goroutine
-/// runs.
+/// the object the goroutine reaches the map from, on the same field, and the goroutine's
+/// spawner makes that object: callers can hand the exported function that object while the
+/// goroutine runs.
 fn outliving_goroutine(
     program: &Program,
     calls: &CallGraph,
     go: &GoState,
-    captured: &HashMap<SpawnSiteId, Vec<Captured>>,
-    (task, task_root, task_parties): (&MapAccess, ClassId, &[Party]),
+    (task, task_parties): (&MapAccess, &[Party]),
     api: &MapAccess,
 ) -> Option<SpawnSiteId> {
     let api_owner = program.function(api.function).owner;
@@ -575,16 +363,15 @@ fn outliving_goroutine(
     if api_ty.is_unknown() || api_ty != task_ty || program.types.adt(api_ty).is_none() {
         return None;
     }
+    if field_name(program, task_owner, task.map) != field_name(program, api_owner, api.map)
+        || field_name(program, task_owner, task.map).is_none()
+    {
+        return None;
+    }
     task_parties.iter().find_map(|party| {
         let Party::Task(site) = party else {
             return None;
         };
-        let holds = captured
-            .get(site)
-            .is_some_and(|list| list.iter().any(|capture| capture.holds(task_root, task_ty)));
-        if !holds {
-            return None;
-        }
         let data = &calls.spawn_sites[site.0 as usize];
         if !constructs(program, data.spawner, task_ty) {
             return None;
@@ -593,6 +380,18 @@ fn outliving_goroutine(
         let spawn_order = timeline.spawn(data.call)?.order;
         (!timeline.joins_after(spawn_order)).then_some(*site)
     })
+}
+
+/// The field a map expression names last (`items` in `s.items`, `c.cache.items`).
+fn field_name(
+    program: &Program,
+    owner: FunctionId,
+    map: crate::model::facts::ValueId,
+) -> Option<&str> {
+    match program.body(owner).value(map) {
+        Value::Field { name, .. } => Some(name),
+        _ => None,
+    }
 }
 
 /// Two spawn sites of one function with a join between them on every path (`go a(); wg.Wait();

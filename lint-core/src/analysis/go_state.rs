@@ -116,6 +116,11 @@ pub struct Spawn {
     pub joins_before: Vec<u32>,
     /// In a loop whose body joins after it on every path: one goroutine at a time.
     pub joined_each_iteration: bool,
+    /// Every path from the spawn to the function's end joins after it: the goroutine does
+    /// not outlive the call that started it.
+    pub joined_before_return: bool,
+    /// How many loops of the function enclose the spawn.
+    loop_depth: u32,
 }
 
 /// Positions in the walk of a function: its spawns, joins and calls.
@@ -631,6 +636,10 @@ struct Walker<'a> {
     effects: Option<&'a HashMap<FunctionId, LockEffect>>,
     /// The locks held when this function is called are known (see [`MapAccess::context_known`]).
     context_known: bool,
+    /// How many loops enclose the node being walked, in the walked function.
+    loop_depth: u32,
+    /// The joins made on every path to each way out of the walked function.
+    exit_joins: Vec<BTreeSet<u32>>,
 }
 
 impl<'a> Walker<'a> {
@@ -666,6 +675,8 @@ impl<'a> Walker<'a> {
             via: None,
             effects: None,
             context_known: true,
+            loop_depth: 0,
+            exit_joins: Vec::new(),
         }
     }
 
@@ -676,7 +687,17 @@ impl<'a> Walker<'a> {
         }
         self.seed_nil_locals(self.function, &mut state);
         let nodes = &self.program.fact(self.function).nodes;
-        self.walk(self.function, nodes, &mut state);
+        if self.walk(self.function, nodes, &mut state) {
+            self.exit_joins.push(state.joins.clone());
+        }
+        // A spawn every way out of the function joins after.
+        for spawn in &mut self.timeline.spawns {
+            spawn.joined_before_return = !self.exit_joins.is_empty()
+                && self
+                    .exit_joins
+                    .iter()
+                    .all(|joins| joins.iter().any(|&join| join > spawn.order));
+        }
     }
 
     /// Map locals declared without a value, and map fields of struct locals built without
@@ -901,11 +922,18 @@ impl<'a> Walker<'a> {
                     }
                     let mut body_state = state.clone();
                     let spawns_before = self.timeline.spawns.len();
-                    if self.walk(function, body, &mut body_state) {
+                    self.loop_depth += 1;
+                    let completes = self.walk(function, body, &mut body_state);
+                    self.loop_depth -= 1;
+                    if completes {
                         // `for .. { go f(); wg.Wait() }`: each iteration waits for its
-                        // goroutine before starting the next.
+                        // goroutine before starting the next. Only for the spawns of this
+                        // loop's own body: a join after an inner loop waits for the tasks of
+                        // the whole inner loop, which still run together.
                         for spawn in &mut self.timeline.spawns[spawns_before..] {
-                            if body_state.joins.iter().any(|&join| join > spawn.order) {
+                            if spawn.loop_depth == self.loop_depth + 1
+                                && body_state.joins.iter().any(|&join| join > spawn.order)
+                            {
                                 spawn.joined_each_iteration = true;
                             }
                         }
@@ -1033,7 +1061,12 @@ impl<'a> Walker<'a> {
                     });
                 }
             }
-            Event::Exit { .. } => return false,
+            Event::Exit { .. } => {
+                if self.deferred_stack.is_empty() && function == self.function {
+                    self.exit_joins.push(state.joins.clone());
+                }
+                return false;
+            }
             _ => {}
         }
         true
@@ -1185,6 +1218,8 @@ impl<'a> Walker<'a> {
                     order,
                     joins_before: state.joins.iter().copied().collect(),
                     joined_each_iteration: false,
+                    joined_before_return: false,
+                    loop_depth: self.loop_depth,
                 });
             }
             CallTarget::Lib(LibCall::Map { kind, .. }) => {

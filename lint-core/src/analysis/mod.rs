@@ -8,6 +8,8 @@ pub mod go_state;
 pub mod index;
 pub mod lock_state;
 pub mod locks;
+pub mod loops;
+pub mod sharing;
 pub mod slots;
 pub mod tasks;
 
@@ -92,7 +94,8 @@ impl Analyses {
         };
         let go_races = match program.language {
             crate::source::Language::Go => {
-                go_races::GoRaces::compute(program, &aliases, &calls, &tasks, &go)
+                let loops = loops::Loops::compute(program);
+                go_races::GoRaces::compute(program, &points_to, &calls, &tasks, &go, &loops)
             }
             crate::source::Language::Rust => go_races::GoRaces::default(),
         };

@@ -365,6 +365,13 @@ impl PointsTo {
             .unwrap_or(&[])
     }
 
+    /// Every field slot of every object, with what it may hold.
+    pub fn field_slots(&self) -> impl Iterator<Item = (ObjId, FieldKey, &[ObjId])> + '_ {
+        self.fields
+            .iter()
+            .map(|(&(object, field), &var)| (object, field, self.var_pts(var)))
+    }
+
     /// What a static holds.
     pub fn static_pts(&self, id: StaticId) -> &[ObjId] {
         self.statics
