@@ -7,9 +7,9 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
 
 use super::go_private::PrivateLocals;
-use super::go_state::{GoState, MapAccess};
+use super::go_state::{GoHeld, GoState, MapAccess, constructs, exported_api};
 use super::loops::Loops;
-use super::sharing::{Sharing, SharingQueries};
+use super::sharing::{Sharing, SharingQueries, TaskId};
 use super::tasks::Tasks;
 use crate::graph::calls::{CallGraph, SpawnSiteId};
 use crate::graph::points_to::{ObjId, PointsTo};
@@ -17,11 +17,62 @@ use crate::model::facts::Value;
 use crate::model::modules::FunctionId;
 use crate::model::{LockMode, Program};
 
+/// An access in one context of its arena.
+struct AccessInstance {
+    /// Index in [`GoState::accesses`].
+    access: usize,
+    objects: Vec<ObjId>,
+    parties: Vec<Party>,
+    /// The locks held: in the function, and by the callers at the calls of the context.
+    held: Vec<GoHeld>,
+    /// The innermost call of the context hands the function an object its caller still
+    /// keeps to itself.
+    private: bool,
+}
+
+/// The argument a call hands to the parameter an access is rooted at (`m` in `put(m, k)`
+/// for an access through `put`'s parameter), in the caller's arena, with the call's place.
+fn argument_for_root(
+    program: &Program,
+    access: &MapAccess,
+    caller: FunctionId,
+    call: crate::model::facts::CallId,
+) -> Option<(
+    FunctionId,
+    crate::model::facts::ValueId,
+    crate::source::Span,
+)> {
+    let owner = program.function(access.function).owner;
+    let Value::Local(local) = program.body(owner).value(access.root) else {
+        return None;
+    };
+    let position = program
+        .fact(access.function)
+        .params
+        .iter()
+        .position(|param| param == local)?;
+    let caller_owner = program.function(caller).owner;
+    let fact = program.body(caller_owner).call(call);
+    let argument = match &fact.callee {
+        crate::model::facts::Callee::Method { receiver, .. } => {
+            if position == 0 {
+                *receiver
+            } else {
+                *fact.args.get(position - 1)?
+            }
+        }
+        _ => *fact.args.get(position)?,
+    };
+    let root = super::go_state::root_object(program.body(caller_owner), argument);
+    Some((caller_owner, root, fact.span))
+}
+
 /// Who runs an access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Party {
-    /// The goroutines started at a spawn site.
-    Task(SpawnSiteId),
+    /// The goroutines started at a spawn site (running one handed closure, when the site's
+    /// function runs a func value).
+    Task(TaskId),
     /// The code that is not in a goroutine of its own (`main` and what it calls).
     Main,
 }
@@ -82,19 +133,6 @@ impl GoRaces {
         let queries = SharingQueries::new(program, points_to, calls, loops, tasks, go, &sharing);
         let main_reach = main_reach(program, calls);
         // The objects each access touches.
-        let objects: Vec<Vec<ObjId>> = go
-            .accesses
-            .iter()
-            .map(|access| {
-                points_to.pts(program, program.function(access.function).owner, access.map)
-            })
-            .collect();
-        let mut by_object: HashMap<ObjId, Vec<usize>> = HashMap::default();
-        for (index, touched) in objects.iter().enumerate() {
-            for &object in touched {
-                by_object.entry(object).or_default().push(index);
-            }
-        }
         let handed_to_goroutine: HashSet<(crate::model::BodyId, crate::model::facts::LocalId)> =
             calls
                 .spawn_sites
@@ -124,79 +162,162 @@ impl GoRaces {
                 }
             }
         }
-        let mut private = PrivateLocals::new(program, handed_to_goroutine);
+        let mut private = PrivateLocals::new(program, loops, handed_to_goroutine);
+        let parties_of = |function: FunctionId| -> Vec<Party> {
+            let mut parties: Vec<Party> = tasks
+                .sites_running(function)
+                .iter()
+                .flat_map(|&site| queries.tasks_running(site, function))
+                .map(Party::Task)
+                .collect();
+            if main_reach.contains(&function) {
+                parties.push(Party::Main);
+            }
+            parties
+        };
         let parties: Vec<Vec<Party>> = go
             .accesses
             .iter()
-            .map(|access| {
-                let mut parties: Vec<Party> = tasks
-                    .sites_running(access.walked)
-                    .iter()
-                    .map(|&site| Party::Task(site))
-                    .collect();
-                if main_reach.contains(&access.walked) {
-                    parties.push(Party::Main);
-                }
-                parties
-            })
+            .map(|access| parties_of(access.walked))
             .collect();
+        let spawn_site_of: HashMap<(FunctionId, crate::model::facts::CallId), SpawnSiteId> = calls
+            .spawn_sites
+            .iter()
+            .enumerate()
+            .map(|(index, site)| ((site.spawner, site.call), SpawnSiteId(index as u32)))
+            .collect();
+        // Each access once per context its code was analysed in: the objects it touches
+        // there, and who runs it there (the tasks that run the outermost caller of the
+        // context; every party of the function for the context-free instance).
+        let mut instances: Vec<AccessInstance> = Vec::new();
+        for (index, access) in go.accesses.iter().enumerate() {
+            let owner = program.function(access.function).owner;
+            let body = program.function(owner).body;
+            for &ctx in points_to.contexts_of(body) {
+                let objects = points_to.pts_in(body, ctx, access.map);
+                if objects.is_empty() {
+                    continue;
+                }
+                let sites = points_to.context(ctx);
+                // The innermost call of the context that starts a task: the code after it
+                // runs in that task.
+                let spawned = sites
+                    .iter()
+                    .rev()
+                    .find_map(|&(caller, call)| spawn_site_of.get(&(caller, call)).copied());
+                let instance_parties = match (spawned, sites.first()) {
+                    _ if access.walked != access.function => parties[index].clone(),
+                    (Some(site), _) => queries
+                        .tasks_running(site, access.function)
+                        .into_iter()
+                        .map(Party::Task)
+                        .collect(),
+                    (None, Some(&(outermost, _))) => parties_of(outermost),
+                    (None, None) => parties[index].clone(),
+                };
+                // The locks the callers hold at the calls of the context, and whether the
+                // innermost call hands the callee a map its caller keeps to itself.
+                let mut held = access.held.clone();
+                for &(caller, call) in sites {
+                    for lock in go.held_at_call.get(&(caller, call)).into_iter().flatten() {
+                        if !held.iter().any(|kept| kept.class == lock.class) {
+                            held.push(*lock);
+                        }
+                    }
+                }
+                let private_at_call = access.walked == access.function
+                    && sites.last().is_some_and(|&(caller, call)| {
+                        argument_for_root(program, access, caller, call).is_some_and(
+                            |(caller_owner, argument, at)| {
+                                private.is_private(caller_owner, argument, at)
+                            },
+                        )
+                    });
+                instances.push(AccessInstance {
+                    access: index,
+                    objects: objects.to_vec(),
+                    parties: instance_parties,
+                    held,
+                    private: private_at_call,
+                });
+            }
+        }
+        let mut by_object: HashMap<ObjId, Vec<usize>> = HashMap::default();
+        for (position, instance) in instances.iter().enumerate() {
+            for &object in &instance.objects {
+                by_object.entry(object).or_default().push(position);
+            }
+        }
         let mut races: BTreeMap<usize, Vec<Conflict>> = BTreeMap::new();
         let mut ordered: Vec<&ObjId> = by_object.keys().collect();
         ordered.sort();
         for object in ordered {
-            let indices = &by_object[object];
-            if !indices.iter().any(|&index| go.accesses[index].write) {
+            let positions = &by_object[object];
+            if !positions
+                .iter()
+                .any(|&position| go.accesses[instances[position].access].write)
+            {
                 continue;
             }
-            for &write in indices {
+            for &write_position in positions {
+                let write = instances[write_position].access;
                 if !go.accesses[write].write {
                     continue;
                 }
-                for &partner in indices {
+                for &partner_position in positions {
+                    let partner = instances[partner_position].access;
                     let (a, b) = (&go.accesses[write], &go.accesses[partner]);
-                    if protected(a, b) || !a.context_known || !b.context_known {
+                    let (held_a, held_b) = (
+                        &instances[write_position].held,
+                        &instances[partner_position].held,
+                    );
+                    if protected_by(held_a, held_b) || !a.context_known || !b.context_known {
                         continue;
                     }
-                    // A write under a lock and a write without it: the fault, and the report,
-                    // is at the unlocked one.
-                    if b.write && !a.held.is_empty() && b.held.is_empty() {
+                    // A write under a lock and an access without it: the fault is at the
+                    // unlocked access (reported there when it is a write).
+                    if !held_a.is_empty() && held_b.is_empty() {
                         continue;
                     }
                     // A map (or struct) a call made and keeps to itself: each goroutine running
                     // the function has its own.
-                    if private.is_private(program.function(a.function).owner, a.root, a.span)
+                    if instances[write_position].private
+                        || instances[partner_position].private
+                        || private.is_private(program.function(a.function).owner, a.root, a.span)
                         || private.is_private(program.function(b.function).owner, b.root, b.span)
                     {
                         continue;
                     }
                     let conflicts = races.entry(write).or_default();
-                    for &party_a in &parties[write] {
-                        for &party_b in &parties[partner] {
+                    for &party_a in &instances[write_position].parties {
+                        for &party_b in &instances[partner_position].parties {
                             let overlap = match (party_a, party_b) {
-                                (Party::Task(site_a), Party::Task(site_b)) if site_a == site_b => {
-                                    (queries.many(site_a)
-                                        && queries.shared_by_siblings(*object, site_a))
+                                (Party::Task(task_a), Party::Task(task_b)) if task_a == task_b => {
+                                    (queries.many(task_a)
+                                        && queries.shared_by_siblings(*object, task_a))
                                     .then_some(Overlap::Siblings)
                                 }
-                                // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`).
-                                (Party::Task(site_a), Party::Task(site_b)) => {
-                                    (!joined_between(calls, go, site_a, site_b)
-                                        && !queries.made_by_task(*object, site_a)
-                                        && !queries.made_by_task(*object, site_b))
+                                // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`), or
+                                // two closures one helper runs.
+                                (Party::Task(task_a), Party::Task(task_b)) => {
+                                    (!joined_between(calls, go, task_a.site, task_b.site)
+                                        && queries.may_overlap(task_a.site, task_b.site)
+                                        && !queries.made_by_task(*object, task_a)
+                                        && !queries.made_by_task(*object, task_b))
                                     .then_some(Overlap::TwoSites)
                                 }
-                                (Party::Task(site), Party::Main) => {
-                                    if queries.made_by_task(*object, site) {
+                                (Party::Task(task), Party::Main) => {
+                                    if queries.made_by_task(*object, task) {
                                         None
                                     } else {
-                                        spawner_overlap(program, calls, go, site, a, b)
+                                        spawner_overlap(program, calls, go, task.site, a, b)
                                     }
                                 }
-                                (Party::Main, Party::Task(site)) => {
-                                    if queries.made_by_task(*object, site) {
+                                (Party::Main, Party::Task(task)) => {
+                                    if queries.made_by_task(*object, task) {
                                         None
                                     } else {
-                                        spawner_overlap(program, calls, go, site, b, a)
+                                        spawner_overlap(program, calls, go, task.site, b, a)
                                     }
                                 }
                                 (Party::Main, Party::Main) => None,
@@ -207,10 +328,23 @@ impl GoRaces {
                             if conflicts.iter().any(|conflict| conflict.overlap == overlap) {
                                 continue;
                             }
+                            if std::env::var_os("DEFERLINT_DEBUG_RACES").is_some() {
+                                eprintln!(
+                                    "RACE {} x {} {:?} {:?} obj {:?} maker {:?}",
+                                    program.value_text(program.function(a.function).owner, a.map),
+                                    program.value_text(program.function(b.function).owner, b.map),
+                                    overlap,
+                                    (party_a, party_b),
+                                    points_to.object(*object).kind,
+                                    queries
+                                        .maker(*object)
+                                        .map(|(f, _)| program.function_name(f))
+                                );
+                            }
                             let mut sites: Vec<SpawnSiteId> = [party_a, party_b]
                                 .iter()
                                 .filter_map(|party| match party {
-                                    Party::Task(site) => Some(*site),
+                                    Party::Task(task) => Some(task.site),
                                     Party::Main => None,
                                 })
                                 .collect();
@@ -278,8 +412,13 @@ impl GoRaces {
 
 /// Both accesses hold one lock, and not both only for reading.
 fn protected(a: &MapAccess, b: &MapAccess) -> bool {
-    a.held.iter().any(|held_a| {
-        b.held.iter().any(|held_b| {
+    protected_by(&a.held, &b.held)
+}
+
+/// Two sets of held locks have one lock in common, not both only for reading.
+fn protected_by(a: &[GoHeld], b: &[GoHeld]) -> bool {
+    a.iter().any(|held_a| {
+        b.iter().any(|held_b| {
             held_a.class == held_b.class
                 && !(held_a.mode == LockMode::Read && held_b.mode == LockMode::Read)
         })
@@ -369,7 +508,7 @@ fn outliving_goroutine(
         return None;
     }
     task_parties.iter().find_map(|party| {
-        let Party::Task(site) = party else {
+        let Party::Task(TaskId { site, .. }) = party else {
             return None;
         };
         let data = &calls.spawn_sites[site.0 as usize];
@@ -435,39 +574,6 @@ fn outlives(
         && through_parameter(program, main)
         && constructs(program, spawner, ty))
     .then_some(Overlap::Outlives)
-}
-
-/// The function returns a value of the type (alone or with an error): a constructor, whose
-/// goroutines live as long as the object it makes. (A goroutine started by some other method
-/// may start after setup calls such as `StoreHosts` are over.)
-fn constructs(program: &Program, function: FunctionId, ty: crate::model::types::TyId) -> bool {
-    if ty.is_unknown() {
-        return false;
-    }
-    let ret = program.function(function).ret_ty;
-    let returned = |candidate: crate::model::types::TyId| program.types.strip_refs(candidate) == ty;
-    match program.types.kind(ret) {
-        crate::model::types::TyKind::Tuple(elements) => elements.iter().any(|&e| returned(e)),
-        _ => returned(ret),
-    }
-}
-
-/// A function other packages can call: exported, and a method only of an exported type
-/// (exported methods of unexported types are reached through interfaces the package itself
-/// uses, such as `heap.Interface`).
-fn exported_api(program: &Program, function: FunctionId) -> bool {
-    let fact = program.fact(function);
-    if !fact.is_public || matches!(&*fact.name, "main" | "init") {
-        return false;
-    }
-    match program.function(function).self_ty {
-        Some(self_ty) => {
-            let name = program.type_name(program.types.strip_refs(self_ty));
-            let last = name.rsplit("::").next().unwrap_or(&name);
-            last.starts_with(|c: char| c.is_ascii_uppercase())
-        }
-        None => true,
-    }
 }
 
 /// The access is made by the function itself (or a closure of it) on an object its caller

@@ -14,7 +14,7 @@ use super::locks::{LockOpId, LockOps};
 use crate::graph::alias::{Aliases, ClassId};
 use crate::graph::calls::{CallGraph, DeferSiteId, EdgeKind};
 use crate::model::facts::{
-    Callee, Event, FnKind, LocalId, LocalOrigin, Node, Slot, Sym, Value, ValueId,
+    Callee, Event, ExitKind, FnKind, LocalId, LocalOrigin, Node, Slot, Sym, Value, ValueId,
 };
 use crate::model::modules::{FunctionId, ItemRef, Resolved, StaticId};
 use crate::model::types::{LockFlavor, TyKind};
@@ -157,6 +157,9 @@ pub struct GoState {
     pub exits: Vec<PendingExit>,
     pub nil_writes: Vec<NilWrite>,
     pub timelines: HashMap<FunctionId, Timeline>,
+    /// The locks held at each call a function's own code makes (outside deferred code), on
+    /// every path to it: what a callee analysed for that call site runs under.
+    pub held_at_call: HashMap<(FunctionId, crate::model::facts::CallId), Vec<GoHeld>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,6 +275,19 @@ impl GoState {
             walker.record_sites = true;
             walker.effects = Some(&effects);
             walker.walk_function();
+            // A constructor's calls before it starts its first goroutine work on an object
+            // nobody else has yet: the locks they do not take say nothing about the callee.
+            let first_spawn = walker
+                .timeline
+                .spawns
+                .iter()
+                .map(|spawn| spawn.order)
+                .min()
+                .unwrap_or(u32::MAX);
+            let constructor = returns_new_object(program, function);
+            walker
+                .sites
+                .retain(|site| !(constructor && site.order < first_spawn));
             sites.extend(
                 walker
                     .sites
@@ -288,6 +304,23 @@ impl GoState {
             by_callee.entry(site.callee).or_default().push(site);
         }
         let entry = entry_locks(program, &by_callee);
+        if std::env::var_os("DEFERLINT_DEBUG_ENTRY").is_some() {
+            for (callee, sites) in &by_callee {
+                eprintln!(
+                    "ENTRY {} = {:?}",
+                    program.function_name(*callee),
+                    entry.get(callee).map(|h| h.len())
+                );
+                for site in sites {
+                    eprintln!(
+                        "   from {} held {} order {}",
+                        program.function_name(site.caller),
+                        site.held.len(),
+                        site.order
+                    );
+                }
+            }
+        }
         go.unlocked_calls = unlocked_calls(&by_callee, &entry);
         // Where the locks held on entry cannot be known: functions nothing in the package calls
         // (called through values or interfaces from unseen code), unless exported or spawned.
@@ -295,7 +328,8 @@ impl GoState {
         let context_known = |function: FunctionId| {
             let fact = program.fact(function);
             spawn_bodies.contains(&function)
-                || fact.is_public
+                || exported_api(program, function)
+                || (fact.kind == FnKind::Free && matches!(&*fact.name, "main" | "init"))
                 || called.contains(&function)
                 || fact.kind.parent().is_some()
         };
@@ -323,6 +357,9 @@ impl GoState {
             go.exits.extend(walker.exits);
             go.nil_writes.extend(walker.nil_writes);
             go.timelines.insert(function, walker.timeline);
+            for (key, held) in walker.held_at_call {
+                go.held_at_call.insert(key, held);
+            }
         }
         go
     }
@@ -414,6 +451,56 @@ fn lock_effects(
         }
     }
     effects
+}
+
+/// A function other packages can call: exported, and a method only of an exported type
+/// (exported methods of unexported types are reached through interfaces the package itself
+/// uses, such as `heap.Interface`).
+pub fn exported_api(program: &Program, function: FunctionId) -> bool {
+    let fact = program.fact(function);
+    if !fact.is_public || matches!(&*fact.name, "main" | "init") {
+        return false;
+    }
+    match program.function(function).self_ty {
+        Some(self_ty) => {
+            let name = program.type_name(program.types.strip_refs(self_ty));
+            let last = name.rsplit("::").next().unwrap_or(&name);
+            last.starts_with(|c: char| c.is_ascii_uppercase())
+        }
+        None => true,
+    }
+}
+
+/// The function returns a value of the type (alone or with an error): a constructor of it.
+pub fn constructs(program: &Program, function: FunctionId, ty: crate::model::types::TyId) -> bool {
+    if ty.is_unknown() {
+        return false;
+    }
+    let ret = program.function(function).ret_ty;
+    let returned = |candidate: crate::model::types::TyId| program.types.strip_refs(candidate) == ty;
+    match program.types.kind(ret) {
+        TyKind::Tuple(elements) => elements.iter().any(|&e| returned(e)),
+        _ => returned(ret),
+    }
+}
+
+/// A constructor: the function returns a struct (or a pointer to one) that it makes itself,
+/// alone or with an error.
+fn returns_new_object(program: &Program, function: FunctionId) -> bool {
+    let ret = program.function(function).ret_ty;
+    let makes = |ty: crate::model::types::TyId| {
+        let ty = program.types.strip_refs(ty);
+        program.types.adt(ty).is_some()
+            && program
+                .body(function)
+                .values
+                .iter()
+                .any(|value| matches!(value, Value::Struct { .. }))
+    };
+    match program.types.kind(ret) {
+        TyKind::Tuple(elements) => elements.iter().any(|&element| makes(element)),
+        _ => makes(ret),
+    }
 }
 
 /// Statics that some code assigns, or whose address it takes: not nil for certain.
@@ -514,7 +601,8 @@ fn entry_locks(
     let mut entry: HashMap<FunctionId, Option<Vec<GoHeld>>> = HashMap::default();
     for &callee in by_callee.keys() {
         let fact = program.fact(callee);
-        if !fact.is_public && !matches!(fact.kind, FnKind::DeferBody { .. }) {
+        let unseen_callers = exported_api(program, callee) || &*fact.name == "main";
+        if !unseen_callers && !matches!(fact.kind, FnKind::DeferBody { .. }) {
             entry.insert(callee, None);
         }
     }
@@ -596,6 +684,8 @@ struct CallSite {
     held: Vec<GoHeld>,
     /// The call, or the closure's header.
     span: Span,
+    /// Its order in the caller's walk.
+    order: u32,
 }
 
 /// A deferred call being walked: where it was deferred, where it runs, and the locks its
@@ -638,6 +728,8 @@ struct Walker<'a> {
     context_known: bool,
     /// How many loops enclose the node being walked, in the walked function.
     loop_depth: u32,
+    /// The locks held at each call of the walked function's own code, on every path.
+    held_at_call: HashMap<(FunctionId, crate::model::facts::CallId), Vec<GoHeld>>,
     /// The joins made on every path to each way out of the walked function.
     exit_joins: Vec<BTreeSet<u32>>,
 }
@@ -676,6 +768,7 @@ impl<'a> Walker<'a> {
             effects: None,
             context_known: true,
             loop_depth: 0,
+            held_at_call: HashMap::default(),
             exit_joins: Vec::new(),
         }
     }
@@ -1053,16 +1146,21 @@ impl<'a> Walker<'a> {
                     .program
                     .function_id(self.program.function(owner).file, *closure);
                 if !matches!(self.program.fact(closure).kind, FnKind::DeferBody { .. }) {
+                    let order = self.next_order();
                     self.sites.push(CallSite {
                         caller: self.function,
                         callee: closure,
                         held: Self::held_list(state),
                         span: self.program.fact(closure).span,
+                        order,
                     });
                 }
             }
-            Event::Exit { .. } => {
-                if self.deferred_stack.is_empty() && function == self.function {
+            Event::Exit { kind, .. } => {
+                if self.deferred_stack.is_empty()
+                    && function == self.function
+                    && *kind == ExitKind::Function
+                {
                     self.exit_joins.push(state.joins.clone());
                 }
                 return false;
@@ -1171,6 +1269,15 @@ impl<'a> Walker<'a> {
         let fact = body.call(call);
         let target = self.program.call_target(owner, call);
         let order = self.next_order();
+        if self.deferred_stack.is_empty() && function == self.function {
+            let held = Self::held_list(state);
+            self.held_at_call
+                .entry((function, call))
+                .and_modify(|previous| {
+                    previous.retain(|kept| held.iter().any(|other| other.class == kept.class))
+                })
+                .or_insert(held);
+        }
         if let CallTarget::Function(callee) = target {
             self.nil_through_call(owner, fact, callee, state);
         }
@@ -1244,57 +1351,72 @@ impl<'a> Walker<'a> {
                 self.pending_exit(function, fact.span, None, state);
                 return false;
             }
-            CallTarget::Function(callee) => {
-                if self.deferred_stack.is_empty() {
-                    // A helper that may exit the process (`must(err)`) skips this function's
-                    // pending defers too.
-                    if state.defers.values().any(|pending| *pending == Tri::Yes) {
-                        if let Some((exiting, span)) = self.exit_in(callee) {
-                            self.pending_exit(exiting, span, Some(fact.span), state);
-                        }
-                    }
-                    self.timeline.calls.push((
-                        callee,
-                        order,
-                        state.joins.iter().copied().collect(),
-                    ));
-                    if self.record_sites {
-                        self.sites.push(CallSite {
-                            caller: self.function,
-                            callee,
-                            held: Self::held_list(state),
-                            span: fact.span,
-                        });
-                    }
-                    if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
-                        for class in &effect.releases {
-                            state.held.remove(class);
-                        }
-                        for held in &effect.acquires {
-                            state.held.insert(held.class, *held);
-                        }
-                    }
-                } else if (self.deferred_stack.len() as u32) <= INLINE_DEPTH
-                    && !self
-                        .deferred_stack
-                        .iter()
-                        .any(|(_, on_stack)| *on_stack == callee)
-                {
-                    // Deferred code: follow the call where it runs.
-                    self.deferred_stack.push((None, callee));
-                    let nodes = &self.program.fact(callee).nodes;
-                    let mut inner = state.clone();
-                    inner.nil.clear();
-                    if self.walk(callee, nodes, &mut inner) {
-                        state.held = inner.held;
-                        state.done = inner.done;
-                    }
-                    self.deferred_stack.pop();
+            CallTarget::Function(callee) => self.call_function(callee, fact, order, state),
+            // A call through a value, an interface or a method value: each function the
+            // points-to analysis found it may go to.
+            CallTarget::Unknown => {
+                for callee in self.calls.call_targets(self.program, function, call) {
+                    self.call_function(callee, fact, order, state);
                 }
             }
             _ => {}
         }
         true
+    }
+
+    /// A call of a function of the program.
+    fn call_function(
+        &mut self,
+        callee: FunctionId,
+        fact: &crate::model::facts::CallFact,
+        order: u32,
+        state: &mut State,
+    ) {
+        if self.deferred_stack.is_empty() {
+            // A helper that may exit the process (`must(err)`) skips this function's pending
+            // defers too.
+            if state.defers.values().any(|pending| *pending == Tri::Yes) {
+                if let Some((exiting, span)) = self.exit_in(callee) {
+                    self.pending_exit(exiting, span, Some(fact.span), state);
+                }
+            }
+            self.timeline
+                .calls
+                .push((callee, order, state.joins.iter().copied().collect()));
+            if self.record_sites {
+                self.sites.push(CallSite {
+                    caller: self.function,
+                    callee,
+                    held: Self::held_list(state),
+                    span: fact.span,
+                    order,
+                });
+            }
+            if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
+                for class in &effect.releases {
+                    state.held.remove(class);
+                }
+                for held in &effect.acquires {
+                    state.held.insert(held.class, *held);
+                }
+            }
+        } else if (self.deferred_stack.len() as u32) <= INLINE_DEPTH
+            && !self
+                .deferred_stack
+                .iter()
+                .any(|(_, on_stack)| *on_stack == callee)
+        {
+            // Deferred code: follow the call where it runs.
+            self.deferred_stack.push((None, callee));
+            let nodes = &self.program.fact(callee).nodes;
+            let mut inner = state.clone();
+            inner.nil.clear();
+            if self.walk(callee, nodes, &mut inner) {
+                state.held = inner.held;
+                state.done = inner.done;
+            }
+            self.deferred_stack.pop();
+        }
     }
 
     fn map_access(

@@ -32,6 +32,17 @@ use crate::model::{Program, SpawnKind};
 /// How many callers up the question "is the object made outside the repetition" is asked.
 const MAX_CALLER_DEPTH: u32 = 4;
 
+/// The goroutines of one spawn site that run one piece of code. A helper that runs a func
+/// value in a goroutine (`func (s *Server) start(f func()) { go f() }`) is one spawn site for
+/// every closure handed to it: each closure, created somewhere else, is a task of its own,
+/// started as many times as that closure is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId {
+    pub site: SpawnSiteId,
+    /// The closure handed to the spawning helper, when the task runs one.
+    pub closure: Option<FunctionId>,
+}
+
 /// What the objects are: global or not, and who made them.
 #[derive(Debug, Default)]
 pub struct Sharing {
@@ -115,7 +126,7 @@ impl<'a> SharingQueries<'a> {
     }
 
     /// What code running `roots` runs in the same task (calls, closures, defers).
-    fn reached(&self, roots: &[FunctionId]) -> Rc<HashSet<FunctionId>> {
+    pub fn reached(&self, roots: &[FunctionId]) -> Rc<HashSet<FunctionId>> {
         let mut key = roots.to_vec();
         key.sort();
         if let Some(found) = self.reached.borrow().get(&key) {
@@ -142,17 +153,19 @@ impl<'a> SharingQueries<'a> {
         }
     }
 
-    /// The object is made by the code a spawn's tasks run (each task makes its own), as far as
-    /// its context tells: the outermost call of its context, or its maker, is task code.
-    pub fn made_by_task(&self, object: ObjId, site: SpawnSiteId) -> bool {
+    /// The object is made by the code a task runs (each task makes its own), as far as its
+    /// context tells: the outermost call of its context, or its maker, is task code.
+    pub fn made_by_task(&self, object: ObjId, task: TaskId) -> bool {
         if self.sharing.is_global(object) {
             return false;
         }
         let Some((maker, _)) = self.maker(object) else {
             return false;
         };
-        let bodies = &self.calls.spawn_sites[site.0 as usize].bodies;
-        let task_code = self.reached(bodies);
+        let task_code = match task.closure {
+            Some(closure) => self.reached(&[closure]),
+            None => self.reached(&self.calls.spawn_sites[task.site.0 as usize].bodies),
+        };
         let ObjKind::Alloc { ctx, .. } = self.points_to.object(object).kind else {
             return false;
         };
@@ -160,6 +173,64 @@ impl<'a> SharingQueries<'a> {
             Some((outermost, _)) => task_code.contains(outermost),
             None => task_code.contains(&maker),
         }
+    }
+
+    /// The closures a spawn site's code calls through a value (`go f()` in a helper), made
+    /// elsewhere: each is a task of its own.
+    pub fn handed_closures(&self, site: SpawnSiteId) -> Vec<FunctionId> {
+        let data = &self.calls.spawn_sites[site.0 as usize];
+        let mut closures = Vec::new();
+        for &body in &data.bodies {
+            for (call, _) in self.program.own_calls(body) {
+                if self.program.call_target(self.program.function(body).owner, call)
+                    != crate::model::CallTarget::Unknown
+                {
+                    continue;
+                }
+                for target in self.calls.call_targets(self.program, body, call) {
+                    let fact = self.program.fact(target);
+                    if fact.kind.parent().is_some()
+                        && self.program.function(target).owner
+                            != self.program.function(data.spawner).owner
+                    {
+                        closures.push(target);
+                    }
+                }
+            }
+        }
+        closures.sort();
+        closures.dedup();
+        if std::env::var_os("DEFERLINT_DEBUG_RACES").is_some() {
+            for &body in &data.bodies {
+                for (call, fact) in self.program.own_calls(body) {
+                    eprintln!("HANDED site {} body {} call {:?} target {:?} dyn {:?}", site.0, self.program.function_name(body), fact.callee, self.program.call_target(self.program.function(body).owner, call), self.calls.call_targets(self.program, body, call).iter().map(|f| self.program.function_name(*f)).collect::<Vec<_>>());
+                }
+            }
+        }
+        closures
+    }
+
+    /// Where the tasks of one identity start: the spawner and the loop around the spawn, or,
+    /// for a handed closure, the function that creates the closure and the loop around that.
+    fn start_point(&self, task: TaskId) -> (FunctionId, Option<super::loops::LoopId>) {
+        let data = &self.calls.spawn_sites[task.site.0 as usize];
+        let Some(closure) = task.closure else {
+            return (data.spawner, self.spawn_loop(task.site));
+        };
+        let function = self.program.function(closure);
+        let Some(parent) = self.program.fact(closure).kind.parent() else {
+            return (data.spawner, self.spawn_loop(task.site));
+        };
+        let creator = self.program.function_id(function.file, parent);
+        let body = self.program.body(closure);
+        let fn_idx = function.fn_idx;
+        let created = body
+            .values
+            .iter()
+            .position(|value| matches!(value, Value::Closure(inner) if *inner == fn_idx))
+            .map(ValueId::from_index);
+        let lp = created.and_then(|value| self.loops.of_value(function.body, value));
+        (creator, lp)
     }
 
     /// Which value each call of an arena produces.
@@ -215,28 +286,31 @@ impl<'a> SharingQueries<'a> {
         self.loops.of_call(body, data.call)
     }
 
-    /// Tasks of one spawn site, started by its repetition, all see the same `object`.
-    pub fn shared_by_siblings(&self, object: ObjId, site: SpawnSiteId) -> bool {
+    /// Tasks of one identity, started by its repetition, all see the same `object`.
+    pub fn shared_by_siblings(&self, object: ObjId, task: TaskId) -> bool {
         if self.sharing.is_global(object) {
             return true;
         }
-        if self.made_by_task(object, site) {
+        if self.made_by_task(object, task) {
             return false;
         }
-        let data = &self.calls.spawn_sites[site.0 as usize];
-        let spawner = data.spawner;
-        let body = self.program.function(spawner).body;
-        match (self.made_in(object, spawner), self.spawn_loop(site)) {
+        let (start, lp) = self.start_point(task);
+        let body = self.program.function(start).body;
+        match (self.made_in(object, start), lp) {
             // Made outside the loop that starts the tasks: one object for all of them.
-            (Some(value), Some(lp)) => {
-                !self
-                    .loops
-                    .is_within(body, self.loops.of_value(body, value), lp)
-            }
-            // Made once per run of the spawner: tasks of other runs have their own.
+            (Some(value), Some(lp)) => !self
+                .loops
+                .is_within(body, self.loops.of_value(body, value), lp),
+            // Made once per run of the function that starts them: tasks of other runs have
+            // their own.
             (Some(_), None) => false,
             (None, Some(_)) => true,
-            (None, None) => self.shared_across_runs(object, spawner, 0),
+            (None, None) => {
+                // A helper that spawns in a loop whatever it is handed (`for _, f := range fs
+                // { go f() }`): its tasks share what the closures capture.
+                (task.closure.is_some() && self.spawn_loop(task.site).is_some())
+                    || self.shared_across_runs(object, start, 0)
+            }
         }
     }
 
@@ -305,8 +379,36 @@ impl<'a> SharingQueries<'a> {
             })
     }
 
-    /// A spawn site starts many tasks that can run at once.
-    pub fn many(&self, site: SpawnSiteId) -> bool {
+    /// Tasks of two spawn sites can be alive at the same time. A task its spawner waits for
+    /// before returning lives within one run of the spawner: it meets the other site's tasks
+    /// only when those are started by that run (the spawner is the other's, or calls it), or
+    /// when the spawner runs concurrently with them, or when they are tasks nothing waits for
+    /// (which live on).
+    pub fn may_overlap(&self, a: SpawnSiteId, b: SpawnSiteId) -> bool {
+        let bounded = |site: SpawnSiteId| {
+            let data = &self.calls.spawn_sites[site.0 as usize];
+            self.go
+                .timelines
+                .get(&data.spawner)
+                .and_then(|timeline| timeline.spawn(data.call))
+                .is_some_and(|spawn| spawn.joined_before_return)
+                && !self.runs_concurrently(data.spawner)
+        };
+        if !bounded(a) || !bounded(b) {
+            return true;
+        }
+        let (spawner_a, spawner_b) = (
+            self.calls.spawn_sites[a.0 as usize].spawner,
+            self.calls.spawn_sites[b.0 as usize].spawner,
+        );
+        spawner_a == spawner_b
+            || self.reached(&[spawner_a]).contains(&spawner_b)
+            || self.reached(&[spawner_b]).contains(&spawner_a)
+    }
+
+    /// A task identity has many tasks that can run at once.
+    pub fn many(&self, task: TaskId) -> bool {
+        let site = task.site;
         let data = &self.calls.spawn_sites[site.0 as usize];
         if data.kind == SpawnKind::Handler {
             return true;
@@ -320,13 +422,42 @@ impl<'a> SharingQueries<'a> {
         if self.spawn_loop(site).is_some() && !joined_each_iteration {
             return true;
         }
+        let joined_before_return = spawn.is_some_and(|spawn| spawn.joined_before_return);
+        let (start, lp) = self.start_point(task);
+        if task.closure.is_some() {
+            // A handed closure: as many tasks as times it is created (while the helper does
+            // not wait for each).
+            return !joined_before_return
+                && (lp.is_some()
+                    || self.runs_concurrently(start)
+                    || self.runs_repeatedly(start, 0));
+        }
         if self.runs_concurrently(data.spawner) {
             return true;
         }
         // A spawner that waits for its tasks before it returns runs them one call at a time,
         // however often it is called.
-        let joined_before_return = spawn.is_some_and(|spawn| spawn.joined_before_return);
         !joined_before_return && self.runs_repeatedly(data.spawner, 0)
+    }
+
+    /// The task identities of a spawn site that run a function.
+    pub fn tasks_running(&self, site: SpawnSiteId, function: FunctionId) -> Vec<TaskId> {
+        let closures = self.handed_closures(site);
+        let mut out: Vec<TaskId> = closures
+            .iter()
+            .filter(|&&closure| self.reached(&[closure]).contains(&function))
+            .map(|&closure| TaskId {
+                site,
+                closure: Some(closure),
+            })
+            .collect();
+        if out.is_empty() {
+            out.push(TaskId {
+                site,
+                closure: None,
+            });
+        }
+        out
     }
 
     /// Several tasks run the function at once: tasks of a spawn site that starts many, whose
@@ -339,7 +470,11 @@ impl<'a> SharingQueries<'a> {
         self.concurrent.borrow_mut().insert(function, false);
         let result = self.tasks.sites_running(function).iter().any(|&site| {
             let data = &self.calls.spawn_sites[site.0 as usize];
-            data.spawner != function && self.many(site)
+            data.spawner != function
+                && self
+                    .tasks_running(site, function)
+                    .into_iter()
+                    .any(|task| self.many(task))
         });
         self.concurrent.borrow_mut().insert(function, result);
         result

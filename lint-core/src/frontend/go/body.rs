@@ -8,6 +8,7 @@ use tree_sitter::Node;
 use super::fields::{FieldExt, field_ids};
 
 use super::{GoCx, simple_path};
+use crate::model::facts::ExitKind;
 use crate::model::facts::{
     Body, BodyIdx, CallFact, CallId, Callee, Event, FnFact, FnIdx, FnKind, ImplIdx, LocalFact,
     LocalId, LocalOrigin, ModIdx, Node as FactNode, PathExpr, ReleaseReason, Slot, Sym, TypeExpr,
@@ -369,7 +370,10 @@ impl<'c, 't> Lowerer<'c, 't> {
         if runs_defers {
             self.release_defers(span, ReleaseReason::EarlyExit);
         }
-        self.emit(Event::Exit { span });
+        self.emit(Event::Exit {
+            span,
+            kind: ExitKind::Function,
+        });
     }
 
     /// Releases the registered defers, last first.
@@ -445,7 +449,10 @@ impl<'c, 't> Lowerer<'c, 't> {
                 }
                 let span = self.span(node);
                 self.release_defers(span, ReleaseReason::EarlyExit);
-                self.emit(Event::Exit { span });
+                self.emit(Event::Exit {
+                    span,
+                    kind: ExitKind::Function,
+                });
             }
             "if_statement" => self.if_statement(node),
             "for_statement" => self.for_statement(node),
@@ -464,7 +471,10 @@ impl<'c, 't> Lowerer<'c, 't> {
             }
             "break_statement" | "continue_statement" | "goto_statement" => {
                 let span = self.span(node);
-                self.emit(Event::Exit { span });
+                self.emit(Event::Exit {
+                    span,
+                    kind: ExitKind::Jump,
+                });
             }
             "go_statement" => self.go_statement(node),
             "defer_statement" => self.defer_statement(node),
