@@ -111,6 +111,8 @@ func liftLiterals(rw *rewriteCtx, kind token.Token, style liftStyle) {
 			}
 		}
 		style.emit(rw, site, args)
+		// The body moves to the top level: one tab deep.
+		rw.shiftLines(p.off(site.lit.Body.Lbrace)+1, p.off(site.lit.Body.Rbrace), -p.depth(site.stmt.Pos()))
 		rw.places++
 	}
 }
@@ -358,7 +360,7 @@ func (s *methodStyle) emit(rw *rewriteCtx, site *liftSite, capturedArgs []string
 			fields = append(fields, "\t"+plan.decls[i]+"\n")
 			inits = append(inits, c.v.Name()+": "+capturedArgs[i])
 		}
-		decl = []piece{lit("type " + typeName + " struct {\n" + strings.Join(fields, "") + "}\n\n" +
+		decl = []piece{lit(gofmtDecls("type "+typeName+" struct {\n"+strings.Join(fields, "")+"}") + "\n\n" +
 			"func (" + plan.receiver + " *" + typeName + ") " + method + "(")}
 		decl = append(decl, params...)
 		decl = append(decl, lit(")"))

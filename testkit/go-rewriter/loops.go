@@ -52,9 +52,13 @@ func outerLoop(rw *rewriteCtx) string {
 				copies = append(copies, v.Name()+" := "+v.Name())
 			}
 		}
-		indent := p.indentOf(fd.Pos()) + "\t"
-		head := "\n" + indent
+		// The body moves in by one tab per block around it; the lines of the new code are
+		// written at their depth.
+		base := p.indentOf(fd.Pos())
+		in1, in2, in3 := base+"\t", base+"\t\t", base+"\t\t\t"
+		head := "\n" + in1
 		var open, close []piece
+		shift := 2
 		switch {
 		case results.Len() > 0:
 			var names []string
@@ -63,25 +67,33 @@ func outerLoop(rw *rewriteCtx) string {
 			}
 			head += "for " + iter + " := 0; ; " + iter + "++ {"
 			for _, c := range copies {
-				head += "\n" + indent + "\t" + c
+				head += "\n" + in2 + c
 			}
-			open = []piece{lit(head + "\n" + indent + "\t" + strings.Join(names, ", ") + " := func() "), rw.origNode(fd.Type.Results), lit(" {")}
-			close = []piece{lit("}()\n" + indent + "\tif " + iter + " == 1 {\n" + indent + "\t\treturn " + strings.Join(names, ", ") +
-				"\n" + indent + "\t}\n" + indent + "}\n")}
+			open = []piece{lit(head + "\n" + in2 + strings.Join(names, ", ") + " := func() "), rw.origNode(fd.Type.Results), lit(" {")}
+			close = []piece{lit("}()\n" + in2 + "if " + iter + " == 1 {\n" + in3 + "return " + strings.Join(names, ", ") +
+				"\n" + in2 + "}\n" + in1 + "}\n" + base)}
 		case inLiteral:
 			head += "for " + iter + " := 0; " + iter + " < 2; " + iter + "++ {"
 			for _, c := range copies {
-				head += "\n" + indent + "\t" + c
+				head += "\n" + in2 + c
 			}
-			open = []piece{lit(head + "\n" + indent + "\tfunc() {")}
-			close = []piece{lit("}()\n" + indent + "}\n")}
+			open = []piece{lit(head + "\n" + in2 + "func() {")}
+			close = []piece{lit("}()\n" + in1 + "}\n" + base)}
 		default:
 			head += "for " + iter + " := 0; " + iter + " < 2; " + iter + "++ {"
 			for _, c := range copies {
-				head += "\n" + indent + "\t" + c
+				head += "\n" + in2 + c
 			}
 			open = []piece{lit(head)}
-			close = []piece{lit("}\n")}
+			close = []piece{lit("}\n" + base)}
+			shift = 1
+		}
+		if p.startsLine(fd.Body.Rbrace) {
+			// The closing brace's line keeps its indentation, which the new code follows.
+			rw.shiftLines(p.off(fd.Body.Lbrace)+1, p.lineStart(p.off(fd.Body.Rbrace))-1, shift)
+			close = append([]piece{lit(strings.Repeat("\t", shift))}, close...)
+		} else {
+			close = append([]piece{lit("\n" + base)}, close...)
 		}
 		rw.main.insert(p.off(fd.Body.Lbrace)+1, open...)
 		rw.main.insert(p.off(fd.Body.Rbrace), close...)

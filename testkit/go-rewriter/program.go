@@ -214,6 +214,26 @@ func (p *Program) findMarkers() {
 	}
 }
 
+// inRawString reports whether an offset lies inside a raw string literal that spans lines.
+func (p *Program) inRawString(off int) bool {
+	found := false
+	ast.Inspect(p.File, func(n ast.Node) bool {
+		if found || n == nil || off < p.off(n.Pos()) || off >= p.off(n.End()) {
+			return false
+		}
+		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && strings.HasPrefix(lit.Value, "`") {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// depth is the number of tabs that indent the line holding pos.
+func (p *Program) depth(pos token.Pos) int {
+	return strings.Count(p.indentOf(pos), "\t")
+}
+
 // off is the byte offset of pos in the fixture's text.
 func (p *Program) off(pos token.Pos) int { return p.tokFile.Offset(pos) }
 

@@ -282,8 +282,8 @@ func secondPackage(rw *rewriteCtx) string {
 
 	newName := map[types.Object]string{}
 	groups := p.methodGroups()
-	taken := func(name string) bool { return rw.names.used[name] || wellKnownMethods[name] }
-	exportedName := func(name string, collides func(string) bool) string {
+	exportedName := func(name string, method bool, collides func(string) bool) string {
+		taken := func(name string) bool { return rw.names.used[name] || (method && wellKnownMethods[name]) }
 		candidate := capitalize(name)
 		if !taken(candidate) && !collides(candidate) {
 			rw.names.take(candidate)
@@ -311,7 +311,7 @@ func secondPackage(rw *rewriteCtx) string {
 		switch {
 		case isMethod(obj):
 			group := groups[obj.Name()]
-			name := exportedName(obj.Name(), func(candidate string) bool {
+			name := exportedName(obj.Name(), true, func(candidate string) bool {
 				for _, m := range group {
 					recv := m.Type().(*types.Signature).Recv().Type()
 					for _, t := range []types.Type{recv, derefType(recv)} {
@@ -327,7 +327,7 @@ func secondPackage(rw *rewriteCtx) string {
 			}
 		case isField(obj):
 			owner := p.fieldOwnerType(obj.(*types.Var))
-			newName[obj] = exportedName(obj.Name(), func(candidate string) bool {
+			newName[obj] = exportedName(obj.Name(), false, func(candidate string) bool {
 				if owner == nil {
 					return true
 				}
@@ -339,7 +339,7 @@ func secondPackage(rw *rewriteCtx) string {
 				return false
 			})
 		default:
-			newName[obj] = exportedName(obj.Name(), func(string) bool { return false })
+			newName[obj] = exportedName(obj.Name(), false, func(string) bool { return false })
 		}
 	}
 
@@ -370,6 +370,10 @@ func secondPackage(rw *rewriteCtx) string {
 			}
 		}
 		if extra != "" {
+			// The module's own package in a group of its own, as goimports has it.
+			if len(lines) > 0 {
+				lines = append(lines, "")
+			}
 			lines = append(lines, "\t"+extra)
 		}
 		if len(lines) == 0 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/format"
 	"go/parser"
 	"go/token"
 	"go/types"
@@ -40,6 +41,10 @@ type rewriteCtx struct {
 	// places counts the places rewritten; skipped holds why other places were not.
 	places  int
 	skipped []string
+	// lineShift holds, per offset of a line start, how many tabs to add (or remove) there,
+	// so that moved or wrapped code keeps gofmt's indentation. The last shift asked for a
+	// line wins: code is shifted by its innermost move.
+	lineShift map[int]int
 }
 
 type extraFile struct {
@@ -48,7 +53,51 @@ type extraFile struct {
 }
 
 func (p *Program) newRewrite() *rewriteCtx {
-	return &rewriteCtx{p: p, names: p.newNames(), main: newEditor(p.Src)}
+	return &rewriteCtx{p: p, names: p.newNames(), main: newEditor(p.Src), lineShift: map[int]int{}}
+}
+
+// shiftLines asks for the lines that start inside (from, to] to move by delta tabs (see
+// lineShift). Lines inside multi-line raw strings keep their text.
+func (rw *rewriteCtx) shiftLines(from, to, delta int) {
+	src := rw.p.Src
+	for off := from; off < to && off < len(src); off++ {
+		if src[off] == '\n' && off+1 <= to && !rw.p.inRawString(off+1) {
+			rw.lineShift[off+1] = delta
+		}
+	}
+}
+
+// applyLineShifts turns the line shifts into edits of the main file.
+func (rw *rewriteCtx) applyLineShifts() {
+	src := rw.p.Src
+	for _, start := range sortedInts(rw.lineShift) {
+		delta := rw.lineShift[start]
+		end := start
+		for end < len(src) && src[end] == '\t' {
+			end++
+		}
+		switch {
+		case delta > 0 && end < len(src) && src[end] != '\n':
+			rw.main.insert(start, lit(strings.Repeat("\t", delta)))
+		case delta < 0:
+			remove := -delta
+			if remove > end-start {
+				remove = end - start
+			}
+			if remove > 0 {
+				rw.main.replace(start, start+remove)
+			}
+		}
+	}
+}
+
+func sortedInts(m map[int]int) []int {
+	var out []int
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
 }
 
 // skip records a place the rewrite leaves alone, and why.
@@ -98,8 +147,20 @@ func (rw *rewriteCtx) declAfter(n ast.Node, text string) {
 	rw.main.insert(rw.p.off(decl.End()), lit("\n\n"+text))
 }
 
-// declAtEnd adds a top-level declaration at the end of the main file.
+// gofmtDecls formats declarations that a rewrite wrote whole (no code of the fixture in them),
+// as gofmt would; text it cannot format stays as it is.
+func gofmtDecls(text string) string {
+	formatted, err := format.Source([]byte(text))
+	if err != nil {
+		return text
+	}
+	return strings.TrimRight(string(formatted), "\n")
+}
+
+// declAtEnd adds a top-level declaration, written whole by the rewrite, at the end of the main
+// file.
 func (rw *rewriteCtx) declAtEnd(text string) {
+	text = gofmtDecls(text)
 	src := rw.p.Src
 	at := len(src)
 	sep := "\n"
@@ -138,6 +199,7 @@ func (rw *rewriteCtx) finish(nothing string, imp types.Importer) (result, error)
 	if rw.places == 0 {
 		return rw.notApplicable(nothing), nil
 	}
+	rw.applyLineShifts()
 	p := rw.p
 	anchors := map[int]bool{}
 	for _, m := range p.markers {
