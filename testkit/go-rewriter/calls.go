@@ -83,10 +83,10 @@ func (p *Program) isProgramMethod(mc *methodCall) bool {
 
 // callViaInterface: every call of a method the program declares, `x.meth(a)` (after `go` and
 // `defer` too), goes through an interface that only this method makes up:
-// `meth1Iface(x).meth(a)` with `type methIface1 interface{ meth(string) int }`, taking `&x`
-// where the method has a pointer receiver and x is an addressable value. The conversion
-// evaluates x where the call did, and the interface's only implementation is x's type. Not
-// for methods of generic types.
+// `methIface1(x).meth(a)` with `type methIface1 interface{ meth(string) int }`, taking `&x`
+// where the method has a pointer receiver and x is an addressable value. The interface's only
+// implementation is x's type. Not for methods of generic types, nor where the arguments could
+// change the receiver (see evaluationKept).
 func callViaInterface(rw *rewriteCtx) string {
 	viaInterface(rw, false)
 	return "the program calls none of its own methods"
@@ -108,6 +108,12 @@ func viaInterface(rw *rewriteCtx, second bool) {
 			continue
 		}
 		fn := mc.sel.Obj().(*types.Func)
+		if !p.evaluationKept(mc) {
+			// The conversion copies a value receiver where the call did, which is only
+			// the same when nothing in between can change it.
+			rw.skip("the arguments of a call of `%s` could change its receiver", fn.Name())
+			continue
+		}
 		sig := mc.sel.Type().(*types.Signature)
 		method := types.NewFunc(token.NoPos, p.Pkg, fn.Name(), types.NewSignatureType(nil, nil, nil, sig.Params(), sig.Results(), sig.Variadic()))
 		iface := types.NewInterfaceType([]*types.Func{method}, nil).Complete()
