@@ -339,19 +339,6 @@ func (p *Program) inLoopWithin(n ast.Node, fn ast.Node) bool {
 	return false
 }
 
-// funcLitsOf lists the function literals of a file, outermost first.
-func funcLits(root ast.Node) []*ast.FuncLit {
-	var out []*ast.FuncLit
-	ast.Inspect(root, func(n ast.Node) bool {
-		if lit, ok := n.(*ast.FuncLit); ok {
-			out = append(out, lit)
-		}
-		return true
-	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Pos() < out[j].Pos() })
-	return out
-}
-
 // unparen strips parentheses (ast.Unparen is newer than Go 1.19).
 func unparen(e ast.Expr) ast.Expr {
 	for {

@@ -323,8 +323,13 @@ func (s *methodStyle) emit(rw *rewriteCtx, site *liftSite, capturedArgs []string
 	plan := s.plans[site]
 	params, results, body := rw.literalParts(site)
 	method := s.method
-	if plan.owner != nil {
-		// A new method of the program's own type must not meet its other members.
+	clash := false
+	for _, c := range site.caps {
+		clash = clash || c.v.Name() == method
+	}
+	if plan.owner != nil || clash {
+		// A new method of the program's own type must not meet its other members, nor a
+		// method of the new type one of its fields.
 		method = rw.names.fresh(s.method)
 	}
 	var decl, call []piece

@@ -9,7 +9,6 @@ import (
 	"go/token"
 	"go/types"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -410,14 +409,4 @@ func (n *names) take(name string) bool {
 	}
 	n.used[name] = true
 	return true
-}
-
-// sortedKeys of a set of positions, for a deterministic order.
-func sortedPositions(set map[token.Pos]bool) []token.Pos {
-	var out []token.Pos
-	for pos := range set {
-		out = append(out, pos)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }
