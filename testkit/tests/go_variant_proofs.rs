@@ -32,13 +32,12 @@ struct FixtureEntry {
     variants: FixtureVariants,
 }
 
-/// The fixtures and their variants, made once for all tests of this file; `None` without
-/// `go` (after the message, or the failure under `CI`).
-fn rewritten() -> Option<&'static [FixtureEntry]> {
-    static REWRITTEN: OnceLock<Option<Vec<FixtureEntry>>> = OnceLock::new();
-    REWRITTEN
+/// The rewriter, built once for all tests of this file; `None` without `go` (after the
+/// message, or the failure under `CI`).
+fn rewriter() -> Option<&'static GoRewriter> {
+    static REWRITER: OnceLock<Option<GoRewriter>> = OnceLock::new();
+    REWRITER
         .get_or_init(|| {
-            let paths = support::fixture_paths(&["go"]);
             let Some(go) = proofs::find_go() else {
                 assert!(
                     env::var_os("CI").is_none(),
@@ -52,15 +51,25 @@ fn rewritten() -> Option<&'static [FixtureEntry]> {
                     "\n\
                      ************************************************************\n\
                      go not found: the Go variant proofs were NOT run\n\
-                     ({} Go fixtures not rewritten; install Go, or set CI to fail)\n\
-                     ************************************************************\n",
-                    paths.len()
+                     (the Go fixtures were not rewritten; install Go, or set CI to fail)\n\
+                     ************************************************************\n"
                 );
                 return None;
             };
             let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-rewriter");
-            let rewriter =
-                GoRewriter::build_with(&go, &cache).unwrap_or_else(|error| panic!("{error}"));
+            Some(GoRewriter::build_with(&go, &cache).unwrap_or_else(|error| panic!("{error}")))
+        })
+        .as_ref()
+}
+
+/// The fixtures and their variants, made once for all tests of this file; `None` without
+/// `go`.
+fn rewritten() -> Option<&'static [FixtureEntry]> {
+    static REWRITTEN: OnceLock<Option<Vec<FixtureEntry>>> = OnceLock::new();
+    REWRITTEN
+        .get_or_init(|| {
+            let rewriter = rewriter()?;
+            let paths = support::fixture_paths(&["go"]);
             let all = rewriter
                 .rewrite(&paths)
                 .unwrap_or_else(|error| panic!("{error}"));
@@ -280,5 +289,81 @@ fn every_go_rewrite_applies_to_some_good_and_some_bad_fixture() {
         never.is_empty(),
         "Go rewrites that apply to no good or no bad fixture:\n{}",
         never.join("\n")
+    );
+}
+
+/// A program whose markers are written `//~^` (no Go fixture has one yet): the rewriter puts
+/// each on its target line, and every variant keeps it on the line of the map write it marks,
+/// wherever the write moves.
+const CARET_MARKED: &str = "//@ run: race
+package main
+
+import \"sync\"
+
+func main() {
+\tcounts := map[int]int{}
+\tvar wg sync.WaitGroup
+\tfor i := 0; i < 2; i++ {
+\t\twg.Add(1)
+\t\tgo func(k int) {
+\t\t\tdefer wg.Done()
+\t\t\tcounts[k] = k
+\t\t\t//~^ shared-map-write
+\t\t\tdefer func() { counts[k+1] = k }()
+\t\t\t// A comment between the marked line and its marker.
+\t\t\t//~^^ unsync-map-write-in-defer
+\t\t}(i)
+\t}
+\twg.Wait()
+}
+";
+
+#[test]
+fn caret_markers_follow_their_code_into_every_variant() {
+    let Some(rewriter) = rewriter() else {
+        return;
+    };
+    let folder = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-caret-markers");
+    std::fs::create_dir_all(&folder).unwrap();
+    let path = folder.join("caret_marked.go");
+    std::fs::write(&path, CARET_MARKED).unwrap();
+    let rewritten = rewriter
+        .rewrite(std::slice::from_ref(&path))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let mut made = 0;
+    let mut wrong = Vec::new();
+    for (rewrite, result) in &rewritten[0].variants {
+        let Rewritten::Variant(files) = result else {
+            continue;
+        };
+        made += 1;
+        let mut found = Vec::new();
+        for file in files.iter().filter(|file| file.path.ends_with(".go")) {
+            for (index, line) in file.text.lines().enumerate() {
+                if let Some((code, marker)) = line.split_once("//~") {
+                    found.push((marker.trim().to_owned(), code.trim().to_owned()));
+                } else if line.contains("//~") {
+                    wrong.push(format!("[{rewrite}] {}:{}: {line}", file.path, index + 1));
+                }
+            }
+        }
+        found.sort();
+        // The marked writes, whatever the rewrite made of their names: a map index
+        // assigned, first in a deferred literal or a moved body.
+        let kept = found.len() == 2
+            && found[0].0 == "shared-map-write"
+            && found[0].1.contains("] = ")
+            && !found[0].1.contains("defer")
+            && found[1].0 == "unsync-map-write-in-defer"
+            && found[1].1.contains("+1] = ");
+        if !kept {
+            wrong.push(format!("[{rewrite}] markers on {found:?}"));
+        }
+    }
+    assert!(made > 10, "only {made} rewrites apply to the program");
+    assert!(
+        wrong.is_empty(),
+        "markers that left their code:\n{}",
+        wrong.join("\n")
     );
 }
