@@ -224,6 +224,22 @@ func (p *Program) localNonVarUses(lit *ast.FuncLit) []string {
 	return names
 }
 
+// namesTypeParams reports whether code names a type parameter.
+func (p *Program) namesTypeParams(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if tn, ok := p.Info.Uses[id].(*types.TypeName); ok {
+				if _, isParam := tn.Type().(*types.TypeParam); isParam {
+					found = true
+				}
+			}
+		}
+		return !found
+	})
+	return found
+}
+
 // usesPackageVars reports whether the code under n names a package-level variable.
 func (p *Program) usesPackageVars(n ast.Node) bool {
 	found := false

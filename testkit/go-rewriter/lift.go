@@ -36,9 +36,9 @@ type liftStyle interface {
 // liftLiterals moves the body of every `go func(..){..}(..)` (kind token.GO) or `defer
 // func(..){..}(..)` (token.DEFER) it can out of its function. It refuses a literal that is
 // variadic or called with `xs...` (the captured variables could not follow the variadic
-// parameter), one inside a generic function (the body may name its type parameters), one that
-// uses local constants or types (not visible at the top level), and one whose captured
-// variables have types that cannot be written at the top level.
+// parameter), one that names type parameters of its function or uses local constants or types
+// (none is visible at the top level), and one whose captured variables have types that cannot
+// be written at the top level (type parameters among them).
 func liftLiterals(rw *rewriteCtx, kind token.Token, style liftStyle) {
 	p := rw.p
 	var sites []*liftSite
@@ -67,8 +67,8 @@ func liftLiterals(rw *rewriteCtx, kind token.Token, style liftStyle) {
 			rw.skip("a literal called with `xs...` keeps its variadic parameter last")
 		case p.typeOf(lit).(*types.Signature).Variadic():
 			rw.skip("a variadic literal keeps its variadic parameter last")
-		case isGeneric(p.enclosingFuncDecl(n)):
-			rw.skip("a literal inside a generic function may name its type parameters")
+		case p.namesTypeParams(lit):
+			rw.skip("the literal names type parameters of its function")
 		case len(p.localNonVarUses(lit)) > 0:
 			rw.skip("the literal uses local constants or types (%s), which the top level cannot name",
 				strings.Join(p.localNonVarUses(lit), ", "))

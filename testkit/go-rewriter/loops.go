@@ -15,9 +15,9 @@ import (
 // with results returns what the second run returns. Parameters that the body changes are
 // copied at the start of each run, so that the second run starts as the first did.
 //
-// It refuses a body that uses package-level variables (state made outside the loop: the
-// second run would find what the first left), and one that must run in a literal but calls
-// recover itself (recover stops working in a literal).
+// It refuses a body that uses package-level variables or writes what its parameters point to
+// (state made outside the loop: the second run would find what the first left), and one that
+// must run in a literal but calls recover itself (recover stops working in a literal).
 func outerLoop(rw *rewriteCtx) string {
 	p := rw.p
 	for _, decl := range p.File.Decls {
@@ -27,6 +27,10 @@ func outerLoop(rw *rewriteCtx) string {
 		}
 		if p.usesPackageVars(fd.Body) {
 			rw.skip("the body of `%s` uses package-level variables, which the first run would leave changed", fd.Name.Name)
+			continue
+		}
+		if name := p.writesThroughParams(fd); name != "" {
+			rw.skip("the body of `%s` writes what `%s` points to, made outside the loop, which the first run would leave changed", fd.Name.Name, name)
 			continue
 		}
 		hasDefer, hasReturn := false, false
@@ -100,6 +104,95 @@ func outerLoop(rw *rewriteCtx) string {
 		rw.places++
 	}
 	return "no function starts a goroutine"
+}
+
+// writesThroughParams names a parameter or receiver whose pointed-to state the body writes
+// itself (through a pointer, a map or a slice: `m[k] = v`, `p.n++`, `delete(m, k)`,
+// `p.wg.Add(1)`), or "". Writes made by the functions the body calls are not followed.
+func (p *Program) writesThroughParams(fd *ast.FuncDecl) string {
+	params := map[*types.Var]bool{}
+	for _, v := range p.paramsAndReceiver(fd) {
+		params[v] = true
+	}
+	found := ""
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok || found != "" {
+			return found == ""
+		}
+		v, ok := p.Info.Uses[id].(*types.Var)
+		if !ok || !params[v] {
+			return true
+		}
+		if p.writesThrough(id) {
+			found = v.Name()
+		}
+		return true
+	})
+	return found
+}
+
+// writesThrough reports whether a use of a variable writes, through a pointer, map or slice it
+// holds, the state it refers to.
+func (p *Program) writesThrough(id *ast.Ident) bool {
+	var node ast.Expr = id
+	indirect := false
+	for {
+		switch par := p.parent(node).(type) {
+		case *ast.ParenExpr:
+			node = par
+			continue
+		case *ast.StarExpr:
+			indirect = true
+			node = par
+			continue
+		case *ast.SelectorExpr:
+			if par.X != node {
+				return false
+			}
+			sel := p.Info.Selections[par]
+			if sel == nil {
+				return false
+			}
+			if isPointer(p.typeOf(node)) || sel.Indirect() {
+				indirect = true
+			}
+			if sel.Kind() == types.MethodVal {
+				sig := sel.Obj().Type().(*types.Signature)
+				return indirect && sig.Recv() != nil && isPointer(sig.Recv().Type())
+			}
+			node = par
+			continue
+		case *ast.IndexExpr:
+			if par.X != node {
+				return false
+			}
+			switch under(p.typeOf(node)).(type) {
+			case *types.Map, *types.Slice, *types.Pointer:
+				indirect = true
+			}
+			node = par
+			continue
+		case *ast.CallExpr:
+			if len(par.Args) > 0 && par.Args[0] == node && (p.isBuiltin(par.Fun, "delete") || p.isBuiltin(par.Fun, "clear")) {
+				return true
+			}
+			return false
+		case *ast.AssignStmt:
+			for _, lhs := range par.Lhs {
+				if lhs == node {
+					return indirect
+				}
+			}
+			return false
+		case *ast.IncDecStmt:
+			return indirect
+		case *ast.UnaryExpr:
+			return indirect && par.Op == token.AND
+		default:
+			return false
+		}
+	}
 }
 
 // spawns reports whether code starts a goroutine: a `go` statement or a spawning call.

@@ -348,7 +348,7 @@ func (p *Program) bodiesAndMapRefs() (bodies []*ast.BlockStmt, refs map[*ast.Blo
 				if !ok || v.IsField() || within(v.Pos(), body) || v.Pkg() != p.Pkg {
 					return true
 				}
-				field := sel.Obj().(*types.Var)
+				field := origin(sel.Obj()).(*types.Var)
 				key := [2]types.Object{v, field}
 				if byKey[key] == nil {
 					byKey[key] = &mapRef{v: v, field: field, path: sel.Index()}
@@ -403,7 +403,7 @@ func (p *Program) fieldStable(field *types.Var) bool {
 	ast.Inspect(p.File, func(n ast.Node) bool {
 		switch e := n.(type) {
 		case *ast.SelectorExpr:
-			if sel := p.Info.Selections[e]; sel != nil && sel.Obj() == field {
+			if sel := p.Info.Selections[e]; sel != nil && origin(sel.Obj()) == origin(field) {
 				if written, addressed := p.classifyUse(e); written || addressed {
 					stable = false
 				}

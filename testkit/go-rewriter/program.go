@@ -272,6 +272,19 @@ func (p *Program) objectOf(id *ast.Ident) types.Object {
 	return p.Info.Uses[id]
 }
 
+// origin is the object that a field or method of an instantiated generic type (or an
+// instantiated function) stands for: go/types makes new objects per instance, while renames
+// and comparisons are about the declaration.
+func origin(obj types.Object) types.Object {
+	switch o := obj.(type) {
+	case *types.Var:
+		return o.Origin()
+	case *types.Func:
+		return o.Origin()
+	}
+	return obj
+}
+
 // typeOf is the type of an expression, or nil.
 func (p *Program) typeOf(e ast.Expr) types.Type { return p.Info.TypeOf(e) }
 
@@ -344,28 +357,6 @@ func inspectBody(body ast.Node, visit func(ast.Node) bool) {
 		}
 		return visit(n)
 	})
-}
-
-// isGeneric reports whether a function declaration has type parameters of its own or of its
-// receiver's type, which code moved out of it could not name.
-func isGeneric(fd *ast.FuncDecl) bool {
-	if fd == nil {
-		return false
-	}
-	if fd.Type.TypeParams != nil && len(fd.Type.TypeParams.List) > 0 {
-		return true
-	}
-	if fd.Recv != nil && len(fd.Recv.List) > 0 {
-		t := fd.Recv.List[0].Type
-		if star, ok := t.(*ast.StarExpr); ok {
-			t = star.X
-		}
-		switch t.(type) {
-		case *ast.IndexExpr, *ast.IndexListExpr:
-			return true
-		}
-	}
-	return false
 }
 
 // names hands out fresh identifiers: never used in the fixture, nor by an earlier call.

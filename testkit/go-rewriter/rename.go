@@ -68,12 +68,12 @@ func (p *Program) renameEdits(ed *editor, newName map[types.Object]string, only 
 		switch n := n.(type) {
 		case *ast.Ident:
 			if obj := p.Info.Defs[n]; obj != nil {
-				if name, ok := newName[obj]; ok {
+				if name, ok := newName[origin(obj)]; ok {
 					rewrite(n, name)
 				}
 			}
 			if obj := p.Info.Uses[n]; obj != nil {
-				if name, ok := newName[obj]; ok {
+				if name, ok := newName[origin(obj)]; ok {
 					rewrite(n, name)
 				}
 			}
@@ -257,6 +257,7 @@ func secondPackage(rw *rewriteCtx) string {
 		if obj == nil || obj.Pkg() != p.Pkg || inMain(obj.Pos()) {
 			return true
 		}
+		obj = origin(obj)
 		switch {
 		case p.isPackageLevel(obj):
 			qualify[id] = true
@@ -279,6 +280,26 @@ func secondPackage(rw *rewriteCtx) string {
 	if len(qualify) == 0 {
 		return "main names nothing else of the program"
 	}
+	// A composite literal without keys sets every field of its struct.
+	ast.Inspect(mainDecl, func(n ast.Node) bool {
+		lit, ok := n.(*ast.CompositeLit)
+		if !ok || len(lit.Elts) == 0 {
+			return true
+		}
+		if _, keyed := lit.Elts[0].(*ast.KeyValueExpr); keyed {
+			return true
+		}
+		st, ok := under(p.typeOf(lit)).(*types.Struct)
+		if !ok {
+			return true
+		}
+		for i := 0; i < st.NumFields(); i++ {
+			if field := origin(st.Field(i)); field.Pkg() == p.Pkg && !inMain(field.Pos()) {
+				needExport[field] = true
+			}
+		}
+		return true
+	})
 
 	newName := map[types.Object]string{}
 	groups := p.methodGroups()
@@ -399,7 +420,7 @@ func secondPackage(rw *rewriteCtx) string {
 	p.renameEdits(rw.main, newName, func(id *ast.Ident) bool { return inMain(id.Pos()) && !qualify[id] })
 	for id := range qualify {
 		name := id.Name
-		if renamed, ok := newName[p.Info.Uses[id]]; ok {
+		if renamed, ok := newName[origin(p.Info.Uses[id])]; ok {
 			name = renamed
 		}
 		rw.main.replace(p.off(id.Pos()), p.off(id.End()), lit(pkgName+"."+name))
