@@ -25,6 +25,7 @@ import (
 	"go/token"
 	"go/types"
 	"os"
+	"runtime/debug"
 	"strings"
 )
 
@@ -139,7 +140,7 @@ func rewriteFixture(path string, fset *token.FileSet, imp types.Importer) (fixtu
 func applyRewrite(p *Program, apply rewriteFunc, imp types.Importer) (res result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
 		}
 	}()
 	rw := p.newRewrite()
