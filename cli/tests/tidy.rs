@@ -161,6 +161,8 @@ fn every_module_starts_with_a_doc_line() {
         "cli/src",
         "cli/tests",
         "rules/tests",
+        "testkit/src",
+        "testkit/tests",
         "cli/benches",
         "lint-core/examples",
         "fuzz/src",
