@@ -185,15 +185,16 @@ func (p *Program) evaluationKept(mc *methodCall) bool {
 	return true
 }
 
-// callViaMethodValue: a statement-level method call (`x.meth(a)`, `go x.meth(a)`, `defer
-// x.meth(a)`, `v := x.meth(a)`, `return x.meth(a)`) becomes `fv1 := x.meth` on the line
-// before and `fv1(a)`. The method value evaluates the receiver as the call did; only where
+// callViaMethodValue: a statement-level call of a method the program declares (`x.meth(a)`,
+// `go x.meth(a)`, `defer x.meth(a)`, `v := x.meth(a)`, `return x.meth(a)`) becomes `fv1 :=
+// x.meth` on the line before and `fv1(a)`. (The code is reached through a value; methods of
+// other packages, `mu.Lock` among them, are not the program's code.) The method value evaluates the receiver as the call did; only where
 // nothing the arguments do could change it (see evaluationKept), and where the statement sits
 // directly in a block.
 func callViaMethodValue(rw *rewriteCtx) string {
 	p := rw.p
 	for _, mc := range p.methodCalls() {
-		if mc.stmt == nil {
+		if mc.stmt == nil || !p.isProgramMethod(mc) {
 			continue
 		}
 		if !p.inStatementList(mc.stmt) {
@@ -219,15 +220,15 @@ func callViaMethodValue(rw *rewriteCtx) string {
 	return "no statement is a method call"
 }
 
-// callViaFuncField: a statement-level method call becomes a call through a struct field that
-// holds the method value: `(methHook1{fn: x.meth}).fn(a)` with `type methHook1 struct{ fn
-// func(string) int }`. Same conditions as callViaMethodValue, except that the call may sit
+// callViaFuncField: a statement-level call of a method the program declares becomes a call
+// through a struct field that holds the method value: `(methHook1{fn: x.meth}).fn(a)` with
+// `type methHook1 struct{ fn func(string) int }`. Same conditions as callViaMethodValue, except that the call may sit
 // anywhere (in an `if` header too).
 func callViaFuncField(rw *rewriteCtx) string {
 	p := rw.p
 	hooks := map[*types.Func]string{}
 	for _, mc := range p.methodCalls() {
-		if mc.stmt == nil {
+		if mc.stmt == nil || !p.isProgramMethod(mc) {
 			continue
 		}
 		if !p.evaluationKept(mc) {

@@ -182,7 +182,9 @@ impl<'a> SharingQueries<'a> {
         let mut closures = Vec::new();
         for &body in &data.bodies {
             for (call, _) in self.program.own_calls(body) {
-                if self.program.call_target(self.program.function(body).owner, call)
+                if self
+                    .program
+                    .call_target(self.program.function(body).owner, call)
                     != crate::model::CallTarget::Unknown
                 {
                     continue;
@@ -203,7 +205,19 @@ impl<'a> SharingQueries<'a> {
         if std::env::var_os("DEFERLINT_DEBUG_RACES").is_some() {
             for &body in &data.bodies {
                 for (call, fact) in self.program.own_calls(body) {
-                    eprintln!("HANDED site {} body {} call {:?} target {:?} dyn {:?}", site.0, self.program.function_name(body), fact.callee, self.program.call_target(self.program.function(body).owner, call), self.calls.call_targets(self.program, body, call).iter().map(|f| self.program.function_name(*f)).collect::<Vec<_>>());
+                    eprintln!(
+                        "HANDED site {} body {} call {:?} target {:?} dyn {:?}",
+                        site.0,
+                        self.program.function_name(body),
+                        fact.callee,
+                        self.program
+                            .call_target(self.program.function(body).owner, call),
+                        self.calls
+                            .call_targets(self.program, body, call)
+                            .iter()
+                            .map(|f| self.program.function_name(*f))
+                            .collect::<Vec<_>>()
+                    );
                 }
             }
         }
@@ -298,9 +312,11 @@ impl<'a> SharingQueries<'a> {
         let body = self.program.function(start).body;
         match (self.made_in(object, start), lp) {
             // Made outside the loop that starts the tasks: one object for all of them.
-            (Some(value), Some(lp)) => !self
-                .loops
-                .is_within(body, self.loops.of_value(body, value), lp),
+            (Some(value), Some(lp)) => {
+                !self
+                    .loops
+                    .is_within(body, self.loops.of_value(body, value), lp)
+            }
             // Made once per run of the function that starts them: tasks of other runs have
             // their own.
             (Some(_), None) => false,
