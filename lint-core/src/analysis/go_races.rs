@@ -12,7 +12,7 @@ use super::loops::Loops;
 use super::sharing::{Sharing, SharingQueries, TaskId};
 use super::tasks::Tasks;
 use crate::graph::calls::{CallGraph, SpawnSiteId};
-use crate::graph::points_to::{ObjId, PointsTo};
+use crate::graph::points_to::{Ctx, ObjId, PointsTo};
 use crate::model::facts::Value;
 use crate::model::modules::FunctionId;
 use crate::model::{LockMode, Program};
@@ -28,6 +28,7 @@ struct AccessInstance {
     /// The innermost call of the context hands the function an object its caller still
     /// keeps to itself.
     private: bool,
+    ctx: Ctx,
 }
 
 /// The argument a call hands to the parameter an access is rooted at (`m` in `put(m, k)`
@@ -199,21 +200,72 @@ impl GoRaces {
                     continue;
                 }
                 let sites = points_to.context(ctx);
-                // The innermost call of the context that starts a task: the code after it
-                // runs in that task.
-                let spawned = sites
-                    .iter()
-                    .rev()
-                    .find_map(|&(caller, call)| spawn_site_of.get(&(caller, call)).copied());
-                let instance_parties = match (spawned, sites.first()) {
-                    _ if access.walked != access.function => parties[index].clone(),
-                    (Some(site), _) => queries
-                        .tasks_running(site, access.function)
-                        .into_iter()
-                        .map(Party::Task)
-                        .collect(),
-                    (None, Some(&(outermost, _))) => parties_of(outermost),
-                    (None, None) => parties[index].clone(),
+                if std::env::var_os("DEFERLINT_DEBUG_RACES").is_some() {
+                    eprintln!(
+                        "INSTANCE {} ctx {:?} has {} over {} contexts {:?}",
+                        program.function_name(access.function),
+                        ctx,
+                        points_to.has_contexts(body),
+                        points_to.overflowed(body),
+                        points_to.contexts_of(body)
+                    );
+                }
+                let instance_parties = if ctx == Ctx::EMPTY {
+                    // The context-free instance of a function analysed per call site stands
+                    // for the callers outside the program (its seen calls have contexts of
+                    // their own): no party of the program runs it, unless it is an entry.
+                    if points_to.has_contexts(body) && !points_to.overflowed(body) {
+                        if exported_api(program, access.walked) {
+                            vec![Party::Main]
+                        } else {
+                            Vec::new()
+                        }
+                    } else {
+                        parties[index].clone()
+                    }
+                } else {
+                    // Of the parties that run the function, those that run it through the
+                    // calls of this context: the tasks and `main` that run its outermost
+                    // caller, and the tasks started within the context's calls.
+                    let outermost = sites[0].0;
+                    let chain: Vec<FunctionId> = sites
+                        .iter()
+                        .map(|&(caller, _)| caller)
+                        .chain(std::iter::once(owner))
+                        .collect();
+                    // A call of the context that starts a task (`time.AfterFunc(d, c.retry)`):
+                    // the code after it runs only in that task.
+                    let spawned = sites
+                        .iter()
+                        .rev()
+                        .find_map(|&(caller, call)| spawn_site_of.get(&(caller, call)).copied());
+                    parties[index]
+                        .iter()
+                        .copied()
+                        .filter(|party| match (party, spawned) {
+                            (Party::Task(task), Some(site)) => task.site == site,
+                            (Party::Main, Some(_)) => false,
+                            (party, None) => match party {
+                                Party::Main => main_reach.contains(&outermost),
+                                Party::Task(task) => {
+                                    let spawner = calls.spawn_sites[task.site.0 as usize].spawner;
+                                    let runs_outermost = match task.closure {
+                                        Some(closure) => {
+                                            queries.reached(&[closure]).contains(&outermost)
+                                        }
+                                        None => queries
+                                            .reached(
+                                                &calls.spawn_sites[task.site.0 as usize].bodies,
+                                            )
+                                            .contains(&outermost),
+                                    };
+                                    runs_outermost
+                                        || chain.contains(&program.function(spawner).owner)
+                                        || chain.contains(&spawner)
+                                }
+                            },
+                        })
+                        .collect()
                 };
                 // The locks the callers hold at the calls of the context, and whether the
                 // innermost call hands the callee a map its caller keeps to itself.
@@ -239,6 +291,7 @@ impl GoRaces {
                     parties: instance_parties,
                     held,
                     private: private_at_call,
+                    ctx,
                 });
             }
         }
@@ -336,9 +389,12 @@ impl GoRaces {
                                     overlap,
                                     (party_a, party_b),
                                     points_to.object(*object).kind,
-                                    queries
-                                        .maker(*object)
-                                        .map(|(f, _)| program.function_name(f))
+                                    (
+                                        instances[write_position].ctx,
+                                        instances[partner_position].ctx,
+                                        program.function_name(a.walked),
+                                        program.function_name(a.function)
+                                    )
                                 );
                             }
                             let mut sites: Vec<SpawnSiteId> = [party_a, party_b]

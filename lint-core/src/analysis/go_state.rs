@@ -305,6 +305,21 @@ impl GoState {
         }
         let entry = entry_locks(program, &by_callee);
         if std::env::var_os("DEFERLINT_DEBUG_ENTRY").is_some() {
+            for function in program.function_ids() {
+                for (call, fact) in program.own_calls(function) {
+                    eprintln!(
+                        "CALL {} {:?} -> {:?} / {:?}",
+                        program.function_name(function),
+                        fact.callee,
+                        program.call_target(program.function(function).owner, call),
+                        calls
+                            .call_targets(program, function, call)
+                            .iter()
+                            .map(|f| program.function_name(*f))
+                            .collect::<Vec<_>>()
+                    );
+                }
+            }
             for (callee, sites) in &by_callee {
                 eprintln!(
                     "ENTRY {} = {:?}",

@@ -138,17 +138,9 @@ impl Analyses {
     }
 }
 
-/// Who shares which object matters where code runs concurrently: a Go unit with a spawn.
-/// Elsewhere the points-to analysis is skipped (its cost is most of the analyses' on large
-/// packages of sequential code).
+/// The points-to analysis resolves the calls through values and interfaces that every Go rule
+/// follows, and decides who shares which object. (Rust still uses the unification-based
+/// capture graph.)
 fn needs_points_to(program: &Program) -> bool {
     program.language == crate::source::Language::Go
-        && program.bodies.iter().any(|info| {
-            info.types.call_target.iter().any(|target| {
-                matches!(
-                    target,
-                    crate::model::CallTarget::Lib(crate::model::LibCall::Spawn(_))
-                )
-            })
-        })
 }

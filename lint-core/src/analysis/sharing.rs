@@ -202,7 +202,7 @@ impl<'a> SharingQueries<'a> {
         }
         closures.sort();
         closures.dedup();
-        if std::env::var_os("DEFERLINT_DEBUG_RACES").is_some() {
+        if std::env::var_os("DEFERLINT_DEBUG_HANDED").is_some() {
             for &body in &data.bodies {
                 for (call, fact) in self.program.own_calls(body) {
                     eprintln!(

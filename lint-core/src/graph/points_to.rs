@@ -186,6 +186,8 @@ pub struct PointsTo {
     /// The function computing each static's initial value.
     static_inits: HashMap<StaticId, FunctionId>,
     last_instance: std::cell::Cell<(Option<Instance>, u32)>,
+    /// Arenas some of whose calls went to the context-free instance past the budget.
+    overflowed: HashSet<BodyId>,
 }
 
 /// The program-wide facts the generator reads.
@@ -294,6 +296,17 @@ impl PointsTo {
             .get(&body)
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+
+    /// The arena was analysed per call site for some calls.
+    pub fn has_contexts(&self, body: BodyId) -> bool {
+        self.contexts_of(body).iter().any(|&ctx| ctx != Ctx::EMPTY)
+    }
+
+    /// Some calls of a function of the arena, which is analysed per call site, went to its
+    /// context-free instance (past [`INSTANCE_BUDGET`]).
+    pub fn overflowed(&self, body: BodyId) -> bool {
+        self.overflowed.contains(&body)
     }
 
     /// The call sites of a context, innermost last.
@@ -1435,7 +1448,19 @@ impl Generator<'_> {
                         result,
                     );
                 }
-                Callee::Path(_) => {}
+                // A conversion to a type of the program (`Iface(x)`, `Celsius(t)`): the
+                // same object.
+                Callee::Path(path) => {
+                    let module = program.function(owner).module;
+                    let is_type = matches!(
+                        program.tree.resolve(module, &path.segments, path.leading_colon),
+                        Some(Resolved::Item(ItemRef::Adt(_) | ItemRef::Alias(_), extra))
+                            if extra.is_empty()
+                    );
+                    if let (true, [only]) = (is_type, args.as_slice()) {
+                        pts.copy(*only, result);
+                    }
+                }
             },
         }
     }
@@ -1649,6 +1674,10 @@ fn cloneable_functions(program: &Program) -> Vec<bool> {
         for (index, target) in types.call_target.iter().enumerate() {
             if let CallTarget::Function(callee) = target {
                 let callee_owner = program.function(*callee).owner;
+                // A closure called by the code of its own arena is not a call of the arena.
+                if callee_owner == id {
+                    continue;
+                }
                 call_sites[callee_owner.index()] += 1;
                 let caller = program.function_id(file, program.body(id).calls[index].function);
                 let caller_owner = program.function(caller).owner;

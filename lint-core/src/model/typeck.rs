@@ -833,7 +833,9 @@ impl Program {
             return (CallTarget::Lib(call), ret);
         }
         let receiver_unknown = self.types.autoderef(receiver_ty).is_unknown();
-        if receiver_unknown && arg_tys.is_empty() {
+        // (Rust only: a Go method `lock()` of an unknown receiver is a method of the program
+        // reached through an interface or a value, and Go's own locks have known types.)
+        if receiver_unknown && arg_tys.is_empty() && !go {
             if let Some((mode, attempt)) = known::lock_method(name) {
                 // Whether this is a lock at all is decided by how its result is handled.
                 return (
