@@ -297,7 +297,12 @@ impl GoRaces {
         }
         let mut by_object: HashMap<ObjId, Vec<usize>> = HashMap::default();
         for (position, instance) in instances.iter().enumerate() {
-            for &object in &instance.objects {
+            // (A nil map is never written: the write panics, which `nil-map-write` reports.)
+            for &object in instance
+                .objects
+                .iter()
+                .filter(|&&object| !points_to.is_nil(object))
+            {
                 by_object.entry(object).or_default().push(position);
             }
         }

@@ -41,6 +41,8 @@ pub struct MapAccess {
     pub walked: FunctionId,
     pub class: ClassId,
     pub write: bool,
+    /// A write that panics on a nil map (`m[k] = v`; `delete` does not).
+    pub panics_when_nil: bool,
     /// The map expression (`m`, `s.items`), in the arena of `function`'s owner.
     pub map: ValueId,
     pub span: Span,
@@ -256,6 +258,9 @@ impl GoState {
         // is created (a closure that is not spawned or deferred runs where it is created, as
         // `sort.Slice(.., func ..)` does).
         let mut sites: Vec<CallSite> = Vec::new();
+        // Functions that join on every path before they return (`for item := range ch`,
+        // `wg.Wait()` in a helper): a call of one is a join for its caller.
+        let mut joins_always: HashSet<FunctionId> = HashSet::default();
         let effects = lock_effects(program, aliases, locks, calls);
         for function in program.function_ids() {
             if deferred_only.contains(&function)
@@ -284,6 +289,11 @@ impl GoState {
                 .map(|spawn| spawn.order)
                 .min()
                 .unwrap_or(u32::MAX);
+            if !walker.exit_joins.is_empty()
+                && walker.exit_joins.iter().all(|joins| !joins.is_empty())
+            {
+                joins_always.insert(function);
+            }
             let constructor = returns_new_object(program, function);
             walker
                 .sites
@@ -366,6 +376,7 @@ impl GoState {
             );
             walker.context_known = context_known(function);
             walker.effects = Some(&effects);
+            walker.joins_always = Some(&joins_always);
             walker.walk_function();
             go.accesses.extend(walker.accesses);
             go.relocks.extend(walker.relocks);
@@ -747,6 +758,8 @@ struct Walker<'a> {
     held_at_call: HashMap<(FunctionId, crate::model::facts::CallId), Vec<GoHeld>>,
     /// The joins made on every path to each way out of the walked function.
     exit_joins: Vec<BTreeSet<u32>>,
+    /// Functions whose every path joins before returning.
+    joins_always: Option<&'a HashSet<FunctionId>>,
 }
 
 impl<'a> Walker<'a> {
@@ -785,6 +798,7 @@ impl<'a> Walker<'a> {
             loop_depth: 0,
             held_at_call: HashMap::default(),
             exit_joins: Vec::new(),
+            joins_always: None,
         }
     }
 
@@ -1387,6 +1401,14 @@ impl<'a> Walker<'a> {
         order: u32,
         state: &mut State,
     ) {
+        if self.deferred_stack.is_empty()
+            && self
+                .joins_always
+                .is_some_and(|joins| joins.contains(&callee))
+        {
+            self.timeline.joins.push(order);
+            state.joins.insert(order);
+        }
         if self.deferred_stack.is_empty() {
             // A helper that may exit the process (`must(err)`) skips this function's pending
             // defers too.
@@ -1460,6 +1482,7 @@ impl<'a> Walker<'a> {
             walked: self.function,
             class,
             write,
+            panics_when_nil: write && panics_when_nil,
             map,
             span,
             held: Self::held_list(state),

@@ -2,6 +2,7 @@
 //! code, task instances, and the lock state when deferred code runs.
 
 pub mod deferred;
+pub mod go_nil;
 pub mod go_private;
 pub mod go_races;
 pub mod go_state;
@@ -92,6 +93,11 @@ impl Analyses {
                 go_state::GoState::compute(program, &aliases, &calls, &locks, &deferred),
             ),
         };
+        let mut go = go;
+        if program.language == crate::source::Language::Go {
+            go.nil_writes
+                .extend(go_nil::nil_writes(program, &points_to, &go));
+        }
         let go_races = match program.language {
             crate::source::Language::Go => {
                 let loops = loops::Loops::compute(program);

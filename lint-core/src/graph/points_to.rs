@@ -97,6 +97,27 @@ pub enum ObjKind {
     /// What a field of an object holds when the program never stored anything there: a field
     /// by value, or a field of an object made outside the program.
     Sub { parent: ObjId, field: FieldKey },
+    /// The nil map a map slot starts with: a field a struct literal or `new(T)` leaves out, a
+    /// local declared without a value, a package variable without an initializer.
+    Nil(NilOrigin),
+    /// A map a function outside the program returns.
+    Opaque {
+        body: BodyId,
+        value: ValueId,
+        ctx: Ctx,
+    },
+}
+
+/// Where a nil map comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NilOrigin {
+    Field(ObjId, FieldKey),
+    Local {
+        body: BodyId,
+        local: LocalId,
+        ctx: Ctx,
+    },
+    Static(StaticId),
 }
 
 /// An abstract object and its type (references stripped; unknown for function values).
@@ -188,6 +209,8 @@ pub struct PointsTo {
     last_instance: std::cell::Cell<(Option<Instance>, u32)>,
     /// Arenas some of whose calls went to the context-free instance past the budget.
     overflowed: HashSet<BodyId>,
+    /// Variables whose objects are handed to code outside the program, which may fill them.
+    handed_out: Vec<VarId>,
 }
 
 /// The program-wide facts the generator reads.
@@ -393,6 +416,35 @@ impl PointsTo {
             .unwrap_or(&[])
     }
 
+    /// A nil map: no code stores a map where it starts.
+    pub fn is_nil(&self, object: ObjId) -> bool {
+        matches!(self.object(object).kind, ObjKind::Nil(_))
+    }
+
+    /// Objects handed to code outside the program, and what they reach: that code may store
+    /// anything in them.
+    pub fn handed_out_objects(&self) -> HashSet<ObjId> {
+        let mut fields: HashMap<ObjId, Vec<ObjId>> = HashMap::default();
+        for (&(object, _), &var) in &self.fields {
+            fields
+                .entry(object)
+                .or_default()
+                .extend_from_slice(self.var_pts(var));
+        }
+        let mut seen: HashSet<ObjId> = HashSet::default();
+        let mut pending: Vec<ObjId> = self
+            .handed_out
+            .iter()
+            .flat_map(|&var| self.var_pts(var).iter().copied())
+            .collect();
+        while let Some(object) = pending.pop() {
+            if seen.insert(object) {
+                pending.extend(fields.get(&object).into_iter().flatten().copied());
+            }
+        }
+        seen
+    }
+
     /// The object a sub-object hangs from, up to the outermost.
     pub fn root_object(&self, mut id: ObjId) -> ObjId {
         while let ObjKind::Sub { parent, .. } = &self.object(id).kind {
@@ -491,7 +543,13 @@ impl PointsTo {
             .program
             .types
             .strip_refs(generator.program.static_item(id).ty);
-        let object = self.intern_object(ObjKind::Static(id), ty);
+        let is_map = generator.program.types.map(ty).is_some();
+        let object = if is_map && !self.static_inits.contains_key(&id) {
+            // A map variable without an initializer is nil until some code makes it.
+            self.intern_object(ObjKind::Nil(NilOrigin::Static(id)), ty)
+        } else {
+            self.intern_object(ObjKind::Static(id), ty)
+        };
         self.add_object(var, object);
         if let Some(&init) = self.static_inits.get(&id) {
             let ret = self.return_var(init, Ctx::EMPTY);
@@ -1040,6 +1098,14 @@ impl Generator<'_> {
                         let slot = pts.field_var(self, object, key);
                         pts.copy(source, slot);
                     }
+                    // Go: the map fields a literal leaves out are nil.
+                    if let (None, Some(adt), Language::Go) = (rest, adt, program.language) {
+                        let positional =
+                            fields.iter().any(|(name, _)| name.parse::<usize>().is_ok());
+                        if !positional {
+                            self.nil_map_fields(pts, object, adt, &set);
+                        }
+                    }
                     // `S { a, ..base }`: the other fields come from `base`.
                     if let (Some(rest), Some(adt)) = (rest, adt) {
                         let rest = value_var(pts, *rest);
@@ -1113,6 +1179,21 @@ impl Generator<'_> {
                 let source = value_var(pts, init);
                 let target = pts.local_var(instance, local_id);
                 pts.copy(source, target);
+            } else if program.language == Language::Go
+                && local.origin == crate::model::facts::LocalOrigin::Let
+                && program.types.map(types.local_ty[index]).is_some()
+            {
+                // `var m map[K]V`, a named result: nil until assigned.
+                let object = pts.intern_object(
+                    ObjKind::Nil(NilOrigin::Local {
+                        body: instance.body,
+                        local: local_id,
+                        ctx: instance.ctx,
+                    }),
+                    program.types.strip_refs(types.local_ty[index]),
+                );
+                let target = pts.local_var(instance, local_id);
+                pts.add_object(target, object);
             }
         }
         for &function in &pts.functions_by_body[&instance.body].clone() {
@@ -1215,9 +1296,24 @@ impl Generator<'_> {
                 pts.store(self, source, base_var, FieldKey::Element);
             }
             Value::Deref(inner) => {
-                // `*p = v`: what `p` points to now holds `v`'s objects as a whole; the
-                // pointer's own objects stay its identity.
-                let _ = inner;
+                // `*p = v` with `p := &x`: `x` holds `v` now (and what reads `*p` sees it).
+                let pointer = pts.value_var(instance, *inner);
+                pts.copy(source, pointer);
+                let mut pointed = Vec::new();
+                if let Value::Local(local) = body.value(*inner) {
+                    let local = body.local(*local);
+                    if let Some(init) = local.init {
+                        pointed.push(init);
+                    }
+                }
+                for value in pointed {
+                    if let Value::Ref { inner, .. } = body.value(value) {
+                        if let Value::Local(variable) = body.value(*inner) {
+                            let variable = pts.local_var(instance, *variable);
+                            pts.copy(source, variable);
+                        }
+                    }
+                }
             }
             _ => {}
         }
@@ -1341,6 +1437,17 @@ impl Generator<'_> {
                 LibCall::Clone { shares: false } | LibCall::Construct(_) => {
                     let object = alloc(pts);
                     pts.add_object(result, object);
+                    // Go's `new(T)`: every map field of the zeroed struct is nil.
+                    if let Callee::Path(path) = &fact.callee {
+                        if program.language == Language::Go
+                            && path.segments.len() == 1
+                            && path.last() == "new"
+                        {
+                            if let Some(adt) = program.types.adt(program.value_ty(owner, value)) {
+                                self.nil_map_fields(pts, object, adt, &[]);
+                            }
+                        }
+                    }
                     // A composite literal's elements (Go `[]T{a, b}`, `map[K]V{k: v}`).
                     if let Callee::Path(path) = &fact.callee {
                         if path.last().starts_with('<') {
@@ -1430,6 +1537,48 @@ impl Generator<'_> {
                 | LibCall::Unlock { .. }
                 | LibCall::Done => {}
             },
+            CallTarget::Unknown => {
+                // A map made by code outside the program: an object of its own.
+                if program.language == Language::Go
+                    && program.types.map(program.value_ty(owner, value)).is_some()
+                {
+                    let object = pts.intern_object(
+                        ObjKind::Opaque {
+                            body: instance.body,
+                            value,
+                            ctx: instance.ctx,
+                        },
+                        program.types.strip_refs(program.value_ty(owner, value)),
+                    );
+                    pts.add_object(result, object);
+                }
+                // What code outside the program is handed may be filled in there
+                // (`json.Unmarshal(data, &cfg)`).
+                for &arg in args.iter().chain(receiver.iter()) {
+                    pts.handed_out.push(arg);
+                }
+                self.unknown_call(
+                    pts, owner, instance, call, fact, caller, receiver, args, result,
+                );
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn unknown_call(
+        &self,
+        pts: &mut PointsTo,
+        owner: FunctionId,
+        instance: Instance,
+        call: CallId,
+        fact: &crate::model::facts::CallFact,
+        caller: FunctionId,
+        receiver: Option<VarId>,
+        args: Vec<VarId>,
+        result: VarId,
+    ) {
+        let program = self.program;
+        match program.call_target(owner, call) {
             CallTarget::Unknown => match &fact.callee {
                 Callee::Dynamic(callee) => {
                     let callee = pts.value_var(instance, *callee);
@@ -1462,6 +1611,30 @@ impl Generator<'_> {
                     }
                 }
             },
+            _ => {}
+        }
+    }
+
+    /// The map fields of a struct object that nothing sets start nil.
+    fn nil_map_fields(
+        &self,
+        pts: &mut PointsTo,
+        object: ObjId,
+        adt: crate::model::types::AdtId,
+        set: &[Sym],
+    ) {
+        let program = self.program;
+        for (name, ty) in &program.adt(adt).fields {
+            if set.contains(name) || program.types.map(*ty).is_none() {
+                continue;
+            }
+            let key = pts.intern_field(name);
+            let nil = pts.intern_object(
+                ObjKind::Nil(NilOrigin::Field(object, key)),
+                program.types.strip_refs(*ty),
+            );
+            let slot = pts.field_var(self, object, key);
+            pts.add_object(slot, nil);
         }
     }
 

@@ -1260,9 +1260,25 @@ impl<'c, 't> Lowerer<'c, 't> {
 
     fn call(&mut self, node: Node<'_>) -> ValueId {
         let span = self.span(node);
-        let Some(function) = node.field(field_ids().function) else {
+        let Some(mut function) = node.field(field_ids().function) else {
             return self.literal();
         };
+        // An instantiation of a generic function (`each[string](xs, f)`, `pkg.Map[K, V](m)`):
+        // the function itself, its type arguments aside.
+        while matches!(function.kind(), "index_expression" | "generic_type") {
+            let inner = function
+                .field(field_ids().operand)
+                .or_else(|| function.field(field_ids().ty));
+            match inner {
+                Some(inner)
+                    if matches!(inner.kind(), "identifier" | "selector_expression")
+                        && self.generic_function_name(inner) =>
+                {
+                    function = inner
+                }
+                _ => break,
+            }
+        }
         let arguments = node.field(field_ids().arguments);
         // `make(map[K]V)`, `new(T)`: the first argument is a type.
         let mut type_args = Vec::new();
@@ -1362,6 +1378,18 @@ impl<'c, 't> Lowerer<'c, 't> {
                 let callee = self.expr(function, Usage::Value);
                 self.push_call(Callee::Dynamic(callee), args, span, end)
             }
+        }
+    }
+
+    /// A name that is not a local (a local indexed and called is a slice or map of funcs),
+    /// so `name[T]` before a call is a generic function's instantiation.
+    fn generic_function_name(&mut self, node: Node<'_>) -> bool {
+        match node.kind() {
+            "identifier" => self.lookup(self.cx.text(node)).is_none(),
+            "selector_expression" => node
+                .field(field_ids().operand)
+                .is_some_and(|operand| self.package_name(operand).is_some()),
+            _ => false,
         }
     }
 
