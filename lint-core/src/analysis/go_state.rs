@@ -13,6 +13,7 @@ use super::deferred::Deferred;
 use super::locks::{LockOpId, LockOps};
 use crate::graph::alias::{Aliases, ClassId};
 use crate::graph::calls::{CallGraph, DeferSiteId, EdgeKind};
+use crate::graph::points_to::{Ctx, PointsTo};
 use crate::model::facts::{
     Callee, Event, ExitKind, FnKind, LocalId, LocalOrigin, Node, Slot, Sym, Value, ValueId,
 };
@@ -233,6 +234,7 @@ impl State {
 impl GoState {
     pub fn compute(
         program: &Program,
+        points_to: &PointsTo,
         aliases: &Aliases,
         calls: &CallGraph,
         locks: &LockOps,
@@ -270,6 +272,7 @@ impl GoState {
             }
             let mut walker = Walker::new(
                 program,
+                points_to,
                 aliases,
                 locks,
                 calls,
@@ -367,6 +370,7 @@ impl GoState {
             let held = entry.get(&function).map(Vec::as_slice).unwrap_or(&[]);
             let mut walker = Walker::new(
                 program,
+                points_to,
                 aliases,
                 locks,
                 calls,
@@ -724,6 +728,7 @@ struct DeferEntry {
 
 struct Walker<'a> {
     program: &'a Program,
+    points_to: &'a PointsTo,
     aliases: &'a Aliases,
     locks: &'a LockOps,
     calls: &'a CallGraph,
@@ -765,6 +770,7 @@ struct Walker<'a> {
 impl<'a> Walker<'a> {
     fn new(
         program: &'a Program,
+        points_to: &'a PointsTo,
         aliases: &'a Aliases,
         locks: &'a LockOps,
         calls: &'a CallGraph,
@@ -774,6 +780,7 @@ impl<'a> Walker<'a> {
     ) -> Walker<'a> {
         Walker {
             program,
+            points_to,
             aliases,
             locks,
             calls,
@@ -950,6 +957,7 @@ impl<'a> Walker<'a> {
         }
         let mut walker = Walker::new(
             self.program,
+            self.points_to,
             self.aliases,
             self.locks,
             self.calls,
@@ -1380,12 +1388,14 @@ impl<'a> Walker<'a> {
                 self.pending_exit(function, fact.span, None, state);
                 return false;
             }
-            CallTarget::Function(callee) => self.call_function(callee, fact, order, state),
+            CallTarget::Function(callee) => {
+                self.call_function((function, call), callee, fact, order, state)
+            }
             // A call through a value, an interface or a method value: each function the
             // points-to analysis found it may go to.
             CallTarget::Unknown => {
                 for callee in self.calls.call_targets(self.program, function, call) {
-                    self.call_function(callee, fact, order, state);
+                    self.call_function((function, call), callee, fact, order, state);
                 }
             }
             _ => {}
@@ -1396,6 +1406,7 @@ impl<'a> Walker<'a> {
     /// A call of a function of the program.
     fn call_function(
         &mut self,
+        (function, call): (FunctionId, crate::model::facts::CallId),
         callee: FunctionId,
         fact: &crate::model::facts::CallFact,
         order: u32,
@@ -1413,7 +1424,7 @@ impl<'a> Walker<'a> {
             // A helper that may exit the process (`must(err)`) skips this function's pending
             // defers too.
             if state.defers.values().any(|pending| *pending == Tri::Yes) {
-                if let Some((exiting, span)) = self.exit_in(callee) {
+                if let Some((exiting, span)) = self.exit_in(function, call, callee) {
                     self.pending_exit(exiting, span, Some(fact.span), state);
                 }
             }
@@ -1587,28 +1598,54 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// An `os.Exit` / `log.Fatal` call in a function, or in a function it calls directly, made
-    /// outside deferred and spawned code.
-    fn exit_in(&self, function: FunctionId) -> Option<(FunctionId, Span)> {
-        let mut level = vec![function];
-        let mut seen: HashSet<FunctionId> = HashSet::default();
-        seen.insert(function);
+    /// An `os.Exit` / `log.Fatal` call in the function a call of `caller` goes to, or in a
+    /// function that one calls directly, made outside deferred and spawned code. The calls are
+    /// followed in the contexts of this call (a helper calling the closure it is handed calls
+    /// the one handed here, not every closure handed to it anywhere).
+    fn exit_in(
+        &self,
+        caller: FunctionId,
+        call: crate::model::facts::CallId,
+        callee: FunctionId,
+    ) -> Option<(FunctionId, Span)> {
+        let caller_body = self.program.function(caller).body;
+        let mut level: Vec<(FunctionId, Option<Ctx>)> = self
+            .points_to
+            .contexts_of(caller_body)
+            .iter()
+            .flat_map(|&ctx| self.points_to.targets_in(caller_body, ctx, call).iter())
+            .filter(|(target, _)| *target == callee)
+            .map(|&(target, ctx)| (target, Some(ctx)))
+            .collect();
+        if level.is_empty() {
+            level.push((callee, None));
+        }
+        let mut seen: HashSet<(FunctionId, Option<Ctx>)> = level.iter().copied().collect();
         for _ in 0..2 {
             let mut next = Vec::new();
-            for &current in &level {
+            for &(current, ctx) in &level {
                 let owner = self.owner(current);
-                for (callee, kind) in self.calls.edges_from(current) {
-                    if matches!(kind, EdgeKind::Call(_)) && seen.insert(callee) {
-                        next.push(callee);
+                let body = self.program.function(current).body;
+                for (own_call, _) in self.program.own_calls(current) {
+                    if self.program.call_target(owner, own_call) == CallTarget::Lib(LibCall::Exit) {
+                        return Some((current, self.program.body(owner).call(own_call).span));
                     }
-                }
-                let mut events = Vec::new();
-                crate::graph::calls::collect_events(&self.program.fact(current).nodes, &mut events);
-                for event in events {
-                    if let Event::Call(call) = event {
-                        if self.program.call_target(owner, *call) == CallTarget::Lib(LibCall::Exit)
-                        {
-                            return Some((current, self.program.body(owner).call(*call).span));
+                    match ctx {
+                        Some(ctx) => {
+                            for &(target, target_ctx) in
+                                self.points_to.targets_in(body, ctx, own_call)
+                            {
+                                if seen.insert((target, Some(target_ctx))) {
+                                    next.push((target, Some(target_ctx)));
+                                }
+                            }
+                        }
+                        None => {
+                            for target in self.calls.call_targets(self.program, current, own_call) {
+                                if seen.insert((target, None)) {
+                                    next.push((target, None));
+                                }
+                            }
                         }
                     }
                 }

@@ -90,7 +90,9 @@ impl Analyses {
             ),
             crate::source::Language::Go => (
                 LockState::default(),
-                go_state::GoState::compute(program, &aliases, &calls, &locks, &deferred),
+                go_state::GoState::compute(
+                    program, &points_to, &aliases, &calls, &locks, &deferred,
+                ),
             ),
         };
         let mut go = go;

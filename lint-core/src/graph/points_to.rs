@@ -209,8 +209,10 @@ pub struct PointsTo {
     last_instance: std::cell::Cell<(Option<Instance>, u32)>,
     /// Arenas some of whose calls went to the context-free instance past the budget.
     overflowed: HashSet<BodyId>,
-    /// Variables whose objects are handed to code outside the program, which may fill them.
-    handed_out: Vec<VarId>,
+    /// Calls whose targets are not known where they are made, with the variables they hand
+    /// over: those that no function of the program answers hand their objects to code outside
+    /// the program, which may fill them.
+    handed_out: Vec<(Instance, CallId, Vec<VarId>)>,
 }
 
 /// The program-wide facts the generator reads.
@@ -262,6 +264,35 @@ impl PointsTo {
             }
         }
         pts.solve(&generator);
+        // Functions no code of the program turned out to call (not even through a value or an
+        // interface) are called from outside: their parameters get outside objects too.
+        loop {
+            let called: HashSet<FunctionId> = pts
+                .targets
+                .values()
+                .flatten()
+                .map(|&(function, _)| function)
+                .collect();
+            let uncalled: Vec<FunctionId> = program
+                .function_ids()
+                .filter(|&id| {
+                    let fact = program.fact(id);
+                    !pts.entry[id.index()]
+                        && program.function(id).owner == id
+                        && fact.kind != FnKind::StaticInit
+                        && !(program.language == Language::Go && &*fact.name == "main")
+                        && !called.contains(&id)
+                })
+                .collect();
+            if uncalled.is_empty() {
+                break;
+            }
+            for function in uncalled {
+                pts.entry[function.index()] = true;
+                generator.seed_entry(&mut pts, function);
+            }
+            pts.solve(&generator);
+        }
         pts
     }
 
@@ -435,6 +466,8 @@ impl PointsTo {
         let mut pending: Vec<ObjId> = self
             .handed_out
             .iter()
+            .filter(|(instance, call, _)| !self.targets.contains_key(&(*instance, *call)))
+            .flat_map(|(_, _, vars)| vars.iter())
             .flat_map(|&var| self.var_pts(var).iter().copied())
             .collect();
         while let Some(object) = pending.pop() {
@@ -1198,16 +1231,7 @@ impl Generator<'_> {
         }
         for &function in &pts.functions_by_body[&instance.body].clone() {
             if instance.ctx == Ctx::EMPTY && pts.entry[function.index()] {
-                for &param in &program.fact(function).params {
-                    let ty = program
-                        .types
-                        .strip_refs(program.types.pointee(types.local_ty[param.index()]));
-                    if holds_object(program, types.local_ty[param.index()]) && !ty.is_unknown() {
-                        let object = pts.intern_object(ObjKind::Extern(ty), ty);
-                        let target = pts.local_var(instance, param);
-                        pts.add_object(target, object);
-                    }
-                }
+                self.seed_entry(pts, function);
             }
             // Assignments, and what the function returns.
             let fact = program.fact(function);
@@ -1223,6 +1247,27 @@ impl Generator<'_> {
                     let source = value_var(pts, value);
                     pts.copy(source, ret);
                 }
+            }
+        }
+    }
+
+    /// What callers outside the program hand a function: an object per type for each of its
+    /// parameters that can lead to one.
+    fn seed_entry(&self, pts: &mut PointsTo, function: FunctionId) {
+        let program = self.program;
+        let types = program.body_types(function);
+        let instance = Instance {
+            body: program.function(function).body,
+            ctx: Ctx::EMPTY,
+        };
+        for &param in &program.fact(function).params {
+            let ty = program
+                .types
+                .strip_refs(program.types.pointee(types.local_ty[param.index()]));
+            if holds_object(program, types.local_ty[param.index()]) && !ty.is_unknown() {
+                let object = pts.intern_object(ObjKind::Extern(ty), ty);
+                let target = pts.local_var(instance, param);
+                pts.add_object(target, object);
             }
         }
     }
@@ -1553,9 +1598,18 @@ impl Generator<'_> {
                     pts.add_object(result, object);
                 }
                 // What code outside the program is handed may be filled in there
-                // (`json.Unmarshal(data, &cfg)`).
-                for &arg in args.iter().chain(receiver.iter()) {
-                    pts.handed_out.push(arg);
+                // (`json.Unmarshal(data, &cfg)`): unless the call turns out to go to the
+                // program's own code, or is a conversion.
+                let conversion = matches!(&fact.callee, Callee::Path(path) if matches!(
+                    program.tree.resolve(program.function(owner).module, &path.segments, path.leading_colon),
+                    Some(Resolved::Item(ItemRef::Adt(_) | ItemRef::Alias(_), _))
+                ));
+                if !conversion {
+                    pts.handed_out.push((
+                        instance,
+                        call,
+                        args.iter().chain(receiver.iter()).copied().collect(),
+                    ));
                 }
                 self.unknown_call(
                     pts, owner, instance, call, fact, caller, receiver, args, result,
@@ -1889,49 +1943,30 @@ fn cloneable_functions(program: &Program) -> Vec<bool> {
         .collect()
 }
 
-/// Functions whose callers may be outside the program: public ones, and item functions no code
-/// of the program calls directly (reached through values and interfaces from unseen code).
+/// Functions callers outside the program can call: Go's exported functions and exported
+/// methods of exported types, Rust's `pub` functions. (Functions no code of the program calls
+/// are found after solving: see [`PointsTo::compute`].)
 fn entry_functions(program: &Program) -> Vec<bool> {
-    let mut called = vec![false; program.functions.len()];
-    for id in program.function_ids() {
-        if program.function(id).owner != id {
-            continue;
-        }
-        for target in &program.body_types(id).call_target {
-            if let CallTarget::Function(callee) = target {
-                called[callee.index()] = true;
-            }
-        }
-        // A function named as a value is called by whoever gets the value; so is a Go
-        // method taken as a method value (`s.put`).
-        for value in &program.body(id).values {
-            if let Value::Field { base, name } = value {
-                let base_ty = program.value_ty(id, *base);
-                if program.language == Language::Go && is_go_method_value(program, base_ty, name) {
-                    if let Some(method) = program.go_method(base_ty, name) {
-                        called[method.index()] = true;
-                    }
-                }
-            }
-            if let Value::Path(path) = value {
-                if let Some(Resolved::Item(ItemRef::Function(function), _)) = program.tree.resolve(
-                    program.function(id).module,
-                    &path.segments,
-                    path.leading_colon,
-                ) {
-                    called[function.index()] = true;
-                }
-            }
-        }
-    }
     program
         .function_ids()
         .map(|id| {
             let fact = program.fact(id);
-            fact.kind.parent().is_none()
-                && fact.kind != FnKind::StaticInit
-                && (fact.is_public || !called[id.index()])
-                && !(program.language == Language::Go && &*fact.name == "main")
+            let function = program.function(id);
+            let exported = match program.language {
+                Language::Go => {
+                    fact.is_public
+                        && !matches!(&*fact.name, "main" | "init")
+                        && function.self_ty.is_none_or(|self_ty| {
+                            let name = program.type_name(program.types.strip_refs(self_ty));
+                            name.rsplit("::")
+                                .next()
+                                .unwrap_or(&name)
+                                .starts_with(|c: char| c.is_ascii_uppercase())
+                        })
+                }
+                Language::Rust => fact.is_public,
+            };
+            fact.kind.parent().is_none() && fact.kind != FnKind::StaticInit && exported
         })
         .collect()
 }
