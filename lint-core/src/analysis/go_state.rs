@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::deferred::Deferred;
-use super::locks::{LockOpId, LockOps};
+use super::locks::{LockIdentity, LockOpId, LockOps};
 use crate::graph::alias::{Aliases, ClassId};
 use crate::graph::calls::{CallGraph, DeferSiteId, EdgeKind};
 use crate::graph::points_to::{Ctx, PointsTo};
@@ -235,6 +235,7 @@ impl GoState {
     pub fn compute(
         program: &Program,
         points_to: &PointsTo,
+        identity: &LockIdentity<'_>,
         aliases: &Aliases,
         calls: &CallGraph,
         locks: &LockOps,
@@ -263,7 +264,7 @@ impl GoState {
         // Functions that join on every path before they return (`for item := range ch`,
         // `wg.Wait()` in a helper): a call of one is a join for its caller.
         let mut joins_always: HashSet<FunctionId> = HashSet::default();
-        let effects = lock_effects(program, aliases, locks, calls);
+        let effects = lock_effects(program, identity, locks, calls);
         for function in program.function_ids() {
             if deferred_only.contains(&function)
                 || program.fact(function).kind == FnKind::StaticInit
@@ -273,6 +274,7 @@ impl GoState {
             let mut walker = Walker::new(
                 program,
                 points_to,
+                identity,
                 aliases,
                 locks,
                 calls,
@@ -371,6 +373,7 @@ impl GoState {
             let mut walker = Walker::new(
                 program,
                 points_to,
+                identity,
                 aliases,
                 locks,
                 calls,
@@ -408,7 +411,7 @@ pub(crate) struct LockEffect {
 
 fn lock_effects(
     program: &Program,
-    aliases: &Aliases,
+    identity: &LockIdentity<'_>,
     locks: &LockOps,
     calls: &CallGraph,
 ) -> HashMap<FunctionId, LockEffect> {
@@ -427,13 +430,16 @@ fn lock_effects(
             };
             match program.call_target(owner, *call) {
                 CallTarget::Lib(LibCall::Lock { .. }) => {
-                    if let Some(class) = locks.at(owner, *call).and_then(|op| locks.get(op).class) {
+                    if let Some(class) = locks
+                        .at(owner, *call)
+                        .and_then(|op| locks.get(op).lock_class)
+                    {
                         locked.push(class);
                     }
                 }
                 CallTarget::Lib(LibCall::Unlock { .. }) => {
                     if let Callee::Method { receiver, .. } = &body.call(*call).callee {
-                        unlocked.extend(aliases.class_of(program, owner, *receiver));
+                        unlocked.extend(identity.class_of(owner, *receiver));
                     }
                 }
                 _ => {}
@@ -459,7 +465,7 @@ fn lock_effects(
                 };
                 let op = locks.get(lock);
                 if let (Some(class), true) =
-                    (op.class, op.attempt != crate::model::LockAttempt::Try)
+                    (op.lock_class, op.attempt != crate::model::LockAttempt::Try)
                 {
                     if !unlocked.contains(&class) {
                         effect.acquires.push(GoHeld {
@@ -729,6 +735,7 @@ struct DeferEntry {
 struct Walker<'a> {
     program: &'a Program,
     points_to: &'a PointsTo,
+    identity: &'a LockIdentity<'a>,
     aliases: &'a Aliases,
     locks: &'a LockOps,
     calls: &'a CallGraph,
@@ -771,6 +778,7 @@ impl<'a> Walker<'a> {
     fn new(
         program: &'a Program,
         points_to: &'a PointsTo,
+        identity: &'a LockIdentity<'a>,
         aliases: &'a Aliases,
         locks: &'a LockOps,
         calls: &'a CallGraph,
@@ -781,6 +789,7 @@ impl<'a> Walker<'a> {
         Walker {
             program,
             points_to,
+            identity,
             aliases,
             locks,
             calls,
@@ -958,6 +967,7 @@ impl<'a> Walker<'a> {
         let mut walker = Walker::new(
             self.program,
             self.points_to,
+            self.identity,
             self.aliases,
             self.locks,
             self.calls,
@@ -1272,7 +1282,7 @@ impl<'a> Walker<'a> {
         if !op.blocks() || op.flavor != LockFlavor::Go {
             return;
         }
-        let Some(held) = op.class.and_then(|class| state.held.get(&class)) else {
+        let Some(held) = op.lock_class.and_then(|class| state.held.get(&class)) else {
             return;
         };
         if !entry.held.contains(&held.lock)
@@ -1337,14 +1347,14 @@ impl<'a> Walker<'a> {
             {
                 if let Some(lock) = self.locks.at(owner, call) {
                     self.check_relock(lock, state);
-                    if let Some(class) = self.locks.get(lock).class {
+                    if let Some(class) = self.locks.get(lock).lock_class {
                         state.held.insert(class, GoHeld { class, mode, lock });
                     }
                 }
             }
             CallTarget::Lib(LibCall::Unlock { .. }) => {
                 if let Callee::Method { receiver, .. } = &fact.callee {
-                    if let Some(class) = self.aliases.class_of(self.program, owner, *receiver) {
+                    if let Some(class) = self.identity.class_of(owner, *receiver) {
                         state.held.remove(&class);
                     }
                 }
@@ -1668,7 +1678,7 @@ impl<'a> Walker<'a> {
         let own_locks: HashSet<ClassId> = reached
             .iter()
             .flat_map(|&callee| self.locks.in_function(callee).iter())
-            .filter_map(|&lock| self.locks.get(lock).class)
+            .filter_map(|&lock| self.locks.get(lock).lock_class)
             .collect();
         for callee in reached {
             let owner = self.owner(callee);
@@ -1681,7 +1691,7 @@ impl<'a> Walker<'a> {
                         CallTarget::Lib(LibCall::Unlock { .. }) => {
                             let class = match &body.call(*call).callee {
                                 Callee::Method { receiver, .. } => {
-                                    self.aliases.class_of(self.program, owner, *receiver)
+                                    self.identity.class_of(owner, *receiver)
                                 }
                                 _ => None,
                             };

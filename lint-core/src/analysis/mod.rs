@@ -73,7 +73,18 @@ impl Analyses {
                 }
             })
             .collect();
-        let locks = LockOps::compute(program, &aliases, &indexes);
+        let lock_classes = crate::graph::alias::LockClasses::compute(
+            program,
+            &points_to,
+            &locks::lock_receivers(program),
+        );
+        let identity = locks::LockIdentity {
+            program,
+            aliases: &aliases,
+            points_to: &points_to,
+            classes: &lock_classes,
+        };
+        let locks = LockOps::compute(program, &identity, &indexes);
         // What locals hold (guards, defer guards, values with drop glue) is Rust's drop model.
         let slots = match program.language {
             crate::source::Language::Rust => {
@@ -91,7 +102,7 @@ impl Analyses {
             crate::source::Language::Go => (
                 LockState::default(),
                 go_state::GoState::compute(
-                    program, &points_to, &aliases, &calls, &locks, &deferred,
+                    program, &points_to, &identity, &aliases, &calls, &locks, &deferred,
                 ),
             ),
         };

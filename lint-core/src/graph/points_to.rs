@@ -293,6 +293,7 @@ impl PointsTo {
             }
             pts.solve(&generator);
         }
+        pts.finish();
         pts
     }
 
@@ -745,6 +746,10 @@ impl PointsTo {
 
     fn solve(&mut self, generator: &Generator<'_>) {
         self.propagate(generator);
+    }
+
+    /// Once solving is done: sets sorted for readers, the membership bits dropped.
+    fn finish(&mut self) {
         for set in &mut self.pts {
             set.sort_unstable();
         }
