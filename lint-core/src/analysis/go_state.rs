@@ -1474,6 +1474,14 @@ impl<'a> Walker<'a> {
                 state.done = inner.done;
             }
             self.deferred_stack.pop();
+        } else if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
+            // Too deep to follow: what it does to the locks still counts.
+            for class in &effect.releases {
+                state.held.remove(class);
+            }
+            for held in &effect.acquires {
+                state.held.insert(held.class, *held);
+            }
         }
     }
 

@@ -155,10 +155,11 @@ impl<'a> SharingQueries<'a> {
 
     /// The object is made by the code a task runs (each task makes its own), as far as its
     /// context tells: the outermost call of its context, or its maker, is task code.
+    ///
+    /// An object a task makes and later stores where others can reach it (a field of a shared
+    /// object) is taken as its task's still: the task is taken to write it before it hands it
+    /// over, as such code does.
     pub fn made_by_task(&self, object: ObjId, task: TaskId) -> bool {
-        if self.sharing.is_global(object) {
-            return false;
-        }
         let Some((maker, _)) = self.maker(object) else {
             return false;
         };
@@ -302,11 +303,11 @@ impl<'a> SharingQueries<'a> {
 
     /// Tasks of one identity, started by its repetition, all see the same `object`.
     pub fn shared_by_siblings(&self, object: ObjId, task: TaskId) -> bool {
-        if self.sharing.is_global(object) {
-            return true;
-        }
         if self.made_by_task(object, task) {
             return false;
+        }
+        if self.sharing.is_global(object) {
+            return true;
         }
         let (start, lp) = self.start_point(task);
         let body = self.program.function(start).body;
