@@ -317,6 +317,23 @@ impl GoRaces {
             {
                 continue;
             }
+            // The lock most accesses of the object hold (held by at least two): its guard. An
+            // access that holds it is not where a race with the object is to be fixed.
+            let mut counts: HashMap<crate::graph::alias::ClassId, usize> = HashMap::default();
+            for &position in positions {
+                let mut seen = Vec::new();
+                for held in &instances[position].held {
+                    if !seen.contains(&held.class) {
+                        seen.push(held.class);
+                        *counts.entry(held.class).or_default() += 1;
+                    }
+                }
+            }
+            let guard = counts
+                .iter()
+                .filter(|(_, count)| **count >= 2)
+                .max_by_key(|(class, count)| (**count, std::cmp::Reverse(class.0)))
+                .map(|(class, _)| *class);
             for &write_position in positions {
                 let write = instances[write_position].access;
                 if !go.accesses[write].write {
@@ -332,9 +349,15 @@ impl GoRaces {
                     if protected_by(held_a, held_b) || !a.context_known || !b.context_known {
                         continue;
                     }
-                    // A write under a lock and an access without it: the fault is at the
-                    // unlocked access (reported there when it is a write).
-                    if !held_a.is_empty() && held_b.is_empty() {
+                    // A write that holds the object's guard, or a lock where the other access
+                    // holds none: the fault is at the other access (reported there when it is
+                    // a write).
+                    let holds_guard = guard.is_some_and(|guard| {
+                        held_a
+                            .iter()
+                            .any(|held| held.class == guard && held.mode != LockMode::Read)
+                    });
+                    if holds_guard || (!held_a.is_empty() && held_b.is_empty()) {
                         continue;
                     }
                     // A map (or struct) a call made and keeps to itself: each goroutine running
@@ -398,7 +421,9 @@ impl GoRaces {
                                         instances[write_position].ctx,
                                         instances[partner_position].ctx,
                                         program.function_name(a.walked),
-                                        program.function_name(a.function)
+                                        program.function_name(a.function),
+                                        held_a.iter().map(|h| h.class.0).collect::<Vec<_>>(),
+                                        held_b.iter().map(|h| h.class.0).collect::<Vec<_>>()
                                     )
                                 );
                             }

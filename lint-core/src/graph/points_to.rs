@@ -264,6 +264,15 @@ impl PointsTo {
             }
         }
         pts.solve(&generator);
+        // What exported functions return reaches callers outside the program, who can hand it
+        // back to any entry function taking its type: a server that `NewServer` returns is the
+        // receiver of its exported methods.
+        for _ in 0..2 {
+            if !pts.hand_back_returned_objects(&generator) {
+                break;
+            }
+            pts.solve(&generator);
+        }
         // Functions no code of the program turned out to call (not even through a value or an
         // interface) are called from outside: their parameters get outside objects too.
         loop {
@@ -413,6 +422,63 @@ impl PointsTo {
             self.objects.len(),
             self.pts.iter().map(Vec::len).sum(),
         ]
+    }
+
+    /// Adds what the entry functions return to the parameters of their type of every entry
+    /// function; true when something was added.
+    fn hand_back_returned_objects(&mut self, generator: &Generator<'_>) -> bool {
+        let program = generator.program;
+        let mut returned: HashMap<TyId, Vec<ObjId>> = HashMap::default();
+        for id in program.function_ids() {
+            if !self.entry[id.index()] {
+                continue;
+            }
+            let Some(&var) = self.returns.get(&(id, Ctx::EMPTY)) else {
+                continue;
+            };
+            for &object in &self.pts[var as usize] {
+                let data = self.object(object);
+                if matches!(data.kind, ObjKind::Alloc { .. }) && !data.ty.is_unknown() {
+                    returned.entry(data.ty).or_default().push(object);
+                }
+            }
+        }
+        if returned.is_empty() {
+            return false;
+        }
+        let mut added = false;
+        for id in program.function_ids() {
+            if !self.entry[id.index()] {
+                continue;
+            }
+            let instance = Instance {
+                body: program.function(id).body,
+                ctx: Ctx::EMPTY,
+            };
+            if !self.instances.contains_key(&instance) {
+                continue;
+            }
+            let types = program.body_types(id);
+            for &param in &program.fact(id).params {
+                let ty = program
+                    .types
+                    .strip_refs(program.types.pointee(types.local_ty[param.index()]));
+                let Some(objects) = returned.get(&ty) else {
+                    continue;
+                };
+                let var = self.local_var(instance, param);
+                if var == NO_VAR {
+                    continue;
+                }
+                for &object in objects {
+                    if !self.pts[var as usize].contains(&object) {
+                        self.add_object(var, object);
+                        added = true;
+                    }
+                }
+            }
+        }
+        added
     }
 
     /// The interned name of a field, if any object has a field of that name.
