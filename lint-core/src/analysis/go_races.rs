@@ -230,7 +230,7 @@ impl GoRaces {
                     let outermost = sites[0].0;
                     let chain: Vec<FunctionId> = sites
                         .iter()
-                        .map(|&(caller, _)| caller)
+                        .flat_map(|&(caller, _)| [caller, program.function(caller).owner])
                         .chain(std::iter::once(owner))
                         .collect();
                     // A call of the context that starts a task (`time.AfterFunc(d, c.retry)`):

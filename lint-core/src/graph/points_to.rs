@@ -252,8 +252,12 @@ impl PointsTo {
         pts.entry = entry_functions(program);
         // Every arena once without context: entry points, recursive and large functions, and
         // the code that calls the cloned ones.
+        // (A function analysed per call site gets the context-free instance only if it turns
+        // out to be called from outside, or past the budget.)
         for id in program.function_ids() {
-            if program.function(id).owner == id {
+            if program.function(id).owner == id
+                && (!pts.cloneable[id.index()] || pts.entry[id.index()])
+            {
                 pts.instance(
                     &generator,
                     Instance {
@@ -298,6 +302,7 @@ impl PointsTo {
             }
             for function in uncalled {
                 pts.entry[function.index()] = true;
+                pts.ensure_instance(&generator, function, Ctx::EMPTY);
                 generator.seed_entry(&mut pts, function);
             }
             pts.solve(&generator);
@@ -417,7 +422,7 @@ impl PointsTo {
     pub fn statistics(&self) -> [usize; 5] {
         [
             self.pts.len(),
-            self.edges.len(),
+            self.succs.iter().map(Vec::len).sum(),
             self.instance_vars.len(),
             self.objects.len(),
             self.pts.iter().map(Vec::len).sum(),
@@ -764,7 +769,22 @@ impl PointsTo {
 
     /// `to ⊇ from`.
     fn copy(&mut self, from: VarId, to: VarId) {
-        if from == to || from == NO_VAR || to == NO_VAR || !self.edges.insert((from, to)) {
+        if from == to || from == NO_VAR || to == NO_VAR {
+            return;
+        }
+        // Small successor lists are scanned; long ones get their edges in a set.
+        let succs = &self.succs[from as usize];
+        if succs.len() < LARGE_SET {
+            if succs.contains(&to) {
+                return;
+            }
+            if succs.len() + 1 == LARGE_SET {
+                for &succ in succs.iter() {
+                    self.edges.insert((from, succ));
+                }
+                self.edges.insert((from, to));
+            }
+        } else if !self.edges.insert((from, to)) {
             return;
         }
         self.succs[from as usize].push(to);
