@@ -165,8 +165,7 @@ fn plan_folder(
     // Go packages group into their module (the folder of the nearest `go.mod`), analysed as
     // one unit so that types, methods and spawning helpers of one package are seen from the
     // others; a module larger than `GO_MODULE_UNIT_LIMIT` is analysed package by package.
-    let mut modules: BTreeMap<Option<(PathBuf, String)>, Vec<(PathBuf, Vec<PathBuf>)>> =
-        BTreeMap::new();
+    let mut modules: BTreeMap<Option<GoModule>, Vec<GoPackage>> = BTreeMap::new();
     for ((dir, package), files) in go_packages {
         // Several `func main` in one `package main` folder: stand-alone programs (`go run
         // file.go` examples), each a unit of its own.
@@ -217,6 +216,11 @@ fn plan_folder(
     Ok(())
 }
 
+/// A Go module: its folder and its module path.
+type GoModule = (PathBuf, String);
+/// A Go package: its folder and its files.
+type GoPackage = (PathBuf, Vec<PathBuf>);
+
 /// A Go module of more source than this is analysed package by package: the analysis of one
 /// unit runs on one thread, and its memory grows with the unit.
 const GO_MODULE_UNIT_LIMIT: u64 = 12 * 1024 * 1024;
@@ -246,7 +250,7 @@ fn go_plan(
 
 /// The module a Go package folder belongs to: the nearest folder at or above it with a
 /// `go.mod`, and the module path that file declares.
-fn go_module_of(dir: &Path) -> Option<(PathBuf, String)> {
+fn go_module_of(dir: &Path) -> Option<GoModule> {
     for folder in dir.ancestors() {
         let manifest = folder.join("go.mod");
         let Ok(text) = std::fs::read_to_string(&manifest) else {

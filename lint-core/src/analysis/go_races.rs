@@ -28,7 +28,6 @@ struct AccessInstance {
     /// The innermost call of the context hands the function an object its caller still
     /// keeps to itself.
     private: bool,
-    ctx: Ctx,
 }
 
 /// The argument a call hands to the parameter an access is rooted at (`m` in `put(m, k)`
@@ -130,6 +129,9 @@ impl GoRaces {
         go: &GoState,
         loops: &Loops,
     ) -> GoRaces {
+        if calls.spawn_sites.is_empty() {
+            return GoRaces::default();
+        }
         let sharing = Sharing::compute(points_to);
         let queries = SharingQueries::new(program, points_to, calls, loops, tasks, go, &sharing);
         let main_reach = main_reach(program, calls);
@@ -200,16 +202,6 @@ impl GoRaces {
                     continue;
                 }
                 let sites = points_to.context(ctx);
-                if std::env::var_os("DEFERLINT_DEBUG_RACES").is_some() {
-                    eprintln!(
-                        "INSTANCE {} ctx {:?} has {} over {} contexts {:?}",
-                        program.function_name(access.function),
-                        ctx,
-                        points_to.has_contexts(body),
-                        points_to.overflowed(body),
-                        points_to.contexts_of(body)
-                    );
-                }
                 let instance_parties = if ctx == Ctx::EMPTY {
                     // The context-free instance of a function analysed per call site stands
                     // for the callers outside the program (its seen calls have contexts of
@@ -291,7 +283,6 @@ impl GoRaces {
                     parties: instance_parties,
                     held,
                     private: private_at_call,
-                    ctx,
                 });
             }
         }
@@ -408,24 +399,6 @@ impl GoRaces {
                             };
                             if conflicts.iter().any(|conflict| conflict.overlap == overlap) {
                                 continue;
-                            }
-                            if std::env::var_os("DEFERLINT_DEBUG_RACES").is_some() {
-                                eprintln!(
-                                    "RACE {} x {} {:?} {:?} obj {:?} maker {:?}",
-                                    program.value_text(program.function(a.function).owner, a.map),
-                                    program.value_text(program.function(b.function).owner, b.map),
-                                    overlap,
-                                    (party_a, party_b),
-                                    points_to.object(*object).kind,
-                                    (
-                                        instances[write_position].ctx,
-                                        instances[partner_position].ctx,
-                                        program.function_name(a.walked),
-                                        program.function_name(a.function),
-                                        held_a.iter().map(|h| h.class.0).collect::<Vec<_>>(),
-                                        held_b.iter().map(|h| h.class.0).collect::<Vec<_>>()
-                                    )
-                                );
                             }
                             let mut sites: Vec<SpawnSiteId> = [party_a, party_b]
                                 .iter()

@@ -319,38 +319,6 @@ impl GoState {
             by_callee.entry(site.callee).or_default().push(site);
         }
         let entry = entry_locks(program, &by_callee);
-        if std::env::var_os("DEFERLINT_DEBUG_ENTRY").is_some() {
-            for function in program.function_ids() {
-                for (call, fact) in program.own_calls(function) {
-                    eprintln!(
-                        "CALL {} {:?} -> {:?} / {:?}",
-                        program.function_name(function),
-                        fact.callee,
-                        program.call_target(program.function(function).owner, call),
-                        calls
-                            .call_targets(program, function, call)
-                            .iter()
-                            .map(|f| program.function_name(*f))
-                            .collect::<Vec<_>>()
-                    );
-                }
-            }
-            for (callee, sites) in &by_callee {
-                eprintln!(
-                    "ENTRY {} = {:?}",
-                    program.function_name(*callee),
-                    entry.get(callee).map(|h| h.len())
-                );
-                for site in sites {
-                    eprintln!(
-                        "   from {} held {} order {}",
-                        program.function_name(site.caller),
-                        site.held.len(),
-                        site.order
-                    );
-                }
-            }
-        }
         go.unlocked_calls = unlocked_calls(&by_callee, &entry);
         // Where the locks held on entry cannot be known: functions nothing in the package calls
         // (called through values or interfaces from unseen code), unless exported or spawned.

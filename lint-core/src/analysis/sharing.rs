@@ -203,25 +203,6 @@ impl<'a> SharingQueries<'a> {
         }
         closures.sort();
         closures.dedup();
-        if std::env::var_os("DEFERLINT_DEBUG_HANDED").is_some() {
-            for &body in &data.bodies {
-                for (call, fact) in self.program.own_calls(body) {
-                    eprintln!(
-                        "HANDED site {} body {} call {:?} target {:?} dyn {:?}",
-                        site.0,
-                        self.program.function_name(body),
-                        fact.callee,
-                        self.program
-                            .call_target(self.program.function(body).owner, call),
-                        self.calls
-                            .call_targets(self.program, body, call)
-                            .iter()
-                            .map(|f| self.program.function_name(*f))
-                            .collect::<Vec<_>>()
-                    );
-                }
-            }
-        }
         closures
     }
 

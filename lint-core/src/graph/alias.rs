@@ -90,25 +90,6 @@ impl LockClasses {
                 }
             }
         }
-        if std::env::var_os("DEFERLINT_DEBUG_LOCKS").is_some() {
-            for &(function, value) in receivers {
-                let objects = points_to.pts(program, function, value);
-                let Some(&first) = objects.first() else {
-                    continue;
-                };
-                let root = find(&mut parent, first);
-                eprintln!(
-                    "LOCK {} {} root {} objs {:?}",
-                    program.function_name(function),
-                    program.value_text(function, value),
-                    root.0,
-                    objects
-                        .iter()
-                        .map(|o| points_to.object(*o).kind.clone())
-                        .collect::<Vec<_>>()
-                );
-            }
-        }
         let objects: Vec<ObjId> = parent.keys().copied().collect();
         let component = objects
             .into_iter()

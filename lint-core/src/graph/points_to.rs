@@ -31,6 +31,9 @@ pub const MAX_CONTEXT: usize = 2;
 const HAS_LOADS: u8 = 1;
 const HAS_STORES: u8 = 2;
 const HAS_CALLS: u8 = 4;
+/// A static's initializer of more values than this is taken for a data table and not
+/// analysed.
+const DATA_TABLE_VALUES: usize = 2000;
 /// A points-to set this large gets a bit set for membership while solving.
 const LARGE_SET: usize = 24;
 /// A function is analysed per call site only when its arena has at most this many values.
@@ -222,6 +225,14 @@ struct Generator<'p> {
 
 impl PointsTo {
     pub fn compute(program: &Program) -> PointsTo {
+        // Per-call-site analysis is what tells apart the objects that different tasks use; a
+        // unit that starts no task only needs the calls resolved.
+        let spawns = program.bodies.iter().any(|info| {
+            info.types
+                .call_target
+                .iter()
+                .any(|target| matches!(target, CallTarget::Lib(LibCall::Spawn(_))))
+        });
         let mut pts = PointsTo {
             contexts: vec![Vec::new()],
             instance_budget: INSTANCE_BUDGET * program.functions.len() + 64,
@@ -236,6 +247,18 @@ impl PointsTo {
         }
         let generator = Generator { program };
         pts.cloneable = cloneable_functions(program);
+        if !spawns {
+            // Only helpers that call the functions they are handed: their calls go to what
+            // each caller hands them.
+            for id in program.function_ids() {
+                pts.cloneable[id.index()] &= program.fact(id).params.iter().any(|&param| {
+                    matches!(
+                        program.body(id).local(param).ty,
+                        Some(crate::model::facts::TypeExpr::FnPointer)
+                    )
+                });
+            }
+        }
         // Statics are registered file by file in declaration order.
         let mut next_static = 0u32;
         for (file, data) in program.files.iter().enumerate() {
@@ -255,6 +278,13 @@ impl PointsTo {
         // (A function analysed per call site gets the context-free instance only if it turns
         // out to be called from outside, or past the budget.)
         for id in program.function_ids() {
+            // A package variable's initializer this large is a data table (`var opcodeTable =
+            // [...]opInfo{..}`): its value stays the variable's own object.
+            if program.fact(id).kind == FnKind::StaticInit
+                && program.body(id).values.len() > DATA_TABLE_VALUES
+            {
+                continue;
+            }
             if program.function(id).owner == id
                 && (!pts.cloneable[id.index()] || pts.entry[id.index()])
             {
@@ -1709,6 +1739,8 @@ impl Generator<'_> {
         }
     }
 
+    /// A call whose target the type checker did not know: through a function value, a method
+    /// of an unknown receiver (an interface), or a conversion.
     #[allow(clippy::too_many_arguments)]
     fn unknown_call(
         &self,
@@ -1723,40 +1755,37 @@ impl Generator<'_> {
         result: VarId,
     ) {
         let program = self.program;
-        match program.call_target(owner, call) {
-            CallTarget::Unknown => match &fact.callee {
-                Callee::Dynamic(callee) => {
-                    let callee = pts.value_var(instance, *callee);
-                    self.dynamic(pts, caller, instance, call, callee, None, args, result);
+        match &fact.callee {
+            Callee::Dynamic(callee) => {
+                let callee = pts.value_var(instance, *callee);
+                self.dynamic(pts, caller, instance, call, callee, None, args, result);
+            }
+            Callee::Method { name, .. } => {
+                let receiver = receiver.expect("a method call has a receiver");
+                self.dynamic(
+                    pts,
+                    caller,
+                    instance,
+                    call,
+                    receiver,
+                    Some(name.clone()),
+                    args,
+                    result,
+                );
+            }
+            // A conversion to a type of the program (`Iface(x)`, `Celsius(t)`): the same
+            // object.
+            Callee::Path(path) => {
+                let module = program.function(owner).module;
+                let is_type = matches!(
+                    program.tree.resolve(module, &path.segments, path.leading_colon),
+                    Some(Resolved::Item(ItemRef::Adt(_) | ItemRef::Alias(_), extra))
+                        if extra.is_empty()
+                );
+                if let (true, [only]) = (is_type, args.as_slice()) {
+                    pts.copy(*only, result);
                 }
-                Callee::Method { name, .. } => {
-                    let receiver = receiver.expect("a method call has a receiver");
-                    self.dynamic(
-                        pts,
-                        caller,
-                        instance,
-                        call,
-                        receiver,
-                        Some(name.clone()),
-                        args,
-                        result,
-                    );
-                }
-                // A conversion to a type of the program (`Iface(x)`, `Celsius(t)`): the
-                // same object.
-                Callee::Path(path) => {
-                    let module = program.function(owner).module;
-                    let is_type = matches!(
-                        program.tree.resolve(module, &path.segments, path.leading_colon),
-                        Some(Resolved::Item(ItemRef::Adt(_) | ItemRef::Alias(_), extra))
-                            if extra.is_empty()
-                    );
-                    if let (true, [only]) = (is_type, args.as_slice()) {
-                        pts.copy(*only, result);
-                    }
-                }
-            },
-            _ => {}
+            }
         }
     }
 
@@ -2151,7 +2180,7 @@ mod tests {
                  a := newStore()\n\
                  b := newStore()\n\
                  a.items[\"x\"] = 1\n\
-                 b.items[\"y\"] = 2\n\
+                 go func() { b.items[\"y\"] = 2 }()\n\
              }\n",
         );
         let pts = PointsTo::compute(&program);
@@ -2176,7 +2205,7 @@ mod tests {
                  y := make(map[string]int)\n\
                  a := put(x, \"a\")\n\
                  b := put(y, \"b\")\n\
-                 _, _ = a, b\n\
+                 go func() { _, _ = a, b }()\n\
              }\n",
         );
         let pts = PointsTo::compute(&program);
