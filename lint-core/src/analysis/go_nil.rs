@@ -17,7 +17,7 @@ use crate::source::Span;
 
 /// The writes of nil maps the points-to analysis shows, one per write.
 pub fn nil_writes(program: &Program, points_to: &PointsTo, go: &GoState) -> Vec<NilWrite> {
-    let sharing = Sharing::compute(points_to);
+    let sharing = Sharing::compute(program, points_to);
     let handed_out = points_to.handed_out_objects();
     let mut out = Vec::new();
     let mut seen: HashSet<Span> = HashSet::default();

@@ -132,7 +132,7 @@ impl GoRaces {
         if calls.spawn_sites.is_empty() {
             return GoRaces::default();
         }
-        let sharing = Sharing::compute(points_to);
+        let sharing = Sharing::compute(program, points_to);
         let queries = SharingQueries::new(program, points_to, calls, loops, tasks, go, &sharing);
         let main_reach = main_reach(program, calls);
         // The objects each access touches.
@@ -375,18 +375,24 @@ impl GoRaces {
                                     (!joined_between(calls, go, task_a.site, task_b.site)
                                         && queries.may_overlap(task_a.site, task_b.site)
                                         && !queries.made_by_task(*object, task_a)
-                                        && !queries.made_by_task(*object, task_b))
+                                        && !queries.made_by_task(*object, task_b)
+                                        && queries.visible_to(*object, task_a)
+                                        && queries.visible_to(*object, task_b))
                                     .then_some(Overlap::TwoSites)
                                 }
                                 (Party::Task(task), Party::Main) => {
-                                    if queries.made_by_task(*object, task) {
+                                    if queries.made_by_task(*object, task)
+                                        || !queries.visible_to(*object, task)
+                                    {
                                         None
                                     } else {
                                         spawner_overlap(program, calls, go, task.site, a, b)
                                     }
                                 }
                                 (Party::Main, Party::Task(task)) => {
-                                    if queries.made_by_task(*object, task) {
+                                    if queries.made_by_task(*object, task)
+                                        || !queries.visible_to(*object, task)
+                                    {
                                         None
                                     } else {
                                         spawner_overlap(program, calls, go, task.site, b, a)

@@ -29,6 +29,10 @@ use crate::model::facts::{CallId, Value, ValueId};
 use crate::model::modules::FunctionId;
 use crate::model::{Program, SpawnKind};
 
+/// How many fields down from a package variable (or a lock-carrying object from outside) an
+/// object still counts as one for every goroutine: `cache`, `s.cache`, `s.shards.m`.
+const MAX_SHARED_DEPTH: u32 = 3;
+
 /// How many callers up the question "is the object made outside the repetition" is asked.
 const MAX_CALLER_DEPTH: u32 = 4;
 
@@ -48,41 +52,98 @@ pub struct TaskId {
 pub struct Sharing {
     /// Per object: reachable from a static or from an object made outside the program.
     global: Vec<bool>,
+    /// Per object: reachable from a static, or from an object made outside the program whose
+    /// type is meant for concurrent use (it holds a lock).
+    shared: Vec<bool>,
+    /// What each object's fields hold.
+    fields: HashMap<ObjId, Vec<ObjId>>,
 }
 
 impl Sharing {
-    pub fn compute(points_to: &PointsTo) -> Sharing {
+    pub fn compute(program: &Program, points_to: &PointsTo) -> Sharing {
         let count = points_to.object_count();
-        let mut global = vec![false; count];
         let mut fields: HashMap<ObjId, Vec<ObjId>> = HashMap::default();
         for (object, _, held) in points_to.field_slots() {
             fields.entry(object).or_default().extend_from_slice(held);
         }
-        let mut pending: Vec<ObjId> = (0..count as u32)
-            .map(ObjId)
-            .filter(|&object| {
-                matches!(
-                    points_to.object(points_to.root_object(object)).kind,
-                    ObjKind::Static(_) | ObjKind::Extern(_)
-                )
-            })
-            .collect();
-        while let Some(object) = pending.pop() {
-            if std::mem::replace(&mut global[object.0 as usize], true) {
-                continue;
+        let reach = |roots: Vec<ObjId>| -> Vec<bool> {
+            let mut marked = vec![false; count];
+            let mut pending = roots;
+            while let Some(object) = pending.pop() {
+                if std::mem::replace(&mut marked[object.0 as usize], true) {
+                    continue;
+                }
+                if let Some(held) = fields.get(&object) {
+                    pending.extend(held.iter().copied());
+                }
             }
-            if let Some(held) = fields.get(&object) {
-                pending.extend(held.iter().copied());
+            marked
+        };
+        let root_kind = |object: ObjId| &points_to.object(points_to.root_object(object)).kind;
+        let global = reach(
+            (0..count as u32)
+                .map(ObjId)
+                .filter(|&object| {
+                    matches!(root_kind(object), ObjKind::Static(_) | ObjKind::Extern(_))
+                })
+                .chain(points_to.all_static_pts())
+                .collect(),
+        );
+        // What callers outside the program hand in is theirs: shared among their goroutines
+        // only when its type says it is meant to be (it carries a lock), as a type documented
+        // safe for concurrent use does.
+        // Within a few fields only: further down, what the abstract objects hold is mostly
+        // what merging them brought (one object per allocation site stands for every object
+        // it makes, and each of them is in some field of some global), not what one global
+        // holds.
+        let mut shared = vec![false; count];
+        // What package variables hold, and objects from outside meant for concurrent use.
+        let mut frontier: Vec<ObjId> = points_to.all_static_pts().collect();
+        for object in (0..count as u32).map(ObjId) {
+            match root_kind(object) {
+                ObjKind::Static(_) => frontier.push(object),
+                ObjKind::Extern(ty) if holds_lock(program, *ty, 2) => frontier.push(object),
+                _ => {}
             }
         }
-        Sharing { global }
+        for _ in 0..=MAX_SHARED_DEPTH {
+            let mut next = Vec::new();
+            for object in frontier {
+                if std::mem::replace(&mut shared[object.0 as usize], true) {
+                    continue;
+                }
+                next.extend(fields.get(&object).into_iter().flatten().copied());
+            }
+            frontier = next;
+        }
+        Sharing {
+            global,
+            shared,
+            fields,
+        }
     }
 
     /// One object for everyone: reachable from a static, a package variable, or an object
-    /// made outside the program.
+    /// made outside the program (what code outside may have filled).
     pub fn is_global(&self, object: ObjId) -> bool {
         self.global.get(object.0 as usize).copied().unwrap_or(false)
     }
+
+    /// One object for every goroutine: reachable from a static or a package variable, or from
+    /// an object of a type meant for concurrent use that callers outside the program hand in.
+    pub fn is_shared_global(&self, object: ObjId) -> bool {
+        self.shared.get(object.0 as usize).copied().unwrap_or(false)
+    }
+}
+
+/// A struct type with a lock among its fields (or in a field's struct, `depth` levels down).
+fn holds_lock(program: &Program, ty: crate::model::types::TyId, depth: u32) -> bool {
+    let Some(adt) = program.types.adt(ty) else {
+        return false;
+    };
+    program.adt(adt).fields.iter().any(|&(_, field)| {
+        program.types.lock(field).is_some() || (depth > 0 && holds_lock(program, field, depth - 1))
+    })
 }
 
 /// The questions the race analysis asks, over the program's graphs, with memos.
@@ -98,6 +159,7 @@ pub struct SharingQueries<'a> {
     call_values: RefCell<HashMap<crate::model::BodyId, Rc<Vec<Option<ValueId>>>>>,
     many: RefCell<HashMap<FunctionId, bool>>,
     concurrent: RefCell<HashMap<FunctionId, bool>>,
+    visible: RefCell<HashMap<TaskId, Rc<HashSet<ObjId>>>>,
 }
 
 impl<'a> SharingQueries<'a> {
@@ -122,7 +184,75 @@ impl<'a> SharingQueries<'a> {
             call_values: RefCell::default(),
             many: RefCell::default(),
             concurrent: RefCell::default(),
+            visible: RefCell::default(),
         }
+    }
+
+    /// Whether a task can see an object made outside it: the object is one for every
+    /// goroutine (see [`Sharing::is_shared_global`]), or the spawn hands it over (what the
+    /// task's closure captures, the arguments and receiver of the call it runs, and what their
+    /// fields hold). An object the task reaches otherwise is one its own code made.
+    pub fn visible_to(&self, object: ObjId, task: TaskId) -> bool {
+        if self.sharing.is_shared_global(object) {
+            return true;
+        }
+        if let Some(found) = self.visible.borrow().get(&task) {
+            return found.contains(&object);
+        }
+        let set = Rc::new(self.handed_over(task));
+        let visible = set.contains(&object);
+        self.visible.borrow_mut().insert(task, set);
+        visible
+    }
+
+    /// The objects a spawn hands its task, and what they reach.
+    fn handed_over(&self, task: TaskId) -> HashSet<ObjId> {
+        let program = self.program;
+        let site = &self.calls.spawn_sites[task.site.0 as usize];
+        let mut roots: Vec<ObjId> = Vec::new();
+        let add_value = |roots: &mut Vec<ObjId>, owner: FunctionId, value: ValueId| {
+            roots.extend(self.points_to.pts(program, owner, value));
+        };
+        let spawner_owner = program.function(site.spawner).owner;
+        let body = program.body(spawner_owner);
+        let call = body.call(site.call);
+        for &arg in &call.args {
+            add_value(&mut roots, spawner_owner, arg);
+            if let Value::Call(inner) = body.value(arg) {
+                let inner = body.call(*inner);
+                for &value in &inner.args {
+                    add_value(&mut roots, spawner_owner, value);
+                }
+                if let crate::model::facts::Callee::Method { receiver, .. } = &inner.callee {
+                    add_value(&mut roots, spawner_owner, *receiver);
+                }
+            }
+            if let Value::Field { base, .. } = body.value(arg) {
+                add_value(&mut roots, spawner_owner, *base);
+            }
+        }
+        let closures: Vec<FunctionId> = match task.closure {
+            Some(closure) => vec![closure],
+            None => site.bodies.clone(),
+        };
+        for closure in closures {
+            let owner = program.function(closure).owner;
+            let arena = program.function(owner).body;
+            for &local in &program.fact(closure).captures {
+                for &ctx in self.points_to.contexts_of(arena) {
+                    roots.extend_from_slice(self.points_to.local_pts_in(arena, ctx, local));
+                }
+            }
+        }
+        let mut seen: HashSet<ObjId> = HashSet::default();
+        while let Some(object) = roots.pop() {
+            if seen.insert(object) {
+                if let Some(held) = self.sharing.fields.get(&object) {
+                    roots.extend(held.iter().copied());
+                }
+            }
+        }
+        seen
     }
 
     /// What code running `roots` runs in the same task (calls, closures, defers).
@@ -284,10 +414,10 @@ impl<'a> SharingQueries<'a> {
 
     /// Tasks of one identity, started by its repetition, all see the same `object`.
     pub fn shared_by_siblings(&self, object: ObjId, task: TaskId) -> bool {
-        if self.made_by_task(object, task) {
+        if self.made_by_task(object, task) || !self.visible_to(object, task) {
             return false;
         }
-        if self.sharing.is_global(object) {
+        if self.sharing.is_shared_global(object) {
             return true;
         }
         let (start, lp) = self.start_point(task);

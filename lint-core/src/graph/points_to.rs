@@ -549,6 +549,13 @@ impl PointsTo {
             .unwrap_or(&[])
     }
 
+    /// What every static holds.
+    pub fn all_static_pts(&self) -> impl Iterator<Item = ObjId> + '_ {
+        self.statics
+            .values()
+            .flat_map(|&var| self.var_pts(var).iter().copied())
+    }
+
     /// A nil map: no code stores a map where it starts.
     pub fn is_nil(&self, object: ObjId) -> bool {
         matches!(self.object(object).kind, ObjKind::Nil(_))
