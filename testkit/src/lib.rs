@@ -5,3 +5,4 @@
 
 pub mod fixture;
 pub mod metamorph;
+pub mod proofs;
