@@ -30,8 +30,6 @@ pub(crate) struct FnSite<'a> {
     pub attrs: &'a [syn::Attribute],
     pub sig: &'a syn::Signature,
     pub block: &'a syn::Block,
-    /// The implementing type, for methods of impls.
-    pub self_ty: Option<&'a syn::Type>,
 }
 
 impl FnSite<'_> {
@@ -83,9 +81,9 @@ pub(crate) fn functions(file: &syn::File) -> Vec<FnSite<'_>> {
 #[derive(Default)]
 struct FnCollector<'a> {
     sites: Vec<FnSite<'a>>,
-    /// The impls being walked: the implementing type and whether it implements `Drop` (or
-    /// another trait: `Some(false)`), innermost last.
-    impls: Vec<(&'a syn::Type, Option<bool>)>,
+    /// The impls being walked: whether each implements `Drop` (or another trait:
+    /// `Some(false)`), innermost last.
+    impls: Vec<Option<bool>>,
 }
 
 impl<'a> Visit<'a> for FnCollector<'a> {
@@ -95,7 +93,6 @@ impl<'a> Visit<'a> for FnCollector<'a> {
             attrs: &item.attrs,
             sig: &item.sig,
             block: &item.block,
-            self_ty: None,
         });
         syn::visit::visit_item_fn(self, item);
     }
@@ -106,13 +103,13 @@ impl<'a> Visit<'a> for FnCollector<'a> {
                 .last()
                 .is_some_and(|segment| segment.ident == "Drop")
         });
-        self.impls.push((&item.self_ty, trait_));
+        self.impls.push(trait_);
         syn::visit::visit_item_impl(self, item);
         self.impls.pop();
     }
 
     fn visit_impl_item_fn(&mut self, item: &'a syn::ImplItemFn) {
-        let (self_ty, trait_) = *self.impls.last().unwrap();
+        let trait_ = *self.impls.last().unwrap();
         self.sites.push(FnSite {
             owner: match trait_ {
                 None => FnOwner::Inherent,
@@ -121,7 +118,6 @@ impl<'a> Visit<'a> for FnCollector<'a> {
             attrs: &item.attrs,
             sig: &item.sig,
             block: &item.block,
-            self_ty: Some(self_ty),
         });
         syn::visit::visit_impl_item_fn(self, item);
     }
@@ -133,7 +129,6 @@ impl<'a> Visit<'a> for FnCollector<'a> {
                 attrs: &item.attrs,
                 sig: &item.sig,
                 block,
-                self_ty: None,
             });
         }
         syn::visit::visit_trait_item_fn(self, item);

@@ -4,10 +4,17 @@
 //! code they wrap, so that no marked line moves; code that does move (into another module)
 //! moves by whole lines, its markers with it.
 
+mod aliases;
 mod drops;
 mod functions;
+mod imports;
 mod lets;
+mod library_methods;
+mod modules;
+mod rename;
+mod resolve;
 mod source;
+mod std_exports;
 
 use std::fs;
 use std::path::Path;
@@ -86,6 +93,26 @@ pub const RUST_REWRITES: &[RustRewrite] = &[
     RustRewrite {
         name: "via-struct-field",
         apply: |source| lets::route_lets(source, Route::StructField),
+    },
+    RustRewrite {
+        name: "other-module",
+        apply: modules::other_module,
+    },
+    RustRewrite {
+        name: "glob-std",
+        apply: imports::glob_std,
+    },
+    RustRewrite {
+        name: "glob-foreign",
+        apply: imports::glob_foreign,
+    },
+    RustRewrite {
+        name: "type-aliases",
+        apply: aliases::type_aliases,
+    },
+    RustRewrite {
+        name: "rename",
+        apply: rename::rename,
     },
 ];
 

@@ -25,6 +25,8 @@ pub(crate) struct Source {
     pub file: syn::File,
     /// Every identifier written in the file, macro bodies included: fresh names avoid them.
     pub idents: BTreeSet<String>,
+    /// Whether the fixture is built with edition 2024 (`//@ edition: 2024`).
+    pub edition_2024: bool,
     /// Files that `#[path]` module declarations point at, copied into every variant as they
     /// are (their path relative to the variant's folder, and their text).
     pub path_modules: Vec<VariantFile>,
@@ -66,17 +68,19 @@ impl Source {
                 text: module_text,
             });
         }
+        let edition_2024 = text.lines().any(|line| {
+            line.trim()
+                .strip_prefix("//@")
+                .and_then(|header| header.trim().strip_prefix("edition:"))
+                .is_some_and(|edition| edition.trim() == "2024")
+        });
         Ok(Source {
             text,
             file,
+            edition_2024,
             idents,
             path_modules,
         })
-    }
-
-    /// The text of a range.
-    pub fn slice(&self, range: Range<usize>) -> &str {
-        &self.text[range]
     }
 
     /// The offset where the line holding `offset` starts.
@@ -216,10 +220,25 @@ impl Edits {
 
     /// The edited text. Overlapping edits are a bug of the rewrite that made them.
     pub fn apply(&self, text: &str) -> String {
-        let mut edits: Vec<&Edit> = self.edits.iter().collect();
+        self.apply_within(text, 0..text.len())
+    }
+
+    /// The edited text of a range of the text, with the edits that lie inside it.
+    pub fn apply_within(&self, text: &str, within: Range<usize>) -> String {
+        let mut edits: Vec<&Edit> = self
+            .edits
+            .iter()
+            .filter(|edit| {
+                // An insertion where the range ends belongs to the text that follows.
+                let insertion_at_end = edit.range.is_empty()
+                    && edit.range.start == within.end
+                    && within.end < text.len();
+                edit.range.start >= within.start && edit.range.end <= within.end && !insertion_at_end
+            })
+            .collect();
         edits.sort_by_key(|edit| (edit.range.start, edit.range.end, edit.order));
-        let mut out = String::with_capacity(text.len() + 256);
-        let mut cursor = 0;
+        let mut out = String::with_capacity(within.len() + 256);
+        let mut cursor = within.start;
         for edit in edits {
             assert!(
                 edit.range.start >= cursor,
@@ -231,7 +250,7 @@ impl Edits {
             out.push_str(&edit.text);
             cursor = edit.range.end;
         }
-        out.push_str(&text[cursor..]);
+        out.push_str(&text[cursor..within.end]);
         out
     }
 }
@@ -419,7 +438,6 @@ pub(crate) enum MacroArgs {
 
 /// One static of a `thread_local!`.
 pub(crate) struct ThreadLocalStatic {
-    pub attrs: Vec<syn::Attribute>,
     pub vis: syn::Visibility,
     pub static_token: syn::Token![static],
     pub ident: syn::Ident,
@@ -506,7 +524,7 @@ fn comma_exprs(tokens: TokenStream, format: Option<usize>) -> Option<MacroArgs> 
 fn parse_thread_local(input: ParseStream<'_>) -> syn::Result<Vec<ThreadLocalStatic>> {
     let mut statics = Vec::new();
     while !input.is_empty() {
-        let attrs = input.call(syn::Attribute::parse_outer)?;
+        input.call(syn::Attribute::parse_outer)?;
         let vis: syn::Visibility = input.parse()?;
         let static_token: syn::Token![static] = input.parse()?;
         let ident: syn::Ident = input.parse()?;
@@ -516,7 +534,6 @@ fn parse_thread_local(input: ParseStream<'_>) -> syn::Result<Vec<ThreadLocalStat
         // `const { init }` parses as a const block expression.
         let init: syn::Expr = input.parse()?;
         statics.push(ThreadLocalStatic {
-            attrs,
             vis,
             static_token,
             ident,
