@@ -5,7 +5,7 @@
 //!
 //! `cargo test` proves a sample, chosen deterministically: for every rewrite and rule folder
 //! one bad variant, and for every rewrite a few good ones. `DEFERLINT_PROVE_ALL_VARIANTS=1`
-//! proves every variant. `DEFERLINT_VARIANTS_OF=<folder>` instead builds every variant of the
+//! proves every variant; `DEFERLINT_VARIANT_REWRITES=name,name` only those of some rewrites. `DEFERLINT_VARIANTS_OF=<folder>` instead builds every variant of the
 //! `.rs` programs in a folder (programs that are not fixtures yet, without headers or markers)
 //! and checks only that they compile.
 
@@ -206,6 +206,10 @@ fn variants_keep_what_their_fixture_claims() {
         problems.join("\n")
     );
 
+    if let Ok(names) = std::env::var("DEFERLINT_VARIANT_REWRITES") {
+        let names: Vec<&str> = names.split(',').map(str::trim).collect();
+        variants.retain(|variant| names.contains(&variant.rewrite));
+    }
     let every = std::env::var_os("DEFERLINT_PROVE_ALL_VARIANTS").is_some_and(|value| value == "1");
     let total = variants.len();
     if !every {

@@ -9,8 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use syn::visit::Visit;
 
 use super::functions;
-use super::imports::std_exports;
-use super::resolve::{self, UseLeaf};
+use super::resolve::Scopes;
 use super::source::{self, Edits, Fresh, Source};
 use crate::metamorph::Rewritten;
 
@@ -62,18 +61,9 @@ fn aliased_type(path: &[String]) -> Option<(&'static str, usize, &'static str)> 
         .copied()
 }
 
-/// One scope of names: a module, or a block with items of its own.
-struct Scope {
-    uses: Vec<UseLeaf>,
-    defined: BTreeSet<String>,
-    module: bool,
-}
-
 /// Walks the crate with the scopes in force, and finds the uses of the aliased types.
 struct Finder<'s> {
-    scopes: Vec<Scope>,
-    /// How deep in inline modules the walk is: outside the root, aliases are `crate::` paths.
-    module_depth: usize,
+    scopes: Scopes,
     fresh: Fresh<'s>,
     /// canonical path → alias name.
     aliases: BTreeMap<&'static str, String>,
@@ -82,62 +72,6 @@ struct Finder<'s> {
 }
 
 impl Finder<'_> {
-    /// The full path a name refers to, by the imports in force; `None` for the program's own
-    /// items and names that no import brings.
-    fn resolve_name(&self, name: &str) -> Option<Vec<String>> {
-        if resolve::EXTERNAL_CRATES.contains(&name) {
-            return Some(vec![name.to_owned()]);
-        }
-        for scope in self.scopes.iter().rev() {
-            if scope.defined.contains(name) {
-                return None;
-            }
-            if let Some(leaf) = scope.uses.iter().find(|leaf| !leaf.glob && leaf.visible == name) {
-                let path = leaf.full_path();
-                // An import of the crate's own items names none of the library's types.
-                if matches!(path.first().map(String::as_str), None | Some("crate" | "self" | "super")) {
-                    return None;
-                }
-                return Some(path);
-            }
-            let globs: Vec<&UseLeaf> = scope.uses.iter().filter(|leaf| leaf.glob).collect();
-            let mut found = Vec::new();
-            for glob in &globs {
-                match std_exports(&glob.prefix) {
-                    Some(exports) if exports.contains(&name) => found.push(glob.prefix.clone()),
-                    Some(_) => {}
-                    // A glob of unknown exports may bring the name: say nothing.
-                    None => return None,
-                }
-            }
-            if found.len() == 1 {
-                let mut path = found.remove(0);
-                path.push(name.to_owned());
-                return Some(path);
-            }
-            if !found.is_empty() || scope.module {
-                return None;
-            }
-        }
-        None
-    }
-
-    /// The full path of a path's first `count` segments.
-    fn resolve_prefix(&self, path: &syn::Path, count: usize) -> Option<Vec<String>> {
-        let segments: Vec<String> = path
-            .segments
-            .iter()
-            .take(count)
-            .map(|segment| segment.ident.to_string())
-            .collect();
-        if path.leading_colon.is_some() {
-            return Some(segments);
-        }
-        let mut full = self.resolve_name(&segments[0])?;
-        full.extend(segments[1..].iter().cloned());
-        Some(full)
-    }
-
     fn alias_for(&mut self, canonical: &'static str, base: &str) -> String {
         if let Some(name) = self.aliases.get(canonical) {
             return name.clone();
@@ -149,7 +83,7 @@ impl Finder<'_> {
 
     fn alias_path(&mut self, canonical: &'static str, base: &str) -> String {
         let name = self.alias_for(canonical, base);
-        if self.module_depth > 0 {
+        if !self.scopes.in_root_module() {
             format!("crate::{name}")
         } else {
             name
@@ -159,7 +93,7 @@ impl Finder<'_> {
     /// Replaces the type at segment `index` of a path (and the segments before it) with the
     /// alias, when the path names an aliased type there with the right number of arguments.
     fn try_path(&mut self, path: &syn::Path, index: usize, type_position: bool) -> bool {
-        let Some(full) = self.resolve_prefix(path, index + 1) else {
+        let Some(full) = self.scopes.library_path(path, index + 1) else {
             return false;
         };
         let Some((canonical, arity, base)) = aliased_type(&full) else {
@@ -201,39 +135,14 @@ impl Finder<'_> {
         true
     }
 
-    fn push_block_scope(&mut self, block: &syn::Block) -> bool {
-        let items = block.stmts.iter().filter_map(|stmt| match stmt {
-            syn::Stmt::Item(item) => Some(item),
-            _ => None,
-        });
-        let (uses, defined) = resolve::scope_names(items);
-        if uses.is_empty() && defined.is_empty() {
-            return false;
-        }
-        self.scopes.push(Scope {
-            uses,
-            defined,
-            module: false,
-        });
-        true
-    }
 }
 
 impl<'a> Visit<'a> for Finder<'_> {
     fn visit_item_mod(&mut self, item: &'a syn::ItemMod) {
-        let Some((_, items)) = &item.content else {
-            return;
-        };
-        let (uses, defined) = resolve::scope_names(items.iter());
-        self.scopes.push(Scope {
-            uses,
-            defined,
-            module: true,
-        });
-        self.module_depth += 1;
-        syn::visit::visit_item_mod(self, item);
-        self.module_depth -= 1;
-        self.scopes.pop();
+        if self.scopes.enter_module(item) {
+            syn::visit::visit_item_mod(self, item);
+            self.scopes.leave();
+        }
     }
 
     fn visit_item_use(&mut self, _: &'a syn::ItemUse) {
@@ -241,10 +150,10 @@ impl<'a> Visit<'a> for Finder<'_> {
     }
 
     fn visit_block(&mut self, block: &'a syn::Block) {
-        let pushed = self.push_block_scope(block);
+        let entered = self.scopes.enter_block(block);
         syn::visit::visit_block(self, block);
-        if pushed {
-            self.scopes.pop();
+        if entered {
+            self.scopes.leave();
         }
     }
 
@@ -278,14 +187,8 @@ impl<'a> Visit<'a> for Finder<'_> {
 
 /// `type-aliases`.
 pub(crate) fn type_aliases(source: &Source) -> Rewritten {
-    let (uses, defined) = resolve::scope_names(source.file.items.iter());
     let mut finder = Finder {
-        scopes: vec![Scope {
-            uses,
-            defined,
-            module: true,
-        }],
-        module_depth: 0,
+        scopes: Scopes::new(&source.file),
         fresh: Fresh::new(source),
         aliases: BTreeMap::new(),
         edits: Vec::new(),

@@ -89,6 +89,12 @@ pub(crate) fn drop_to_helper_fn(source: &Source) -> Rewritten {
     let mut reasons = BTreeSet::new();
     for site in drop_sites(&source.file) {
         let self_ty = site.self_ty();
+        // A body that does not use `self` gets a parameter it does not use either.
+        let this = if count_ident(site.block.to_token_stream(), "self") == 0 {
+            format!("_{this}")
+        } else {
+            this.clone()
+        };
         let Some(body_edits) = self_to_this(site.block, &this, &site.item.self_ty) else {
             reasons.insert(format!(
                 "the `Drop` of `{self_ty}` names `Self` or `self` where it cannot be spelled out"

@@ -9,9 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::functions;
-use super::resolve::{self, Module, UseLeaf};
+use super::resolve::{self, Module, UseLeaf, std_exports};
 use super::source::{self, Edits, Source, tokens_text};
-use super::std_exports::STD_EXPORTS;
 use crate::metamorph::Rewritten;
 
 /// What `tokio::sync` exports (tokio 1.54): the crate `glob-foreign` imports from, which has a
@@ -74,21 +73,6 @@ fn prelude_module(name: &str, edition_2024: bool) -> Option<&'static str> {
         _ => return None,
     };
     Some(module)
-}
-
-/// What a glob import of a standard library module (or enum) brings: `None` when the path is
-/// not one the table knows. `core::` and `alloc::` paths are read as `std::`'s, whose modules
-/// export at least as much.
-pub(crate) fn std_exports(path: &[String]) -> Option<&'static [&'static str]> {
-    let (root, rest) = path.split_first()?;
-    if !matches!(root.as_str(), "std" | "core" | "alloc") || rest.is_empty() {
-        return None;
-    }
-    let key = format!("std::{}", rest.join("::"));
-    STD_EXPORTS
-        .binary_search_by(|(module, _)| (*module).cmp(key.as_str()))
-        .ok()
-        .map(|index| STD_EXPORTS[index].1)
 }
 
 /// Whether two std paths that export one name export the same item: a module re-exports what

@@ -5,6 +5,7 @@
 //! moves by whole lines, its markers with it.
 
 mod aliases;
+mod calls;
 mod drops;
 mod functions;
 mod imports;
@@ -20,6 +21,7 @@ use std::fs;
 use std::path::Path;
 
 use super::{FixtureVariants, Rewritten};
+use calls::CallRewrite;
 use lets::Route;
 use source::Source;
 
@@ -113,6 +115,18 @@ pub const RUST_REWRITES: &[RustRewrite] = &[
     RustRewrite {
         name: "rename",
         apply: rename::rename,
+    },
+    RustRewrite {
+        name: "thread-spawn-via-builder",
+        apply: |source| calls::rewrite_calls(source, CallRewrite::ThreadBuilder),
+    },
+    RustRewrite {
+        name: "task-spawn-via-handle",
+        apply: |source| calls::rewrite_calls(source, CallRewrite::TaskHandle),
+    },
+    RustRewrite {
+        name: "clone-via-method",
+        apply: |source| calls::rewrite_calls(source, CallRewrite::CloneMethod),
     },
 ];
 

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::source::{self, MacroArgs};
+use super::std_exports::STD_EXPORTS;
 
 /// One leaf of a `use` tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,3 +205,143 @@ pub(crate) const EXTERNAL_CRATES: &[&str] = &[
     "lock_api",
     "rayon",
 ];
+
+/// What a glob import of a standard library module (or enum) brings: `None` when the path is
+/// not one the table knows. `core::` and `alloc::` paths are read as `std::`'s, whose modules
+/// export at least as much.
+pub(crate) fn std_exports(path: &[String]) -> Option<&'static [&'static str]> {
+    let (root, rest) = path.split_first()?;
+    if !matches!(root.as_str(), "std" | "core" | "alloc") || rest.is_empty() {
+        return None;
+    }
+    let key = format!("std::{}", rest.join("::"));
+    STD_EXPORTS
+        .binary_search_by(|(module, _)| (*module).cmp(key.as_str()))
+        .ok()
+        .map(|index| STD_EXPORTS[index].1)
+}
+
+/// One scope of names: a module, or a block with items of its own.
+struct Scope {
+    uses: Vec<UseLeaf>,
+    defined: BTreeSet<String>,
+    module: bool,
+}
+
+/// The scopes in force where a walk of the crate is, for resolving the paths that name library
+/// items: which library item a name was imported as, explicitly or by a glob of a std module.
+pub(crate) struct Scopes {
+    stack: Vec<Scope>,
+}
+
+impl Scopes {
+    /// The crate root's scope.
+    pub fn new(file: &syn::File) -> Scopes {
+        let (uses, defined) = scope_names(file.items.iter());
+        Scopes {
+            stack: vec![Scope {
+                uses,
+                defined,
+                module: true,
+            }],
+        }
+    }
+
+    /// Enters an inline module (`false` for one whose items are in another file: not
+    /// entered).
+    pub fn enter_module(&mut self, item: &syn::ItemMod) -> bool {
+        let Some((_, items)) = &item.content else {
+            return false;
+        };
+        let (uses, defined) = scope_names(items.iter());
+        self.stack.push(Scope {
+            uses,
+            defined,
+            module: true,
+        });
+        true
+    }
+
+    /// Enters a block when it has items of its own (`false` otherwise: not entered).
+    pub fn enter_block(&mut self, block: &syn::Block) -> bool {
+        let items = block.stmts.iter().filter_map(|stmt| match stmt {
+            syn::Stmt::Item(item) => Some(item),
+            _ => None,
+        });
+        let (uses, defined) = scope_names(items);
+        if uses.is_empty() && defined.is_empty() {
+            return false;
+        }
+        self.stack.push(Scope {
+            uses,
+            defined,
+            module: false,
+        });
+        true
+    }
+
+    /// Leaves what the last `enter_*` that returned `true` entered.
+    pub fn leave(&mut self) {
+        self.stack.pop();
+    }
+
+    /// Whether the walk is in the crate root's module (its functions' blocks included).
+    pub fn in_root_module(&self) -> bool {
+        self.stack.iter().filter(|scope| scope.module).count() == 1
+    }
+
+    /// The full path of a library item a name refers to, by the imports in force; `None` for
+    /// the program's own items and for names no import brings.
+    pub fn library_name(&self, name: &str) -> Option<Vec<String>> {
+        if EXTERNAL_CRATES.contains(&name) {
+            return Some(vec![name.to_owned()]);
+        }
+        for scope in self.stack.iter().rev() {
+            if scope.defined.contains(name) {
+                return None;
+            }
+            if let Some(leaf) = scope.uses.iter().find(|leaf| !leaf.glob && leaf.visible == name) {
+                let path = leaf.full_path();
+                // An import of the crate's own items names no library item.
+                if matches!(path.first().map(String::as_str), None | Some("crate" | "self" | "super")) {
+                    return None;
+                }
+                return Some(path);
+            }
+            let mut found = Vec::new();
+            for glob in scope.uses.iter().filter(|leaf| leaf.glob) {
+                match std_exports(&glob.prefix) {
+                    Some(exports) if exports.contains(&name) => found.push(glob.prefix.clone()),
+                    Some(_) => {}
+                    // A glob of unknown exports may bring the name: say nothing.
+                    None => return None,
+                }
+            }
+            if found.len() == 1 {
+                let mut path = found.remove(0);
+                path.push(name.to_owned());
+                return Some(path);
+            }
+            if !found.is_empty() || scope.module {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The full library path of a path's first `count` segments, if it names a library item.
+    pub fn library_path(&self, path: &syn::Path, count: usize) -> Option<Vec<String>> {
+        let segments: Vec<String> = path
+            .segments
+            .iter()
+            .take(count)
+            .map(|segment| segment.ident.to_string())
+            .collect();
+        if path.leading_colon.is_some() {
+            return Some(segments);
+        }
+        let mut full = self.library_name(segments.first()?)?;
+        full.extend(segments[1..].iter().cloned());
+        Some(full)
+    }
+}
