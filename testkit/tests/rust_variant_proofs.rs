@@ -293,8 +293,16 @@ fn variants_of_programs_compile(folder: &Path) {
                 .package_dir(Edition::E2021)
                 .join("src/bin")
                 .join(&bin_name);
-            for file in &files {
-                proofs::write_if_changed(&folder.join(&file.path), &file.text);
+            for (index, file) in files.iter().enumerate() {
+                // A module of another program of the folder (a `#[path]` module of a driver)
+                // is built as a program with an empty `main`.
+                let needs_main = index == 0 && !declares_main(&file.text);
+                let text = if needs_main {
+                    format!("{}\nfn main() {{}}\n", file.text)
+                } else {
+                    file.text.clone()
+                };
+                proofs::write_if_changed(&folder.join(&file.path), &text);
             }
             programs.push(Program {
                 display_path: format!("{name} ({rewrite})"),
@@ -324,4 +332,15 @@ fn variants_of_programs_compile(folder: &Path) {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// Whether a program's text declares `fn main` at its top level.
+fn declares_main(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_start();
+        !line.starts_with("//")
+            && (line.starts_with("fn main(")
+                || line.starts_with("async fn main(")
+                || line.starts_with("pub fn main("))
+    })
 }

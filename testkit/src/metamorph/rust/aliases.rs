@@ -134,7 +134,6 @@ impl Finder<'_> {
         self.edits.push((start..end, alias));
         true
     }
-
 }
 
 impl<'a> Visit<'a> for Finder<'_> {
@@ -210,13 +209,19 @@ pub(crate) fn type_aliases(source: &Source) -> Rewritten {
             .find(|(path, _, _)| path == canonical)
             .unwrap();
         let params = if *arity == 2 { "K, V" } else { "T" };
-        declarations.push_str(&format!("type {alias}<{params}> = {canonical}<{params}>;\n"));
+        declarations.push_str(&format!(
+            "type {alias}<{params}> = {canonical}<{params}>;\n"
+        ));
     }
     edits.insert(
         source.text.len(),
         format!(
             "{}\n{declarations}",
-            if source.text.ends_with('\n') { "" } else { "\n" }
+            if source.text.ends_with('\n') {
+                ""
+            } else {
+                "\n"
+            }
         ),
     );
     Rewritten::Variant(source.variant(&edits))

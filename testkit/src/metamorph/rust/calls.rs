@@ -38,7 +38,10 @@ struct Finder {
 /// A library path with its root as std's (`core::`, `alloc::` read as `std::`).
 fn normalized(path: Vec<String>) -> Vec<String> {
     let mut path = path;
-    if let Some(root) = path.first_mut().filter(|root| *root == "core" || *root == "alloc") {
+    if let Some(root) = path
+        .first_mut()
+        .filter(|root| *root == "core" || *root == "alloc")
+    {
         *root = "std".to_owned();
     }
     path
@@ -119,7 +122,10 @@ impl Finder {
 
     /// `s.spawn(f)` on the handle of a `thread::scope`.
     fn scoped_spawn(&mut self, call: &syn::ExprMethodCall) {
-        if self.rewrite != CallRewrite::ThreadBuilder || call.method != "spawn" || call.turbofish.is_some() {
+        if self.rewrite != CallRewrite::ThreadBuilder
+            || call.method != "spawn"
+            || call.turbofish.is_some()
+        {
             return;
         }
         let syn::Expr::Path(receiver) = &*call.receiver else {
@@ -146,7 +152,10 @@ impl Finder {
         let syn::Expr::Path(func) = &*call.func else {
             return None;
         };
-        let full = normalized(self.scopes.library_path(&func.path, func.path.segments.len())?);
+        let full = normalized(
+            self.scopes
+                .library_path(&func.path, func.path.segments.len())?,
+        );
         if full != ["std", "thread", "scope"] {
             return None;
         }

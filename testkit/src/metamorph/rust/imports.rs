@@ -61,7 +61,11 @@ fn prelude_module(name: &str, edition_2024: bool) -> Option<&'static str> {
         "PartialEq" | "PartialOrd" | "Eq" | "Ord" => "std::cmp",
         "AsRef" | "AsMut" | "Into" | "From" | "TryFrom" | "TryInto" => "std::convert",
         "Default" => "std::default",
-        "Iterator" | "Extend" | "IntoIterator" | "DoubleEndedIterator" | "ExactSizeIterator"
+        "Iterator"
+        | "Extend"
+        | "IntoIterator"
+        | "DoubleEndedIterator"
+        | "ExactSizeIterator"
         | "FromIterator" => "std::iter",
         "Option" | "Some" | "None" => "std::option",
         "Result" | "Ok" | "Err" => "std::result",
@@ -81,7 +85,10 @@ fn prelude_module(name: &str, edition_2024: bool) -> Option<&'static str> {
 fn same_std_item(first: &[String], second: &[String]) -> bool {
     let normalize = |path: &[String]| -> Vec<String> {
         let mut path: Vec<String> = path.to_vec();
-        if let Some(root) = path.first_mut().filter(|root| *root == "core" || *root == "alloc") {
+        if let Some(root) = path
+            .first_mut()
+            .filter(|root| *root == "core" || *root == "alloc")
+        {
             *root = "std".to_owned();
         }
         path
@@ -90,11 +97,11 @@ fn same_std_item(first: &[String], second: &[String]) -> bool {
     let nested = |outer: &[String], inner: &[String]| {
         inner.len() == outer.len() + 1
             && inner.starts_with(outer)
-            && matches!(
-                outer.join("::").as_str(),
-                "std::collections" | "std::sync"
+            && matches!(outer.join("::").as_str(), "std::collections" | "std::sync")
+            && !matches!(
+                inner.last().map(String::as_str),
+                Some("mpmc" | "nonpoison" | "oneshot")
             )
-            && !matches!(inner.last().map(String::as_str), Some("mpmc" | "nonpoison" | "oneshot"))
     };
     first == second || nested(&first, &second) || nested(&second, &first)
 }
@@ -158,7 +165,10 @@ fn glob_conflict(
         if new.is_empty() && !converted.contains_key(name) {
             continue;
         }
-        if found.iter().any(|provider| matches!(provider, Provider::Unknown)) {
+        if found
+            .iter()
+            .any(|provider| matches!(provider, Provider::Unknown))
+        {
             return Some(format!(
                 "`{name}` could also come from a glob import of unknown exports"
             ));
@@ -256,7 +266,8 @@ pub(crate) fn glob_std(source: &Source) -> Rewritten {
                 let globbable = !leaf.glob
                     && leaf.name != "self"
                     && leaf.visible == leaf.name
-                    && std_exports(&leaf.prefix).is_some_and(|exports| exports.contains(&leaf.name.as_str()));
+                    && std_exports(&leaf.prefix)
+                        .is_some_and(|exports| exports.contains(&leaf.name.as_str()));
                 if globbable {
                     converted.insert(leaf.visible.clone(), leaf.prefix.clone());
                     if !globs_here.contains(&leaf.prefix) {
@@ -277,7 +288,13 @@ pub(crate) fn glob_std(source: &Source) -> Rewritten {
             let colon = item_use.leading_colon.is_some();
             let mut text: Vec<String> = globs_here
                 .iter()
-                .map(|glob| format!("{attrs}use {}{}::*;", if colon { "::" } else { "" }, glob.join("::")))
+                .map(|glob| {
+                    format!(
+                        "{attrs}use {}{}::*;",
+                        if colon { "::" } else { "" },
+                        glob.join("::")
+                    )
+                })
                 .collect();
             text.extend(
                 kept.iter()
@@ -295,7 +312,11 @@ pub(crate) fn glob_std(source: &Source) -> Rewritten {
             .filter(|name| !converted.contains_key(name))
             .collect();
         explicit.extend(module.defined.iter().cloned());
-        let mut globs: Vec<Vec<String>> = module.globs().iter().map(|leaf| leaf.prefix.clone()).collect();
+        let mut globs: Vec<Vec<String>> = module
+            .globs()
+            .iter()
+            .map(|leaf| leaf.prefix.clone())
+            .collect();
         globs.extend(new_globs.iter().cloned());
         if let Some(conflict) = glob_conflict(
             &module,
@@ -312,7 +333,12 @@ pub(crate) fn glob_std(source: &Source) -> Rewritten {
             edits.replace(range, text);
         }
     }
-    functions::finish(source, edits, reasons, "no explicit import from the standard library")
+    functions::finish(
+        source,
+        edits,
+        reasons,
+        "no explicit import from the standard library",
+    )
 }
 
 fn module_name(module: &Module<'_>) -> String {
@@ -333,9 +359,16 @@ pub(crate) fn glob_foreign(source: &Source) -> Rewritten {
     for module in resolve::modules(&source.file) {
         let mut explicit = module.explicit_imports();
         explicit.extend(module.defined.iter().cloned());
-        let mut globs: Vec<Vec<String>> = module.globs().iter().map(|leaf| leaf.prefix.clone()).collect();
+        let mut globs: Vec<Vec<String>> = module
+            .globs()
+            .iter()
+            .map(|leaf| leaf.prefix.clone())
+            .collect();
         if globs.contains(&tokio_sync) {
-            reasons.insert(format!("{} already imports `tokio::sync::*`", module_name(&module)));
+            reasons.insert(format!(
+                "{} already imports `tokio::sync::*`",
+                module_name(&module)
+            ));
             continue;
         }
         globs.push(tokio_sync.clone());
@@ -363,7 +396,11 @@ pub(crate) fn glob_foreign(source: &Source) -> Rewritten {
                 source.text.len(),
                 format!(
                     "{}\n{import}\n",
-                    if source.text.ends_with('\n') { "" } else { "\n" }
+                    if source.text.ends_with('\n') {
+                        ""
+                    } else {
+                        "\n"
+                    }
                 ),
             ),
         }

@@ -30,7 +30,10 @@ fn crate_visible(vis: &syn::Visibility, at: usize, edits: &mut Edits) -> Option<
         syn::Visibility::Inherited => edits.insert(at, "pub(crate) "),
         syn::Visibility::Public(_) => {}
         syn::Visibility::Restricted(restricted) => {
-            match (restricted.in_token.is_some(), source::tokens_text(&restricted.path).as_str()) {
+            match (
+                restricted.in_token.is_some(),
+                source::tokens_text(&restricted.path).as_str(),
+            ) {
                 (false, "crate") => {}
                 (false, "self") => edits.replace(source::range_of(restricted), "pub(crate)"),
                 _ => return None,
@@ -47,10 +50,14 @@ fn widen(item: &syn::Item, edits: &mut Edits) -> Option<()> {
     let mut make_crate_visible =
         |vis: &syn::Visibility, first: Range<usize>| crate_visible(vis, first.start, edits);
     match item {
-        syn::Item::Const(item) => make_crate_visible(&item.vis, source::range_of(&item.const_token))?,
+        syn::Item::Const(item) => {
+            make_crate_visible(&item.vis, source::range_of(&item.const_token))?
+        }
         syn::Item::Enum(item) => make_crate_visible(&item.vis, source::range_of(&item.enum_token))?,
         syn::Item::Fn(item) => make_crate_visible(&item.vis, signature_start(&item.sig))?,
-        syn::Item::Static(item) => make_crate_visible(&item.vis, source::range_of(&item.static_token))?,
+        syn::Item::Static(item) => {
+            make_crate_visible(&item.vis, source::range_of(&item.static_token))?
+        }
         syn::Item::Trait(item) => {
             let start = item
                 .unsafety
@@ -97,7 +104,9 @@ fn widen(item: &syn::Item, edits: &mut Edits) -> Option<()> {
             for inner in &module.content.as_ref()?.1 {
                 if let Some(vis) = item_visibility(inner) {
                     if let syn::Visibility::Restricted(restricted) = vis {
-                        if restricted.in_token.is_none() && source::tokens_text(&restricted.path) == "super" {
+                        if restricted.in_token.is_none()
+                            && source::tokens_text(&restricted.path) == "super"
+                        {
                             edits.replace(source::range_of(restricted), "pub(crate)");
                         }
                     }
@@ -105,14 +114,17 @@ fn widen(item: &syn::Item, edits: &mut Edits) -> Option<()> {
             }
         }
         syn::Item::Macro(item_macro) => {
-            let Some(MacroArgs::ThreadLocal(statics)) = source::parse_macro_args(&item_macro.mac) else {
+            let Some(MacroArgs::ThreadLocal(statics)) = source::parse_macro_args(&item_macro.mac)
+            else {
                 return None;
             };
             for local in &statics {
                 make_crate_visible(&local.vis, source::range_of(&local.static_token))?;
             }
         }
-        syn::Item::ForeignMod(_) | syn::Item::TraitAlias(_) | syn::Item::Verbatim(_) => return None,
+        syn::Item::ForeignMod(_) | syn::Item::TraitAlias(_) | syn::Item::Verbatim(_) => {
+            return None;
+        }
         _ => {}
     }
     Some(())
@@ -158,17 +170,18 @@ fn item_visibility(item: &syn::Item) -> Option<&syn::Visibility> {
 }
 
 /// A `use` leaf written as an absolute path, for a file where the crate root's relative
-/// paths no longer hold: what moved is under `crate::helpers`.
-fn absolute_leaf(leaf: &UseLeaf, moved: &BTreeSet<String>) -> String {
-    let mut path = if leaf.glob { leaf.prefix.clone() } else { leaf.full_path() };
+/// paths no longer hold: what moved is under `crate::helpers`, what stayed (`#[path]` modules,
+/// `stayed`) under `crate`, and other crates' paths are as they were.
+fn absolute_leaf(leaf: &UseLeaf, moved: &BTreeSet<String>, stayed: &BTreeSet<String>) -> String {
+    let mut path = if leaf.glob {
+        leaf.prefix.clone()
+    } else {
+        leaf.full_path()
+    };
     let root = path.first().cloned().unwrap_or_default();
     if root == "crate" || root == "self" {
         path.remove(0);
-    } else if resolve::EXTERNAL_CRATES.contains(&root.as_str()) || path.is_empty() {
-        return leaf_statement(&path, leaf);
-    } else if !moved.contains(&root) {
-        // An item that stays at the root (a `#[path]` module): a crate path.
-        path.insert(0, "crate".to_owned());
+    } else if !moved.contains(&root) && !stayed.contains(&root) {
         return leaf_statement(&path, leaf);
     }
     if path.first().is_some_and(|first| moved.contains(first)) {
@@ -179,15 +192,13 @@ fn absolute_leaf(leaf: &UseLeaf, moved: &BTreeSet<String>) -> String {
 }
 
 fn leaf_statement(path: &[String], leaf: &UseLeaf) -> String {
-    let path = path.join("::");
+    let joined = path.join("::");
     if leaf.glob {
-        format!("use {path}::*;")
-    } else if leaf.name != "self" && leaf.visible != leaf.name {
-        format!("use {path} as {};", leaf.visible)
-    } else if leaf.name == "self" && path.rsplit("::").next() != Some(leaf.visible.as_str()) {
-        format!("use {path} as {};", leaf.visible)
+        format!("use {joined}::*;")
+    } else if path.last() != Some(&leaf.visible) {
+        format!("use {joined} as {};", leaf.visible)
     } else {
-        format!("use {path};")
+        format!("use {joined};")
     }
 }
 
@@ -202,13 +213,19 @@ pub(crate) fn other_module(source: &Source) -> Rewritten {
         .filter(|item| !stays_at_root(item))
         .flat_map(|item| match item {
             syn::Item::Macro(item_macro) => match source::parse_macro_args(&item_macro.mac) {
-                Some(MacroArgs::ThreadLocal(statics)) => {
-                    statics.iter().map(|local| local.ident.to_string()).collect()
-                }
+                Some(MacroArgs::ThreadLocal(statics)) => statics
+                    .iter()
+                    .map(|local| local.ident.to_string())
+                    .collect(),
                 _ => Vec::new(),
             },
             other => resolve::item_name(other).into_iter().collect(),
         })
+        .collect();
+    let stayed: BTreeSet<String> = items
+        .iter()
+        .filter(|item| matches!(item, syn::Item::Mod(_)) && stays_at_root(item))
+        .filter_map(resolve::item_name)
         .collect();
     let mut edits = Edits::default();
     for item in items.iter().filter(|item| !stays_at_root(item)) {
@@ -246,7 +263,10 @@ pub(crate) fn other_module(source: &Source) -> Rewritten {
     // use, the moved traits (for their methods), and what `crate::NAME` paths and `#[path]`
     // modules name.
     let mut reached: BTreeSet<String> = BTreeSet::new();
-    for item in items.iter().filter(|item| stays_at_root(item) && !matches!(item, syn::Item::Use(_))) {
+    for item in items
+        .iter()
+        .filter(|item| stays_at_root(item) && !matches!(item, syn::Item::Use(_)))
+    {
         reached.extend(source::idents_of(item));
     }
     for module in &source.path_modules {
@@ -260,7 +280,10 @@ pub(crate) fn other_module(source: &Source) -> Rewritten {
             reached.insert(item_trait.ident.to_string());
         }
     }
-    let imported: Vec<&String> = moved.iter().filter(|name| reached.contains(*name)).collect();
+    let imported: Vec<&String> = moved
+        .iter()
+        .filter(|name| reached.contains(*name))
+        .collect();
 
     let mut main_text = String::new();
     let mut helpers_text = String::new();
@@ -274,7 +297,7 @@ pub(crate) fn other_module(source: &Source) -> Rewritten {
         .flatten()
         .collect();
     for leaf in &uses {
-        helpers_text.push_str(&absolute_leaf(leaf, &moved));
+        helpers_text.push_str(&absolute_leaf(leaf, &moved, &stayed));
         helpers_text.push('\n');
     }
     // What stays at the root and the moved code may name: `#[path]` modules.
@@ -288,7 +311,11 @@ pub(crate) fn other_module(source: &Source) -> Rewritten {
     let edited = |range: Range<usize>| edits.apply_within(&source.text, range);
     for (index, (range, stays)) in chunks.iter().enumerate() {
         // The headers and the comments above the first item stay at the top of `main.rs`.
-        let range = if index == 0 { header_end..range.end } else { range.clone() };
+        let range = if index == 0 {
+            header_end..range.end
+        } else {
+            range.clone()
+        };
         let item = &items[index];
         if *stays {
             let text = match item {
@@ -299,7 +326,7 @@ pub(crate) fn other_module(source: &Source) -> Rewritten {
                     text.push_str(
                         &leaves
                             .iter()
-                            .map(|leaf| absolute_leaf(leaf, &moved))
+                            .map(|leaf| absolute_leaf(leaf, &moved, &stayed))
                             .collect::<Vec<_>>()
                             .join(" "),
                     );
@@ -324,7 +351,11 @@ pub(crate) fn other_module(source: &Source) -> Rewritten {
     if !imported.is_empty() {
         main_text.push_str(&format!(
             "use crate::helpers::{{{}}};\n",
-            imported.iter().map(|name| name.as_str()).collect::<Vec<_>>().join(", ")
+            imported
+                .iter()
+                .map(|name| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     let mut files = vec![
@@ -334,7 +365,9 @@ pub(crate) fn other_module(source: &Source) -> Rewritten {
         },
         VariantFile {
             path: "helpers.rs".to_owned(),
-            text: format!("//! The fixture's items, moved out of the crate root.\n\n{helpers_text}"),
+            text: format!(
+                "//! The fixture's items, moved out of the crate root.\n\n{helpers_text}"
+            ),
         },
     ];
     files.extend(source.path_modules.iter().cloned());
@@ -344,7 +377,11 @@ pub(crate) fn other_module(source: &Source) -> Rewritten {
 /// Whether a root `use` item names a moved item by a relative path.
 fn use_needs_rewrite(item_use: &syn::ItemUse, moved: &BTreeSet<String>) -> bool {
     resolve::use_leaves(&item_use.tree).iter().any(|leaf| {
-        let path = if leaf.glob { leaf.prefix.clone() } else { leaf.full_path() };
+        let path = if leaf.glob {
+            leaf.prefix.clone()
+        } else {
+            leaf.full_path()
+        };
         match path.first().map(String::as_str) {
             Some("self" | "crate") => path.get(1).is_some_and(|name| moved.contains(name)),
             Some(root) => moved.contains(root),

@@ -36,14 +36,73 @@ const LIBRARY_FIELDS: &[&str] = &["start", "end", "status", "stdout", "stderr"];
 
 /// Names of the prelude and the language that no declaration of the program takes.
 const RESERVED: &[&str] = &[
-    "main", "self", "Self", "super", "crate", "Some", "None", "Ok", "Err", "Option", "Result",
-    "Vec", "String", "Box", "drop", "Copy", "Send", "Sized", "Sync", "Unpin", "Drop", "Fn",
-    "FnMut", "FnOnce", "ToOwned", "Clone", "PartialEq", "PartialOrd", "Eq", "Ord", "AsRef",
-    "AsMut", "Into", "From", "Default", "Iterator", "Extend", "IntoIterator",
-    "DoubleEndedIterator", "ExactSizeIterator", "ToString", "TryFrom", "TryInto",
-    "FromIterator", "Future", "IntoFuture", "size_of", "size_of_val", "align_of",
-    "align_of_val", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
-    "i128", "isize", "f32", "f64", "bool", "char", "str",
+    "main",
+    "self",
+    "Self",
+    "super",
+    "crate",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "Option",
+    "Result",
+    "Vec",
+    "String",
+    "Box",
+    "drop",
+    "Copy",
+    "Send",
+    "Sized",
+    "Sync",
+    "Unpin",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "ToOwned",
+    "Clone",
+    "PartialEq",
+    "PartialOrd",
+    "Eq",
+    "Ord",
+    "AsRef",
+    "AsMut",
+    "Into",
+    "From",
+    "Default",
+    "Iterator",
+    "Extend",
+    "IntoIterator",
+    "DoubleEndedIterator",
+    "ExactSizeIterator",
+    "ToString",
+    "TryFrom",
+    "TryInto",
+    "FromIterator",
+    "Future",
+    "IntoFuture",
+    "size_of",
+    "size_of_val",
+    "align_of",
+    "align_of_val",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "f32",
+    "f64",
+    "bool",
+    "char",
+    "str",
 ];
 
 /// What kind of declaration a name has; a name may have several.
@@ -98,7 +157,9 @@ impl Declarations {
     }
 
     fn has(&self, name: &str, kind: Kind) -> bool {
-        self.kinds.get(name).is_some_and(|kinds| kinds.contains(&kind))
+        self.kinds
+            .get(name)
+            .is_some_and(|kinds| kinds.contains(&kind))
     }
 
     fn renamable(&self, name: &str) -> bool {
@@ -120,7 +181,8 @@ impl Declarations {
     /// constant.
     fn assoc_renamable(&self, name: &str) -> bool {
         self.method_renamable(name)
-            || (self.renamable(name) && (self.has(name, Kind::Variant) || self.has(name, Kind::AssocConst)))
+            || (self.renamable(name)
+                && (self.has(name, Kind::Variant) || self.has(name, Kind::AssocConst)))
     }
 }
 
@@ -132,8 +194,14 @@ struct Collector<'d> {
 impl Collector<'_> {
     fn impl_trait_is_own(&self, item: &syn::ItemImpl) -> Option<bool> {
         item.trait_.as_ref().map(|(path, _)| {
-            let first = path.segments.first().map(|segment| segment.ident.to_string());
-            let last = path.segments.last().map(|segment| segment.ident.to_string());
+            let first = path
+                .segments
+                .first()
+                .map(|segment| segment.ident.to_string());
+            let last = path
+                .segments
+                .last()
+                .map(|segment| segment.ident.to_string());
             matches!(first.as_deref(), Some("crate" | "self" | "super"))
                 || last.is_some_and(|last| self.decls.own_traits.contains(&last))
         })
@@ -142,7 +210,8 @@ impl Collector<'_> {
 
 impl<'a> Visit<'a> for Collector<'_> {
     fn visit_item_fn(&mut self, item: &'a syn::ItemFn) {
-        self.decls.declare(&item.sig.ident.to_string(), Kind::Function);
+        self.decls
+            .declare(&item.sig.ident.to_string(), Kind::Function);
         syn::visit::visit_item_fn(self, item);
     }
 
@@ -170,12 +239,12 @@ impl<'a> Visit<'a> for Collector<'_> {
         self.decls.declare(&item.ident.to_string(), Kind::Trait);
         for trait_item in &item.items {
             match trait_item {
-                syn::TraitItem::Fn(function) => {
-                    self.decls.declare(&function.sig.ident.to_string(), Kind::Method)
-                }
-                syn::TraitItem::Const(constant) => {
-                    self.decls.declare(&constant.ident.to_string(), Kind::AssocConst)
-                }
+                syn::TraitItem::Fn(function) => self
+                    .decls
+                    .declare(&function.sig.ident.to_string(), Kind::Method),
+                syn::TraitItem::Const(constant) => self
+                    .decls
+                    .declare(&constant.ident.to_string(), Kind::AssocConst),
                 // Associated types keep their names: `Self::Output` and the like.
                 syn::TraitItem::Type(ty) => {
                     self.decls.reserved.insert(ty.ident.to_string());
@@ -224,12 +293,12 @@ impl<'a> Visit<'a> for Collector<'_> {
         let own_trait = self.impl_trait_is_own(item);
         for impl_item in &item.items {
             match (impl_item, own_trait) {
-                (syn::ImplItem::Fn(function), None | Some(true)) => {
-                    self.decls.declare(&function.sig.ident.to_string(), Kind::Method)
-                }
-                (syn::ImplItem::Const(constant), None | Some(true)) => {
-                    self.decls.declare(&constant.ident.to_string(), Kind::AssocConst)
-                }
+                (syn::ImplItem::Fn(function), None | Some(true)) => self
+                    .decls
+                    .declare(&function.sig.ident.to_string(), Kind::Method),
+                (syn::ImplItem::Const(constant), None | Some(true)) => self
+                    .decls
+                    .declare(&constant.ident.to_string(), Kind::AssocConst),
                 (syn::ImplItem::Fn(function), Some(false)) => {
                     self.decls
                         .library_trait_methods
@@ -248,7 +317,8 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_variant(&mut self, variant: &'a syn::Variant) {
-        self.decls.declare(&variant.ident.to_string(), Kind::Variant);
+        self.decls
+            .declare(&variant.ident.to_string(), Kind::Variant);
         syn::visit::visit_variant(self, variant);
     }
 
@@ -315,7 +385,8 @@ fn styled(base: &str, original: &str, number: usize) -> String {
     let trimmed = original.trim_start_matches('_');
     let underscores = &original[..original.len() - trimmed.len()];
     let letters: Vec<char> = trimmed.chars().filter(char::is_ascii_alphabetic).collect();
-    let screaming = !letters.is_empty() && letters.iter().all(char::is_ascii_uppercase) && letters.len() > 1;
+    let screaming =
+        !letters.is_empty() && letters.iter().all(char::is_ascii_uppercase) && letters.len() > 1;
     let camel = trimmed.starts_with(|character: char| character.is_ascii_uppercase());
     let word = if screaming || (camel && letters.len() == 1) {
         format!("{}_{number}", base.to_ascii_uppercase())
@@ -516,7 +587,10 @@ impl<'a> Visit<'a> for Renamer<'_> {
     fn visit_attribute(&mut self, _: &'a syn::Attribute) {}
 
     fn visit_item_fn(&mut self, item: &'a syn::ItemFn) {
-        self.rename(&item.sig.ident, self.decls.renamable(&item.sig.ident.to_string()));
+        self.rename(
+            &item.sig.ident,
+            self.decls.renamable(&item.sig.ident.to_string()),
+        );
         syn::visit::visit_item_fn(self, item);
     }
 
@@ -582,8 +656,14 @@ impl<'a> Visit<'a> for Renamer<'_> {
 
     fn visit_item_impl(&mut self, item: &'a syn::ItemImpl) {
         let own_trait = item.trait_.as_ref().map(|(path, _)| {
-            let last = path.segments.last().map(|segment| segment.ident.to_string());
-            let first = path.segments.first().map(|segment| segment.ident.to_string());
+            let last = path
+                .segments
+                .last()
+                .map(|segment| segment.ident.to_string());
+            let first = path
+                .segments
+                .first()
+                .map(|segment| segment.ident.to_string());
             matches!(first.as_deref(), Some("crate" | "self" | "super"))
                 || last.is_some_and(|last| self.decls.own_traits.contains(&last))
         });
@@ -604,7 +684,10 @@ impl<'a> Visit<'a> for Renamer<'_> {
     }
 
     fn visit_variant(&mut self, variant: &'a syn::Variant) {
-        self.rename(&variant.ident, self.decls.renamable(&variant.ident.to_string()));
+        self.rename(
+            &variant.ident,
+            self.decls.renamable(&variant.ident.to_string()),
+        );
         syn::visit::visit_variant(self, variant);
     }
 
@@ -708,9 +791,12 @@ impl<'a> Visit<'a> for Renamer<'_> {
 /// `rename`.
 pub(crate) fn rename(source: &Source) -> Rewritten {
     let mut decls = Declarations::default();
-    decls
-        .reserved
-        .extend(RESERVED.iter().chain(EXTERNAL_CRATES).map(|name| (*name).to_owned()));
+    decls.reserved.extend(
+        RESERVED
+            .iter()
+            .chain(EXTERNAL_CRATES)
+            .map(|name| (*name).to_owned()),
+    );
     for module in &source.path_modules {
         if let Ok(file) = syn::parse_file(&module.text) {
             decls.reserved.extend(source::idents_of(&file));
@@ -756,7 +842,8 @@ pub(crate) fn rename(source: &Source) -> Rewritten {
             let number = numbers.entry(kind.base().to_owned()).or_insert(0);
             *number += 1;
             let candidate = styled(kind.base(), name, *number);
-            if source.idents.contains(&candidate) || names.values().any(|taken| *taken == candidate) {
+            if source.idents.contains(&candidate) || names.values().any(|taken| *taken == candidate)
+            {
                 continue;
             }
             break fresh.plain(&candidate);
@@ -770,7 +857,9 @@ pub(crate) fn rename(source: &Source) -> Rewritten {
     };
     renamer.visit_file(&source.file);
     let mut edits = Edits::default();
-    renamer.edits.sort_by_key(|(range, _)| (range.start, range.end));
+    renamer
+        .edits
+        .sort_by_key(|(range, _)| (range.start, range.end));
     renamer.edits.dedup();
     for (range, text) in renamer.edits {
         edits.replace(range, text);

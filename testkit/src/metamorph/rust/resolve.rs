@@ -34,7 +34,9 @@ impl UseLeaf {
     }
 
     pub fn root(&self) -> &str {
-        self.prefix.first().map_or(self.name.as_str(), String::as_str)
+        self.prefix
+            .first()
+            .map_or(self.name.as_str(), String::as_str)
     }
 }
 
@@ -177,7 +179,10 @@ pub(crate) fn item_name(item: &syn::Item) -> Option<String> {
     let ident = match item {
         syn::Item::Const(item) => &item.ident,
         syn::Item::Enum(item) => &item.ident,
-        syn::Item::ExternCrate(item) => item.rename.as_ref().map_or(&item.ident, |(_, rename)| rename),
+        syn::Item::ExternCrate(item) => item
+            .rename
+            .as_ref()
+            .map_or(&item.ident, |(_, rename)| rename),
         syn::Item::Fn(item) => &item.sig.ident,
         syn::Item::Mod(item) => &item.ident,
         syn::Item::Static(item) => &item.ident,
@@ -300,10 +305,17 @@ impl Scopes {
             if scope.defined.contains(name) {
                 return None;
             }
-            if let Some(leaf) = scope.uses.iter().find(|leaf| !leaf.glob && leaf.visible == name) {
+            if let Some(leaf) = scope
+                .uses
+                .iter()
+                .find(|leaf| !leaf.glob && leaf.visible == name)
+            {
                 let path = leaf.full_path();
                 // An import of the crate's own items names no library item.
-                if matches!(path.first().map(String::as_str), None | Some("crate" | "self" | "super")) {
+                if matches!(
+                    path.first().map(String::as_str),
+                    None | Some("crate" | "self" | "super")
+                ) {
                     return None;
                 }
                 return Some(path);

@@ -233,7 +233,9 @@ impl Edits {
                 let insertion_at_end = edit.range.is_empty()
                     && edit.range.start == within.end
                     && within.end < text.len();
-                edit.range.start >= within.start && edit.range.end <= within.end && !insertion_at_end
+                edit.range.start >= within.start
+                    && edit.range.end <= within.end
+                    && !insertion_at_end
             })
             .collect();
         edits.sort_by_key(|edit| (edit.range.start, edit.range.end, edit.order));

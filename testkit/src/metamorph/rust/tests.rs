@@ -72,7 +72,10 @@ fn via_match_routes_each_let_and_keeps_mut_and_annotation() {
 /// All files of the variant, as `(path, text)`.
 fn files(name: &str, text: &str) -> Vec<(String, String)> {
     match rewrite(name, text) {
-        Rewritten::Variant(files) => files.into_iter().map(|file| (file.path, file.text)).collect(),
+        Rewritten::Variant(files) => files
+            .into_iter()
+            .map(|file| (file.path, file.text))
+            .collect(),
         Rewritten::NotApplicable(reason) => panic!("`{name}` not applicable: {reason}"),
     }
 }
