@@ -110,7 +110,9 @@ impl Finder<'_> {
             syn::PathArguments::Parenthesized(_) => return false,
         };
         let name = canonical.rsplit("::").next().unwrap_or(canonical);
-        if given != arity && !(given == 0 && !type_position) {
+        // An expression may leave the arguments to inference (`HashMap::new()`).
+        let inferred = given == 0 && !type_position;
+        if given != arity && !inferred {
             self.skipped.insert(format!(
                 "`{name}` with {given} type arguments, which an alias of {arity} cannot take"
             ));

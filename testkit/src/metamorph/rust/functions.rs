@@ -201,11 +201,7 @@ fn spawns(block: &syn::Block, spawn_names: &BTreeSet<String>) -> bool {
                         return true;
                     }
                 }
-                proc_macro2::TokenTree::Group(group) => {
-                    if walk(group.stream(), names) {
-                        return true;
-                    }
-                }
+                proc_macro2::TokenTree::Group(group) if walk(group.stream(), names) => return true,
                 _ => {}
             }
         }

@@ -79,22 +79,19 @@ fn widen(item: &syn::Item, edits: &mut Edits) -> Option<()> {
                 make_crate_visible(&field.vis, field_start(field))?;
             }
         }
-        syn::Item::Impl(item) => {
-            if item.trait_.is_none() {
-                for impl_item in &item.items {
-                    match impl_item {
-                        syn::ImplItem::Fn(function) => {
-                            make_crate_visible(&function.vis, signature_start(&function.sig))?
-                        }
-                        syn::ImplItem::Const(constant) => make_crate_visible(
-                            &constant.vis,
-                            source::range_of(&constant.const_token),
-                        )?,
-                        syn::ImplItem::Type(ty) => {
-                            make_crate_visible(&ty.vis, source::range_of(&ty.type_token))?
-                        }
-                        _ => {}
+        syn::Item::Impl(item) if item.trait_.is_none() => {
+            for impl_item in &item.items {
+                match impl_item {
+                    syn::ImplItem::Fn(function) => {
+                        make_crate_visible(&function.vis, signature_start(&function.sig))?
                     }
+                    syn::ImplItem::Const(constant) => {
+                        make_crate_visible(&constant.vis, source::range_of(&constant.const_token))?
+                    }
+                    syn::ImplItem::Type(ty) => {
+                        make_crate_visible(&ty.vis, source::range_of(&ty.type_token))?
+                    }
+                    _ => {}
                 }
             }
         }
@@ -102,13 +99,11 @@ fn widen(item: &syn::Item, edits: &mut Edits) -> Option<()> {
             make_crate_visible(&module.vis, source::range_of(&module.mod_token))?;
             // What the module showed its parent, the root, it must now show the crate.
             for inner in &module.content.as_ref()?.1 {
-                if let Some(vis) = item_visibility(inner) {
-                    if let syn::Visibility::Restricted(restricted) = vis {
-                        if restricted.in_token.is_none()
-                            && source::tokens_text(&restricted.path) == "super"
-                        {
-                            edits.replace(source::range_of(restricted), "pub(crate)");
-                        }
+                if let Some(syn::Visibility::Restricted(restricted)) = item_visibility(inner) {
+                    if restricted.in_token.is_none()
+                        && source::tokens_text(&restricted.path) == "super"
+                    {
+                        edits.replace(source::range_of(restricted), "pub(crate)");
                     }
                 }
             }

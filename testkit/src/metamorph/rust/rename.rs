@@ -18,6 +18,7 @@
 //! - names in the bodies of macros whose syntax is known (`println!` and its inline format
 //!   arguments, `defer!`, `thread_local!`, `matches!`, ...) are renamed like code; a name of
 //!   the program inside any other macro makes the rewrite not applicable.
+//!
 //! Names that are not the program's own keep theirs: imported names, the prelude, macros,
 //! generic parameters, `main`, and everything a `#[path]` module file names.
 
