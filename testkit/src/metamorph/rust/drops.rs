@@ -26,12 +26,13 @@ impl DropSite<'_> {
         tokens_text(&self.item.generics)
     }
 
+    /// The `where` clause with a space before it, or nothing.
     fn where_clause(&self) -> String {
         self.item
             .generics
             .where_clause
             .as_ref()
-            .map(tokens_text)
+            .map(|clause| format!(" {}", tokens_text(clause)))
             .unwrap_or_default()
     }
 
@@ -105,7 +106,7 @@ pub(crate) fn drop_to_helper_fn(source: &Source) -> Rewritten {
         edits.insert(
             after_open_brace(site.block),
             format!(
-                " {helper}(self) }} }} fn {helper}{}({this}: &mut {self_ty}) {} {{",
+                " {helper}(self) }} }} fn {helper}{}({this}: &mut {self_ty}){} {{",
                 site.impl_generics(),
                 site.where_clause()
             ),
@@ -317,7 +318,7 @@ fn drop_to_trait(source: &Source, call: TraitCall) -> Rewritten {
         edits.insert(
             after_open_brace(site.block),
             format!(
-                " {calls} }} }} impl{} crate::{trait_name} for {} {} {{ fn {method}(&mut self) {{",
+                " {calls} }} }} impl{} crate::{trait_name} for {}{} {{ fn {method}(&mut self) {{",
                 site.impl_generics(),
                 site.self_ty(),
                 site.where_clause()

@@ -319,9 +319,97 @@ pub(crate) fn at_close_brace(block: &syn::Block) -> usize {
 }
 
 /// Tokens as Rust text on one line, without the comments of the source: what a rewrite copies
-/// of a signature or a type.
+/// of a signature, a type or an attribute. Spaced as people write these (`&mut Vec<T>`, not
+/// `& mut Vec < T >`); the spacing is only for the reader, the tokens are the same.
 pub(crate) fn tokens_text(node: &impl ToTokens) -> String {
-    node.to_token_stream().to_string()
+    let mut out = String::new();
+    write_tokens(node.to_token_stream(), &mut out);
+    out
+}
+
+/// What the last written token was, for the spacing of the next.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Start,
+    Word,
+    /// A punctuation after which nothing is spaced (`&`, `::`, `<`, `'`, `#`, `.`, `!`, `?`).
+    Tight,
+    /// A punctuation followed by a space (`,`, `;`, `:`, `=`, `->`, `+`).
+    Spaced,
+    Close,
+}
+
+fn write_tokens(tokens: TokenStream, out: &mut String) {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut last = Last::Start;
+    let mut index = 0;
+    while index < tokens.len() {
+        match &tokens[index] {
+            TokenTree::Ident(ident) => {
+                if matches!(last, Last::Word | Last::Spaced | Last::Close) {
+                    out.push(' ');
+                }
+                out.push_str(&ident.to_string());
+                last = Last::Word;
+            }
+            TokenTree::Literal(literal) => {
+                if matches!(last, Last::Word | Last::Spaced | Last::Close) {
+                    out.push(' ');
+                }
+                out.push_str(&literal.to_string());
+                last = Last::Word;
+            }
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    proc_macro2::Delimiter::Parenthesis => ("(", ")"),
+                    proc_macro2::Delimiter::Bracket => ("[", "]"),
+                    proc_macro2::Delimiter::Brace => ("{ ", " }"),
+                    proc_macro2::Delimiter::None => ("", ""),
+                };
+                // A call, an index or a macro's arguments hug what they follow; a block does not.
+                let hugs = open != "{ " && matches!(last, Last::Word | Last::Tight | Last::Close);
+                if !hugs && last != Last::Start && last != Last::Tight {
+                    out.push(' ');
+                }
+                out.push_str(open);
+                write_tokens(group.stream(), out);
+                out.push_str(close);
+                last = Last::Close;
+            }
+            TokenTree::Punct(_) => {
+                // A run of joint punctuation is one operator (`::`, `->`, `=>`, `'a`).
+                let mut operator = String::new();
+                while let Some(TokenTree::Punct(punct)) = tokens.get(index) {
+                    operator.push(punct.as_char());
+                    if punct.spacing() == proc_macro2::Spacing::Alone || punct.as_char() == '\'' {
+                        break;
+                    }
+                    index += 1;
+                }
+                let spaced_before = matches!(last, Last::Word | Last::Spaced | Last::Close);
+                let (space_before, next) = match operator.as_str() {
+                    "," | ";" | ":" => (false, Last::Spaced),
+                    // `: ::std::x` must not become `:::std::x`.
+                    "::" => (last == Last::Spaced, Last::Tight),
+                    "." => (false, Last::Tight),
+                    "&" | "&&" | "*" | "?" | "'" | "#" => (spaced_before, Last::Tight),
+                    // A macro's `!` hugs its name; the never type does not hug `->`.
+                    "!" => (last == Last::Spaced, Last::Tight),
+                    _ if operator.chars().all(|character| character == '<') => {
+                        (last == Last::Spaced, Last::Tight)
+                    }
+                    _ if operator.chars().all(|character| character == '>') => (false, Last::Close),
+                    _ => (last != Last::Start, Last::Spaced),
+                };
+                if space_before {
+                    out.push(' ');
+                }
+                out.push_str(&operator);
+                last = next;
+            }
+        }
+        index += 1;
+    }
 }
 
 /// Every identifier in a token stream, groups included.
@@ -611,6 +699,26 @@ mod tests {
             })
             .collect();
         assert_eq!(found, ["count", "name", "width", "prec", "x", "width"]);
+    }
+
+    #[test]
+    fn copied_tokens_are_spaced_as_people_write_them() {
+        let sig: syn::Signature = syn::parse_str(
+            "unsafe fn get<'a, 'b: 'a, T: ?Sized + Debug, const N: usize>(&'a mut self, x: ::std::vec::Vec<Vec<[u8; N]>>, f: &dyn Fn(&T) -> !) -> Option<&'b T> where T: Send + 'a",
+        )
+        .unwrap();
+        assert_eq!(
+            tokens_text(&sig),
+            "unsafe fn get<'a, 'b: 'a, T: ?Sized + Debug, const N: usize>(&'a mut self, x: ::std::vec::Vec<Vec<[u8; N]>>, f: &dyn Fn(&T) -> !) -> Option<&'b T> where T: Send + 'a"
+        );
+        let attr: syn::Attribute = syn::Attribute::parse_outer
+            .parse_str("#[allow(clippy::type_complexity, dead_code)]")
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            tokens_text(&attr),
+            "#[allow(clippy::type_complexity, dead_code)]"
+        );
     }
 
     #[test]

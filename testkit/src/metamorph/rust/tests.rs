@@ -38,7 +38,7 @@ fn fn_layer_passes_parameters_on_without_their_mut() {
     let text = "struct S;\nimpl S {\n    fn get<T: Default>(&self, mut n: u8) -> T {\n        n += 1;\n        T::default()\n    }\n}\nasync fn run() {}\n";
     assert_eq!(
         main_file("fn-layer", text),
-        "struct S;\nimpl S {\n    fn get<T: Default>(&self, n: u8) -> T { Self::get_inner::<T>(self, n) } fn get_inner < T : Default > (& self , mut n : u8) -> T {\n        n += 1;\n        T::default()\n    }\n}\nasync fn run() { run_inner().await } async fn run_inner () {}\n"
+        "struct S;\nimpl S {\n    fn get<T: Default>(&self, n: u8) -> T { Self::get_inner::<T>(self, n) } fn get_inner<T: Default>(&self, mut n: u8) -> T {\n        n += 1;\n        T::default()\n    }\n}\nasync fn run() { run_inner().await } async fn run_inner() {}\n"
     );
 }
 
@@ -47,7 +47,7 @@ fn generic_fn_once_annotates_the_closure_with_the_return_type() {
     let text = "fn f() -> Box<dyn std::fmt::Debug> {\n    Box::new(1)\n}\nfn main() {}\n";
     assert_eq!(
         main_file("generic-fn-once", text),
-        "fn f() -> Box<dyn std::fmt::Debug> { crate::call_once1(|| -> Box < dyn std :: fmt :: Debug > {\n    Box::new(1)\n}) }\nfn main() { crate::call_once1(|| {}) }\n\nfn call_once1<R, F: FnOnce() -> R>(f: F) -> R {\n    f()\n}\n"
+        "fn f() -> Box<dyn std::fmt::Debug> { crate::call_once1(|| -> Box<dyn std::fmt::Debug> {\n    Box::new(1)\n}) }\nfn main() { crate::call_once1(|| {}) }\n\nfn call_once1<R, F: FnOnce() -> R>(f: F) -> R {\n    f()\n}\n"
     );
 }
 
@@ -56,7 +56,7 @@ fn drop_to_helper_fn_spells_self_out() {
     let text = "struct G<T>(Vec<T>);\nimpl<T> Drop for G<T> {\n    fn drop(&mut self) {\n        let _: Option<Self> = None;\n        self.0.clear(); //~ rule\n    }\n}\n";
     assert_eq!(
         main_file("drop-to-helper-fn", text),
-        "struct G<T>(Vec<T>);\nimpl<T> Drop for G<T> {\n    fn drop(&mut self) { drop_helper1(self) } } fn drop_helper1< T >(this: &mut G < T >)  {\n        let _: Option<G < T >> = None;\n        this.0.clear(); //~ rule\n    }\n\n"
+        "struct G<T>(Vec<T>);\nimpl<T> Drop for G<T> {\n    fn drop(&mut self) { drop_helper1(self) } } fn drop_helper1<T>(this: &mut G<T>) {\n        let _: Option<G<T>> = None;\n        this.0.clear(); //~ rule\n    }\n\n"
     );
 }
 
@@ -85,7 +85,7 @@ fn drop_via_dyn_2_uses_the_second_implementation_in_main() {
     let text = "struct G<'a>(&'a mut u8);\nimpl<'a> Drop for G<'a> where 'a: 'a {\n    fn drop(&mut self) {\n        *self.0 += 1; //~ rule\n    }\n}\nfn main() {}\n";
     assert_eq!(
         main_file("drop-via-dyn-2", text),
-        "struct G<'a>(&'a mut u8);\nimpl<'a> Drop for G<'a> where 'a: 'a {\n    fn drop(&mut self) { let this: &mut dyn crate::Cleanup1 = self; this.cleanup(); } } impl< 'a > crate::Cleanup1 for G < 'a > where 'a : 'a { fn cleanup(&mut self) {\n        *self.0 += 1; //~ rule\n    }\n}\nfn main() { noop_cleanup1();}\n\ntrait Cleanup1 {\n    fn cleanup(&mut self);\n}\n\nstruct NoopCleanup1;\n\nimpl Cleanup1 for NoopCleanup1 {\n    fn cleanup(&mut self) {}\n}\n\nfn noop_cleanup1() {\n    let mut noop1 = NoopCleanup1;\n    let this: &mut dyn Cleanup1 = &mut noop1;\n    this.cleanup();\n}\n"
+        "struct G<'a>(&'a mut u8);\nimpl<'a> Drop for G<'a> where 'a: 'a {\n    fn drop(&mut self) { let this: &mut dyn crate::Cleanup1 = self; this.cleanup(); } } impl<'a> crate::Cleanup1 for G<'a> where 'a: 'a { fn cleanup(&mut self) {\n        *self.0 += 1; //~ rule\n    }\n}\nfn main() { noop_cleanup1();}\n\ntrait Cleanup1 {\n    fn cleanup(&mut self);\n}\n\nstruct NoopCleanup1;\n\nimpl Cleanup1 for NoopCleanup1 {\n    fn cleanup(&mut self) {}\n}\n\nfn noop_cleanup1() {\n    let mut noop1 = NoopCleanup1;\n    let this: &mut dyn Cleanup1 = &mut noop1;\n    this.cleanup();\n}\n"
     );
 }
 
