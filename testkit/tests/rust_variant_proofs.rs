@@ -5,9 +5,10 @@
 //!
 //! `cargo test` proves a sample, chosen deterministically: for every rewrite and rule folder
 //! one bad variant, and for every rewrite a few good ones. `DEFERLINT_PROVE_ALL_VARIANTS=1`
-//! proves every variant; `DEFERLINT_VARIANT_REWRITES=name,name` only those of some rewrites. `DEFERLINT_VARIANTS_OF=<folder>` instead builds every variant of the
-//! `.rs` programs in a folder (programs that are not fixtures yet, without headers or markers)
-//! and checks only that they compile.
+//! proves every variant; `DEFERLINT_VARIANT_REWRITES=name,name` only those of some rewrites.
+//! `DEFERLINT_VARIANTS_OF=<folder>` instead builds every variant of the `.rs` programs in a
+//! folder (programs that are not fixtures yet, without headers or markers) and checks only that
+//! they compile.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
