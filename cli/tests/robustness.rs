@@ -532,6 +532,23 @@ fn empty_files_and_files_of_only_comments_or_macros_are_checked_quietly() {
     );
 }
 
+/// Found on a real package (nomad's `nomad`): Go structs that embed each other through
+/// pointers made the method lookup through embedded fields recurse until the stack overflowed.
+#[test]
+fn go_structs_embedding_each_other_are_checked() {
+    let tree = TempTree::new(&with_findings(&[(
+        "cycle.go",
+        b"package main\n\ntype A struct{ *B }\ntype B struct{ *A }\n\nfunc main() {\n\ta := &A{}\n\ta.Missing()\n\t_ = a.B.A.Missing\n}\n",
+    )]));
+    let run = short(tree.root(), &[]);
+    assert_the_rest_goes_on(&run);
+    assert_eq!(
+        summary_counts(&run),
+        "2 errors, 0 warnings in 3 files",
+        "{run:#?}"
+    );
+}
+
 /// `--message-format` and the options that go with it, for each format compared.
 const FORMATS: [&[&str]; 3] = [
     &["--message-format", "human", "--color", "never"],

@@ -161,12 +161,12 @@ fn every_module_starts_with_a_doc_line() {
         "cli/src",
         "cli/tests",
         "rules/tests",
+        "testkit/src",
+        "testkit/tests",
         "cli/benches",
         "lint-core/examples",
         "fuzz/src",
         "fuzz/fuzz_targets",
-        "testkit/src",
-        "testkit/tests",
     ] {
         let files = rust_files(folder);
         assert!(!files.is_empty(), "no Rust file in {folder}");

@@ -162,31 +162,108 @@ fn plan_folder(
     for unit in loose::group(&loose_files) {
         plans.push(loose_plan(unit, edition, display));
     }
+    // Go packages group into their module (the folder of the nearest `go.mod`), analysed as
+    // one unit so that types, methods and spawning helpers of one package are seen from the
+    // others; a module larger than `GO_MODULE_UNIT_LIMIT` is analysed package by package.
+    let mut modules: BTreeMap<Option<GoModule>, Vec<GoPackage>> = BTreeMap::new();
     for ((dir, package), files) in go_packages {
         // Several `func main` in one `package main` folder: stand-alone programs (`go run
         // file.go` examples), each a unit of its own.
         let programs = files.iter().filter(|(_, has_main)| *has_main).count();
-        let groups: Vec<Vec<PathBuf>> = if package == "main" && programs > 1 {
-            files.into_iter().map(|(file, _)| vec![file]).collect()
-        } else {
-            vec![files.into_iter().map(|(file, _)| file).collect()]
-        };
-        for files in groups {
-            plans.push(UnitPlan {
-                language: Language::Go,
-                name: name_of(&dir),
-                lib_name: None,
-                edition,
-                root_dir: dir.clone(),
-                targets: Vec::new(),
-                files,
-                package_id: None,
-                manifest_path: None,
-                display: display.clone(),
-            });
+        if package == "main" && programs > 1 {
+            for (file, _) in files {
+                plans.push(go_plan(&dir, None, vec![file], edition, display));
+            }
+            continue;
+        }
+        let files: Vec<PathBuf> = files.into_iter().map(|(file, _)| file).collect();
+        modules
+            .entry(go_module_of(&dir))
+            .or_default()
+            .push((dir, files));
+    }
+    for (module, packages) in modules {
+        let size: u64 = packages
+            .iter()
+            .flat_map(|(_, files)| files.iter())
+            .filter_map(|file| std::fs::metadata(file).ok())
+            .map(|metadata| metadata.len())
+            .sum();
+        match module {
+            Some((module_dir, module_path)) if size <= GO_MODULE_UNIT_LIMIT => {
+                let files = packages.into_iter().flat_map(|(_, files)| files).collect();
+                plans.push(go_plan(
+                    &module_dir,
+                    Some(module_path),
+                    files,
+                    edition,
+                    display,
+                ));
+            }
+            module => {
+                for (dir, files) in packages {
+                    let module_path = module.as_ref().map(|(_, path)| path.clone());
+                    let root = module
+                        .as_ref()
+                        .map_or(dir.clone(), |(root, _)| root.clone());
+                    let mut plan = go_plan(&root, module_path, files, edition, display);
+                    plan.name = name_of(&dir);
+                    plans.push(plan);
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// A Go module: its folder and its module path.
+type GoModule = (PathBuf, String);
+/// A Go package: its folder and its files.
+type GoPackage = (PathBuf, Vec<PathBuf>);
+
+/// A Go module of more source than this is analysed package by package: the analysis of one
+/// unit runs on one thread, and its memory grows with the unit.
+const GO_MODULE_UNIT_LIMIT: u64 = 12 * 1024 * 1024;
+
+/// A Go unit: the files of a module (`root` its folder, `module_path` from its `go.mod`), or
+/// of a package.
+fn go_plan(
+    root: &Path,
+    module_path: Option<String>,
+    files: Vec<PathBuf>,
+    edition: Edition,
+    display: &DisplayBase,
+) -> UnitPlan {
+    UnitPlan {
+        language: Language::Go,
+        name: module_path.clone().unwrap_or_else(|| name_of(root)),
+        lib_name: module_path,
+        edition,
+        root_dir: root.to_path_buf(),
+        targets: Vec::new(),
+        files,
+        package_id: None,
+        manifest_path: None,
+        display: display.clone(),
+    }
+}
+
+/// The module a Go package folder belongs to: the nearest folder at or above it with a
+/// `go.mod`, and the module path that file declares.
+fn go_module_of(dir: &Path) -> Option<GoModule> {
+    for folder in dir.ancestors() {
+        let manifest = folder.join("go.mod");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let path = text.lines().find_map(|line| {
+            let rest = line.trim().strip_prefix("module")?;
+            let rest = rest.trim();
+            (!rest.is_empty()).then(|| rest.trim_matches('"').to_string())
+        })?;
+        return Some((folder.to_path_buf(), path));
+    }
+    None
 }
 
 /// What discovery needs of a Go file: its package clause and whether it declares `main`.

@@ -16,6 +16,7 @@ use std::cell::RefCell;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use super::loops::Loops;
 use crate::graph::calls::collect_events;
 use crate::model::facts::{Callee, Event, LocalId, LocalOrigin, Value, ValueId};
 use crate::model::modules::FunctionId;
@@ -51,6 +52,7 @@ enum Use {
 /// Private locals of each function body, computed on demand.
 pub struct PrivateLocals<'p> {
     program: &'p Program,
+    loops: &'p Loops,
     /// Functions sharing each owner's body (the owner, its closures and defer bodies).
     by_owner: HashMap<FunctionId, Vec<FunctionId>>,
     /// Locals captured by goroutine bodies.
@@ -61,7 +63,11 @@ pub struct PrivateLocals<'p> {
 }
 
 impl<'p> PrivateLocals<'p> {
-    pub fn new(program: &'p Program, handed_to_goroutine: HashSet<(BodyId, LocalId)>) -> Self {
+    pub fn new(
+        program: &'p Program,
+        loops: &'p Loops,
+        handed_to_goroutine: HashSet<(BodyId, LocalId)>,
+    ) -> Self {
         let mut by_owner: HashMap<FunctionId, Vec<FunctionId>> = HashMap::default();
         for function in program.function_ids() {
             by_owner
@@ -71,6 +77,7 @@ impl<'p> PrivateLocals<'p> {
         }
         PrivateLocals {
             program,
+            loops,
             by_owner,
             handed_to_goroutine,
             memo: RefCell::default(),
@@ -149,24 +156,65 @@ impl<'p> PrivateLocals<'p> {
         }
         let fresh =
             |value: ValueId| fresh_value(program, owner, value) || self.factory_call(owner, value);
-        // Candidates: every value the local holds is made where it is assigned.
-        let mut candidates: HashSet<LocalId> = body
-            .locals
-            .iter()
-            .enumerate()
-            .filter(|(_, fact)| {
-                fact.origin == LocalOrigin::Let && !fact.by_ref && fact.init.is_some_and(fresh)
-            })
-            .map(|(index, _)| LocalId::from_index(index))
-            .filter(|local| !self.handed_to_goroutine.contains(&(body_id, *local)))
-            .collect();
+        // Candidates: every value the local holds is made where it is assigned, or is an
+        // element of another candidate (`ss := values[k]` of a map `values` made here), which
+        // leaves with its container.
+        let element_of = |value: ValueId| match body.value(value) {
+            Value::Index { base } => match body.value(*base) {
+                Value::Local(container) => Some(*container),
+                _ => None,
+            },
+            _ => None,
+        };
+        let mut containers: HashMap<LocalId, Vec<LocalId>> = HashMap::default();
+        let mut candidates: HashSet<LocalId> = HashSet::default();
+        for (index, fact) in body.locals.iter().enumerate() {
+            let local = LocalId::from_index(index);
+            if fact.origin != LocalOrigin::Let
+                || fact.by_ref
+                || self.handed_to_goroutine.contains(&(body_id, local))
+            {
+                continue;
+            }
+            match fact.init {
+                Some(init) if fresh(init) => {}
+                Some(init) => match element_of(init) {
+                    Some(container) => containers.entry(local).or_default().push(container),
+                    None => continue,
+                },
+                None => continue,
+            }
+            candidates.insert(local);
+        }
         for event in &events {
             if let Event::Assign { target, value, .. } = event {
                 if let Value::Local(local) = body.value(*target) {
-                    if !fresh(*value) {
-                        candidates.remove(local);
+                    match element_of(*value) {
+                        _ if fresh(*value) => {}
+                        Some(container) => containers.entry(*local).or_default().push(container),
+                        None => {
+                            candidates.remove(local);
+                        }
                     }
                 }
+            }
+        }
+        // An element of something that is not a candidate is not one either.
+        loop {
+            let dropped: Vec<LocalId> = candidates
+                .iter()
+                .copied()
+                .filter(|local| {
+                    containers
+                        .get(local)
+                        .is_some_and(|list| list.iter().any(|c| !candidates.contains(c)))
+                })
+                .collect();
+            if dropped.is_empty() {
+                break;
+            }
+            for local in dropped {
+                candidates.remove(&local);
             }
         }
         let mut leaves: HashMap<LocalId, Leaves> = candidates
@@ -176,7 +224,7 @@ impl<'p> PrivateLocals<'p> {
         if leaves.is_empty() {
             return leaves;
         }
-        let uses = uses_of(program, owner, functions, &events);
+        let uses = uses_of(program, self.loops, owner, functions, &events, &candidates);
         let mut occurrences: HashMap<LocalId, Vec<ValueId>> = HashMap::default();
         for (index, value) in body.values.iter().enumerate() {
             if let Value::Local(local) = value {
@@ -194,13 +242,21 @@ impl<'p> PrivateLocals<'p> {
             let mut changed = false;
             for local in &candidates {
                 let in_loop = body.local(*local).in_loop;
-                let earliest = occurrences
+                let through_uses = occurrences
                     .get(local)
                     .into_iter()
                     .flatten()
                     .map(|&value| leaves_at(&uses, value, &leaves, in_loop, 0))
                     .min()
                     .unwrap_or(Leaves::Never);
+                let with_containers = containers
+                    .get(local)
+                    .into_iter()
+                    .flatten()
+                    .map(|container| leaves.get(container).copied().unwrap_or(Leaves::Always))
+                    .min()
+                    .unwrap_or(Leaves::Never);
+                let earliest = through_uses.min(with_containers);
                 if earliest < leaves[local] {
                     leaves.insert(*local, earliest);
                     changed = true;
@@ -246,9 +302,11 @@ fn leaves_at(
 /// Every use of every value of the owner's arena.
 fn uses_of(
     program: &Program,
+    loops: &Loops,
     owner: FunctionId,
     functions: &[FunctionId],
     events: &[&Event],
+    candidates: &HashSet<LocalId>,
 ) -> HashMap<ValueId, Vec<Use>> {
     let body = program.body(owner);
     let mut uses: HashMap<ValueId, Vec<Use>> = HashMap::default();
@@ -291,25 +349,37 @@ fn uses_of(
         let id = crate::model::facts::CallId::from_index(index);
         // Map operations (`delete(m, k)`, `h.Set(k, v)`, `len(m)`) and constructors keep the
         // object where it is; any other call may keep or share what it is given.
+        let target = program.call_target(owner, id);
         let stays = matches!(
-            program.call_target(owner, id),
+            target,
             CallTarget::Lib(LibCall::Map { .. } | LibCall::Construct(_))
         );
-        let used = if stays {
-            Use::Stays
-        } else {
-            Use::Call {
-                lo: call.span.lo,
-                in_loop: call.in_loop,
-            }
+        let leaves_at_call = Use::Call {
+            lo: call.span.lo,
+            in_loop: call.in_loop,
         };
-        match &call.callee {
-            Callee::Method { receiver, .. } => add(*receiver, used),
-            Callee::Dynamic(callee) => add(*callee, Use::Stays),
-            Callee::Path(_) => {}
-        }
-        for &arg in &call.args {
-            add(arg, used);
+        // A function of the package that only reads and writes what it is given, and keeps
+        // none of it, keeps the object where it is.
+        let used = |position: usize| match target {
+            _ if stays => Use::Stays,
+            CallTarget::Function(callee) if keeps_parameter(program, callee, position, 0) => {
+                Use::Stays
+            }
+            _ => leaves_at_call,
+        };
+        let receiver_offset = match &call.callee {
+            Callee::Method { receiver, .. } => {
+                add(*receiver, used(0));
+                1
+            }
+            Callee::Dynamic(callee) => {
+                add(*callee, Use::Stays);
+                0
+            }
+            Callee::Path(_) => 0,
+        };
+        for (position, &arg) in call.args.iter().enumerate() {
+            add(arg, used(position + receiver_offset));
         }
     }
     for (index, local) in body.locals.iter().enumerate() {
@@ -319,9 +389,35 @@ fn uses_of(
     }
     for event in events {
         match event {
-            Event::Assign { target, value, .. } => {
+            // Stored somewhere (`h.symbols = symbols`, `other = m`): the object leaves there,
+            // like a call it is handed to (accesses before that are still the function's).
+            Event::Assign {
+                target,
+                value,
+                span,
+            } => {
                 add(*target, Use::Stays);
-                add(*value, Use::Escapes);
+                // Stored into a candidate container (`values[k] = ss`): it leaves with it.
+                let container = match body.value(*target) {
+                    Value::Index { base } | Value::Field { base, .. } => match body.value(*base) {
+                        Value::Local(local) if candidates.contains(local) => Some(*local),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(container) = container {
+                    add(*value, Use::Init(container));
+                    continue;
+                }
+                add(
+                    *value,
+                    Use::Call {
+                        lo: span.lo,
+                        in_loop: loops
+                            .of_value(program.function(owner).body, *target)
+                            .is_some(),
+                    },
+                );
             }
             Event::Read { value, .. } | Event::NonNil { value } => add(*value, Use::Stays),
             _ => {}
@@ -343,6 +439,109 @@ fn uses_of(
         add(temp.value, Use::Stays);
     }
     uses
+}
+
+/// A function uses its parameter at `position` (the receiver first) only to read and write
+/// through it (indexing, fields, map operations, comparisons) and to hand it to functions
+/// that do the same: it keeps nothing of it once it returns.
+fn keeps_parameter(program: &Program, function: FunctionId, position: usize, depth: u32) -> bool {
+    const MAX_DEPTH: u32 = 2;
+    if depth > MAX_DEPTH || program.function(function).owner != function {
+        return false;
+    }
+    let Some(&param) = program.fact(function).params.get(position) else {
+        return false;
+    };
+    let body = program.body(function);
+    let file = program.function(function).file;
+    // Every value that is the parameter (or a place in it).
+    let mut through: HashSet<ValueId> = HashSet::default();
+    for (index, value) in body.values.iter().enumerate() {
+        let of_param = match value {
+            Value::Local(local) => *local == param,
+            // (An element `m[k]` is another value: handing it on keeps the map here.)
+            Value::Field { base, .. } | Value::Deref(base) => through.contains(base),
+            Value::Ref { inner, .. } => through.contains(inner),
+            _ => false,
+        };
+        if of_param {
+            through.insert(ValueId::from_index(index));
+        }
+    }
+    if through.is_empty() {
+        return true;
+    }
+    // A closure of the function sees the parameter too: it may keep it.
+    if program.function_ids().any(|other| {
+        other != function
+            && program.function(other).owner == function
+            && program.fact(other).captures.contains(&param)
+    }) {
+        return false;
+    }
+    // Stored somewhere, returned, or put into a value that is.
+    let uses_ok = body.values.iter().all(|value| match value {
+        Value::Struct { fields, rest, .. } => {
+            !fields.iter().any(|(_, field)| through.contains(field))
+                && !rest.is_some_and(|rest| through.contains(&rest))
+        }
+        Value::Tuple(items) | Value::Array(items) | Value::Either(items) => {
+            !items.iter().any(|item| through.contains(item))
+        }
+        _ => true,
+    });
+    if !uses_ok
+        || program
+            .fact(function)
+            .returns
+            .iter()
+            .any(|returned| through.contains(returned))
+    {
+        return false;
+    }
+    let mut events = Vec::new();
+    collect_events(&program.fact(function).nodes, &mut events);
+    for event in events {
+        if let Event::Assign { value, .. } = event {
+            if through.contains(value) {
+                return false;
+            }
+        }
+    }
+    for (index, call) in body.calls.iter().enumerate() {
+        let id = crate::model::facts::CallId::from_index(index);
+        if program.function_id(file, call.function) != function {
+            // A call in a closure of the function: only closures that capture the parameter
+            // see it, and those were ruled out.
+            continue;
+        }
+        let target = program.call_target(function, id);
+        let receiver = match &call.callee {
+            Callee::Method { receiver, .. } => Some(*receiver),
+            _ => None,
+        };
+        let operands: Vec<ValueId> = receiver
+            .into_iter()
+            .chain(call.args.iter().copied())
+            .collect();
+        for (operand_position, operand) in operands.iter().enumerate() {
+            if !through.contains(operand) {
+                continue;
+            }
+            let fine = match target {
+                CallTarget::Lib(LibCall::Map { .. }) => true,
+                CallTarget::Lib(LibCall::Lock { .. } | LibCall::Unlock { .. }) => true,
+                CallTarget::Function(callee) => {
+                    keeps_parameter(program, callee, operand_position, depth + 1)
+                }
+                _ => false,
+            };
+            if !fine {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// A value made where it is written: `make`, `new`, a composite literal, `&T{..}`.

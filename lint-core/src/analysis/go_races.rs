@@ -4,20 +4,75 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use std::collections::BTreeMap;
+
 use super::go_private::PrivateLocals;
-use super::go_state::{GoState, MapAccess};
+use super::go_state::{GoHeld, GoState, MapAccess, constructs, exported_api};
+use super::loops::Loops;
+use super::sharing::{Sharing, SharingQueries, TaskId};
 use super::tasks::Tasks;
-use crate::graph::alias::{Aliases, ClassId, Location};
 use crate::graph::calls::{CallGraph, SpawnSiteId};
+use crate::graph::points_to::{Ctx, ObjId, PointsTo};
 use crate::model::facts::Value;
 use crate::model::modules::FunctionId;
-use crate::model::{LockMode, Program, SpawnKind};
+use crate::model::{LockMode, Program};
+
+/// An access in one context of its arena.
+struct AccessInstance {
+    /// Index in [`GoState::accesses`].
+    access: usize,
+    objects: Vec<ObjId>,
+    parties: Vec<Party>,
+    /// The locks held: in the function, and by the callers at the calls of the context.
+    held: Vec<GoHeld>,
+    /// The innermost call of the context hands the function an object its caller still
+    /// keeps to itself.
+    private: bool,
+}
+
+/// The argument a call hands to the parameter an access is rooted at (`m` in `put(m, k)`
+/// for an access through `put`'s parameter), in the caller's arena, with the call's place.
+fn argument_for_root(
+    program: &Program,
+    access: &MapAccess,
+    caller: FunctionId,
+    call: crate::model::facts::CallId,
+) -> Option<(
+    FunctionId,
+    crate::model::facts::ValueId,
+    crate::source::Span,
+)> {
+    let owner = program.function(access.function).owner;
+    let Value::Local(local) = program.body(owner).value(access.root) else {
+        return None;
+    };
+    let position = program
+        .fact(access.function)
+        .params
+        .iter()
+        .position(|param| param == local)?;
+    let caller_owner = program.function(caller).owner;
+    let fact = program.body(caller_owner).call(call);
+    let argument = match &fact.callee {
+        crate::model::facts::Callee::Method { receiver, .. } => {
+            if position == 0 {
+                *receiver
+            } else {
+                *fact.args.get(position - 1)?
+            }
+        }
+        _ => *fact.args.get(position)?,
+    };
+    let root = super::go_state::root_object(program.body(caller_owner), argument);
+    Some((caller_owner, root, fact.span))
+}
 
 /// Who runs an access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Party {
-    /// The goroutines started at a spawn site.
-    Task(SpawnSiteId),
+    /// The goroutines started at a spawn site (running one handed closure, when the site's
+    /// function runs a func value).
+    Task(TaskId),
     /// The code that is not in a goroutine of its own (`main` and what it calls).
     Main,
 }
@@ -68,430 +123,361 @@ pub struct GoRaces {
 impl GoRaces {
     pub fn compute(
         program: &Program,
-        aliases: &Aliases,
+        points_to: &PointsTo,
         calls: &CallGraph,
         tasks: &Tasks,
         go: &GoState,
+        loops: &Loops,
     ) -> GoRaces {
-        let main_reach = main_reach(program, calls);
-        let mut by_class: HashMap<ClassId, Vec<usize>> = HashMap::default();
-        for (index, access) in go.accesses.iter().enumerate() {
-            by_class.entry(access.class).or_default().push(index);
+        if calls.spawn_sites.is_empty() {
+            return GoRaces::default();
         }
-        // The variables each spawn site hands its goroutines: what their bodies capture (the
-        // arguments of `go f(x)` are captured by the closure that makes the call).
-        let mut captured: HashMap<SpawnSiteId, Vec<Captured>> = HashMap::default();
-        for (index, site) in calls.spawn_sites.iter().enumerate() {
-            let mut locals = Vec::new();
-            for &body in &site.bodies {
-                let owner = program.function(body).owner;
-                let body_id = program.function(owner).body;
-                for &local in &program.fact(body).captures {
-                    if let Some(class) = aliases.class_of_location(&Location::Local(body_id, local))
-                    {
-                        let in_loop = program.body(owner).local(local).in_loop;
-                        let ty = program.types.strip_refs(program.local_ty(owner, local));
-                        locals.push(Captured {
-                            body: body_id,
-                            local,
-                            class,
-                            in_loop,
-                            ty,
-                        });
+        let sharing = Sharing::compute(points_to);
+        let queries = SharingQueries::new(program, points_to, calls, loops, tasks, go, &sharing);
+        let main_reach = main_reach(program, calls);
+        // The objects each access touches.
+        let handed_to_goroutine: HashSet<(crate::model::BodyId, crate::model::facts::LocalId)> =
+            calls
+                .spawn_sites
+                .iter()
+                .flat_map(|site| site.bodies.iter())
+                .flat_map(|&body| {
+                    let owner = program.function(body).owner;
+                    let body_id = program.function(owner).body;
+                    program
+                        .fact(body)
+                        .captures
+                        .iter()
+                        .map(move |&local| (body_id, local))
+                })
+                .collect();
+        // A method value handed to a spawn (`time.AfterFunc(d, c.retry)`) hands over its
+        // receiver.
+        let mut handed_to_goroutine = handed_to_goroutine;
+        for site in &calls.spawn_sites {
+            let owner = program.function(site.spawner).owner;
+            let body = program.body(owner);
+            for &arg in &body.call(site.call).args {
+                if let Value::Field { base, .. } = body.value(arg) {
+                    if let Value::Local(local) = body.value(*base) {
+                        handed_to_goroutine.insert((program.function(owner).body, *local));
                     }
                 }
             }
-            // A method value handed to the spawn (`time.AfterFunc(d, c.retry)`): the goroutine
-            // gets its receiver.
-            let spawner_owner = program.function(site.spawner).owner;
-            let spawner_body = program.body(spawner_owner);
-            let call = spawner_body.call(site.call);
-            for &arg in &call.args {
-                let Value::Field { base, .. } = spawner_body.value(arg) else {
-                    continue;
-                };
-                let Value::Local(local) = spawner_body.value(*base) else {
-                    continue;
-                };
-                let body_id = program.function(spawner_owner).body;
-                if let Some(class) = aliases.class_of_location(&Location::Local(body_id, *local)) {
-                    locals.push(Captured {
-                        body: body_id,
-                        local: *local,
-                        class,
-                        in_loop: spawner_body.local(*local).in_loop,
-                        ty: program
-                            .types
-                            .strip_refs(program.local_ty(spawner_owner, *local)),
-                    });
-                }
-            }
-            captured.insert(SpawnSiteId(index as u32), locals);
         }
-        let captures = |site: SpawnSiteId| captured.get(&site).map(Vec::as_slice).unwrap_or(&[]);
-        let handed_to_goroutine: HashSet<(crate::model::BodyId, crate::model::facts::LocalId)> =
-            captured
-                .values()
-                .flatten()
-                .map(|capture| (capture.body, capture.local))
+        let mut private = PrivateLocals::new(program, loops, handed_to_goroutine);
+        let parties_of = |function: FunctionId| -> Vec<Party> {
+            let mut parties: Vec<Party> = tasks
+                .sites_running(function)
+                .iter()
+                .flat_map(|&site| queries.tasks_running(site, function))
+                .map(Party::Task)
                 .collect();
-        let mut private = PrivateLocals::new(program, handed_to_goroutine);
-        // Package variables a spawn site hands its goroutines as arguments (`go f(cache)`).
-        let mut passes_static: HashMap<SpawnSiteId, HashSet<ClassId>> = HashMap::default();
-        for (index, site) in calls.spawn_sites.iter().enumerate() {
-            for &body in &site.bodies {
-                let owner = program.function(body).owner;
-                let arena = program.body(owner);
-                let mut events = Vec::new();
-                crate::graph::calls::collect_events(&program.fact(body).nodes, &mut events);
-                for event in events {
-                    let crate::model::facts::Event::Call(call) = event else {
-                        continue;
-                    };
-                    for &arg in &arena.call(*call).args {
-                        if matches!(arena.value(arg), Value::Path(_)) {
-                            if let Some(class) = aliases.class_of(program, owner, arg) {
-                                if !aliases.statics_of(class).is_empty() {
-                                    passes_static
-                                        .entry(SpawnSiteId(index as u32))
-                                        .or_default()
-                                        .insert(class);
+            if main_reach.contains(&function) {
+                parties.push(Party::Main);
+            }
+            parties
+        };
+        let parties: Vec<Vec<Party>> = go
+            .accesses
+            .iter()
+            .map(|access| parties_of(access.walked))
+            .collect();
+        let spawn_site_of: HashMap<(FunctionId, crate::model::facts::CallId), SpawnSiteId> = calls
+            .spawn_sites
+            .iter()
+            .enumerate()
+            .map(|(index, site)| ((site.spawner, site.call), SpawnSiteId(index as u32)))
+            .collect();
+        // Each access once per context its code was analysed in: the objects it touches
+        // there, and who runs it there (the tasks that run the outermost caller of the
+        // context; every party of the function for the context-free instance).
+        let mut instances: Vec<AccessInstance> = Vec::new();
+        for (index, access) in go.accesses.iter().enumerate() {
+            let owner = program.function(access.function).owner;
+            let body = program.function(owner).body;
+            for &ctx in points_to.contexts_of(body) {
+                let objects = points_to.pts_in(body, ctx, access.map);
+                if objects.is_empty() {
+                    continue;
+                }
+                let sites = points_to.context(ctx);
+                let instance_parties = if ctx == Ctx::EMPTY {
+                    // The context-free instance of a function analysed per call site stands
+                    // for the callers outside the program (its seen calls have contexts of
+                    // their own): no party of the program runs it, unless it is an entry.
+                    if points_to.has_contexts(body) && !points_to.overflowed(body) {
+                        if exported_api(program, access.walked) {
+                            vec![Party::Main]
+                        } else {
+                            Vec::new()
+                        }
+                    } else {
+                        parties[index].clone()
+                    }
+                } else {
+                    // Of the parties that run the function, those that run it through the
+                    // calls of this context: the tasks and `main` that run its outermost
+                    // caller, and the tasks started within the context's calls.
+                    let outermost = sites[0].0;
+                    let chain: Vec<FunctionId> = sites
+                        .iter()
+                        .flat_map(|&(caller, _)| [caller, program.function(caller).owner])
+                        .chain(std::iter::once(owner))
+                        .collect();
+                    // A call of the context that starts a task (`time.AfterFunc(d, c.retry)`):
+                    // the code after it runs only in that task.
+                    let spawned = sites
+                        .iter()
+                        .rev()
+                        .find_map(|&(caller, call)| spawn_site_of.get(&(caller, call)).copied());
+                    parties[index]
+                        .iter()
+                        .copied()
+                        .filter(|party| match (party, spawned) {
+                            (Party::Task(task), Some(site)) => task.site == site,
+                            (Party::Main, Some(_)) => false,
+                            (party, None) => match party {
+                                Party::Main => main_reach.contains(&outermost),
+                                Party::Task(task) => {
+                                    let spawner = calls.spawn_sites[task.site.0 as usize].spawner;
+                                    let runs_outermost = match task.closure {
+                                        Some(closure) => {
+                                            queries.reached(&[closure]).contains(&outermost)
+                                        }
+                                        None => queries
+                                            .reached(
+                                                &calls.spawn_sites[task.site.0 as usize].bodies,
+                                            )
+                                            .contains(&outermost),
+                                    };
+                                    runs_outermost
+                                        || chain.contains(&program.function(spawner).owner)
+                                        || chain.contains(&spawner)
                                 }
-                            }
+                            },
+                        })
+                        .collect()
+                };
+                // The locks the callers hold at the calls of the context, and whether the
+                // innermost call hands the callee a map its caller keeps to itself.
+                let mut held = access.held.clone();
+                for &(caller, call) in sites {
+                    for lock in go.held_at_call.get(&(caller, call)).into_iter().flatten() {
+                        if !held.iter().any(|kept| kept.class == lock.class) {
+                            held.push(*lock);
                         }
                     }
                 }
+                let private_at_call = access.walked == access.function
+                    && sites.last().is_some_and(|&(caller, call)| {
+                        argument_for_root(program, access, caller, call).is_some_and(
+                            |(caller_owner, argument, at)| {
+                                private.is_private(caller_owner, argument, at)
+                            },
+                        )
+                    });
+                instances.push(AccessInstance {
+                    access: index,
+                    objects: objects.to_vec(),
+                    parties: instance_parties,
+                    held,
+                    private: private_at_call,
+                });
             }
         }
-        // A package variable is shared by every goroutine: when an access names it, or a spawn
-        // site passes it. (Its class alone is not enough: unification merges it with every
-        // value of its type that meets it.)
-        let global = |site: SpawnSiteId, root: ClassId, direct: bool| {
-            direct
-                || passes_static
-                    .get(&site)
-                    .is_some_and(|classes| classes.contains(&root))
-        };
-        // Siblings share a variable declared outside the loop that starts them.
-        let siblings_share = |site: SpawnSiteId, root: ClassId, ty, direct: bool| {
-            global(site, root, direct)
-                || captures(site)
-                    .iter()
-                    .any(|capture| capture.holds(root, ty) && !capture.in_loop)
-        };
-        // Two spawn sites share one variable (not two variables that may hold the same kind of
-        // object).
-        let sites_share = |a: SpawnSiteId, b: SpawnSiteId, root: ClassId, ty, direct: bool| {
-            global(a, root, direct)
-                || global(b, root, direct)
-                || captures(a).iter().any(|capture| {
-                    capture.holds(root, ty)
-                        && captures(b)
-                            .iter()
-                            .any(|other| other.body == capture.body && other.local == capture.local)
-                })
-        };
-        // A `go` statement in a function called several times with one object (`p.run(..)`
-        // three times): its goroutines run together and share that object's parameter.
-        let repeated: HashMap<SpawnSiteId, Vec<crate::model::facts::LocalId>> =
-            (0..calls.spawn_sites.len())
-                .map(|index| {
-                    let site = SpawnSiteId(index as u32);
-                    (
-                        site,
-                        shared_params_of_repeated_spawner(program, calls, go, site),
-                    )
-                })
-                .filter(|(_, params)| !params.is_empty())
-                .collect();
-        let repeated_share = |site: SpawnSiteId, root: ClassId, ty| {
-            let Some(params) = repeated.get(&site) else {
-                return false;
-            };
-            let spawner = calls.spawn_sites[site.0 as usize].spawner;
-            let body = program.function(spawner).body;
-            captures(site).iter().any(|capture| {
-                capture.holds(root, ty) && capture.body == body && params.contains(&capture.local)
-            })
-        };
-        let spawner_shares = |site: SpawnSiteId, root: ClassId, ty, direct: bool| {
-            global(site, root, direct)
-                || captures(site).iter().any(|capture| capture.holds(root, ty))
-        };
-        let mut races = Vec::new();
-        let mut classes: Vec<&ClassId> = by_class.keys().collect();
-        classes.sort();
-        for class in classes {
-            let indices = &by_class[class];
-            if !indices.iter().any(|&index| go.accesses[index].write) {
+        let mut by_object: HashMap<ObjId, Vec<usize>> = HashMap::default();
+        for (position, instance) in instances.iter().enumerate() {
+            // (A nil map is never written: the write panics, which `nil-map-write` reports.)
+            for &object in instance
+                .objects
+                .iter()
+                .filter(|&&object| !points_to.is_nil(object))
+            {
+                by_object.entry(object).or_default().push(position);
+            }
+        }
+        let mut races: BTreeMap<usize, Vec<Conflict>> = BTreeMap::new();
+        let mut ordered: Vec<&ObjId> = by_object.keys().collect();
+        ordered.sort();
+        for object in ordered {
+            let positions = &by_object[object];
+            if !positions
+                .iter()
+                .any(|&position| go.accesses[instances[position].access].write)
+            {
                 continue;
             }
-            let parties: Vec<Vec<Party>> = indices
-                .iter()
-                .map(|&index| {
-                    let access = &go.accesses[index];
-                    let mut parties: Vec<Party> = tasks
-                        .sites_running(access.walked)
-                        .iter()
-                        .map(|&site| Party::Task(site))
-                        .collect();
-                    if main_reach.contains(&access.walked) {
-                        parties.push(Party::Main);
+            // The lock most accesses of the object hold (held by at least two): its guard. An
+            // access that holds it is not where a race with the object is to be fixed.
+            let mut counts: HashMap<crate::graph::alias::ClassId, usize> = HashMap::default();
+            for &position in positions {
+                let mut seen = Vec::new();
+                for held in &instances[position].held {
+                    if !seen.contains(&held.class) {
+                        seen.push(held.class);
+                        *counts.entry(held.class).or_default() += 1;
                     }
-                    parties
-                })
-                .collect();
-            for (position, &write) in indices.iter().enumerate() {
+                }
+            }
+            let guard = counts
+                .iter()
+                .filter(|(_, count)| **count >= 2)
+                .max_by_key(|(class, count)| (**count, std::cmp::Reverse(class.0)))
+                .map(|(class, _)| *class);
+            for &write_position in positions {
+                let write = instances[write_position].access;
                 if !go.accesses[write].write {
                     continue;
                 }
-                let mut conflicts: Vec<Conflict> = Vec::new();
-                for (other_position, &partner) in indices.iter().enumerate() {
+                for &partner_position in positions {
+                    let partner = instances[partner_position].access;
                     let (a, b) = (&go.accesses[write], &go.accesses[partner]);
-                    if protected(a, b) || !a.context_known || !b.context_known {
+                    let (held_a, held_b) = (
+                        &instances[write_position].held,
+                        &instances[partner_position].held,
+                    );
+                    if protected_by(held_a, held_b) || !a.context_known || !b.context_known {
                         continue;
                     }
-                    // Maps reached through fields: both accesses must start from one object.
-                    let root_a =
-                        aliases.class_of(program, program.function(a.function).owner, a.root);
-                    let root_b =
-                        aliases.class_of(program, program.function(b.function).owner, b.root);
-                    let (Some(class_a), Some(class_b)) = (root_a, root_b) else {
-                        continue;
-                    };
-                    if class_a != class_b {
-                        // Different objects as far as the code shows; but an exported method
-                        // can be called on the object a goroutine nobody waits for still uses.
-                        let outliving = outliving_goroutine(
-                            program,
-                            calls,
-                            go,
-                            &captured,
-                            (a, class_a, &parties[position]),
-                            b,
-                        )
-                        .or_else(|| {
-                            outliving_goroutine(
-                                program,
-                                calls,
-                                go,
-                                &captured,
-                                (b, class_b, &parties[other_position]),
-                                a,
-                            )
-                        });
-                        if let Some(site) = outliving {
-                            if !conflicts
-                                .iter()
-                                .any(|conflict| conflict.overlap == Overlap::Outlives)
-                            {
-                                conflicts.push(Conflict {
-                                    partner,
-                                    overlap: Overlap::Outlives,
-                                    sites: vec![site],
-                                });
-                            }
-                        }
+                    // A write that holds the object's guard, or a lock where the other access
+                    // holds none: the fault is at the other access (reported there when it is
+                    // a write).
+                    let holds_guard = guard.is_some_and(|guard| {
+                        held_a
+                            .iter()
+                            .any(|held| held.class == guard && held.mode != LockMode::Read)
+                    });
+                    if holds_guard || (!held_a.is_empty() && held_b.is_empty()) {
                         continue;
                     }
-                    let root = class_a;
-                    let owner = program.function(a.function).owner;
                     // A map (or struct) a call made and keeps to itself: each goroutine running
                     // the function has its own.
-                    if private.is_private(owner, a.root, a.span)
+                    if instances[write_position].private
+                        || instances[partner_position].private
+                        || private.is_private(program.function(a.function).owner, a.root, a.span)
                         || private.is_private(program.function(b.function).owner, b.root, b.span)
                     {
                         continue;
                     }
-                    let root_ty = program.types.strip_refs(program.value_ty(owner, a.root));
-                    let names_static = |access: &MapAccess| {
-                        let owner = program.function(access.function).owner;
-                        matches!(program.body(owner).value(access.root), Value::Path(_))
-                            && !aliases.statics_of(root).is_empty()
-                    };
-                    let direct = names_static(a) || names_static(b);
-                    for &party_a in &parties[position] {
-                        for &party_b in &parties[other_position] {
+                    let conflicts = races.entry(write).or_default();
+                    for &party_a in &instances[write_position].parties {
+                        for &party_b in &instances[partner_position].parties {
                             let overlap = match (party_a, party_b) {
-                                (Party::Task(site_a), Party::Task(site_b)) if site_a == site_b => {
-                                    let data = &calls.spawn_sites[site_a.0 as usize];
-                                    let joined_each_iteration = go
-                                        .timelines
-                                        .get(&data.spawner)
-                                        .and_then(|timeline| timeline.spawn(data.call))
-                                        .is_some_and(|spawn| spawn.joined_each_iteration);
-                                    let many = (data.in_loop && !joined_each_iteration)
-                                        || data.kind == SpawnKind::Handler;
-                                    ((many && siblings_share(site_a, root, root_ty, direct))
-                                        || repeated_share(site_a, root, root_ty))
+                                (Party::Task(task_a), Party::Task(task_b)) if task_a == task_b => {
+                                    (queries.many(task_a)
+                                        && queries.shared_by_siblings(*object, task_a))
                                     .then_some(Overlap::Siblings)
                                 }
-                                // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`):
-                                // one write races with itself when both hand over one map.
-                                (Party::Task(site_a), Party::Task(site_b)) => {
-                                    (sites_share(site_a, site_b, root, root_ty, direct)
-                                        && !joined_between(calls, go, site_a, site_b))
+                                // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`), or
+                                // two closures one helper runs.
+                                (Party::Task(task_a), Party::Task(task_b)) => {
+                                    (!joined_between(calls, go, task_a.site, task_b.site)
+                                        && queries.may_overlap(task_a.site, task_b.site)
+                                        && !queries.made_by_task(*object, task_a)
+                                        && !queries.made_by_task(*object, task_b))
                                     .then_some(Overlap::TwoSites)
                                 }
-                                (Party::Task(site), Party::Main)
-                                    if spawner_shares(site, root, root_ty, direct) =>
-                                {
-                                    spawner_overlap(program, calls, go, site, a, b)
+                                (Party::Task(task), Party::Main) => {
+                                    if queries.made_by_task(*object, task) {
+                                        None
+                                    } else {
+                                        spawner_overlap(program, calls, go, task.site, a, b)
+                                    }
                                 }
-                                (Party::Main, Party::Task(site))
-                                    if spawner_shares(site, root, root_ty, direct) =>
-                                {
-                                    spawner_overlap(program, calls, go, site, b, a)
-                                }
-                                (Party::Task(_), Party::Main) | (Party::Main, Party::Task(_)) => {
-                                    None
+                                (Party::Main, Party::Task(task)) => {
+                                    if queries.made_by_task(*object, task) {
+                                        None
+                                    } else {
+                                        spawner_overlap(program, calls, go, task.site, b, a)
+                                    }
                                 }
                                 (Party::Main, Party::Main) => None,
                             };
-                            if let Some(overlap) = overlap {
-                                if conflicts.iter().any(|conflict| conflict.overlap == overlap) {
-                                    continue;
-                                }
-                                let mut sites: Vec<SpawnSiteId> = [party_a, party_b]
-                                    .iter()
-                                    .filter_map(|party| match party {
-                                        Party::Task(site) => Some(*site),
-                                        Party::Main => None,
-                                    })
-                                    .collect();
-                                sites.dedup();
-                                conflicts.push(Conflict {
-                                    partner,
-                                    overlap,
-                                    sites,
-                                });
+                            let Some(overlap) = overlap else {
+                                continue;
+                            };
+                            if conflicts.iter().any(|conflict| conflict.overlap == overlap) {
+                                continue;
                             }
+                            let mut sites: Vec<SpawnSiteId> = [party_a, party_b]
+                                .iter()
+                                .filter_map(|party| match party {
+                                    Party::Task(task) => Some(task.site),
+                                    Party::Main => None,
+                                })
+                                .collect();
+                            sites.dedup();
+                            conflicts.push(Conflict {
+                                partner,
+                                overlap,
+                                sites,
+                            });
                         }
                     }
                 }
-                if !conflicts.is_empty() {
-                    races.push(Race { write, conflicts });
-                }
             }
         }
-        GoRaces { races }
-    }
-}
-
-/// A variable a spawn site's goroutines capture.
-struct Captured {
-    body: crate::model::BodyId,
-    local: crate::model::facts::LocalId,
-    class: ClassId,
-    in_loop: bool,
-    /// The variable's type, references stripped.
-    ty: crate::model::types::TyId,
-}
-
-impl Captured {
-    /// The variable holds the object itself: its class, and (when both are known) its type.
-    /// Unification merges the classes of unrelated values passed through one parameter; the
-    /// type keeps a captured `*conn` from standing for a `Header` made inside the goroutine.
-    fn holds(&self, class: ClassId, ty: crate::model::types::TyId) -> bool {
-        self.class == class && !self.ty.is_unknown() && self.ty == ty
-    }
-}
-
-/// The parameters of a spawn site's function that every call hands the same variable, when
-/// the function runs several times (called from two places, or in a loop). Empty otherwise.
-fn shared_params_of_repeated_spawner(
-    program: &Program,
-    calls: &CallGraph,
-    go: &GoState,
-    site: SpawnSiteId,
-) -> Vec<crate::model::facts::LocalId> {
-    let spawner = calls.spawn_sites[site.0 as usize].spawner;
-    if program.function(spawner).owner != spawner {
-        return Vec::new();
-    }
-    let call_sites: Vec<(FunctionId, crate::model::facts::CallId)> = calls
-        .edges_to(spawner)
-        .filter_map(|(caller, kind)| match kind {
-            crate::graph::calls::EdgeKind::Call(call) => Some((caller, call)),
-            _ => None,
-        })
-        .collect();
-    let runs_many = call_sites.len() >= 2
-        || call_sites.iter().any(|&(caller, call)| {
-            program
-                .body(program.function(caller).owner)
-                .call(call)
-                .in_loop
-        });
-    if !runs_many {
-        return Vec::new();
-    }
-    // Calls separated by a join (`p.run(a); p.wg.Wait(); p.run(b)`) do not overlap.
-    let callers: HashSet<FunctionId> = call_sites.iter().map(|(caller, _)| *caller).collect();
-    for caller in callers {
-        let Some(timeline) = go.timelines.get(&caller) else {
-            continue;
-        };
-        let orders: Vec<u32> = timeline
-            .calls
-            .iter()
-            .filter(|(callee, _, _)| *callee == spawner)
-            .map(|(_, order, _)| *order)
+        // A goroutine a constructor starts and never waits for, and the exported methods
+        // callers outside the package call on the object it made: the two reach the object
+        // through different roots (what the constructor made, what callers hand the methods).
+        let api_accesses: Vec<usize> = (0..go.accesses.len())
+            .filter(|&index| {
+                let access = &go.accesses[index];
+                exported_api(program, access.walked) && through_parameter(program, access)
+            })
             .collect();
-        let separated = orders.windows(2).any(|pair| {
-            timeline
-                .joins
-                .iter()
-                .any(|&join| join > pair[0] && join < pair[1])
-        });
-        if separated {
-            return Vec::new();
-        }
-    }
-    let params = &program.fact(spawner).params;
-    let mut shared = Vec::new();
-    for (index, &param) in params.iter().enumerate() {
-        let mut variable = None;
-        let all_same = call_sites.iter().all(|&(caller, call)| {
-            let owner = program.function(caller).owner;
-            let body = program.body(owner);
-            let fact = body.call(call);
-            let argument = match &fact.callee {
-                crate::model::facts::Callee::Method { receiver, .. } => {
-                    if index == 0 {
-                        Some(*receiver)
-                    } else {
-                        fact.args.get(index - 1).copied()
-                    }
+        let task_accesses: Vec<usize> = (0..go.accesses.len())
+            .filter(|&index| {
+                parties[index]
+                    .iter()
+                    .any(|party| matches!(party, Party::Task(_)))
+            })
+            .collect();
+        for &task in &task_accesses {
+            for &api in &api_accesses {
+                let (a, b) = (&go.accesses[task], &go.accesses[api]);
+                if !(a.write || b.write) || protected(a, b) {
+                    continue;
                 }
-                _ => fact.args.get(index).copied(),
-            };
-            let local = argument.and_then(|argument| match body.value(argument) {
-                Value::Local(local) => Some(*local),
-                Value::Ref { inner, .. } => match body.value(*inner) {
-                    Value::Local(local) => Some(*local),
-                    _ => None,
-                },
-                _ => None,
-            });
-            match local {
-                Some(local) if !body.local(local).in_loop => {
-                    *variable.get_or_insert((owner, local)) == (owner, local)
+                let Some(site) = outliving_goroutine(program, calls, go, (a, &parties[task]), b)
+                else {
+                    continue;
+                };
+                // Reported at the write: the goroutine's or the exported function's.
+                let (write, partner) = if a.write { (task, api) } else { (api, task) };
+                let conflicts = races.entry(write).or_default();
+                if !conflicts
+                    .iter()
+                    .any(|conflict| conflict.overlap == Overlap::Outlives)
+                {
+                    conflicts.push(Conflict {
+                        partner,
+                        overlap: Overlap::Outlives,
+                        sites: vec![site],
+                    });
                 }
-                _ => false,
             }
-        });
-        if all_same {
-            shared.push(param);
+        }
+        GoRaces {
+            races: races
+                .into_iter()
+                .filter(|(_, conflicts)| !conflicts.is_empty())
+                .map(|(write, conflicts)| Race { write, conflicts })
+                .collect(),
         }
     }
-    shared
 }
 
 /// Both accesses hold one lock, and not both only for reading.
 fn protected(a: &MapAccess, b: &MapAccess) -> bool {
-    a.held.iter().any(|held_a| {
-        b.held.iter().any(|held_b| {
+    protected_by(&a.held, &b.held)
+}
+
+/// Two sets of held locks have one lock in common, not both only for reading.
+fn protected_by(a: &[GoHeld], b: &[GoHeld]) -> bool {
+    a.iter().any(|held_a| {
+        b.iter().any(|held_b| {
             held_a.class == held_b.class
                 && !(held_a.mode == LockMode::Read && held_b.mode == LockMode::Read)
         })
@@ -551,14 +537,14 @@ fn spawner_overlap(
 
 /// The spawn site of a goroutine that makes `task`'s access and outlives its spawner, when
 /// `api` is an access of an exported function through a parameter of the same struct type as
-/// the object the goroutine captured: callers can hand it that object while the goroutine
-/// runs.
+/// the object the goroutine reaches the map from, on the same field, and the goroutine's
+/// spawner makes that object: callers can hand the exported function that object while the
+/// goroutine runs.
 fn outliving_goroutine(
     program: &Program,
     calls: &CallGraph,
     go: &GoState,
-    captured: &HashMap<SpawnSiteId, Vec<Captured>>,
-    (task, task_root, task_parties): (&MapAccess, ClassId, &[Party]),
+    (task, task_parties): (&MapAccess, &[Party]),
     api: &MapAccess,
 ) -> Option<SpawnSiteId> {
     let api_owner = program.function(api.function).owner;
@@ -575,16 +561,15 @@ fn outliving_goroutine(
     if api_ty.is_unknown() || api_ty != task_ty || program.types.adt(api_ty).is_none() {
         return None;
     }
+    if field_name(program, task_owner, task.map) != field_name(program, api_owner, api.map)
+        || field_name(program, task_owner, task.map).is_none()
+    {
+        return None;
+    }
     task_parties.iter().find_map(|party| {
-        let Party::Task(site) = party else {
+        let Party::Task(TaskId { site, .. }) = party else {
             return None;
         };
-        let holds = captured
-            .get(site)
-            .is_some_and(|list| list.iter().any(|capture| capture.holds(task_root, task_ty)));
-        if !holds {
-            return None;
-        }
         let data = &calls.spawn_sites[site.0 as usize];
         if !constructs(program, data.spawner, task_ty) {
             return None;
@@ -593,6 +578,18 @@ fn outliving_goroutine(
         let spawn_order = timeline.spawn(data.call)?.order;
         (!timeline.joins_after(spawn_order)).then_some(*site)
     })
+}
+
+/// The field a map expression names last (`items` in `s.items`, `c.cache.items`).
+fn field_name(
+    program: &Program,
+    owner: FunctionId,
+    map: crate::model::facts::ValueId,
+) -> Option<&str> {
+    match program.body(owner).value(map) {
+        Value::Field { name, .. } => Some(name),
+        _ => None,
+    }
 }
 
 /// Two spawn sites of one function with a join between them on every path (`go a(); wg.Wait();
@@ -636,39 +633,6 @@ fn outlives(
         && through_parameter(program, main)
         && constructs(program, spawner, ty))
     .then_some(Overlap::Outlives)
-}
-
-/// The function returns a value of the type (alone or with an error): a constructor, whose
-/// goroutines live as long as the object it makes. (A goroutine started by some other method
-/// may start after setup calls such as `StoreHosts` are over.)
-fn constructs(program: &Program, function: FunctionId, ty: crate::model::types::TyId) -> bool {
-    if ty.is_unknown() {
-        return false;
-    }
-    let ret = program.function(function).ret_ty;
-    let returned = |candidate: crate::model::types::TyId| program.types.strip_refs(candidate) == ty;
-    match program.types.kind(ret) {
-        crate::model::types::TyKind::Tuple(elements) => elements.iter().any(|&e| returned(e)),
-        _ => returned(ret),
-    }
-}
-
-/// A function other packages can call: exported, and a method only of an exported type
-/// (exported methods of unexported types are reached through interfaces the package itself
-/// uses, such as `heap.Interface`).
-fn exported_api(program: &Program, function: FunctionId) -> bool {
-    let fact = program.fact(function);
-    if !fact.is_public || matches!(&*fact.name, "main" | "init") {
-        return false;
-    }
-    match program.function(function).self_ty {
-        Some(self_ty) => {
-            let name = program.type_name(program.types.strip_refs(self_ty));
-            let last = name.rsplit("::").next().unwrap_or(&name);
-            last.starts_with(|c: char| c.is_ascii_uppercase())
-        }
-        None => true,
-    }
 }
 
 /// The access is made by the function itself (or a closure of it) on an object its caller

@@ -10,11 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::deferred::Deferred;
-use super::locks::{LockOpId, LockOps};
+use super::locks::{LockIdentity, LockOpId, LockOps};
 use crate::graph::alias::{Aliases, ClassId};
 use crate::graph::calls::{CallGraph, DeferSiteId, EdgeKind};
+use crate::graph::points_to::{Ctx, PointsTo};
 use crate::model::facts::{
-    Callee, Event, FnKind, LocalId, LocalOrigin, Node, Slot, Sym, Value, ValueId,
+    Callee, Event, ExitKind, FnKind, LocalId, LocalOrigin, Node, Slot, Sym, Value, ValueId,
 };
 use crate::model::modules::{FunctionId, ItemRef, Resolved, StaticId};
 use crate::model::types::{LockFlavor, TyKind};
@@ -41,6 +42,8 @@ pub struct MapAccess {
     pub walked: FunctionId,
     pub class: ClassId,
     pub write: bool,
+    /// A write that panics on a nil map (`m[k] = v`; `delete` does not).
+    pub panics_when_nil: bool,
     /// The map expression (`m`, `s.items`), in the arena of `function`'s owner.
     pub map: ValueId,
     pub span: Span,
@@ -116,6 +119,11 @@ pub struct Spawn {
     pub joins_before: Vec<u32>,
     /// In a loop whose body joins after it on every path: one goroutine at a time.
     pub joined_each_iteration: bool,
+    /// Every path from the spawn to the function's end joins after it: the goroutine does
+    /// not outlive the call that started it.
+    pub joined_before_return: bool,
+    /// How many loops of the function enclose the spawn.
+    loop_depth: u32,
 }
 
 /// Positions in the walk of a function: its spawns, joins and calls.
@@ -152,6 +160,9 @@ pub struct GoState {
     pub exits: Vec<PendingExit>,
     pub nil_writes: Vec<NilWrite>,
     pub timelines: HashMap<FunctionId, Timeline>,
+    /// The locks held at each call a function's own code makes (outside deferred code), on
+    /// every path to it: what a callee analysed for that call site runs under.
+    pub held_at_call: HashMap<(FunctionId, crate::model::facts::CallId), Vec<GoHeld>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,6 +234,8 @@ impl State {
 impl GoState {
     pub fn compute(
         program: &Program,
+        points_to: &PointsTo,
+        identity: &LockIdentity<'_>,
         aliases: &Aliases,
         calls: &CallGraph,
         locks: &LockOps,
@@ -248,7 +261,10 @@ impl GoState {
         // is created (a closure that is not spawned or deferred runs where it is created, as
         // `sort.Slice(.., func ..)` does).
         let mut sites: Vec<CallSite> = Vec::new();
-        let effects = lock_effects(program, aliases, locks, calls);
+        // Functions that join on every path before they return (`for item := range ch`,
+        // `wg.Wait()` in a helper): a call of one is a join for its caller.
+        let mut joins_always: HashSet<FunctionId> = HashSet::default();
+        let effects = lock_effects(program, identity, locks, calls);
         for function in program.function_ids() {
             if deferred_only.contains(&function)
                 || program.fact(function).kind == FnKind::StaticInit
@@ -257,6 +273,8 @@ impl GoState {
             }
             let mut walker = Walker::new(
                 program,
+                points_to,
+                identity,
                 aliases,
                 locks,
                 calls,
@@ -267,6 +285,24 @@ impl GoState {
             walker.record_sites = true;
             walker.effects = Some(&effects);
             walker.walk_function();
+            // A constructor's calls before it starts its first goroutine work on an object
+            // nobody else has yet: the locks they do not take say nothing about the callee.
+            let first_spawn = walker
+                .timeline
+                .spawns
+                .iter()
+                .map(|spawn| spawn.order)
+                .min()
+                .unwrap_or(u32::MAX);
+            if !walker.exit_joins.is_empty()
+                && walker.exit_joins.iter().all(|joins| !joins.is_empty())
+            {
+                joins_always.insert(function);
+            }
+            let constructor = returns_new_object(program, function);
+            walker
+                .sites
+                .retain(|site| !(constructor && site.order < first_spawn));
             sites.extend(
                 walker
                     .sites
@@ -290,7 +326,8 @@ impl GoState {
         let context_known = |function: FunctionId| {
             let fact = program.fact(function);
             spawn_bodies.contains(&function)
-                || fact.is_public
+                || exported_api(program, function)
+                || (fact.kind == FnKind::Free && matches!(&*fact.name, "main" | "init"))
                 || called.contains(&function)
                 || fact.kind.parent().is_some()
         };
@@ -303,6 +340,8 @@ impl GoState {
             let held = entry.get(&function).map(Vec::as_slice).unwrap_or(&[]);
             let mut walker = Walker::new(
                 program,
+                points_to,
+                identity,
                 aliases,
                 locks,
                 calls,
@@ -312,12 +351,16 @@ impl GoState {
             );
             walker.context_known = context_known(function);
             walker.effects = Some(&effects);
+            walker.joins_always = Some(&joins_always);
             walker.walk_function();
             go.accesses.extend(walker.accesses);
             go.relocks.extend(walker.relocks);
             go.exits.extend(walker.exits);
             go.nil_writes.extend(walker.nil_writes);
             go.timelines.insert(function, walker.timeline);
+            for (key, held) in walker.held_at_call {
+                go.held_at_call.insert(key, held);
+            }
         }
         go
     }
@@ -336,7 +379,7 @@ pub(crate) struct LockEffect {
 
 fn lock_effects(
     program: &Program,
-    aliases: &Aliases,
+    identity: &LockIdentity<'_>,
     locks: &LockOps,
     calls: &CallGraph,
 ) -> HashMap<FunctionId, LockEffect> {
@@ -355,13 +398,16 @@ fn lock_effects(
             };
             match program.call_target(owner, *call) {
                 CallTarget::Lib(LibCall::Lock { .. }) => {
-                    if let Some(class) = locks.at(owner, *call).and_then(|op| locks.get(op).class) {
+                    if let Some(class) = locks
+                        .at(owner, *call)
+                        .and_then(|op| locks.get(op).lock_class)
+                    {
                         locked.push(class);
                     }
                 }
                 CallTarget::Lib(LibCall::Unlock { .. }) => {
                     if let Callee::Method { receiver, .. } = &body.call(*call).callee {
-                        unlocked.extend(aliases.class_of(program, owner, *receiver));
+                        unlocked.extend(identity.class_of(owner, *receiver));
                     }
                 }
                 _ => {}
@@ -387,7 +433,7 @@ fn lock_effects(
                 };
                 let op = locks.get(lock);
                 if let (Some(class), true) =
-                    (op.class, op.attempt != crate::model::LockAttempt::Try)
+                    (op.lock_class, op.attempt != crate::model::LockAttempt::Try)
                 {
                     if !unlocked.contains(&class) {
                         effect.acquires.push(GoHeld {
@@ -409,6 +455,56 @@ fn lock_effects(
         }
     }
     effects
+}
+
+/// A function other packages can call: exported, and a method only of an exported type
+/// (exported methods of unexported types are reached through interfaces the package itself
+/// uses, such as `heap.Interface`).
+pub fn exported_api(program: &Program, function: FunctionId) -> bool {
+    let fact = program.fact(function);
+    if !fact.is_public || matches!(&*fact.name, "main" | "init") {
+        return false;
+    }
+    match program.function(function).self_ty {
+        Some(self_ty) => {
+            let name = program.type_name(program.types.strip_refs(self_ty));
+            let last = name.rsplit("::").next().unwrap_or(&name);
+            last.starts_with(|c: char| c.is_ascii_uppercase())
+        }
+        None => true,
+    }
+}
+
+/// The function returns a value of the type (alone or with an error): a constructor of it.
+pub fn constructs(program: &Program, function: FunctionId, ty: crate::model::types::TyId) -> bool {
+    if ty.is_unknown() {
+        return false;
+    }
+    let ret = program.function(function).ret_ty;
+    let returned = |candidate: crate::model::types::TyId| program.types.strip_refs(candidate) == ty;
+    match program.types.kind(ret) {
+        TyKind::Tuple(elements) => elements.iter().any(|&e| returned(e)),
+        _ => returned(ret),
+    }
+}
+
+/// A constructor: the function returns a struct (or a pointer to one) that it makes itself,
+/// alone or with an error.
+fn returns_new_object(program: &Program, function: FunctionId) -> bool {
+    let ret = program.function(function).ret_ty;
+    let makes = |ty: crate::model::types::TyId| {
+        let ty = program.types.strip_refs(ty);
+        program.types.adt(ty).is_some()
+            && program
+                .body(function)
+                .values
+                .iter()
+                .any(|value| matches!(value, Value::Struct { .. }))
+    };
+    match program.types.kind(ret) {
+        TyKind::Tuple(elements) => elements.iter().any(|&element| makes(element)),
+        _ => makes(ret),
+    }
 }
 
 /// Statics that some code assigns, or whose address it takes: not nil for certain.
@@ -509,7 +605,8 @@ fn entry_locks(
     let mut entry: HashMap<FunctionId, Option<Vec<GoHeld>>> = HashMap::default();
     for &callee in by_callee.keys() {
         let fact = program.fact(callee);
-        if !fact.is_public && !matches!(fact.kind, FnKind::DeferBody { .. }) {
+        let unseen_callers = exported_api(program, callee) || &*fact.name == "main";
+        if !unseen_callers && !matches!(fact.kind, FnKind::DeferBody { .. }) {
             entry.insert(callee, None);
         }
     }
@@ -591,6 +688,8 @@ struct CallSite {
     held: Vec<GoHeld>,
     /// The call, or the closure's header.
     span: Span,
+    /// Its order in the caller's walk.
+    order: u32,
 }
 
 /// A deferred call being walked: where it was deferred, where it runs, and the locks its
@@ -603,6 +702,8 @@ struct DeferEntry {
 
 struct Walker<'a> {
     program: &'a Program,
+    points_to: &'a PointsTo,
+    identity: &'a LockIdentity<'a>,
     aliases: &'a Aliases,
     locks: &'a LockOps,
     calls: &'a CallGraph,
@@ -631,11 +732,21 @@ struct Walker<'a> {
     effects: Option<&'a HashMap<FunctionId, LockEffect>>,
     /// The locks held when this function is called are known (see [`MapAccess::context_known`]).
     context_known: bool,
+    /// How many loops enclose the node being walked, in the walked function.
+    loop_depth: u32,
+    /// The locks held at each call of the walked function's own code, on every path.
+    held_at_call: HashMap<(FunctionId, crate::model::facts::CallId), Vec<GoHeld>>,
+    /// The joins made on every path to each way out of the walked function.
+    exit_joins: Vec<BTreeSet<u32>>,
+    /// Functions whose every path joins before returning.
+    joins_always: Option<&'a HashSet<FunctionId>>,
 }
 
 impl<'a> Walker<'a> {
     fn new(
         program: &'a Program,
+        points_to: &'a PointsTo,
+        identity: &'a LockIdentity<'a>,
         aliases: &'a Aliases,
         locks: &'a LockOps,
         calls: &'a CallGraph,
@@ -645,6 +756,8 @@ impl<'a> Walker<'a> {
     ) -> Walker<'a> {
         Walker {
             program,
+            points_to,
+            identity,
             aliases,
             locks,
             calls,
@@ -666,6 +779,10 @@ impl<'a> Walker<'a> {
             via: None,
             effects: None,
             context_known: true,
+            loop_depth: 0,
+            held_at_call: HashMap::default(),
+            exit_joins: Vec::new(),
+            joins_always: None,
         }
     }
 
@@ -676,7 +793,17 @@ impl<'a> Walker<'a> {
         }
         self.seed_nil_locals(self.function, &mut state);
         let nodes = &self.program.fact(self.function).nodes;
-        self.walk(self.function, nodes, &mut state);
+        if self.walk(self.function, nodes, &mut state) {
+            self.exit_joins.push(state.joins.clone());
+        }
+        // A spawn every way out of the function joins after.
+        for spawn in &mut self.timeline.spawns {
+            spawn.joined_before_return = !self.exit_joins.is_empty()
+                && self
+                    .exit_joins
+                    .iter()
+                    .all(|joins| joins.iter().any(|&join| join > spawn.order));
+        }
     }
 
     /// Map locals declared without a value, and map fields of struct locals built without
@@ -807,6 +934,8 @@ impl<'a> Walker<'a> {
         }
         let mut walker = Walker::new(
             self.program,
+            self.points_to,
+            self.identity,
             self.aliases,
             self.locks,
             self.calls,
@@ -901,11 +1030,18 @@ impl<'a> Walker<'a> {
                     }
                     let mut body_state = state.clone();
                     let spawns_before = self.timeline.spawns.len();
-                    if self.walk(function, body, &mut body_state) {
+                    self.loop_depth += 1;
+                    let completes = self.walk(function, body, &mut body_state);
+                    self.loop_depth -= 1;
+                    if completes {
                         // `for .. { go f(); wg.Wait() }`: each iteration waits for its
-                        // goroutine before starting the next.
+                        // goroutine before starting the next. Only for the spawns of this
+                        // loop's own body: a join after an inner loop waits for the tasks of
+                        // the whole inner loop, which still run together.
                         for spawn in &mut self.timeline.spawns[spawns_before..] {
-                            if body_state.joins.iter().any(|&join| join > spawn.order) {
+                            if spawn.loop_depth == self.loop_depth + 1
+                                && body_state.joins.iter().any(|&join| join > spawn.order)
+                            {
                                 spawn.joined_each_iteration = true;
                             }
                         }
@@ -1025,15 +1161,25 @@ impl<'a> Walker<'a> {
                     .program
                     .function_id(self.program.function(owner).file, *closure);
                 if !matches!(self.program.fact(closure).kind, FnKind::DeferBody { .. }) {
+                    let order = self.next_order();
                     self.sites.push(CallSite {
                         caller: self.function,
                         callee: closure,
                         held: Self::held_list(state),
                         span: self.program.fact(closure).span,
+                        order,
                     });
                 }
             }
-            Event::Exit { .. } => return false,
+            Event::Exit { kind, .. } => {
+                if self.deferred_stack.is_empty()
+                    && function == self.function
+                    && *kind == ExitKind::Function
+                {
+                    self.exit_joins.push(state.joins.clone());
+                }
+                return false;
+            }
             _ => {}
         }
         true
@@ -1104,7 +1250,7 @@ impl<'a> Walker<'a> {
         if !op.blocks() || op.flavor != LockFlavor::Go {
             return;
         }
-        let Some(held) = op.class.and_then(|class| state.held.get(&class)) else {
+        let Some(held) = op.lock_class.and_then(|class| state.held.get(&class)) else {
             return;
         };
         if !entry.held.contains(&held.lock)
@@ -1138,6 +1284,15 @@ impl<'a> Walker<'a> {
         let fact = body.call(call);
         let target = self.program.call_target(owner, call);
         let order = self.next_order();
+        if self.deferred_stack.is_empty() && function == self.function {
+            let held = Self::held_list(state);
+            self.held_at_call
+                .entry((function, call))
+                .and_modify(|previous| {
+                    previous.retain(|kept| held.iter().any(|other| other.class == kept.class))
+                })
+                .or_insert(held);
+        }
         if let CallTarget::Function(callee) = target {
             self.nil_through_call(owner, fact, callee, state);
         }
@@ -1160,14 +1315,14 @@ impl<'a> Walker<'a> {
             {
                 if let Some(lock) = self.locks.at(owner, call) {
                     self.check_relock(lock, state);
-                    if let Some(class) = self.locks.get(lock).class {
+                    if let Some(class) = self.locks.get(lock).lock_class {
                         state.held.insert(class, GoHeld { class, mode, lock });
                     }
                 }
             }
             CallTarget::Lib(LibCall::Unlock { .. }) => {
                 if let Callee::Method { receiver, .. } = &fact.callee {
-                    if let Some(class) = self.aliases.class_of(self.program, owner, *receiver) {
+                    if let Some(class) = self.identity.class_of(owner, *receiver) {
                         state.held.remove(&class);
                     }
                 }
@@ -1185,6 +1340,8 @@ impl<'a> Walker<'a> {
                     order,
                     joins_before: state.joins.iter().copied().collect(),
                     joined_each_iteration: false,
+                    joined_before_return: false,
+                    loop_depth: self.loop_depth,
                 });
             }
             CallTarget::Lib(LibCall::Map { kind, .. }) => {
@@ -1210,56 +1367,90 @@ impl<'a> Walker<'a> {
                 return false;
             }
             CallTarget::Function(callee) => {
-                if self.deferred_stack.is_empty() {
-                    // A helper that may exit the process (`must(err)`) skips this function's
-                    // pending defers too.
-                    if state.defers.values().any(|pending| *pending == Tri::Yes) {
-                        if let Some((exiting, span)) = self.exit_in(callee) {
-                            self.pending_exit(exiting, span, Some(fact.span), state);
-                        }
-                    }
-                    self.timeline.calls.push((
-                        callee,
-                        order,
-                        state.joins.iter().copied().collect(),
-                    ));
-                    if self.record_sites {
-                        self.sites.push(CallSite {
-                            caller: self.function,
-                            callee,
-                            held: Self::held_list(state),
-                            span: fact.span,
-                        });
-                    }
-                    if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
-                        for class in &effect.releases {
-                            state.held.remove(class);
-                        }
-                        for held in &effect.acquires {
-                            state.held.insert(held.class, *held);
-                        }
-                    }
-                } else if (self.deferred_stack.len() as u32) <= INLINE_DEPTH
-                    && !self
-                        .deferred_stack
-                        .iter()
-                        .any(|(_, on_stack)| *on_stack == callee)
-                {
-                    // Deferred code: follow the call where it runs.
-                    self.deferred_stack.push((None, callee));
-                    let nodes = &self.program.fact(callee).nodes;
-                    let mut inner = state.clone();
-                    inner.nil.clear();
-                    if self.walk(callee, nodes, &mut inner) {
-                        state.held = inner.held;
-                        state.done = inner.done;
-                    }
-                    self.deferred_stack.pop();
+                self.call_function((function, call), callee, fact, order, state)
+            }
+            // A call through a value, an interface or a method value: each function the
+            // points-to analysis found it may go to.
+            CallTarget::Unknown => {
+                for callee in self.calls.call_targets(self.program, function, call) {
+                    self.call_function((function, call), callee, fact, order, state);
                 }
             }
             _ => {}
         }
         true
+    }
+
+    /// A call of a function of the program.
+    fn call_function(
+        &mut self,
+        (function, call): (FunctionId, crate::model::facts::CallId),
+        callee: FunctionId,
+        fact: &crate::model::facts::CallFact,
+        order: u32,
+        state: &mut State,
+    ) {
+        if self.deferred_stack.is_empty()
+            && self
+                .joins_always
+                .is_some_and(|joins| joins.contains(&callee))
+        {
+            self.timeline.joins.push(order);
+            state.joins.insert(order);
+        }
+        if self.deferred_stack.is_empty() {
+            // A helper that may exit the process (`must(err)`) skips this function's pending
+            // defers too.
+            if state.defers.values().any(|pending| *pending == Tri::Yes) {
+                if let Some((exiting, span)) = self.exit_in(function, call, callee) {
+                    self.pending_exit(exiting, span, Some(fact.span), state);
+                }
+            }
+            self.timeline
+                .calls
+                .push((callee, order, state.joins.iter().copied().collect()));
+            if self.record_sites {
+                self.sites.push(CallSite {
+                    caller: self.function,
+                    callee,
+                    held: Self::held_list(state),
+                    span: fact.span,
+                    order,
+                });
+            }
+            if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
+                for class in &effect.releases {
+                    state.held.remove(class);
+                }
+                for held in &effect.acquires {
+                    state.held.insert(held.class, *held);
+                }
+            }
+        } else if (self.deferred_stack.len() as u32) <= INLINE_DEPTH
+            && !self
+                .deferred_stack
+                .iter()
+                .any(|(_, on_stack)| *on_stack == callee)
+        {
+            // Deferred code: follow the call where it runs.
+            self.deferred_stack.push((None, callee));
+            let nodes = &self.program.fact(callee).nodes;
+            let mut inner = state.clone();
+            inner.nil.clear();
+            if self.walk(callee, nodes, &mut inner) {
+                state.held = inner.held;
+                state.done = inner.done;
+            }
+            self.deferred_stack.pop();
+        } else if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
+            // Too deep to follow: what it does to the locks still counts.
+            for class in &effect.releases {
+                state.held.remove(class);
+            }
+            for held in &effect.acquires {
+                state.held.insert(held.class, *held);
+            }
+        }
     }
 
     fn map_access(
@@ -1288,6 +1479,7 @@ impl<'a> Walker<'a> {
             walked: self.function,
             class,
             write,
+            panics_when_nil: write && panics_when_nil,
             map,
             span,
             held: Self::held_list(state),
@@ -1392,28 +1584,54 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// An `os.Exit` / `log.Fatal` call in a function, or in a function it calls directly, made
-    /// outside deferred and spawned code.
-    fn exit_in(&self, function: FunctionId) -> Option<(FunctionId, Span)> {
-        let mut level = vec![function];
-        let mut seen: HashSet<FunctionId> = HashSet::default();
-        seen.insert(function);
+    /// An `os.Exit` / `log.Fatal` call in the function a call of `caller` goes to, or in a
+    /// function that one calls directly, made outside deferred and spawned code. The calls are
+    /// followed in the contexts of this call (a helper calling the closure it is handed calls
+    /// the one handed here, not every closure handed to it anywhere).
+    fn exit_in(
+        &self,
+        caller: FunctionId,
+        call: crate::model::facts::CallId,
+        callee: FunctionId,
+    ) -> Option<(FunctionId, Span)> {
+        let caller_body = self.program.function(caller).body;
+        let mut level: Vec<(FunctionId, Option<Ctx>)> = self
+            .points_to
+            .contexts_of(caller_body)
+            .iter()
+            .flat_map(|&ctx| self.points_to.targets_in(caller_body, ctx, call).iter())
+            .filter(|(target, _)| *target == callee)
+            .map(|&(target, ctx)| (target, Some(ctx)))
+            .collect();
+        if level.is_empty() {
+            level.push((callee, None));
+        }
+        let mut seen: HashSet<(FunctionId, Option<Ctx>)> = level.iter().copied().collect();
         for _ in 0..2 {
             let mut next = Vec::new();
-            for &current in &level {
+            for &(current, ctx) in &level {
                 let owner = self.owner(current);
-                for (callee, kind) in self.calls.edges_from(current) {
-                    if matches!(kind, EdgeKind::Call(_)) && seen.insert(callee) {
-                        next.push(callee);
+                let body = self.program.function(current).body;
+                for (own_call, _) in self.program.own_calls(current) {
+                    if self.program.call_target(owner, own_call) == CallTarget::Lib(LibCall::Exit) {
+                        return Some((current, self.program.body(owner).call(own_call).span));
                     }
-                }
-                let mut events = Vec::new();
-                crate::graph::calls::collect_events(&self.program.fact(current).nodes, &mut events);
-                for event in events {
-                    if let Event::Call(call) = event {
-                        if self.program.call_target(owner, *call) == CallTarget::Lib(LibCall::Exit)
-                        {
-                            return Some((current, self.program.body(owner).call(*call).span));
+                    match ctx {
+                        Some(ctx) => {
+                            for &(target, target_ctx) in
+                                self.points_to.targets_in(body, ctx, own_call)
+                            {
+                                if seen.insert((target, Some(target_ctx))) {
+                                    next.push((target, Some(target_ctx)));
+                                }
+                            }
+                        }
+                        None => {
+                            for target in self.calls.call_targets(self.program, current, own_call) {
+                                if seen.insert((target, None)) {
+                                    next.push((target, None));
+                                }
+                            }
                         }
                     }
                 }
@@ -1436,7 +1654,7 @@ impl<'a> Walker<'a> {
         let own_locks: HashSet<ClassId> = reached
             .iter()
             .flat_map(|&callee| self.locks.in_function(callee).iter())
-            .filter_map(|&lock| self.locks.get(lock).class)
+            .filter_map(|&lock| self.locks.get(lock).lock_class)
             .collect();
         for callee in reached {
             let owner = self.owner(callee);
@@ -1449,7 +1667,7 @@ impl<'a> Walker<'a> {
                         CallTarget::Lib(LibCall::Unlock { .. }) => {
                             let class = match &body.call(*call).callee {
                                 Callee::Method { receiver, .. } => {
-                                    self.aliases.class_of(self.program, owner, *receiver)
+                                    self.identity.class_of(owner, *receiver)
                                 }
                                 _ => None,
                             };

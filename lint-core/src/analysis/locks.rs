@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::index::{BodyIndex, Consumer};
-use crate::graph::alias::{Aliases, ClassId};
+use crate::graph::alias::{Aliases, ClassId, LockClasses};
 use crate::model::facts::{CallId, Callee, Event, FnKind, Node, Value, ValueId};
 use crate::model::modules::FunctionId;
 use crate::model::types::{LockFlavor, MapFlavor};
@@ -42,7 +42,11 @@ pub struct LockOp {
     pub owner: FunctionId,
     pub call: CallId,
     pub receiver: ValueId,
+    /// The receiver's unification class (what the rules compare objects by).
     pub class: Option<ClassId>,
+    /// Which lock it is, for the locks held (Go: by the points-to analysis; see
+    /// [`LockClasses`]).
+    pub lock_class: Option<ClassId>,
     pub mode: LockMode,
     pub attempt: LockAttempt,
     pub flavor: LockFlavor,
@@ -65,6 +69,44 @@ impl LockOp {
     }
 }
 
+/// What a lock expression locks (see [`LockClasses`]).
+pub struct LockIdentity<'a> {
+    pub program: &'a Program,
+    pub aliases: &'a Aliases,
+    pub points_to: &'a crate::graph::points_to::PointsTo,
+    pub classes: &'a LockClasses,
+}
+
+impl LockIdentity<'_> {
+    pub fn class_of(&self, function: FunctionId, value: ValueId) -> Option<ClassId> {
+        self.classes
+            .class_of(self.program, self.aliases, self.points_to, function, value)
+    }
+}
+
+/// The receivers of every lock and unlock call of a program, for [`LockClasses::compute`].
+pub fn lock_receivers(program: &Program) -> Vec<(FunctionId, ValueId)> {
+    let mut out = Vec::new();
+    for owner in program.function_ids() {
+        if program.function(owner).owner != owner {
+            continue;
+        }
+        let body = program.body(owner);
+        for (index, call) in body.calls.iter().enumerate() {
+            let target = program.call_target(owner, CallId::from_index(index));
+            if matches!(
+                target,
+                CallTarget::Lib(LibCall::Lock { .. } | LibCall::Unlock { .. })
+            ) {
+                if let Callee::Method { receiver, .. } = &call.callee {
+                    out.push((owner, *receiver));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Every lock acquisition of the program.
 #[derive(Debug, Default)]
 pub struct LockOps {
@@ -81,7 +123,11 @@ pub struct LockOps {
 }
 
 impl LockOps {
-    pub fn compute(program: &Program, aliases: &Aliases, indexes: &[BodyIndex]) -> LockOps {
+    pub fn compute(
+        program: &Program,
+        identity: &LockIdentity<'_>,
+        indexes: &[BodyIndex],
+    ) -> LockOps {
         let mut ops = LockOps::default();
         for owner in program.function_ids() {
             if program.function(owner).owner != owner {
@@ -118,7 +164,8 @@ impl LockOps {
                             owner,
                             call: call_id,
                             receiver: *receiver,
-                            class: aliases.class_of(program, owner, *receiver),
+                            class: identity.aliases.class_of(program, owner, *receiver),
+                            lock_class: identity.class_of(owner, *receiver),
                             mode,
                             attempt: LockAttempt::Blocking,
                             flavor: LockFlavor::Shard,
@@ -187,7 +234,8 @@ impl LockOps {
                     owner,
                     call: call_id,
                     receiver,
-                    class: aliases.class_of(program, owner, receiver),
+                    class: identity.aliases.class_of(program, owner, receiver),
+                    lock_class: identity.class_of(owner, receiver),
                     mode,
                     attempt,
                     flavor,

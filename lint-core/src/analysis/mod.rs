@@ -2,12 +2,15 @@
 //! code, task instances, and the lock state when deferred code runs.
 
 pub mod deferred;
+pub mod go_nil;
 pub mod go_private;
 pub mod go_races;
 pub mod go_state;
 pub mod index;
 pub mod lock_state;
 pub mod locks;
+pub mod loops;
+pub mod sharing;
 pub mod slots;
 pub mod tasks;
 
@@ -16,6 +19,7 @@ use std::cell::RefCell;
 
 use crate::graph::alias::Aliases;
 use crate::graph::calls::{CallGraph, DropGlue};
+use crate::graph::points_to::PointsTo;
 use crate::model::Program;
 use crate::model::modules::FunctionId;
 use deferred::Deferred;
@@ -32,6 +36,7 @@ pub type LockSet = std::rc::Rc<[LockOpId]>;
 #[derive(Debug)]
 pub struct Analyses {
     pub aliases: Aliases,
+    pub points_to: PointsTo,
     pub glue: DropGlue,
     pub calls: CallGraph,
     pub indexes: Vec<BodyIndex>,
@@ -50,8 +55,13 @@ pub struct Analyses {
 impl Analyses {
     pub fn compute(program: &Program) -> Analyses {
         let aliases = Aliases::compute(program);
+        let points_to = if needs_points_to(program) {
+            PointsTo::compute(program)
+        } else {
+            PointsTo::default()
+        };
         let glue = DropGlue::default();
-        let calls = CallGraph::build(program, &glue);
+        let calls = CallGraph::build(program, &glue, &points_to);
         let indexes: Vec<BodyIndex> = program
             .bodies
             .iter()
@@ -63,7 +73,18 @@ impl Analyses {
                 }
             })
             .collect();
-        let locks = LockOps::compute(program, &aliases, &indexes);
+        let lock_classes = crate::graph::alias::LockClasses::compute(
+            program,
+            &points_to,
+            &locks::lock_receivers(program),
+        );
+        let identity = locks::LockIdentity {
+            program,
+            aliases: &aliases,
+            points_to: &points_to,
+            classes: &lock_classes,
+        };
+        let locks = LockOps::compute(program, &identity, &indexes);
         // What locals hold (guards, defer guards, values with drop glue) is Rust's drop model.
         let slots = match program.language {
             crate::source::Language::Rust => {
@@ -80,17 +101,26 @@ impl Analyses {
             ),
             crate::source::Language::Go => (
                 LockState::default(),
-                go_state::GoState::compute(program, &aliases, &calls, &locks, &deferred),
+                go_state::GoState::compute(
+                    program, &points_to, &identity, &aliases, &calls, &locks, &deferred,
+                ),
             ),
         };
+        let mut go = go;
+        if program.language == crate::source::Language::Go {
+            go.nil_writes
+                .extend(go_nil::nil_writes(program, &points_to, &go));
+        }
         let go_races = match program.language {
             crate::source::Language::Go => {
-                go_races::GoRaces::compute(program, &aliases, &calls, &tasks, &go)
+                let loops = loops::Loops::compute(program);
+                go_races::GoRaces::compute(program, &points_to, &calls, &tasks, &go, &loops)
             }
             crate::source::Language::Rust => go_races::GoRaces::default(),
         };
         Analyses {
             aliases,
+            points_to,
             glue,
             calls,
             indexes,
@@ -125,4 +155,11 @@ impl Analyses {
             .insert((function, max_depth), reached.clone());
         reached
     }
+}
+
+/// The points-to analysis resolves the calls through values and interfaces that every Go rule
+/// follows, and decides who shares which object. (Rust still uses the unification-based
+/// capture graph.)
+fn needs_points_to(program: &Program) -> bool {
+    program.language == crate::source::Language::Go
 }

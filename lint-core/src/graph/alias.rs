@@ -30,6 +30,102 @@ pub struct ClassId(pub u32);
 
 const NONE: u32 = u32::MAX;
 
+/// What a lock expression locks, as a class: Rust's locks by the unification classes of this
+/// module; Go's by the points-to analysis, two lock expressions being one lock when the objects
+/// they may designate are connected (they share an object, directly or through other lock
+/// expressions). Lock expressions whose objects are unknown fall back to their unification
+/// class, in a range of ids of its own.
+#[derive(Debug, Default)]
+pub struct LockClasses {
+    /// The component of each object that appears in some lock expression, by object.
+    component: HashMap<crate::graph::points_to::ObjId, u32>,
+    /// Whether the points-to analysis decides (Go).
+    by_points_to: bool,
+}
+
+/// Where fallback classes start, so that they never meet a points-to component.
+const FALLBACK_CLASSES: u32 = 1 << 30;
+
+impl LockClasses {
+    /// `receivers`: every lock, unlock and guard expression, by its function and value.
+    pub fn compute(
+        program: &Program,
+        points_to: &crate::graph::points_to::PointsTo,
+        receivers: &[(FunctionId, ValueId)],
+    ) -> LockClasses {
+        use crate::graph::points_to::ObjId;
+        if program.language != crate::source::Language::Go {
+            return LockClasses::default();
+        }
+        let mut parent: HashMap<ObjId, ObjId> = HashMap::default();
+        fn find(parent: &mut HashMap<ObjId, ObjId>, object: ObjId) -> ObjId {
+            let mut root = object;
+            while let Some(&next) = parent.get(&root) {
+                if next == root {
+                    break;
+                }
+                root = next;
+            }
+            let mut current = object;
+            while let Some(&next) = parent.get(&current) {
+                if next == root {
+                    break;
+                }
+                parent.insert(current, root);
+                current = next;
+            }
+            root
+        }
+        for &(function, value) in receivers {
+            let objects = points_to.pts(program, function, value);
+            let Some(&first) = objects.first() else {
+                continue;
+            };
+            parent.entry(first).or_insert(first);
+            for &object in &objects[1..] {
+                parent.entry(object).or_insert(object);
+                let (a, b) = (find(&mut parent, first), find(&mut parent, object));
+                if a != b {
+                    parent.insert(a.max(b), a.min(b));
+                }
+            }
+        }
+        let objects: Vec<ObjId> = parent.keys().copied().collect();
+        let component = objects
+            .into_iter()
+            .map(|object| (object, find(&mut parent, object).0))
+            .collect();
+        LockClasses {
+            component,
+            by_points_to: true,
+        }
+    }
+
+    /// The lock class of a lock expression.
+    pub fn class_of(
+        &self,
+        program: &Program,
+        aliases: &Aliases,
+        points_to: &crate::graph::points_to::PointsTo,
+        function: FunctionId,
+        value: ValueId,
+    ) -> Option<ClassId> {
+        if self.by_points_to {
+            if let Some(component) = points_to
+                .pts(program, function, value)
+                .first()
+                .and_then(|object| self.component.get(object))
+            {
+                return Some(ClassId(*component));
+            }
+            return aliases
+                .class_of(program, function, value)
+                .map(|class| ClassId(FALLBACK_CLASSES + class.0));
+        }
+        aliases.class_of(program, function, value)
+    }
+}
+
 /// The result of the alias analysis.
 #[derive(Debug, Default)]
 pub struct Aliases {

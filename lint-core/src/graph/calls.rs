@@ -10,6 +10,7 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+use crate::graph::points_to::PointsTo;
 use crate::model::facts::{Body, CallId, Event, FnKind, Node, Slot, Sym, Value, ValueId};
 use crate::model::modules::{FunctionId, ItemRef, Resolved};
 use crate::model::types::{AdtId, LibTy, TyId, TyKind};
@@ -71,10 +72,13 @@ pub struct CallGraph {
     graph: DiGraph<FunctionId, EdgeKind>,
     pub spawn_sites: Vec<SpawnSite>,
     pub defer_sites: Vec<DeferSite>,
+    /// Calls whose targets the points-to analysis found (through function values, method
+    /// values, func-typed fields, interfaces and `dyn Trait`), by calling function and call.
+    dynamic: HashMap<(FunctionId, CallId), Vec<FunctionId>>,
 }
 
 impl CallGraph {
-    pub fn build(program: &Program, glue: &DropGlue) -> CallGraph {
+    pub fn build(program: &Program, glue: &DropGlue, points_to: &PointsTo) -> CallGraph {
         let mut graph =
             DiGraph::with_capacity(program.functions.len(), program.functions.len() * 2);
         for id in program.function_ids() {
@@ -84,6 +88,7 @@ impl CallGraph {
             graph,
             spawn_sites: Vec::new(),
             defer_sites: Vec::new(),
+            dynamic: HashMap::default(),
         };
         // Closures handed to a call, per body: the call decides what the closure is.
         let mut handed_to: HashMap<FunctionId, (FunctionId, CallId)> = HashMap::default();
@@ -163,6 +168,19 @@ impl CallGraph {
                                     NodeIndex::new(callee.index()),
                                     EdgeKind::Call(call),
                                 );
+                            }
+                            CallTarget::Unknown => {
+                                let targets = points_to.targets(program, id, call);
+                                for &callee in &targets {
+                                    call_graph.graph.add_edge(
+                                        NodeIndex::new(id.index()),
+                                        NodeIndex::new(callee.index()),
+                                        EdgeKind::Call(call),
+                                    );
+                                }
+                                if !targets.is_empty() {
+                                    call_graph.dynamic.insert((id, call), targets);
+                                }
                             }
                             _ => {}
                         }
@@ -252,6 +270,24 @@ impl CallGraph {
             });
         }
         call_graph
+    }
+
+    /// The functions a call may go to: its static target, or what the points-to analysis
+    /// found for a call through a value.
+    pub fn call_targets(
+        &self,
+        program: &Program,
+        function: FunctionId,
+        call: CallId,
+    ) -> Vec<FunctionId> {
+        match program.call_target(program.function(function).owner, call) {
+            CallTarget::Function(callee) => vec![callee],
+            _ => self
+                .dynamic
+                .get(&(function, call))
+                .cloned()
+                .unwrap_or_default(),
+        }
     }
 
     /// Functions reachable from `roots` through calls, closures, implicit drops and defers (not

@@ -2,3 +2,4 @@
 
 pub mod alias;
 pub mod calls;
+pub mod points_to;

@@ -328,6 +328,16 @@ pub enum Node {
     Loop(Vec<Node>),
 }
 
+/// Where a path that ends goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ExitKind {
+    /// Out of the function: `return`, `?`, a panic, a diverging call, the process's exit.
+    #[default]
+    Function,
+    /// To another place of the same function: `break`, `continue`, `goto`.
+    Jump,
+}
+
 /// Where a value lives: a local variable or a temporary.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
@@ -376,7 +386,7 @@ pub enum Event {
     /// A closure or async block is created here.
     Closure(FnIdx),
     /// A path ends here: `return`, `break`, `continue`, a diverging call.
-    Exit { span: Span },
+    Exit { span: Span, kind: ExitKind },
     /// A place is read where no call shows it (Go: `m[k]` as a value, `range m`).
     Read { value: ValueId, span: Span },
     /// A condition rules out nil here (`if m != nil {`, `if m[k] > 0 {`).

@@ -182,7 +182,9 @@ impl Program {
             Language::Rust => {
                 ModuleTree::build(&paths, &facts, &targets, input.lib_name.as_deref())
             }
-            Language::Go => ModuleTree::build_package(&facts),
+            Language::Go => {
+                ModuleTree::build_go(&paths, &facts, &input.root_dir, input.lib_name.as_deref())
+            }
         };
         let mut program = Program {
             language: input.language,

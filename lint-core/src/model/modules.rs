@@ -92,6 +92,8 @@ pub struct ModuleTree {
     /// Names already looked up, by module, name and namespace. An entry of `None` while a
     /// lookup is under way cuts cycles of `use` and glob imports.
     lookups: RefCell<HashMap<(ModuleId, Sym, bool), Option<Resolved>>>,
+    /// Go: the packages of the unit by import path.
+    go_packages: HashMap<Sym, ModuleId>,
 }
 
 impl ModuleTree {
@@ -110,6 +112,7 @@ impl ModuleTree {
             lib_root: None,
             lib_name: lib_name.map(Into::into),
             lookups: RefCell::default(),
+            go_packages: HashMap::default(),
         };
         let by_path: HashMap<&Path, u32> = paths
             .iter()
@@ -203,25 +206,69 @@ impl ModuleTree {
 
     /// A Go package: one module holding every file's items; each file's imports join it (files
     /// of one package seldom give one name two meanings).
-    pub fn build_package(facts: &[&FileFacts]) -> ModuleTree {
+    /// A Go unit: a module (the folder of a `go.mod`, `module_path` its import path) or a
+    /// lone package. Each package (a folder, and its package clause) is a module of the tree;
+    /// an import of another package of the module resolves to that package's module, so that
+    /// `shared.NewStore()` and `shared.Store` are the program's own.
+    pub fn build_go(
+        paths: &[PathBuf],
+        facts: &[&FileFacts],
+        root_dir: &Path,
+        module_path: Option<&str>,
+    ) -> ModuleTree {
         let mut tree = ModuleTree {
             modules: Vec::new(),
             file_modules: vec![Vec::new(); facts.len()],
             lib_root: None,
             lib_name: None,
             lookups: RefCell::default(),
+            go_packages: HashMap::default(),
         };
-        let root = tree.new_module(None, "package".into(), None, 0, Some(0));
+        let mut packages: HashMap<(PathBuf, Sym), ModuleId> = HashMap::default();
         for (file, facts) in facts.iter().enumerate() {
-            tree.file_modules[file] = vec![root];
+            let dir = paths[file]
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let package_name: Sym = facts.package_name.clone().unwrap_or_else(|| "".into());
+            let key = (dir.clone(), package_name.clone());
+            let module = match packages.get(&key) {
+                Some(&module) => module,
+                None => {
+                    let module =
+                        tree.new_module(None, package_name.clone(), None, file as u32, Some(0));
+                    packages.insert(key, module);
+                    // The package's import path: the module's path and the folder below it.
+                    // An external test package (`x_test`) is not importable.
+                    if !package_name.ends_with("_test") {
+                        if let (Some(module_path), Ok(relative)) =
+                            (module_path, dir.strip_prefix(root_dir))
+                        {
+                            let relative = relative
+                                .components()
+                                .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                                .collect::<Vec<_>>()
+                                .join("/");
+                            let import_path = if relative.is_empty() {
+                                module_path.to_string()
+                            } else {
+                                format!("{module_path}/{relative}")
+                            };
+                            tree.go_packages.insert(import_path.into(), module);
+                        }
+                    }
+                    module
+                }
+            };
+            tree.file_modules[file] = vec![module];
             for entry in &facts.uses {
-                let module = &mut tree.modules[root.0 as usize];
-                if !module
+                let data = &mut tree.modules[module.0 as usize];
+                if !data
                     .uses
                     .iter()
                     .any(|existing| existing.alias == entry.alias)
                 {
-                    module.uses.push(UseEntry {
+                    data.uses.push(UseEntry {
                         alias: entry.alias.clone(),
                         path: entry.path.clone(),
                     });
@@ -472,6 +519,14 @@ impl ModuleTree {
         }
         for entry in &data.uses {
             if entry.alias.as_deref() == Some(name) {
+                // A Go import of a package of the same module.
+                if let Some(&package) = entry
+                    .path
+                    .first()
+                    .and_then(|path| self.go_packages.get(path))
+                {
+                    return Some(Resolved::Item(ItemRef::Module(package), Vec::new()));
+                }
                 return self.resolve_use_path(module, &entry.path, depth + 1);
             }
         }

@@ -20,6 +20,9 @@ pub enum CallTarget {
     Construct(super::types::AdtId),
 }
 
+/// How many embedded fields deep a Go method is looked for.
+const MAX_PROMOTION_DEPTH: u32 = 6;
+
 /// The result of checking one body arena.
 #[derive(Debug, Default)]
 pub struct BodyTypes {
@@ -722,6 +725,19 @@ impl Program {
         arg_tys: &[TyId],
         has_closure_arg: bool,
     ) -> (CallTarget, TyId) {
+        self.check_method_call_at(receiver_ty, name, arg_tys, has_closure_arg, 0)
+    }
+
+    /// `depth`: how many embedded fields the method is looked for through (Go structs may
+    /// embed each other in a cycle through pointers).
+    fn check_method_call_at(
+        &mut self,
+        receiver_ty: TyId,
+        name: &str,
+        arg_tys: &[TyId],
+        has_closure_arg: bool,
+        depth: u32,
+    ) -> (CallTarget, TyId) {
         if name == "clone" && arg_tys.is_empty() {
             let ty = self.types.strip_refs(receiver_ty);
             return match self.types.kind(ty).clone() {
@@ -757,10 +773,15 @@ impl Program {
                     }
                     // Go promotes the methods of embedded fields (`s.Lock()` on a struct that
                     // embeds `sync.Mutex`).
-                    if go {
+                    if go && depth < MAX_PROMOTION_DEPTH {
                         for field in self.embedded_field_types(adt) {
-                            let promoted =
-                                self.check_method_call(field, name, arg_tys, has_closure_arg);
+                            let promoted = self.check_method_call_at(
+                                field,
+                                name,
+                                arg_tys,
+                                has_closure_arg,
+                                depth + 1,
+                            );
                             if promoted.0 != CallTarget::Unknown {
                                 return promoted;
                             }
@@ -812,7 +833,9 @@ impl Program {
             return (CallTarget::Lib(call), ret);
         }
         let receiver_unknown = self.types.autoderef(receiver_ty).is_unknown();
-        if receiver_unknown && arg_tys.is_empty() {
+        // (Rust only: a Go method `lock()` of an unknown receiver is a method of the program
+        // reached through an interface or a value, and Go's own locks have known types.)
+        if receiver_unknown && arg_tys.is_empty() && !go {
             if let Some((mode, attempt)) = known::lock_method(name) {
                 // Whether this is a lock at all is decided by how its result is handled.
                 return (

@@ -8,6 +8,7 @@ use tree_sitter::Node;
 use super::fields::{FieldExt, field_ids};
 
 use super::{GoCx, simple_path};
+use crate::model::facts::ExitKind;
 use crate::model::facts::{
     Body, BodyIdx, CallFact, CallId, Callee, Event, FnFact, FnIdx, FnKind, ImplIdx, LocalFact,
     LocalId, LocalOrigin, ModIdx, Node as FactNode, PathExpr, ReleaseReason, Slot, Sym, TypeExpr,
@@ -369,7 +370,10 @@ impl<'c, 't> Lowerer<'c, 't> {
         if runs_defers {
             self.release_defers(span, ReleaseReason::EarlyExit);
         }
-        self.emit(Event::Exit { span });
+        self.emit(Event::Exit {
+            span,
+            kind: ExitKind::Function,
+        });
     }
 
     /// Releases the registered defers, last first.
@@ -445,7 +449,10 @@ impl<'c, 't> Lowerer<'c, 't> {
                 }
                 let span = self.span(node);
                 self.release_defers(span, ReleaseReason::EarlyExit);
-                self.emit(Event::Exit { span });
+                self.emit(Event::Exit {
+                    span,
+                    kind: ExitKind::Function,
+                });
             }
             "if_statement" => self.if_statement(node),
             "for_statement" => self.for_statement(node),
@@ -464,7 +471,10 @@ impl<'c, 't> Lowerer<'c, 't> {
             }
             "break_statement" | "continue_statement" | "goto_statement" => {
                 let span = self.span(node);
-                self.emit(Event::Exit { span });
+                self.emit(Event::Exit {
+                    span,
+                    kind: ExitKind::Jump,
+                });
             }
             "go_statement" => self.go_statement(node),
             "defer_statement" => self.defer_statement(node),
@@ -1250,9 +1260,25 @@ impl<'c, 't> Lowerer<'c, 't> {
 
     fn call(&mut self, node: Node<'_>) -> ValueId {
         let span = self.span(node);
-        let Some(function) = node.field(field_ids().function) else {
+        let Some(mut function) = node.field(field_ids().function) else {
             return self.literal();
         };
+        // An instantiation of a generic function (`each[string](xs, f)`, `pkg.Map[K, V](m)`):
+        // the function itself, its type arguments aside.
+        while matches!(function.kind(), "index_expression" | "generic_type") {
+            let inner = function
+                .field(field_ids().operand)
+                .or_else(|| function.field(field_ids().ty));
+            match inner {
+                Some(inner)
+                    if matches!(inner.kind(), "identifier" | "selector_expression")
+                        && self.generic_function_name(inner) =>
+                {
+                    function = inner
+                }
+                _ => break,
+            }
+        }
         let arguments = node.field(field_ids().arguments);
         // `make(map[K]V)`, `new(T)`: the first argument is a type.
         let mut type_args = Vec::new();
@@ -1355,11 +1381,50 @@ impl<'c, 't> Lowerer<'c, 't> {
         }
     }
 
+    /// A name that is not a local (a local indexed and called is a slice or map of funcs),
+    /// so `name[T]` before a call is a generic function's instantiation.
+    fn generic_function_name(&mut self, node: Node<'_>) -> bool {
+        match node.kind() {
+            "identifier" => self.lookup(self.cx.text(node)).is_none(),
+            "selector_expression" => node
+                .field(field_ids().operand)
+                .is_some_and(|operand| self.package_name(operand).is_some()),
+            _ => false,
+        }
+    }
+
     fn composite_literal(&mut self, node: Node<'_>) -> ValueId {
-        let span = self.span(node);
         let ty_node = node.field(field_ids().ty);
+        let ty = ty_node.map(|ty| self.cx.type_expr(ty));
+        self.literal_of_type(node, ty_node.map(|ty| ty.kind()), ty)
+    }
+
+    /// A composite literal (`T{..}`, `map[K]V{..}`, `[]T{..}`), or an element literal whose
+    /// type the enclosing literal gives (`{..}` in `map[string]map[int]bool{"a": {}}`): a
+    /// struct literal with its fields, or an allocation whose elements are the values given.
+    fn literal_of_type(
+        &mut self,
+        node: Node<'_>,
+        ty_kind: Option<&str>,
+        ty: Option<TypeExpr>,
+    ) -> ValueId {
+        let span = self.span(node);
+        // What an element written `{..}` is: the map's value type, the slice's element type.
+        let element_ty = match &ty {
+            Some(TypeExpr::Path(path))
+                if path.segments.len() == 1 && &*path.segments[0] == "map" =>
+            {
+                path.args.get(1).cloned()
+            }
+            Some(TypeExpr::Slice(element)) => Some((**element).clone()),
+            _ => None,
+        };
         let mut fields = Vec::new();
-        if let Some(body) = node.field(field_ids().body) {
+        let body = match node.kind() {
+            "literal_value" => Some(node),
+            _ => node.field(field_ids().body),
+        };
+        if let Some(body) = body {
             let mut cursor = body.walk();
             let elements: Vec<Node<'_>> = body.named_children(&mut cursor).collect();
             for element in elements {
@@ -1379,35 +1444,31 @@ impl<'c, 't> Lowerer<'c, 't> {
                     }
                     if let Some(value) = value {
                         let lowered = if value.kind() == "literal_value" {
-                            self.literal()
+                            self.element_literal(value, element_ty.clone())
                         } else {
                             self.expr(value, Usage::Value)
                         };
-                        if let Some(name) = key_name {
-                            fields.push((name, lowered));
+                        match key_name {
+                            Some(name) => fields.push((name, lowered)),
+                            // A map literal keyed by an expression: the value is an element.
+                            None => fields.push((fields.len().to_string().into(), lowered)),
                         }
                     }
                 } else if let Some(inner) = element.named_child(0) {
                     // A positional element sets the field of its position.
                     let position: Sym = fields.len().to_string().into();
-                    if inner.kind() != "literal_value" {
-                        let value = self.expr(inner, Usage::Value);
-                        fields.push((position, value));
+                    let value = if inner.kind() != "literal_value" {
+                        self.expr(inner, Usage::Value)
                     } else {
-                        let value = self.literal();
-                        fields.push((position, value));
-                    }
+                        self.element_literal(inner, element_ty.clone())
+                    };
+                    fields.push((position, value));
                 }
             }
         }
-        match ty_node {
-            Some(ty)
-                if matches!(
-                    ty.kind(),
-                    "type_identifier" | "qualified_type" | "generic_type"
-                ) =>
-            {
-                let path = match self.cx.type_expr(ty) {
+        match (ty_kind, ty) {
+            (Some("type_identifier" | "qualified_type" | "generic_type"), Some(ty)) => {
+                let path = match ty {
                     TypeExpr::Path(path) => path,
                     _ => simple_path("<composite>"),
                 };
@@ -1418,18 +1479,37 @@ impl<'c, 't> Lowerer<'c, 't> {
                     span,
                 })
             }
-            Some(ty) => {
-                let ty = self.cx.type_expr(ty);
+            (_, ty) => {
+                // A map, slice or array literal: its values are its elements.
                 let path = PathExpr {
                     segments: vec!["<composite>".into()],
-                    args: vec![ty],
+                    args: vec![ty.unwrap_or(TypeExpr::Unknown)],
                     qself: None,
                     leading_colon: false,
                 };
-                self.push_call(Callee::Path(path), Vec::new(), span, span)
+                let elements = fields.into_iter().map(|(_, value)| value).collect();
+                self.push_call(Callee::Path(path), elements, span, span)
             }
-            None => self.value(Value::Unknown),
         }
+    }
+
+    /// An element literal written without its type (`{..}`), of the type the enclosing
+    /// literal gives, when it gives one.
+    fn element_literal(&mut self, node: Node<'_>, ty: Option<TypeExpr>) -> ValueId {
+        let kind = match &ty {
+            Some(TypeExpr::Path(path)) if &*path.segments[0] != "map" => Some("type_identifier"),
+            Some(TypeExpr::Ref { inner, .. }) => {
+                // `[]*T{{..}}`: each element is `&T{..}`.
+                let inner = (**inner).clone();
+                let value = self.literal_of_type(node, Some("type_identifier"), Some(inner));
+                return self.value(Value::Ref {
+                    inner: value,
+                    mutable: true,
+                });
+            }
+            _ => None,
+        };
+        self.literal_of_type(node, kind, ty)
     }
 }
 

@@ -14,6 +14,7 @@ use super::macros::{
 };
 use super::types::{path_expr, self_type, sym, type_expr};
 use crate::driver::Edition;
+use crate::model::facts::ExitKind;
 use crate::model::facts::{
     Body, BodyIdx, CallFact, CallId, Callee, Event, FnFact, FnIdx, FnKind, ImplIdx, LocalFact,
     LocalId, LocalOrigin, ModIdx, Node, ReleaseReason, SelfKind, Slot, Sym, TempFact, TempId,
@@ -561,7 +562,10 @@ impl Lowerer<'_, '_> {
                     let (nodes, _) = self.capture(|lowerer| {
                         lowerer.expr(diverge, Usage::Discard);
                         let span = lowerer.span(end_span(diverge));
-                        lowerer.emit(Event::Exit { span });
+                        lowerer.emit(Event::Exit {
+                            span,
+                            kind: ExitKind::Function,
+                        });
                     });
                     self.emit_node(Node::Branch(vec![nodes, Vec::new()]));
                 }
@@ -927,7 +931,10 @@ impl Lowerer<'_, '_> {
                 let span = self.span(return_expr.return_token.span);
                 let (scope_base, temp_base) = (self.frame().scope_base, self.frame().temp_base);
                 self.release_for_exit(scope_base, temp_base, span);
-                self.emit(Event::Exit { span });
+                self.emit(Event::Exit {
+                    span,
+                    kind: ExitKind::Function,
+                });
                 self.unknown()
             }
             Expr::Struct(structure) => {
@@ -964,7 +971,10 @@ impl Lowerer<'_, '_> {
                 let (scope_base, temp_base) = (self.frame().scope_base, self.frame().temp_base);
                 let (exit, _) = self.capture(|lowerer| {
                     lowerer.release_for_exit(scope_base, temp_base, span);
-                    lowerer.emit(Event::Exit { span });
+                    lowerer.emit(Event::Exit {
+                        span,
+                        kind: ExitKind::Function,
+                    });
                 });
                 self.emit_node(Node::Branch(vec![exit, Vec::new()]));
                 let value = self.value(Value::Try(inner));
@@ -1105,7 +1115,10 @@ impl Lowerer<'_, '_> {
             let id = self.push_call(callee, args, span, tail);
             if matches!(last, "exit" | "abort") && segments.iter().any(|s| s == "process") {
                 // Diverging: nothing after it runs, and no destructor runs either.
-                self.emit(Event::Exit { span });
+                self.emit(Event::Exit {
+                    span,
+                    kind: ExitKind::Function,
+                });
             }
             let value = self.value(Value::Call(id));
             return self.maybe_temp(value, usage, span);
@@ -1290,7 +1303,10 @@ impl Lowerer<'_, '_> {
             .copied()
             .unwrap_or((self.frame().scope_base, self.frame().temp_base));
         self.release_for_exit(scope_floor, temp_floor, span);
-        self.emit(Event::Exit { span });
+        self.emit(Event::Exit {
+            span,
+            kind: ExitKind::Jump,
+        });
     }
 
     fn for_loop(&mut self, for_loop: &syn::ExprForLoop) -> ValueId {
@@ -1504,7 +1520,10 @@ impl Lowerer<'_, '_> {
                     let span = self.span(mac.delimiter.span().open());
                     let (scope_base, temp_base) = (self.frame().scope_base, self.frame().temp_base);
                     self.release_for_exit(scope_base, temp_base, span);
-                    self.emit(Event::Exit { span });
+                    self.emit(Event::Exit {
+                        span,
+                        kind: ExitKind::Function,
+                    });
                 }
                 self.value(Value::Macro(name.into_boxed_str()))
             }

@@ -1,0 +1,112 @@
+//! Go nil maps followed through aliases, pointers, fields, package variables, interfaces and
+//! callbacks: a write panics when every map the written place may hold, in some context of
+//! its code, is the nil map a slot started with (a map field a struct literal or `new(T)` left
+//! out, a local declared without a value, a package variable without an initializer) and no
+//! code of the program, nor code outside it that was handed the object, ever stores a map
+//! there. The walk of `go_state` finds the nil maps of locals path by path; this finds the
+//! ones that reach a write some other way.
+
+use rustc_hash::FxHashSet as HashSet;
+
+use super::go_state::{GoState, NilWrite};
+use super::sharing::Sharing;
+use crate::graph::points_to::{NilOrigin, ObjId, ObjKind, PointsTo};
+use crate::model::Program;
+use crate::model::facts::Value;
+use crate::source::Span;
+
+/// The writes of nil maps the points-to analysis shows, one per write.
+pub fn nil_writes(program: &Program, points_to: &PointsTo, go: &GoState) -> Vec<NilWrite> {
+    let sharing = Sharing::compute(points_to);
+    let handed_out = points_to.handed_out_objects();
+    let mut out = Vec::new();
+    let mut seen: HashSet<Span> = HashSet::default();
+    for access in &go.accesses {
+        if !access.panics_when_nil || seen.contains(&access.span) {
+            continue;
+        }
+        let owner = program.function(access.function).owner;
+        let body = program.function(owner).body;
+        for &ctx in points_to.contexts_of(body) {
+            let objects = points_to.pts_in(body, ctx, access.map);
+            let Some(&first) = objects.first() else {
+                continue;
+            };
+            if !objects
+                .iter()
+                .all(|&object| certainly_nil(program, points_to, &sharing, &handed_out, object))
+            {
+                continue;
+            }
+            let Some(declared) = origin_span(program, points_to, first) else {
+                continue;
+            };
+            seen.insert(access.span);
+            out.push(NilWrite {
+                function: access.function,
+                span: access.span,
+                declared,
+                map: access.map,
+                deferred: access.deferred,
+                via: None,
+            });
+            break;
+        }
+    }
+    out
+}
+
+/// A nil map no code can have replaced: the slot's object (for a field) was made by the
+/// program, is not reachable from a package variable or a caller outside the program, and was
+/// not handed to code outside the program; a package variable is not exported.
+fn certainly_nil(
+    program: &Program,
+    points_to: &PointsTo,
+    sharing: &Sharing,
+    handed_out: &HashSet<ObjId>,
+    object: ObjId,
+) -> bool {
+    let ObjKind::Nil(origin) = &points_to.object(object).kind else {
+        return false;
+    };
+    match origin {
+        NilOrigin::Field(parent, _) => {
+            matches!(points_to.object(*parent).kind, ObjKind::Alloc { .. })
+                && !sharing.is_global(*parent)
+                && !handed_out.contains(parent)
+        }
+        NilOrigin::Local { .. } => true,
+        NilOrigin::Static(id) => !program
+            .static_item(*id)
+            .name
+            .starts_with(|c: char| c.is_ascii_uppercase()),
+    }
+}
+
+/// Where a nil map's slot is declared: the struct literal or `new(T)` that left the field
+/// out, the local, the package variable.
+fn origin_span(program: &Program, points_to: &PointsTo, object: ObjId) -> Option<Span> {
+    let ObjKind::Nil(origin) = &points_to.object(object).kind else {
+        return None;
+    };
+    match origin {
+        NilOrigin::Field(parent, _) => {
+            let ObjKind::Alloc { body, value, .. } = points_to.object(*parent).kind else {
+                return None;
+            };
+            let arena = arena(program, body);
+            match arena.value(value) {
+                Value::Struct { span, .. } => Some(*span),
+                Value::Call(call) => Some(arena.call(*call).span),
+                _ => None,
+            }
+        }
+        NilOrigin::Local { body, local, .. } => Some(arena(program, *body).local(*local).span),
+        NilOrigin::Static(id) => Some(program.static_item(*id).span),
+    }
+}
+
+fn arena(program: &Program, body: crate::model::BodyId) -> &crate::model::facts::Body {
+    let info = &program.bodies[body.0 as usize];
+    &program.files[info.file as usize].facts.bodies[info.idx.index()]
+}

@@ -1,0 +1,521 @@
+//! Who shares which object, and how many tasks run a spawn: the questions that decide
+//! whether two accesses to one abstract object touch one object at run time.
+//!
+//! An abstract object stands for every object its allocation site makes. Objects reachable
+//! from a static, a package variable or an object made outside the program are *global*:
+//! one for everyone. Any other object lives in the activation of the code that made it, and
+//! reaches other code through calls, returns and the tasks that activation starts:
+//!
+//! - goroutines of one spawn site share an object only when it was made before the repetition
+//!   that starts them (outside the innermost loop around the spawn, or, when the spawn runs
+//!   once per call of its function, outside the loop or the several calls that call it);
+//! - an object the task's own code makes (directly or through the calls it makes) belongs to
+//!   each task instance;
+//! - a spawn runs many tasks when it is in a loop, when its function runs many times (called
+//!   in a loop, from several places not separated by a join, from code that many tasks run,
+//!   from a callback a helper calls per element), or when it is a request handler.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::go_state::GoState;
+use super::loops::Loops;
+use super::tasks::Tasks;
+use crate::graph::calls::{CallGraph, EdgeKind, SpawnSiteId};
+use crate::graph::points_to::{ObjId, ObjKind, PointsTo};
+use crate::model::facts::{CallId, Value, ValueId};
+use crate::model::modules::FunctionId;
+use crate::model::{Program, SpawnKind};
+
+/// How many callers up the question "is the object made outside the repetition" is asked.
+const MAX_CALLER_DEPTH: u32 = 4;
+
+/// The goroutines of one spawn site that run one piece of code. A helper that runs a func
+/// value in a goroutine (`func (s *Server) start(f func()) { go f() }`) is one spawn site for
+/// every closure handed to it: each closure, created somewhere else, is a task of its own,
+/// started as many times as that closure is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId {
+    pub site: SpawnSiteId,
+    /// The closure handed to the spawning helper, when the task runs one.
+    pub closure: Option<FunctionId>,
+}
+
+/// What the objects are: global or not, and who made them.
+#[derive(Debug, Default)]
+pub struct Sharing {
+    /// Per object: reachable from a static or from an object made outside the program.
+    global: Vec<bool>,
+}
+
+impl Sharing {
+    pub fn compute(points_to: &PointsTo) -> Sharing {
+        let count = points_to.object_count();
+        let mut global = vec![false; count];
+        let mut fields: HashMap<ObjId, Vec<ObjId>> = HashMap::default();
+        for (object, _, held) in points_to.field_slots() {
+            fields.entry(object).or_default().extend_from_slice(held);
+        }
+        let mut pending: Vec<ObjId> = (0..count as u32)
+            .map(ObjId)
+            .filter(|&object| {
+                matches!(
+                    points_to.object(points_to.root_object(object)).kind,
+                    ObjKind::Static(_) | ObjKind::Extern(_)
+                )
+            })
+            .collect();
+        while let Some(object) = pending.pop() {
+            if std::mem::replace(&mut global[object.0 as usize], true) {
+                continue;
+            }
+            if let Some(held) = fields.get(&object) {
+                pending.extend(held.iter().copied());
+            }
+        }
+        Sharing { global }
+    }
+
+    /// One object for everyone: reachable from a static, a package variable, or an object
+    /// made outside the program.
+    pub fn is_global(&self, object: ObjId) -> bool {
+        self.global.get(object.0 as usize).copied().unwrap_or(false)
+    }
+}
+
+/// The questions the race analysis asks, over the program's graphs, with memos.
+pub struct SharingQueries<'a> {
+    pub program: &'a Program,
+    pub points_to: &'a PointsTo,
+    pub calls: &'a CallGraph,
+    pub loops: &'a Loops,
+    pub tasks: &'a Tasks,
+    pub go: &'a GoState,
+    pub sharing: &'a Sharing,
+    reached: RefCell<HashMap<Vec<FunctionId>, Rc<HashSet<FunctionId>>>>,
+    call_values: RefCell<HashMap<crate::model::BodyId, Rc<Vec<Option<ValueId>>>>>,
+    many: RefCell<HashMap<FunctionId, bool>>,
+    concurrent: RefCell<HashMap<FunctionId, bool>>,
+}
+
+impl<'a> SharingQueries<'a> {
+    pub fn new(
+        program: &'a Program,
+        points_to: &'a PointsTo,
+        calls: &'a CallGraph,
+        loops: &'a Loops,
+        tasks: &'a Tasks,
+        go: &'a GoState,
+        sharing: &'a Sharing,
+    ) -> SharingQueries<'a> {
+        SharingQueries {
+            program,
+            points_to,
+            calls,
+            loops,
+            tasks,
+            go,
+            sharing,
+            reached: RefCell::default(),
+            call_values: RefCell::default(),
+            many: RefCell::default(),
+            concurrent: RefCell::default(),
+        }
+    }
+
+    /// What code running `roots` runs in the same task (calls, closures, defers).
+    pub fn reached(&self, roots: &[FunctionId]) -> Rc<HashSet<FunctionId>> {
+        let mut key = roots.to_vec();
+        key.sort();
+        if let Some(found) = self.reached.borrow().get(&key) {
+            return found.clone();
+        }
+        let set: Rc<HashSet<FunctionId>> =
+            Rc::new(self.calls.reachable_in_task(&key).into_iter().collect());
+        self.reached.borrow_mut().insert(key, set.clone());
+        set
+    }
+
+    /// The function whose code makes an object, and the value that makes it.
+    pub fn maker(&self, object: ObjId) -> Option<(FunctionId, ValueId)> {
+        match &self.points_to.object(object).kind {
+            ObjKind::Alloc { body, value, .. } => {
+                let info = &self.program.bodies[body.0 as usize];
+                let arena = &self.program.files[info.file as usize].facts.bodies[info.idx.index()];
+                Some((
+                    self.program.function_id(info.file, arena.value_fn(*value)),
+                    *value,
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// The object is made by the code a task runs (each task makes its own), as far as its
+    /// context tells: the outermost call of its context, or its maker, is task code.
+    ///
+    /// An object a task makes and later stores where others can reach it (a field of a shared
+    /// object) is taken as its task's still: the task is taken to write it before it hands it
+    /// over, as such code does.
+    pub fn made_by_task(&self, object: ObjId, task: TaskId) -> bool {
+        let Some((maker, _)) = self.maker(object) else {
+            return false;
+        };
+        let task_code = match task.closure {
+            Some(closure) => self.reached(&[closure]),
+            None => self.reached(&self.calls.spawn_sites[task.site.0 as usize].bodies),
+        };
+        let ObjKind::Alloc { ctx, .. } = self.points_to.object(object).kind else {
+            return false;
+        };
+        match self.points_to.context(ctx).first() {
+            Some((outermost, _)) => task_code.contains(outermost),
+            None => task_code.contains(&maker),
+        }
+    }
+
+    /// The closures a spawn site's code calls through a value (`go f()` in a helper), made
+    /// elsewhere: each is a task of its own.
+    pub fn handed_closures(&self, site: SpawnSiteId) -> Vec<FunctionId> {
+        let data = &self.calls.spawn_sites[site.0 as usize];
+        let mut closures = Vec::new();
+        for &body in &data.bodies {
+            for (call, _) in self.program.own_calls(body) {
+                if self
+                    .program
+                    .call_target(self.program.function(body).owner, call)
+                    != crate::model::CallTarget::Unknown
+                {
+                    continue;
+                }
+                for target in self.calls.call_targets(self.program, body, call) {
+                    let fact = self.program.fact(target);
+                    if fact.kind.parent().is_some()
+                        && self.program.function(target).owner
+                            != self.program.function(data.spawner).owner
+                    {
+                        closures.push(target);
+                    }
+                }
+            }
+        }
+        closures.sort();
+        closures.dedup();
+        closures
+    }
+
+    /// Where the tasks of one identity start: the spawner and the loop around the spawn, or,
+    /// for a handed closure, the function that creates the closure and the loop around that.
+    fn start_point(&self, task: TaskId) -> (FunctionId, Option<super::loops::LoopId>) {
+        let data = &self.calls.spawn_sites[task.site.0 as usize];
+        let Some(closure) = task.closure else {
+            return (data.spawner, self.spawn_loop(task.site));
+        };
+        let function = self.program.function(closure);
+        let Some(parent) = self.program.fact(closure).kind.parent() else {
+            return (data.spawner, self.spawn_loop(task.site));
+        };
+        let creator = self.program.function_id(function.file, parent);
+        let body = self.program.body(closure);
+        let fn_idx = function.fn_idx;
+        let created = body
+            .values
+            .iter()
+            .position(|value| matches!(value, Value::Closure(inner) if *inner == fn_idx))
+            .map(ValueId::from_index);
+        let lp = created.and_then(|value| self.loops.of_value(function.body, value));
+        (creator, lp)
+    }
+
+    /// Which value each call of an arena produces.
+    fn call_value(&self, function: FunctionId, call: CallId) -> Option<ValueId> {
+        let body_id = self.program.function(function).body;
+        if let Some(found) = self.call_values.borrow().get(&body_id) {
+            return found.get(call.index()).copied().flatten();
+        }
+        let body = self.program.body(function);
+        let mut out = vec![None; body.calls.len()];
+        for (index, value) in body.values.iter().enumerate() {
+            if let Value::Call(call) = value {
+                out[call.index()] = Some(ValueId::from_index(index));
+            }
+        }
+        let out = Rc::new(out);
+        self.call_values.borrow_mut().insert(body_id, out.clone());
+        out.get(call.index()).copied().flatten()
+    }
+
+    /// Where the code of `function` makes `object` afresh: its allocation, or a call whose
+    /// result is the object made by the code the call runs. `None` when the object comes from
+    /// elsewhere (a parameter, a capture, a field of an older object, a static).
+    pub fn made_in(&self, object: ObjId, function: FunctionId) -> Option<ValueId> {
+        let (maker, value) = self.maker(object)?;
+        if maker == function {
+            return Some(value);
+        }
+        let owner = self.program.function(function).owner;
+        for (call, _) in self.program.own_calls(function) {
+            let Some(result) = self.call_value(owner, call) else {
+                continue;
+            };
+            if !self
+                .points_to
+                .pts(self.program, owner, result)
+                .contains(&object)
+            {
+                continue;
+            }
+            let targets = self.calls.call_targets(self.program, function, call);
+            if !targets.is_empty() && self.reached(&targets).contains(&maker) {
+                return Some(result);
+            }
+        }
+        None
+    }
+
+    /// The innermost loop a spawn is in, within its function.
+    fn spawn_loop(&self, site: SpawnSiteId) -> Option<super::loops::LoopId> {
+        let data = &self.calls.spawn_sites[site.0 as usize];
+        let body = self.program.function(data.spawner).body;
+        self.loops.of_call(body, data.call)
+    }
+
+    /// Tasks of one identity, started by its repetition, all see the same `object`.
+    pub fn shared_by_siblings(&self, object: ObjId, task: TaskId) -> bool {
+        if self.made_by_task(object, task) {
+            return false;
+        }
+        if self.sharing.is_global(object) {
+            return true;
+        }
+        let (start, lp) = self.start_point(task);
+        let body = self.program.function(start).body;
+        match (self.made_in(object, start), lp) {
+            // Made outside the loop that starts the tasks: one object for all of them.
+            (Some(value), Some(lp)) => {
+                !self
+                    .loops
+                    .is_within(body, self.loops.of_value(body, value), lp)
+            }
+            // Made once per run of the function that starts them: tasks of other runs have
+            // their own.
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            (None, None) => {
+                // A helper that spawns in a loop whatever it is handed (`for _, f := range fs
+                // { go f() }`): its tasks share what the closures capture.
+                (task.closure.is_some() && self.spawn_loop(task.site).is_some())
+                    || self.shared_across_runs(object, start, 0)
+            }
+        }
+    }
+
+    /// `function` runs several times (in a loop, or from several calls) and `object` comes into
+    /// it from outside: the repetition happens where the object is already made.
+    fn shared_across_runs(&self, object: ObjId, function: FunctionId, depth: u32) -> bool {
+        if depth > MAX_CALLER_DEPTH {
+            return false;
+        }
+        let mut calls_by_caller: HashMap<FunctionId, Vec<CallId>> = HashMap::default();
+        for (caller, kind) in self.calls.edges_to(function) {
+            if let EdgeKind::Call(call) = kind {
+                calls_by_caller.entry(caller).or_default().push(call);
+            }
+        }
+        let mut callers_passing_it_in = 0;
+        for (caller, calls) in calls_by_caller {
+            let body = self.program.function(caller).body;
+            let made = self.made_in(object, caller);
+            for &call in &calls {
+                if let Some(lp) = self.loops.of_call(body, call) {
+                    let shared = match made {
+                        Some(value) => {
+                            !self
+                                .loops
+                                .is_within(body, self.loops.of_value(body, value), lp)
+                        }
+                        None => true,
+                    };
+                    if shared {
+                        return true;
+                    }
+                }
+            }
+            if calls.len() >= 2 && !self.joined_between_calls(caller, function) {
+                return true;
+            }
+            if made.is_none() && self.shared_across_runs(object, caller, depth + 1) {
+                return true;
+            }
+            callers_passing_it_in += usize::from(made.is_none());
+        }
+        // Several callers, none of which makes the object: it comes from further out, the
+        // same for each of their calls.
+        callers_passing_it_in >= 2
+    }
+
+    /// Every pair of calls from `caller` to `callee` has a join between them on every path
+    /// (`p.run(a); p.wg.Wait(); p.run(b)`): the tasks of one call are done before the next.
+    fn joined_between_calls(&self, caller: FunctionId, callee: FunctionId) -> bool {
+        let Some(timeline) = self.go.timelines.get(&caller) else {
+            return false;
+        };
+        let orders: Vec<u32> = timeline
+            .calls
+            .iter()
+            .filter(|(target, _, _)| *target == callee)
+            .map(|(_, order, _)| *order)
+            .collect();
+        orders.len() >= 2
+            && orders.windows(2).all(|pair| {
+                timeline
+                    .joins
+                    .iter()
+                    .any(|&join| join > pair[0] && join < pair[1])
+            })
+    }
+
+    /// Tasks of two spawn sites can be alive at the same time. A task its spawner waits for
+    /// before returning lives within one run of the spawner: it meets the other site's tasks
+    /// only when those are started by that run (the spawner is the other's, or calls it), or
+    /// when the spawner runs concurrently with them, or when they are tasks nothing waits for
+    /// (which live on).
+    pub fn may_overlap(&self, a: SpawnSiteId, b: SpawnSiteId) -> bool {
+        let bounded = |site: SpawnSiteId| {
+            let data = &self.calls.spawn_sites[site.0 as usize];
+            self.go
+                .timelines
+                .get(&data.spawner)
+                .and_then(|timeline| timeline.spawn(data.call))
+                .is_some_and(|spawn| spawn.joined_before_return)
+                && !self.runs_concurrently(data.spawner)
+        };
+        if !bounded(a) || !bounded(b) {
+            return true;
+        }
+        let (spawner_a, spawner_b) = (
+            self.calls.spawn_sites[a.0 as usize].spawner,
+            self.calls.spawn_sites[b.0 as usize].spawner,
+        );
+        spawner_a == spawner_b
+            || self.reached(&[spawner_a]).contains(&spawner_b)
+            || self.reached(&[spawner_b]).contains(&spawner_a)
+    }
+
+    /// A task identity has many tasks that can run at once.
+    pub fn many(&self, task: TaskId) -> bool {
+        let site = task.site;
+        let data = &self.calls.spawn_sites[site.0 as usize];
+        if data.kind == SpawnKind::Handler {
+            return true;
+        }
+        let spawn = self
+            .go
+            .timelines
+            .get(&data.spawner)
+            .and_then(|timeline| timeline.spawn(data.call));
+        let joined_each_iteration = spawn.is_some_and(|spawn| spawn.joined_each_iteration);
+        if self.spawn_loop(site).is_some() && !joined_each_iteration {
+            return true;
+        }
+        let joined_before_return = spawn.is_some_and(|spawn| spawn.joined_before_return);
+        let (start, lp) = self.start_point(task);
+        if task.closure.is_some() {
+            // A handed closure: as many tasks as times it is created (while the helper does
+            // not wait for each).
+            return !joined_before_return
+                && (lp.is_some()
+                    || self.runs_concurrently(start)
+                    || self.runs_repeatedly(start, 0));
+        }
+        if self.runs_concurrently(data.spawner) {
+            return true;
+        }
+        // A spawner that waits for its tasks before it returns runs them one call at a time,
+        // however often it is called.
+        !joined_before_return && self.runs_repeatedly(data.spawner, 0)
+    }
+
+    /// The task identities of a spawn site that run a function.
+    pub fn tasks_running(&self, site: SpawnSiteId, function: FunctionId) -> Vec<TaskId> {
+        let closures = self.handed_closures(site);
+        let mut out: Vec<TaskId> = closures
+            .iter()
+            .filter(|&&closure| self.reached(&[closure]).contains(&function))
+            .map(|&closure| TaskId {
+                site,
+                closure: Some(closure),
+            })
+            .collect();
+        if out.is_empty() {
+            out.push(TaskId {
+                site,
+                closure: None,
+            });
+        }
+        out
+    }
+
+    /// Several tasks run the function at once: tasks of a spawn site that starts many, whose
+    /// code reaches it.
+    pub fn runs_concurrently(&self, function: FunctionId) -> bool {
+        if let Some(&found) = self.concurrent.borrow().get(&function) {
+            return found;
+        }
+        // A cycle counts as not concurrent until shown otherwise.
+        self.concurrent.borrow_mut().insert(function, false);
+        let result = self.tasks.sites_running(function).iter().any(|&site| {
+            let data = &self.calls.spawn_sites[site.0 as usize];
+            data.spawner != function
+                && self
+                    .tasks_running(site, function)
+                    .into_iter()
+                    .any(|task| self.many(task))
+        });
+        self.concurrent.borrow_mut().insert(function, result);
+        result
+    }
+
+    /// A function runs many times: called in a loop, from several calls not separated by
+    /// joins, by code that runs many times or concurrently, or from a callback called per
+    /// element.
+    pub fn runs_repeatedly(&self, function: FunctionId, depth: u32) -> bool {
+        if depth > MAX_CALLER_DEPTH {
+            return false;
+        }
+        if let Some(&found) = self.many.borrow().get(&function) {
+            return found;
+        }
+        // A cycle counts as not repeated until shown otherwise.
+        self.many.borrow_mut().insert(function, false);
+        let mut result = self.runs_concurrently(function);
+        let mut calls_by_caller: HashMap<FunctionId, Vec<CallId>> = HashMap::default();
+        for (caller, kind) in self.calls.edges_to(function) {
+            if let EdgeKind::Call(call) = kind {
+                calls_by_caller.entry(caller).or_default().push(call);
+            }
+        }
+        let total_calls: usize = calls_by_caller.values().map(Vec::len).sum();
+        if calls_by_caller.len() >= 2 && total_calls >= 2 {
+            result = true;
+        }
+        for (caller, calls) in &calls_by_caller {
+            if result {
+                break;
+            }
+            let body = self.program.function(*caller).body;
+            if calls
+                .iter()
+                .any(|&call| self.loops.of_call(body, call).is_some())
+                || (calls.len() >= 2 && !self.joined_between_calls(*caller, function))
+                || self.runs_repeatedly(*caller, depth + 1)
+            {
+                result = true;
+            }
+        }
+        self.many.borrow_mut().insert(function, result);
+        result
+    }
+}

@@ -1,0 +1,3 @@
+module deferlint.test/go-rewriter
+
+go 1.19
