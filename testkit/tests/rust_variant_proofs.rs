@@ -5,7 +5,8 @@
 //!
 //! `cargo test` proves a sample, chosen deterministically: for every rewrite and rule folder
 //! one bad variant, and for every rewrite a few good ones. `DEFERLINT_PROVE_ALL_VARIANTS=1`
-//! proves every variant; `DEFERLINT_VARIANT_REWRITES=name,name` only those of some rewrites.
+//! proves every variant; `DEFERLINT_VARIANT_REWRITES=name,name` only those of some rewrites,
+//! `DEFERLINT_VARIANT_FIXTURES=part,part` only those of the fixtures whose path contains a part.
 //! `DEFERLINT_VARIANTS_OF=<folder>` instead builds every variant of the `.rs` programs in a
 //! folder (programs that are not fixtures yet, without headers or markers) and checks only that
 //! they compile.
@@ -210,6 +211,14 @@ fn variants_keep_what_their_fixture_claims() {
     if let Ok(names) = std::env::var("DEFERLINT_VARIANT_REWRITES") {
         let names: Vec<&str> = names.split(',').map(str::trim).collect();
         variants.retain(|variant| names.contains(&variant.rewrite));
+    }
+    if let Ok(names) = std::env::var("DEFERLINT_VARIANT_FIXTURES") {
+        let names: Vec<&str> = names.split(',').map(str::trim).collect();
+        variants.retain(|variant| {
+            names
+                .iter()
+                .any(|name| variant.fixture.display_path.contains(name))
+        });
     }
     let every = std::env::var_os("DEFERLINT_PROVE_ALL_VARIANTS").is_some_and(|value| value == "1");
     let total = variants.len();
