@@ -218,6 +218,37 @@ fn syn_and_tree_sitter_stay_in_their_frontends() {
 }
 
 #[test]
+fn the_model_and_the_analyses_do_not_depend_on_the_driver() {
+    // The driver runs the pipeline over units; what a unit is lives in `unit`. The layers it
+    // runs never reach back into it (a doc comment may name it).
+    for folder in [
+        "lint-core/src/frontend",
+        "lint-core/src/model",
+        "lint-core/src/graph",
+        "lint-core/src/analysis",
+        "lint-core/src/unit.rs",
+    ] {
+        let files = if folder.ends_with(".rs") {
+            vec![workspace().join(folder)]
+        } else {
+            rust_files(folder)
+        };
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (number, line) in text.lines().enumerate() {
+                let code = line.trim_start();
+                assert!(
+                    code.starts_with("//") || !code.contains("driver::"),
+                    "{}:{}: the model layers must not use the driver: {line}",
+                    file.display(),
+                    number + 1
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn deferlint_finds_nothing_in_its_own_code() {
     let output = Command::new(env!("CARGO_BIN_EXE_deferlint"))
         .args([

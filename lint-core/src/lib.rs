@@ -12,7 +12,9 @@ pub mod model;
 pub mod render;
 pub mod source;
 pub mod suppress;
+pub mod unit;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, Help, Label, Level, Severity, Suggestion};
-pub use driver::{CrateInput, Edition, Finding, RunOutput, TargetKind, TargetRoot};
+pub use driver::{Finding, RunOutput};
 pub use source::{FileId, Language, SourceMap, Span};
+pub use unit::{CrateInput, Edition, TargetKind, TargetRoot};

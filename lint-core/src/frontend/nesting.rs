@@ -19,7 +19,7 @@ use crate::source::{FileId, Language, Span};
 /// `else if` chains), and over the Go 1.19 sources 7,100 (`time/tzdata/zipdata.go`, a string
 /// constant of 7,100 concatenated literals; the next is 944). At this depth every construct
 /// tried, 75 of them, runs through the whole pipeline of a debug build with a third of
-/// [`crate::driver::WORKER_STACK_SIZE`]; the costliest (closures in closures, calls of calls,
+/// the driver's worker stack size; the costliest (closures in closures, calls of calls,
 /// nested generic arguments) take about 7 KiB of stack per level.
 pub const MAX_NESTING: u32 = 10_000;
 

@@ -2109,8 +2109,8 @@ fn collect_assignments(nodes: &[Node], out: &mut Vec<(ValueId, ValueId)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::{CrateInput, Edition};
     use crate::source::SourceMap;
+    use crate::unit::{CrateInput, Edition};
 
     fn go_program(text: &str) -> Program {
         let mut sources = SourceMap::new();

@@ -661,7 +661,7 @@ impl<'de> serde::Deserialize<'de> for Span {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::Edition;
+    use crate::unit::Edition;
 
     const RUST: &str = "use std::sync::Mutex;\n\
         struct Guard<'a>(&'a Mutex<Vec<u32>>);\n\

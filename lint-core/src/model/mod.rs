@@ -11,8 +11,8 @@ pub mod types;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
-use crate::driver::{CrateInput, Edition};
 use crate::source::{FileId, Language, SourceMap, Span};
+use crate::unit::{CrateInput, Edition};
 use facts::{
     AdtKind, Body, BodyIdx, CallId, FileFacts, FnFact, FnIdx, FnKind, LocalId, PathExpr,
     StaticKind, Sym, TypeExpr, ValueId,
@@ -124,7 +124,7 @@ pub struct Program {
     trait_implementors: HashMap<Sym, Vec<(AdtId, TyId)>>,
     file_index: HashMap<FileId, u32>,
     /// The kind of each target of the unit, by target index.
-    target_kinds: Vec<crate::driver::TargetKind>,
+    target_kinds: Vec<crate::unit::TargetKind>,
     /// The unit's configured spawn functions, defer guards, maps and locks.
     extensions: std::sync::Arc<extensions::Extensions>,
 }
@@ -174,7 +174,7 @@ impl Program {
                 Some((
                     index,
                     *file_index.get(&target.file)?,
-                    target.kind == crate::driver::TargetKind::Lib,
+                    target.kind == crate::unit::TargetKind::Lib,
                 ))
             })
             .collect();
@@ -262,7 +262,7 @@ impl Program {
         let target = module.and_then(|module| self.tree.module(*module).target);
         matches!(
             target.and_then(|target| self.target_kinds.get(target)),
-            Some(crate::driver::TargetKind::Test | crate::driver::TargetKind::Bench)
+            Some(crate::unit::TargetKind::Test | crate::unit::TargetKind::Bench)
         )
     }
 

@@ -381,9 +381,9 @@ pub(crate) fn percent_encode(text: &str, keep: &str) -> String {
 mod tests {
     use super::*;
     use crate::diagnostic::{Applicability, Edit};
-    use crate::driver::Edition;
     use crate::render::test_support::{TempFile, finding};
     use crate::source::{FileId, Language};
+    use crate::unit::Edition;
 
     fn no_explanation(_rule: &str) -> Option<String> {
         None

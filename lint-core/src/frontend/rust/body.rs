@@ -13,7 +13,6 @@ use super::macros::{
     is_defer_macro, is_diverging_macro, mentions_modelled_code, parse_expressions, parse_statements,
 };
 use super::types::{path_expr, self_type, sym, type_expr};
-use crate::driver::Edition;
 use crate::model::facts::ExitKind;
 use crate::model::facts::{
     Body, BodyIdx, CallFact, CallId, Callee, Event, FnFact, FnIdx, FnKind, ImplIdx, LocalFact,
@@ -21,6 +20,7 @@ use crate::model::facts::{
     TypeExpr, Value, ValueId,
 };
 use crate::source::Span;
+use crate::unit::Edition;
 
 /// Where a function's syntax comes from.
 pub(crate) enum FnSource<'a> {

@@ -8,10 +8,10 @@ mod types;
 
 use proc_macro2::Span as SynSpan;
 
-use crate::driver::Edition;
 use crate::model::extensions::Extensions;
 use crate::model::facts::{Body, BodyIdx, FileFacts, FileProblem, FnFact, FnIdx, ModIdx};
 use crate::source::{FileId, Language, Span};
+use crate::unit::Edition;
 
 /// Parses and lowers one Rust file. Never panics on bad input: a file that does not parse
 /// yields facts holding one problem.
