@@ -22,9 +22,10 @@ use std::io::Write as _;
 use std::path::Path;
 
 use deferlint_core::diagnostic::Level;
-use deferlint_core::driver::{self, Edition};
+use deferlint_core::driver;
 use deferlint_core::source::Language;
 use deferlint_core::source::LineIndex;
+use deferlint_core::unit::Edition;
 use deferlint_rules::{RULES, RuleSet};
 use deferlint_testkit::fixture::{self as support, FixtureText};
 use deferlint_testkit::metamorph::go::GoRewriter;
