@@ -37,13 +37,10 @@ use deferlint_testkit::metamorph::{FixtureVariants, Rewritten, VariantFile};
 const MIN_KEPT: f64 = 0.95;
 
 /// Shares known to be below [`MIN_KEPT`] while the engine catches up with the rewrites, as
-/// `(language, bad)`: for these the test prints its failure as a warning instead of failing.
-/// This is temporary, not a threshold of its own: the Rust bad fixtures' variants lose their
-/// verdict through `Trait::method(self)` calls, `dyn` calls with two implementations, glob
-/// imports, and values routed through `Option`, `match`, tuples and struct fields, all of
-/// which the analyser is yet to follow. Remove an entry as soon as its share reaches the
-/// threshold (the test says when it does).
-const NOT_YET_ENFORCED: &[(&str, bool)] = &[("Rust", true)];
+/// `(language, bad)`: for these the test would print its failure as a warning instead of
+/// failing. Empty: every share is enforced. An entry is a stopgap for a share that a new
+/// rewrite takes below the threshold, to be removed as soon as the engine follows it again.
+const NOT_YET_ENFORCED: &[(&str, bool)] = &[];
 
 /// One checked variant.
 #[derive(Debug)]

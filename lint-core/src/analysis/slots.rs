@@ -236,6 +236,22 @@ impl ContentCx<'_> {
                 let init = self.body.local(*local).init?;
                 self.content_of_value(init, depth + 1)
             }
+            // `match x { Some(g) => g, None => unreachable!() }`, `if c { g } else { .. }`: what
+            // every arm that gives a value gives (arms that diverge give none).
+            Value::Either(arms) => {
+                let mut found: Option<Content> = None;
+                for &arm in arms {
+                    if matches!(self.body.value(arm), Value::Macro(_) | Value::Unknown) {
+                        continue;
+                    }
+                    let content = self.content_of_value(arm, depth + 1)?;
+                    match &found {
+                        Some(previous) if *previous != content => return None,
+                        _ => found = Some(content),
+                    }
+                }
+                found
+            }
             // `let (g, t) = (m.lock().unwrap(), now());`: the element is the guard.
             Value::Field { base, name }
                 if matches!(self.body.value(*base), Value::Tuple(_))
@@ -285,7 +301,26 @@ impl ContentCx<'_> {
 
     /// `m.lock().unwrap()`, `m.lock()?`, `Ok(g)` from `m.lock()`: the guard of that lock.
     fn guard_through_handler(&self, value: ValueId) -> Option<Content> {
+        self.guard_through_handler_at(value, 0)
+    }
+
+    fn guard_through_handler_at(&self, value: ValueId, depth: u32) -> Option<Content> {
+        if depth > 8 {
+            return None;
+        }
         match self.body.value(value) {
+            // `Some(guard)`, `Ok(guard)`: what is wrapped (also through a local holding it).
+            Value::Call(call)
+                if matches!(&self.body.call(*call).callee, Callee::Path(path)
+                    if matches!(path.last(), "Some" | "Ok"))
+                    && self.body.call(*call).args.len() == 1 =>
+            {
+                self.content_of_value(self.body.call(*call).args[0], depth + 1)
+            }
+            Value::Local(local) => {
+                let init = self.body.local(*local).init?;
+                self.guard_through_handler_at(init, depth + 1)
+            }
             Value::Call(call) => {
                 if let Some(lock) = self.locks.at(self.owner, *call) {
                     return (self.locks.get(lock).attempt != LockAttempt::Try)

@@ -170,7 +170,11 @@ impl CallGraph {
                                 );
                             }
                             CallTarget::Unknown => {
-                                let targets = points_to.targets(program, id, call);
+                                let mut targets = points_to.targets(program, id, call);
+                                if targets.is_empty() {
+                                    // A call on a trait object: any implementation.
+                                    targets = program.dyn_targets(id, call);
+                                }
                                 for &callee in &targets {
                                     call_graph.graph.add_edge(
                                         NodeIndex::new(id.index()),

@@ -329,6 +329,26 @@ impl Program {
         }
     }
 
+    /// Every implementation in the program of the method a call on a trait object (`dyn
+    /// Trait`, behind any references or smart pointers) names; empty for other calls.
+    pub fn dyn_targets(&self, function: FunctionId, call: facts::CallId) -> Vec<FunctionId> {
+        let owner = self.function(function).owner;
+        let facts::Callee::Method { receiver, name, .. } = &self.body(owner).call(call).callee
+        else {
+            return Vec::new();
+        };
+        let ty = self.types.autoderef(self.value_ty(owner, *receiver));
+        match self.types.kind(ty) {
+            types::TyKind::Dyn(trait_name) => self
+                .trait_methods
+                .get(trait_name)
+                .and_then(|methods| methods.get(name))
+                .cloned()
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn static_item(&self, id: StaticId) -> &Static {
         &self.statics[id.0 as usize]
     }

@@ -557,6 +557,16 @@ impl ModuleTree {
                 return Some(Resolved::Item(ItemRef::Module(lib_root), Vec::new()));
             }
         }
+        // A glob never shadows a crate name (the extern prelude): `std`, `core`, `alloc`, and
+        // the crates this module's own `use` paths start from.
+        let crate_name = matches!(name, "std" | "core" | "alloc")
+            || data
+                .uses
+                .iter()
+                .any(|entry| entry.path.len() > 1 && &*entry.path[0] == name);
+        if crate_name {
+            return None;
+        }
         external_glob
     }
 

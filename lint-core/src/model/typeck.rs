@@ -648,6 +648,16 @@ impl Program {
                 let ty = self.adt_type(adt, args);
                 self.associated_call(ty, &extra[0], arg_tys)
             }
+            // `Trait::method(x, ..)` (also `crate::Trait::method`): the method of the first
+            // argument's type, as `x.method(..)` would call it.
+            Some(Resolved::Item(ItemRef::Trait, extra)) if extra.len() == 1 => {
+                match arg_tys.first() {
+                    Some(&receiver) => {
+                        self.check_method_call(receiver, &extra[0], &arg_tys[1..], false)
+                    }
+                    None => (CallTarget::Unknown, TyId::UNKNOWN),
+                }
+            }
             Some(Resolved::Item(ItemRef::Alias(alias), extra)) if extra.len() == 1 => {
                 let args = path
                     .args

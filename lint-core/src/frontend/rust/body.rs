@@ -1518,8 +1518,13 @@ impl Lowerer<'_, '_> {
                 }
                 if is_diverging_macro(&name) {
                     let span = self.span(mac.delimiter.span().open());
-                    let (scope_base, temp_base) = (self.frame().scope_base, self.frame().temp_base);
-                    self.release_for_exit(scope_base, temp_base, span);
+                    // A panic unwinds, dropping what is alive; `unreachable!()` claims its path
+                    // never runs, so nothing is dropped there that could be reported.
+                    if name != "unreachable" {
+                        let (scope_base, temp_base) =
+                            (self.frame().scope_base, self.frame().temp_base);
+                        self.release_for_exit(scope_base, temp_base, span);
+                    }
                     self.emit(Event::Exit {
                         span,
                         kind: ExitKind::Function,
