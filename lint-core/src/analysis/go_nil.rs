@@ -17,7 +17,7 @@ use crate::source::Span;
 
 /// The writes of nil maps the points-to analysis shows, one per write.
 pub fn nil_writes(program: &Program, points_to: &PointsTo, go: &GoState) -> Vec<NilWrite> {
-    let sharing = Sharing::compute(program, points_to);
+    let sharing = Sharing::compute(points_to);
     let handed_out = points_to.handed_out_objects();
     let mut out = Vec::new();
     let mut seen: HashSet<Span> = HashSet::default();
@@ -75,12 +75,57 @@ fn certainly_nil(
                 && !sharing.is_global(*parent)
                 && !handed_out.contains(parent)
         }
-        NilOrigin::Local { .. } => true,
+        // `json.Unmarshal(data, &m)`: code given the local's address may fill it.
+        NilOrigin::Local { body, local, .. } => {
+            !address_taken(arena(program, *body), *local)
+                && !assigned_from_unknown(program, points_to, *body, *local)
+        }
         NilOrigin::Static(id) => !program
             .static_item(*id)
             .name
             .starts_with(|c: char| c.is_ascii_uppercase()),
     }
+}
+
+/// Whether code assigns the local a value the analysis knows nothing of (the result of a
+/// function it does not see: another package of a module analysed package by package).
+fn assigned_from_unknown(
+    program: &Program,
+    points_to: &PointsTo,
+    body: crate::model::BodyId,
+    local: crate::model::facts::LocalId,
+) -> bool {
+    let arena = arena(program, body);
+    let mut assignments = Vec::new();
+    for function in program.function_ids() {
+        if program.function(function).body == body {
+            crate::graph::points_to::collect_assignments(
+                &program.fact(function).nodes,
+                &mut assignments,
+            );
+        }
+    }
+    let owner = program.function_ids().find(|&function| {
+        program.function(function).body == body && program.function(function).owner == function
+    });
+    let Some(owner) = owner else {
+        return true;
+    };
+    assignments.iter().any(|&(target, value)| {
+        matches!(arena.value(target), Value::Local(found) if *found == local)
+            && !matches!(arena.value(value), Value::Literal)
+            && points_to.pts(program, owner, value).is_empty()
+    })
+}
+
+/// Whether the arena takes a local's address anywhere (`&m`).
+fn address_taken(arena: &crate::model::facts::Body, local: crate::model::facts::LocalId) -> bool {
+    arena.values.iter().any(|value| match value {
+        Value::Ref { inner, .. } | Value::RawRef { inner, .. } => {
+            matches!(arena.value(*inner), Value::Local(found) if *found == local)
+        }
+        _ => false,
+    })
 }
 
 /// Where a nil map's slot is declared: the struct literal or `new(T)` that left the field

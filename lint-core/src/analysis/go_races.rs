@@ -67,6 +67,25 @@ fn argument_for_root(
     Some((caller_owner, root, fact.span))
 }
 
+/// Whether the code a call runs starts goroutines (which may take what it is handed).
+fn starts_goroutines(
+    queries: &SharingQueries<'_>,
+    calls: &CallGraph,
+    program: &Program,
+    caller: FunctionId,
+    call: crate::model::facts::CallId,
+) -> bool {
+    let targets = calls.call_targets(program, caller, call);
+    if targets.is_empty() {
+        return true;
+    }
+    let reached = queries.reached(&targets);
+    calls
+        .spawn_sites
+        .iter()
+        .any(|site| reached.contains(&site.spawner))
+}
+
 /// Who runs an access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Party {
@@ -132,7 +151,7 @@ impl GoRaces {
         if calls.spawn_sites.is_empty() {
             return GoRaces::default();
         }
-        let sharing = Sharing::compute(program, points_to);
+        let sharing = Sharing::compute(points_to);
         let queries = SharingQueries::new(program, points_to, calls, loops, tasks, go, &sharing);
         let main_reach = main_reach(program, calls);
         // The objects each access touches.
@@ -269,13 +288,42 @@ impl GoRaces {
                         }
                     }
                 }
-                let private_at_call = access.walked == access.function
+                let private_at_call = (access.walked == access.function
                     && sites.last().is_some_and(|&(caller, call)| {
                         argument_for_root(program, access, caller, call).is_some_and(
                             |(caller_owner, argument, at)| {
                                 private.is_private(caller_owner, argument, at)
                             },
                         )
+                    }))
+                    // Further up the context: a call handed an object its caller made and
+                    // keeps to itself yet (`ret.restore()` in a constructor), and the map is
+                    // that object's.
+                    || sites.iter().any(|&(caller, call)| {
+                        let caller_owner = program.function(caller).owner;
+                        let fact = program.body(caller_owner).call(call);
+                        let receiver = match &fact.callee {
+                            crate::model::facts::Callee::Method { receiver, .. } => {
+                                Some(*receiver)
+                            }
+                            _ => None,
+                        };
+                        receiver.into_iter().chain(fact.args.iter().copied()).any(|argument| {
+                            let root = super::go_state::root_object(
+                                program.body(caller_owner),
+                                argument,
+                            );
+                            let before_call = crate::source::Span {
+                                hi: fact.span.lo,
+                                ..fact.span
+                            };
+                            private.is_private(caller_owner, root, before_call)
+                                && !starts_goroutines(&queries, calls, program, caller, call)
+                                && sharing.all_reached(
+                                    &points_to.pts(program, caller_owner, argument),
+                                    objects,
+                                )
+                        })
                     });
                 instances.push(AccessInstance {
                     access: index,

@@ -29,8 +29,8 @@ use crate::model::facts::{CallId, Value, ValueId};
 use crate::model::modules::FunctionId;
 use crate::model::{Program, SpawnKind};
 
-/// How many fields down from a package variable (or a lock-carrying object from outside) an
-/// object still counts as one for every goroutine: `cache`, `s.cache`, `s.shards.m`.
+/// How many fields down from a package variable an object still counts as one for every
+/// goroutine: `cache`, `s.cache`, `s.shards.m`.
 const MAX_SHARED_DEPTH: u32 = 3;
 
 /// How many callers up the question "is the object made outside the repetition" is asked.
@@ -52,15 +52,14 @@ pub struct TaskId {
 pub struct Sharing {
     /// Per object: reachable from a static or from an object made outside the program.
     global: Vec<bool>,
-    /// Per object: reachable from a static, or from an object made outside the program whose
-    /// type is meant for concurrent use (it holds a lock).
+    /// Per object: reachable from a static or a package variable, within a few fields.
     shared: Vec<bool>,
     /// What each object's fields hold.
     fields: HashMap<ObjId, Vec<ObjId>>,
 }
 
 impl Sharing {
-    pub fn compute(program: &Program, points_to: &PointsTo) -> Sharing {
+    pub fn compute(points_to: &PointsTo) -> Sharing {
         let count = points_to.object_count();
         let mut fields: HashMap<ObjId, Vec<ObjId>> = HashMap::default();
         for (object, _, held) in points_to.field_slots() {
@@ -97,13 +96,12 @@ impl Sharing {
         // it makes, and each of them is in some field of some global), not what one global
         // holds.
         let mut shared = vec![false; count];
-        // What package variables hold, and objects from outside meant for concurrent use.
+        // What package variables hold. What callers outside the program hand in is theirs:
+        // the program's own goroutines see it only when a spawn hands it to them.
         let mut frontier: Vec<ObjId> = points_to.all_static_pts().collect();
         for object in (0..count as u32).map(ObjId) {
-            match root_kind(object) {
-                ObjKind::Static(_) => frontier.push(object),
-                ObjKind::Extern(ty) if holds_lock(program, *ty, 2) => frontier.push(object),
-                _ => {}
+            if let ObjKind::Static(_) = root_kind(object) {
+                frontier.push(object);
             }
         }
         for _ in 0..=MAX_SHARED_DEPTH {
@@ -129,21 +127,22 @@ impl Sharing {
         self.global.get(object.0 as usize).copied().unwrap_or(false)
     }
 
-    /// One object for every goroutine: reachable from a static or a package variable, or from
-    /// an object of a type meant for concurrent use that callers outside the program hand in.
+    /// Whether every object of `targets` is among `from` or what their fields hold.
+    pub fn all_reached(&self, from: &[ObjId], targets: &[ObjId]) -> bool {
+        let mut seen: HashSet<ObjId> = HashSet::default();
+        let mut pending: Vec<ObjId> = from.to_vec();
+        while let Some(object) = pending.pop() {
+            if seen.insert(object) {
+                pending.extend(self.fields.get(&object).into_iter().flatten().copied());
+            }
+        }
+        targets.iter().all(|target| seen.contains(target))
+    }
+
+    /// One object for every goroutine: reachable from a static or a package variable.
     pub fn is_shared_global(&self, object: ObjId) -> bool {
         self.shared.get(object.0 as usize).copied().unwrap_or(false)
     }
-}
-
-/// A struct type with a lock among its fields (or in a field's struct, `depth` levels down).
-fn holds_lock(program: &Program, ty: crate::model::types::TyId, depth: u32) -> bool {
-    let Some(adt) = program.types.adt(ty) else {
-        return false;
-    };
-    program.adt(adt).fields.iter().any(|&(_, field)| {
-        program.types.lock(field).is_some() || (depth > 0 && holds_lock(program, field, depth - 1))
-    })
 }
 
 /// The questions the race analysis asks, over the program's graphs, with memos.
@@ -193,16 +192,18 @@ impl<'a> SharingQueries<'a> {
     /// task's closure captures, the arguments and receiver of the call it runs, and what their
     /// fields hold). An object the task reaches otherwise is one its own code made.
     pub fn visible_to(&self, object: ObjId, task: TaskId) -> bool {
-        if self.sharing.is_shared_global(object) {
-            return true;
-        }
+        self.sharing.is_shared_global(object) || self.handed_to(object, task)
+    }
+
+    /// Whether the spawn hands the task the object (or an object that reaches it).
+    fn handed_to(&self, object: ObjId, task: TaskId) -> bool {
         if let Some(found) = self.visible.borrow().get(&task) {
             return found.contains(&object);
         }
         let set = Rc::new(self.handed_over(task));
-        let visible = set.contains(&object);
+        let handed = set.contains(&object);
         self.visible.borrow_mut().insert(task, set);
-        visible
+        handed
     }
 
     /// The objects a spawn hands its task, and what they reach.
@@ -417,12 +418,27 @@ impl<'a> SharingQueries<'a> {
         if self.made_by_task(object, task) || !self.visible_to(object, task) {
             return false;
         }
+        let (start, lp) = self.start_point(task);
+        let body = self.program.function(start).body;
+        let made = self.made_in(object, start);
+        // Made afresh for each task, within the repetition that starts them, and handed to it
+        // by the spawn: each task has its own, even when it is also published where others
+        // reach it (those others are parties of their own).
+        if let Some(value) = made {
+            let per_task = match lp {
+                Some(lp) => self
+                    .loops
+                    .is_within(body, self.loops.of_value(body, value), lp),
+                None => true,
+            };
+            if per_task && self.handed_to(object, task) {
+                return false;
+            }
+        }
         if self.sharing.is_shared_global(object) {
             return true;
         }
-        let (start, lp) = self.start_point(task);
-        let body = self.program.function(start).body;
-        match (self.made_in(object, start), lp) {
+        match (made, lp) {
             // Made outside the loop that starts the tasks: one object for all of them.
             (Some(value), Some(lp)) => {
                 !self

@@ -2098,7 +2098,7 @@ fn entry_functions(program: &Program) -> Vec<bool> {
         .collect()
 }
 
-fn collect_assignments(nodes: &[Node], out: &mut Vec<(ValueId, ValueId)>) {
+pub(crate) fn collect_assignments(nodes: &[Node], out: &mut Vec<(ValueId, ValueId)>) {
     for node in nodes {
         match node {
             Node::Event(Event::Assign { target, value, .. }) => out.push((*target, *value)),
