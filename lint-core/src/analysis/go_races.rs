@@ -67,6 +67,36 @@ fn argument_for_root(
     Some((caller_owner, root, fact.span))
 }
 
+/// Whether an access reaches its map from a package variable as written: `cache[k]`,
+/// `srv.sessions[k]` with `srv` a package variable, or a local taken from one.
+fn rooted_at_static(program: &Program, access: &MapAccess) -> bool {
+    let owner = program.function(access.function).owner;
+    let body = program.body(owner);
+    let module = program.function(owner).module;
+    let mut value = access.root;
+    for _ in 0..6 {
+        match body.value(value) {
+            Value::Path(path) => {
+                return matches!(
+                    program
+                        .tree
+                        .resolve(module, &path.segments, path.leading_colon),
+                    Some(crate::model::Resolved::Item(
+                        crate::model::ItemRef::Static(_),
+                        _
+                    ))
+                );
+            }
+            Value::Local(local) => match body.local(*local).init {
+                Some(init) => value = super::go_state::root_object(body, init),
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// Whether the code a call runs starts goroutines (which may take what it is handed).
 fn starts_goroutines(
     queries: &SharingQueries<'_>,
@@ -408,9 +438,24 @@ impl GoRaces {
                     {
                         continue;
                     }
+                    // A task reaches the object because its spawn handed it over, or through a
+                    // package variable the access names. Reachability from a package variable
+                    // the points-to analysis finds deeper down is not evidence enough: one
+                    // abstract object stands for every object its allocation site makes.
+                    let reaches = |party: Party, access: &MapAccess| match party {
+                        Party::Task(task) => {
+                            queries.handed_to(*object, task)
+                                || (sharing.is_shared_global(*object)
+                                    && rooted_at_static(program, access))
+                        }
+                        Party::Main => true,
+                    };
                     let conflicts = races.entry(write).or_default();
                     for &party_a in &instances[write_position].parties {
                         for &party_b in &instances[partner_position].parties {
+                            if !reaches(party_a, a) || !reaches(party_b, b) {
+                                continue;
+                            }
                             let overlap = match (party_a, party_b) {
                                 (Party::Task(task_a), Party::Task(task_b)) if task_a == task_b => {
                                     (queries.many(task_a)

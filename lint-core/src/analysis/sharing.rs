@@ -159,6 +159,7 @@ pub struct SharingQueries<'a> {
     many: RefCell<HashMap<FunctionId, bool>>,
     concurrent: RefCell<HashMap<FunctionId, bool>>,
     visible: RefCell<HashMap<TaskId, Rc<HashSet<ObjId>>>>,
+    statics_named: RefCell<HashMap<FunctionId, Rc<Vec<ObjId>>>>,
 }
 
 impl<'a> SharingQueries<'a> {
@@ -184,6 +185,7 @@ impl<'a> SharingQueries<'a> {
             many: RefCell::default(),
             concurrent: RefCell::default(),
             visible: RefCell::default(),
+            statics_named: RefCell::default(),
         }
     }
 
@@ -195,8 +197,39 @@ impl<'a> SharingQueries<'a> {
         self.sharing.is_shared_global(object) || self.handed_to(object, task)
     }
 
+    /// What the package variables a function names hold.
+    fn statics_named(&self, function: FunctionId) -> Rc<Vec<ObjId>> {
+        if let Some(found) = self.statics_named.borrow().get(&function) {
+            return found.clone();
+        }
+        let program = self.program;
+        let owner = program.function(function).owner;
+        let body = program.body(owner);
+        let mut by_function: HashMap<FunctionId, Vec<ObjId>> = HashMap::default();
+        let file = program.function(owner).file;
+        for (index, value) in body.values.iter().enumerate() {
+            if !matches!(value, Value::Path(_)) {
+                continue;
+            }
+            let value_id = ValueId::from_index(index);
+            let objects = self.points_to.pts(program, owner, value_id);
+            if !objects.is_empty() {
+                by_function
+                    .entry(program.function_id(file, body.value_fn(value_id)))
+                    .or_default()
+                    .extend(objects);
+            }
+        }
+        let mut cache = self.statics_named.borrow_mut();
+        by_function.entry(function).or_default();
+        for (id, objects) in by_function {
+            cache.insert(id, Rc::new(objects));
+        }
+        cache.get(&function).cloned().unwrap_or_default()
+    }
+
     /// Whether the spawn hands the task the object (or an object that reaches it).
-    fn handed_to(&self, object: ObjId, task: TaskId) -> bool {
+    pub fn handed_to(&self, object: ObjId, task: TaskId) -> bool {
         if let Some(found) = self.visible.borrow().get(&task) {
             return found.contains(&object);
         }
@@ -242,6 +275,23 @@ impl<'a> SharingQueries<'a> {
             for &local in &program.fact(closure).captures {
                 for &ctx in self.points_to.contexts_of(arena) {
                     roots.extend_from_slice(self.points_to.local_pts_in(arena, ctx, local));
+                }
+            }
+        }
+        // Package variables the spawned closures name themselves (`go func() { warm(cache)
+        // }()`), not what code they call names.
+        let closures: Vec<FunctionId> = match task.closure {
+            Some(closure) => vec![closure],
+            None => site.bodies.clone(),
+        };
+        for closure in closures {
+            let owner = program.function(closure).owner;
+            if owner == closure {
+                continue;
+            }
+            for &function in self.reached(&[closure]).iter() {
+                if program.function(function).owner == owner {
+                    roots.extend(self.statics_named(function).iter().copied());
                 }
             }
         }
