@@ -56,7 +56,12 @@ crate::declare_rule! {
     /// captures, `Arc` clones, struct fields, arguments or statics of the same crate. Locks
     /// shared only through code in other crates are not reported. Locks kept in a
     /// `thread_local!` (one per thread) and deferred code that checks
-    /// `std::thread::panicking()` first are not reported.
+    /// `std::thread::panicking()` first are not reported. A lock is reported only when some
+    /// critical section of it in the crate can panic (a call of the crate's code or of code
+    /// not seen, `unwrap`/`expect`, a panicking macro; not assignments and the std methods
+    /// that do not panic, such as `insert`, `remove`, `take`): a lock whose critical sections
+    /// cannot panic is never poisoned. Indexing and arithmetic overflow under a lock are not
+    /// taken as panics, and neither is code of other crates that locks the same lock.
     pub static POISONED_LOCK_UNWRAP_IN_DEFER = {
         name: "poisoned-lock-unwrap-in-defer",
         category: Suspicious,
@@ -81,6 +86,10 @@ fn diagnostic(
     let statics = analyses.aliases.statics_of(class);
     let sites = analyses.tasks.sites_touching(class);
     if statics.is_empty() && sites.is_empty() {
+        return None;
+    }
+    // Only a lock held where something can panic is ever poisoned.
+    if !analyses.lock_state.may_panic_under.contains(&class) {
         return None;
     }
     let body = program.body(op.owner);

@@ -12,7 +12,7 @@ use super::loops::Loops;
 use super::sharing::{Sharing, SharingQueries, TaskId};
 use super::tasks::Tasks;
 use crate::graph::calls::{CallGraph, SpawnSiteId};
-use crate::graph::points_to::{Ctx, ObjId, PointsTo};
+use crate::graph::points_to::{Ctx, ObjId, ObjKind, PointsTo};
 use crate::model::facts::Value;
 use crate::model::modules::FunctionId;
 use crate::model::{LockMode, Program};
@@ -95,6 +95,16 @@ fn rooted_at_static(program: &Program, access: &MapAccess) -> bool {
         }
     }
     false
+}
+
+/// A struct type with a lock among its fields (or in a field's struct, `depth` levels down).
+fn holds_lock(program: &Program, ty: crate::model::types::TyId, depth: u32) -> bool {
+    let Some(adt) = program.types.adt(ty) else {
+        return false;
+    };
+    program.adt(adt).fields.iter().any(|&(_, field)| {
+        program.types.lock(field).is_some() || (depth > 0 && holds_lock(program, field, depth - 1))
+    })
 }
 
 /// Whether the code a call runs starts goroutines (which may take what it is handed).
@@ -385,6 +395,15 @@ impl GoRaces {
                 .any(|&position| go.accesses[instances[position].access].write)
             {
                 continue;
+            }
+            // What callers outside the program hand in is one abstract object per type: two
+            // accesses meet on it only as far as the type says its values are shared, by
+            // carrying a lock (a type meant for concurrent use); a plain map or struct handed
+            // to two exported functions is most often two values.
+            if let ObjKind::Extern(ty) = points_to.object(points_to.root_object(*object)).kind {
+                if !holds_lock(program, ty, 2) {
+                    continue;
+                }
             }
             // The lock most accesses of the object hold (held by at least two): its guard. An
             // access that holds it is not where a race with the object is to be fixed.

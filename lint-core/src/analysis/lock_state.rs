@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::locks::{LockOpId, LockOps};
 use super::slots::{Content, SlotContents};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::graph::calls::{DeferSiteId, DropGlue};
 use crate::model::facts::{Callee, Event, FnKind, Node, ReleaseReason, Slot, Value};
@@ -117,6 +117,10 @@ pub struct LockState {
     /// end, a statement end, `drop(x)`, an overwrite, a map dropping its values), with or
     /// without locks held.
     pub drop_places: HashMap<FunctionId, Vec<FunctionId>>,
+    /// The locks (by alias class) held somewhere while code that may panic runs: a call of
+    /// code not seen or of the program, `unwrap`/`expect`, a panicking macro. Only such a
+    /// lock can be poisoned.
+    pub may_panic_under: HashSet<crate::graph::alias::ClassId>,
 }
 
 impl LockState {
@@ -172,6 +176,8 @@ impl LockState {
             walker.exit_calls = Some(&exit_calls);
             walker.suspensions = Some(&mut state.suspensions);
             walker.drop_places = Some(&mut state.drop_places);
+            walker.may_panic_under = Some(&mut state.may_panic_under);
+            walker.panicky_values = has_panicky_values(program, function);
             let mut start = walker.initial_state();
             walker.walk(&program.fact(function).nodes, &mut start);
         }
@@ -364,7 +370,111 @@ struct Walker<'a> {
     returned: Vec<(crate::model::facts::CallId, LockOpId)>,
     /// The first `exit`/`abort` call in each function's own code, when exits are recorded.
     exit_calls: Option<&'a HashMap<FunctionId, crate::model::facts::CallId>>,
+    /// When set, the lock classes held where code may panic are recorded.
+    may_panic_under: Option<&'a mut HashSet<crate::graph::alias::ClassId>>,
+    /// The function's own code indexes or asserts somewhere (`v[i]`, `map[&k]`, `assert!`):
+    /// taken to panic wherever it holds a lock.
+    panicky_values: bool,
 }
+
+/// Whether a function's own code indexes (`v[i]`, `map[&k]`) or asserts.
+fn has_panicky_values(program: &Program, function: FunctionId) -> bool {
+    let owner = program.function(function).owner;
+    let body = program.body(owner);
+    let fn_idx = program.function(function).fn_idx;
+    body.values.iter().enumerate().any(|(index, value)| {
+        let panicky = match value {
+            Value::Index { .. } => true,
+            Value::Macro(name) => name.contains("assert"),
+            _ => false,
+        };
+        panicky && body.value_fn(crate::model::facts::ValueId::from_index(index)) == fn_idx
+    })
+}
+
+/// Methods and functions of std that do not panic (for the arguments such code passes): a
+/// critical section made only of these cannot poison its lock.
+const NON_PANICKING: &[&str] = &[
+    "take",
+    "replace",
+    "is_some",
+    "is_none",
+    "is_ok",
+    "is_err",
+    "is_empty",
+    "len",
+    "get",
+    "get_mut",
+    "contains",
+    "contains_key",
+    "insert",
+    "remove",
+    "push",
+    "push_back",
+    "push_front",
+    "pop",
+    "pop_back",
+    "pop_front",
+    "clear",
+    "retain",
+    "entry",
+    "or_insert",
+    "or_default",
+    "and_modify",
+    "iter",
+    "iter_mut",
+    "values",
+    "keys",
+    "values_mut",
+    "clone",
+    "as_ref",
+    "as_mut",
+    "as_deref",
+    "map",
+    "cloned",
+    "copied",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+    "ok",
+    "to_owned",
+    "to_string",
+    "into",
+    "from",
+    "Some",
+    "Ok",
+    "Err",
+    "None",
+    "new",
+    "default",
+    "drain",
+    "extend",
+    "swap",
+    "mem_take",
+    "first",
+    "last",
+    "set",
+    "load",
+    "store",
+    "fetch_add",
+    "fetch_sub",
+    "notify_one",
+    "notify_all",
+    "send",
+    "try_send",
+    "wake",
+    "wake_by_ref",
+    "elapsed",
+    "now",
+    "min",
+    "max",
+    "saturating_sub",
+    "saturating_add",
+    "wrapping_add",
+    "wrapping_sub",
+    "checked_add",
+    "checked_sub",
+];
 
 /// Pseudo slots for returned guards start here, far above any real temporary.
 const RETURNED_SLOT_BASE: usize = u32::MAX as usize / 2;
@@ -394,6 +504,8 @@ impl<'a> Walker<'a> {
             exits: None,
             suspensions: None,
             drop_places: None,
+            may_panic_under: None,
+            panicky_values: false,
             returned,
             exit_calls: None,
         }
@@ -516,6 +628,9 @@ impl<'a> Walker<'a> {
 
     /// Applies one event; false when the path ends.
     fn event(&mut self, event: &Event, state: &mut State) -> bool {
+        if self.panicky_values && matches!(event, Event::Call(_) | Event::Bind(_)) {
+            self.record_panic_point(state);
+        }
         match event {
             Event::Bind(slot) => {
                 self.moved_into_pattern(*slot, state);
@@ -554,7 +669,13 @@ impl<'a> Walker<'a> {
                 }
                 self.call(*call, state)
             }
-            Event::Exit { .. } => return false,
+            Event::Exit { .. } => {
+                // A panicking macro (or a diverging call) with guards alive poisons them.
+                if self.may_panic_under.is_some() {
+                    self.record_panic_point(state);
+                }
+                return false;
+            }
             Event::Suspend { span } => {
                 if self.suspensions.is_some() {
                     let held: Vec<HeldLock> = self
@@ -700,6 +821,45 @@ impl<'a> Walker<'a> {
         });
     }
 
+    /// Whether a call may panic: code of the program or not seen at all, `unwrap`/`expect`,
+    /// and methods outside the short list of std methods that do not panic. Unwrapping a
+    /// lock's own result is not inside its critical section.
+    fn may_panic(&self, call: crate::model::facts::CallId, target: CallTarget) -> bool {
+        match target {
+            CallTarget::Function(_) => true,
+            CallTarget::Lib(LibCall::Unwrap | LibCall::Expect) => {
+                !self.locks.in_function(self.function).iter().any(|&lock| {
+                    let op = self.locks.get(lock);
+                    op.owner == self.owner
+                        && matches!(op.handling, super::locks::Handling::Unwrap(handler)
+                            | super::locks::Handling::Expect(handler) if handler == call)
+                })
+            }
+            CallTarget::Lib(_) | CallTarget::Construct(_) => false,
+            CallTarget::Unknown => {
+                let fact = self.program.body(self.owner).call(call);
+                let name = match &fact.callee {
+                    Callee::Method { name, .. } => &**name,
+                    Callee::Path(path) => path.last(),
+                    Callee::Dynamic(_) => return true,
+                };
+                !NON_PANICKING.contains(&name)
+            }
+        }
+    }
+
+    /// Notes the locks held here as ones a panic may poison.
+    fn record_panic_point(&mut self, state: &State) {
+        let classes: Vec<crate::graph::alias::ClassId> = self
+            .held(state, None)
+            .into_iter()
+            .filter_map(|held| self.locks.get(held.lock).class)
+            .collect();
+        if let Some(set) = self.may_panic_under.as_mut() {
+            set.extend(classes);
+        }
+    }
+
     fn call(&mut self, call: crate::model::facts::CallId, state: &State) {
         let target = self.program.call_target(self.owner, call);
         if let (CallTarget::Function(callee), Some(_)) = (target, self.call_sites.as_ref()) {
@@ -722,6 +882,9 @@ impl<'a> Walker<'a> {
         }
         if self.call_sites.is_some() {
             return;
+        }
+        if self.may_panic_under.is_some() && self.may_panic(call, target) {
+            self.record_panic_point(state);
         }
         if self.exits.is_some() {
             self.exit(call, target, state);

@@ -252,15 +252,21 @@ impl ContentCx<'_> {
                 }
                 found
             }
-            // `let (g, t) = (m.lock().unwrap(), now());`: the element is the guard.
+            // `let (g, t) = (m.lock().unwrap(), now());`, `let pair = (g, ()); pair.0`,
+            // `Holder { inner: g }.inner`: the element or field is the guard.
             Value::Field { base, name }
-                if matches!(self.body.value(*base), Value::Tuple(_))
-                    && name.parse::<usize>().is_ok() =>
+                if matches!(
+                    self.body.value(self.through_locals(*base)),
+                    Value::Tuple(_) | Value::Struct { .. }
+                ) =>
             {
-                let Value::Tuple(elements) = self.body.value(*base) else {
-                    return None;
+                let element = match self.body.value(self.through_locals(*base)) {
+                    Value::Tuple(elements) => *elements.get(name.parse::<usize>().ok()?)?,
+                    Value::Struct { fields, .. } => {
+                        fields.iter().find(|(field, _)| field == name)?.1
+                    }
+                    _ => return None,
                 };
-                let element = *elements.get(name.parse::<usize>().ok()?)?;
                 self.content_of_value(element, depth + 1)
             }
             // `Entry::Occupied(e)` out of an entry: `e` keeps the entry's shard locked.
@@ -287,6 +293,20 @@ impl ContentCx<'_> {
             },
             _ => None,
         }
+    }
+
+    /// The value a local was initialised with, through locals bound from locals.
+    fn through_locals(&self, mut value: ValueId) -> ValueId {
+        for _ in 0..8 {
+            match self.body.value(value) {
+                Value::Local(local) => match self.body.local(*local).init {
+                    Some(init) => value = init,
+                    None => return value,
+                },
+                _ => return value,
+            }
+        }
+        value
     }
 
     /// The guard a future of the program gives when awaited: its type's `poll` returns one.
