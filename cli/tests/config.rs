@@ -28,7 +28,9 @@ impl Drop for Entry {
 pub fn start(table: Arc<Mutex<HashMap<u32, u32>>>) {
     let shared = Arc::clone(&table);
     workers::submit(move || {
-        shared.lock().unwrap().insert(1, 1);
+        let mut counts = shared.lock().unwrap();
+        let count = counts[&1];
+        counts.insert(1, count + 1);
     });
     let _entry = Entry { table, key: 1 };
 }

@@ -30,7 +30,7 @@ fn package() -> TempTree {
         pub fn start(table: Arc<Mutex<HashMap<u32, u32>>>) {\r\n\
         \x20   let shared = Arc::clone(&table);\r\n\
         \x20   std::thread::spawn(move || {\r\n\
-        \x20       shared.lock().unwrap().insert(1, 1);\r\n\
+        \x20       let mut counts = shared.lock().unwrap(); let n = counts[&1]; counts.insert(1, n + 1);\r\n\
         \x20   });\r\n\
         \x20   let _entry = Entry { table, key: 1 };\r\n\
         }\r\n";

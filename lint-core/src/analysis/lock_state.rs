@@ -540,6 +540,15 @@ impl<'a> Walker<'a> {
 
     /// Records deferred code running with locks held.
     fn record(&mut self, run: Recorded) {
+        // Deferred code of the program running under a lock (a `Drop` of a replaced value, a
+        // defer body) may panic there.
+        if let Some(set) = self.may_panic_under.as_mut() {
+            set.extend(
+                run.held
+                    .iter()
+                    .filter_map(|held| self.locks.get(held.lock).class),
+            );
+        }
         self.runs.push(DeferredRun {
             function: self.function,
             owner: self.owner,
