@@ -45,7 +45,16 @@ crate::declare_rule! {
     /// handlers registered with `http.HandleFunc`. Accesses of the spawner are ordered only
     /// against the `go` statement and `wg.Wait()`/channel receives in the same function (or the
     /// functions it calls there). Maps reached only through struct fields of values each
-    /// goroutine builds for itself are not reported.
+    /// goroutine builds for itself are not reported. A goroutine is taken to share a map only
+    /// when its spawn hands the map over (captured, passed, a receiver, a package variable the
+    /// spawned code names, or reached through the fields of those) or when the access names a
+    /// package variable: a map a goroutine reaches only through a chain of objects the
+    /// analysis cannot tell apart (one allocation site standing for every object it makes) is
+    /// not reported, so races on objects fetched from shared registries or caches through
+    /// helper calls are missed. What callers outside the module hand in (parameters of
+    /// exported functions) pairs accesses only when its type holds a lock. Concurrency that
+    /// comes from a framework (RPC methods, callers of an exported API) is not modelled, and
+    /// neither is a lock a caller in another package holds.
     pub static SHARED_MAP_WRITE = {
         name: "shared-map-write",
         category: Correctness,
