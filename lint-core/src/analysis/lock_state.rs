@@ -377,7 +377,7 @@ struct Walker<'a> {
     panicky_values: bool,
 }
 
-/// Whether a function's own code indexes (`v[i]`, `map[&k]`) or asserts.
+/// Whether a function's own code indexes (`v[i]`, `map[&k]`), asserts or panics.
 fn has_panicky_values(program: &Program, function: FunctionId) -> bool {
     let owner = program.function(function).owner;
     let body = program.body(owner);
@@ -385,7 +385,10 @@ fn has_panicky_values(program: &Program, function: FunctionId) -> bool {
     body.values.iter().enumerate().any(|(index, value)| {
         let panicky = match value {
             Value::Index { .. } => true,
-            Value::Macro(name) => name.contains("assert"),
+            Value::Macro(name) => {
+                name.contains("assert")
+                    || matches!(&**name, "panic" | "todo" | "unimplemented" | "unreachable")
+            }
             _ => false,
         };
         panicky && body.value_fn(crate::model::facts::ValueId::from_index(index)) == fn_idx
@@ -577,6 +580,9 @@ impl<'a> Walker<'a> {
                     if !self.event(event, state) {
                         return false;
                     }
+                    if self.panicky_values && matches!(event, Event::Call(_) | Event::Bind(_)) {
+                        self.record_panic_point(state);
+                    }
                 }
                 Node::Branch(arms) => {
                     let mut joined: Option<State> = None;
@@ -637,9 +643,6 @@ impl<'a> Walker<'a> {
 
     /// Applies one event; false when the path ends.
     fn event(&mut self, event: &Event, state: &mut State) -> bool {
-        if self.panicky_values && matches!(event, Event::Call(_) | Event::Bind(_)) {
-            self.record_panic_point(state);
-        }
         match event {
             Event::Bind(slot) => {
                 self.moved_into_pattern(*slot, state);
