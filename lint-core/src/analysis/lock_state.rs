@@ -176,8 +176,12 @@ impl LockState {
             walker.exit_calls = Some(&exit_calls);
             walker.suspensions = Some(&mut state.suspensions);
             walker.drop_places = Some(&mut state.drop_places);
-            walker.may_panic_under = Some(&mut state.may_panic_under);
-            walker.panicky_values = has_panicky_values(program, function);
+            // A lock that only test code can poison (a failing assertion under it) does not
+            // make the program's own deferred code abort.
+            if !program.is_test_code(function) {
+                walker.may_panic_under = Some(&mut state.may_panic_under);
+                walker.panicky_values = has_panicky_values(program, function);
+            }
             let mut start = walker.initial_state();
             walker.walk(&program.fact(function).nodes, &mut start);
         }
