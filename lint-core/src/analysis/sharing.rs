@@ -33,6 +33,10 @@ use crate::model::{Program, SpawnKind};
 /// goroutine: `cache`, `s.cache`, `s.shards.m`.
 const MAX_SHARED_DEPTH: u32 = 3;
 
+/// How many fields down from what a spawn hands its task an object still counts as handed
+/// over: `s`, `s.cache`, `s.shards.m`, `s.state.shards.m`.
+const MAX_HANDED_DEPTH: u32 = 4;
+
 /// How many callers up the question "is the object made outside the repetition" is asked.
 const MAX_CALLER_DEPTH: u32 = 4;
 
@@ -295,13 +299,25 @@ impl<'a> SharingQueries<'a> {
                 }
             }
         }
+        // Within a few fields, as for package variables: deeper down, what abstract objects
+        // hold is mostly what merging them brought.
         let mut seen: HashSet<ObjId> = HashSet::default();
-        while let Some(object) = roots.pop() {
-            if seen.insert(object) {
-                if let Some(held) = self.sharing.fields.get(&object) {
-                    roots.extend(held.iter().copied());
+        let mut frontier = roots;
+        for _ in 0..=MAX_HANDED_DEPTH {
+            let mut next = Vec::new();
+            for object in frontier {
+                if seen.insert(object) {
+                    next.extend(
+                        self.sharing
+                            .fields
+                            .get(&object)
+                            .into_iter()
+                            .flatten()
+                            .copied(),
+                    );
                 }
             }
+            frontier = next;
         }
         seen
     }
@@ -352,7 +368,16 @@ impl<'a> SharingQueries<'a> {
             return false;
         };
         match self.points_to.context(ctx).first() {
-            Some((outermost, _)) => task_code.contains(outermost),
+            // The function whose code makes the outermost call: a closure of the arena (the
+            // goroutine's own `func() { l := newWriter(); .. }`), not only the arena's owner.
+            Some(&(outermost, call)) => {
+                let owner = self.program.function(outermost).owner;
+                let file = self.program.function(owner).file;
+                let making = self
+                    .program
+                    .function_id(file, self.program.body(owner).call(call).function);
+                task_code.contains(&outermost) || task_code.contains(&making)
+            }
             None => task_code.contains(&maker),
         }
     }
