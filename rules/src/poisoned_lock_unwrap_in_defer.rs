@@ -57,11 +57,13 @@ crate::declare_rule! {
     /// shared only through code in other crates are not reported. Locks kept in a
     /// `thread_local!` (one per thread) and deferred code that checks
     /// `std::thread::panicking()` first are not reported. A lock is reported only when some
-    /// critical section of it in the crate can panic (a call of the crate's code or of code
-    /// not seen, `unwrap`/`expect`, a panicking macro; not assignments and the std methods
-    /// that do not panic, such as `insert`, `remove`, `take`): a lock whose critical sections
-    /// cannot panic is never poisoned. Indexing and arithmetic overflow under a lock are not
-    /// taken as panics, and neither is code of other crates that locks the same lock.
+    /// critical section of it in the crate can panic (a call of code not seen, a function of
+    /// the crate that may panic within four calls, `unwrap`/`expect`, indexing, assertions, a
+    /// panicking macro; not assignments and the std methods that do not panic, such as
+    /// `insert`, `remove`, `take`): a lock whose critical sections cannot panic is never
+    /// poisoned. Indexing counts for the whole function that indexes, not only inside the
+    /// critical section; arithmetic overflow is not taken as a panic, and neither is code of
+    /// other crates that locks the same lock.
     pub static POISONED_LOCK_UNWRAP_IN_DEFER = {
         name: "poisoned-lock-unwrap-in-defer",
         category: Suspicious,

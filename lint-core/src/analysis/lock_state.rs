@@ -379,6 +379,99 @@ struct Walker<'a> {
     /// The function's own code indexes or asserts somewhere (`v[i]`, `map[&k]`, `assert!`):
     /// taken to panic wherever it holds a lock.
     panicky_values: bool,
+    /// Which functions may panic, as far as this walk asked.
+    panic_memo: std::cell::RefCell<PanicMemo>,
+}
+
+/// What is known of which functions may panic, while one question is answered.
+type PanicMemo = HashMap<FunctionId, bool>;
+
+/// How many calls deep a question "may this call panic" follows the program's functions.
+const MAX_PANIC_DEPTH: u32 = 4;
+
+/// Whether a call may panic: a function of the program that may (its own code indexes,
+/// asserts, panics, unwraps or calls something that may, within [`MAX_PANIC_DEPTH`] calls),
+/// `unwrap`/`expect` other than a lock's own, and methods of code not seen outside the short
+/// list of std methods that do not panic. A closure the function makes counts as its code.
+fn call_may_panic(
+    program: &Program,
+    locks: &LockOps,
+    function: FunctionId,
+    call: crate::model::facts::CallId,
+    target: CallTarget,
+    memo: &mut PanicMemo,
+    depth: u32,
+) -> bool {
+    let owner = program.function(function).owner;
+    match target {
+        CallTarget::Function(callee) => function_may_panic(program, locks, callee, memo, depth + 1),
+        CallTarget::Lib(LibCall::Unwrap | LibCall::Expect) => {
+            !locks.in_function(function).iter().any(|&lock| {
+                let op = locks.get(lock);
+                op.owner == owner
+                    && matches!(op.handling, super::locks::Handling::Unwrap(handler)
+                        | super::locks::Handling::Expect(handler) if handler == call)
+            })
+        }
+        CallTarget::Lib(_) | CallTarget::Construct(_) => false,
+        CallTarget::Unknown => {
+            let fact = program.body(owner).call(call);
+            let name = match &fact.callee {
+                Callee::Method { name, .. } => &**name,
+                Callee::Path(path) => path.last(),
+                Callee::Dynamic(_) => return true,
+            };
+            !NON_PANICKING.contains(&name)
+        }
+    }
+}
+
+/// Whether a function of the program may panic (see [`call_may_panic`]); past the depth
+/// bound, or inside a cycle of calls, it is taken to.
+fn function_may_panic(
+    program: &Program,
+    locks: &LockOps,
+    function: FunctionId,
+    memo: &mut PanicMemo,
+    depth: u32,
+) -> bool {
+    if let Some(&known) = memo.get(&function) {
+        return known;
+    }
+    if depth > MAX_PANIC_DEPTH {
+        return true;
+    }
+    // Taken to panic while it is being answered (a cycle), until the answer is known.
+    memo.insert(function, true);
+    let owner = program.function(function).owner;
+    let mut panics = has_panicky_values(program, function);
+    if !panics {
+        for (call, _) in program.own_calls(function) {
+            let target = program.call_target(owner, call);
+            if call_may_panic(program, locks, function, call, target, memo, depth) {
+                panics = true;
+                break;
+            }
+        }
+    }
+    if !panics {
+        // Closures it makes run where it hands them (`iter().map(|x| ..)`).
+        let file = program.function(owner).file;
+        let fn_idx = program.function(function).fn_idx;
+        for value in &program.body(owner).values {
+            if let Value::Closure(closure) = value {
+                let closure = program.function_id(file, *closure);
+                if program.fact(closure).kind.parent() == Some(fn_idx)
+                    && function_may_panic(program, locks, closure, memo, depth + 1)
+                {
+                    panics = true;
+                    break;
+                }
+            }
+        }
+    }
+    memo.insert(function, panics);
+    panics
 }
 
 /// Whether a function's own code indexes (`v[i]`, `map[&k]`), asserts or panics.
@@ -513,6 +606,7 @@ impl<'a> Walker<'a> {
             drop_places: None,
             may_panic_under: None,
             panicky_values: false,
+            panic_memo: std::cell::RefCell::default(),
             returned,
             exit_calls: None,
         }
@@ -841,27 +935,15 @@ impl<'a> Walker<'a> {
     /// and methods outside the short list of std methods that do not panic. Unwrapping a
     /// lock's own result is not inside its critical section.
     fn may_panic(&self, call: crate::model::facts::CallId, target: CallTarget) -> bool {
-        match target {
-            CallTarget::Function(_) => true,
-            CallTarget::Lib(LibCall::Unwrap | LibCall::Expect) => {
-                !self.locks.in_function(self.function).iter().any(|&lock| {
-                    let op = self.locks.get(lock);
-                    op.owner == self.owner
-                        && matches!(op.handling, super::locks::Handling::Unwrap(handler)
-                            | super::locks::Handling::Expect(handler) if handler == call)
-                })
-            }
-            CallTarget::Lib(_) | CallTarget::Construct(_) => false,
-            CallTarget::Unknown => {
-                let fact = self.program.body(self.owner).call(call);
-                let name = match &fact.callee {
-                    Callee::Method { name, .. } => &**name,
-                    Callee::Path(path) => path.last(),
-                    Callee::Dynamic(_) => return true,
-                };
-                !NON_PANICKING.contains(&name)
-            }
-        }
+        call_may_panic(
+            self.program,
+            self.locks,
+            self.function,
+            call,
+            target,
+            &mut self.panic_memo.borrow_mut(),
+            0,
+        )
     }
 
     /// Notes the locks held here as ones a panic may poison.
@@ -899,7 +981,10 @@ impl<'a> Walker<'a> {
         if self.call_sites.is_some() {
             return;
         }
-        if self.may_panic_under.is_some() && self.may_panic(call, target) {
+        if self.may_panic_under.is_some()
+            && !self.held(state, None).is_empty()
+            && self.may_panic(call, target)
+        {
             self.record_panic_point(state);
         }
         if self.exits.is_some() {
