@@ -161,6 +161,7 @@ impl LockState {
         let exit_calls = exit_calls(program);
         // Second pass: deferred runs, with the locks every caller holds, and exits.
         let mut state = LockState::default();
+        let panics = Panics::new(program, locks);
         for function in program.function_ids() {
             let held_on_entry = entry.get(&function).map(Vec::as_slice).unwrap_or(&[]);
             let mut walker = Walker::new(
@@ -180,7 +181,7 @@ impl LockState {
             // make the program's own deferred code abort.
             if !program.is_test_code(function) {
                 walker.may_panic_under = Some(&mut state.may_panic_under);
-                walker.panicky_values = has_panicky_values(program, function);
+                walker.panics = Some(&panics);
             }
             let mut start = walker.initial_state();
             walker.walk(&program.fact(function).nodes, &mut start);
@@ -376,120 +377,126 @@ struct Walker<'a> {
     exit_calls: Option<&'a HashMap<FunctionId, crate::model::facts::CallId>>,
     /// When set, the lock classes held where code may panic are recorded.
     may_panic_under: Option<&'a mut HashSet<crate::graph::alias::ClassId>>,
-    /// The function's own code indexes or asserts somewhere (`v[i]`, `map[&k]`, `assert!`):
-    /// taken to panic wherever it holds a lock.
-    panicky_values: bool,
-    /// Which functions may panic, as far as this walk asked.
-    panic_memo: std::cell::RefCell<PanicMemo>,
+    /// Which code may panic, when the lock classes held where it does are recorded.
+    panics: Option<&'a Panics<'a>>,
 }
-
-/// What is known of which functions may panic, while one question is answered.
-type PanicMemo = HashMap<FunctionId, bool>;
 
 /// How many calls deep a question "may this call panic" follows the program's functions.
 const MAX_PANIC_DEPTH: u32 = 4;
 
-/// Whether a call may panic: a function of the program that may (its own code indexes,
-/// asserts, panics, unwraps or calls something that may, within [`MAX_PANIC_DEPTH`] calls),
-/// `unwrap`/`expect` other than a lock's own, and methods of code not seen outside the short
-/// list of std methods that do not panic. A closure the function makes counts as its code.
-fn call_may_panic(
-    program: &Program,
-    locks: &LockOps,
-    function: FunctionId,
-    call: crate::model::facts::CallId,
-    target: CallTarget,
-    memo: &mut PanicMemo,
-    depth: u32,
-) -> bool {
-    let owner = program.function(function).owner;
-    match target {
-        CallTarget::Function(callee) => function_may_panic(program, locks, callee, memo, depth + 1),
-        CallTarget::Lib(LibCall::Unwrap | LibCall::Expect) => {
-            !locks.in_function(function).iter().any(|&lock| {
-                let op = locks.get(lock);
-                op.owner == owner
-                    && matches!(op.handling, super::locks::Handling::Unwrap(handler)
-                        | super::locks::Handling::Expect(handler) if handler == call)
-            })
-        }
-        CallTarget::Lib(_) | CallTarget::Construct(_) => false,
-        CallTarget::Unknown => {
-            let fact = program.body(owner).call(call);
-            let name = match &fact.callee {
-                Callee::Method { name, .. } => &**name,
-                Callee::Path(path) => path.last(),
-                Callee::Dynamic(_) => return true,
-            };
-            !NON_PANICKING.contains(&name)
-        }
-    }
+/// Which code of the program may panic, found once per program: the functions whose own code
+/// indexes (`v[i]`, `map[&k]`), asserts or panics, and, asked on demand and remembered, the
+/// calls that may panic.
+struct Panics<'a> {
+    program: &'a Program,
+    locks: &'a LockOps,
+    own: HashSet<FunctionId>,
+    memo: std::cell::RefCell<HashMap<FunctionId, bool>>,
 }
 
-/// Whether a function of the program may panic (see [`call_may_panic`]); past the depth
-/// bound, or inside a cycle of calls, it is taken to.
-fn function_may_panic(
-    program: &Program,
-    locks: &LockOps,
-    function: FunctionId,
-    memo: &mut PanicMemo,
-    depth: u32,
-) -> bool {
-    if let Some(&known) = memo.get(&function) {
-        return known;
-    }
-    if depth > MAX_PANIC_DEPTH {
-        return true;
-    }
-    // Taken to panic while it is being answered (a cycle), until the answer is known.
-    memo.insert(function, true);
-    let owner = program.function(function).owner;
-    let mut panics = has_panicky_values(program, function);
-    if !panics {
-        for (call, _) in program.own_calls(function) {
-            let target = program.call_target(owner, call);
-            if call_may_panic(program, locks, function, call, target, memo, depth) {
-                panics = true;
-                break;
+impl<'a> Panics<'a> {
+    fn new(program: &'a Program, locks: &'a LockOps) -> Panics<'a> {
+        // One pass over each arena: a value belongs to the function (or closure) whose code
+        // makes it.
+        let mut own = HashSet::default();
+        for owner in program.function_ids() {
+            if program.function(owner).owner != owner {
+                continue;
             }
-        }
-    }
-    if !panics {
-        // Closures it makes run where it hands them (`iter().map(|x| ..)`).
-        let file = program.function(owner).file;
-        let fn_idx = program.function(function).fn_idx;
-        for value in &program.body(owner).values {
-            if let Value::Closure(closure) = value {
-                let closure = program.function_id(file, *closure);
-                if program.fact(closure).kind.parent() == Some(fn_idx)
-                    && function_may_panic(program, locks, closure, memo, depth + 1)
-                {
-                    panics = true;
-                    break;
+            let body = program.body(owner);
+            let file = program.function(owner).file;
+            for (index, value) in body.values.iter().enumerate() {
+                let panicky = match value {
+                    Value::Index { .. } => true,
+                    Value::Macro(name) => {
+                        name.contains("assert")
+                            || matches!(&**name, "panic" | "todo" | "unimplemented" | "unreachable")
+                    }
+                    _ => false,
+                };
+                if panicky {
+                    let made_by = body.value_fn(crate::model::facts::ValueId::from_index(index));
+                    own.insert(program.function_id(file, made_by));
                 }
             }
         }
+        Panics {
+            program,
+            locks,
+            own,
+            memo: std::cell::RefCell::default(),
+        }
     }
-    memo.insert(function, panics);
-    panics
-}
 
-/// Whether a function's own code indexes (`v[i]`, `map[&k]`), asserts or panics.
-fn has_panicky_values(program: &Program, function: FunctionId) -> bool {
-    let owner = program.function(function).owner;
-    let body = program.body(owner);
-    let fn_idx = program.function(function).fn_idx;
-    body.values.iter().enumerate().any(|(index, value)| {
-        let panicky = match value {
-            Value::Index { .. } => true,
-            Value::Macro(name) => {
-                name.contains("assert")
-                    || matches!(&**name, "panic" | "todo" | "unimplemented" | "unreachable")
+    /// Whether a call may panic: a function of the program that may (its own code indexes,
+    /// asserts, panics, unwraps or calls something that may, within [`MAX_PANIC_DEPTH`]
+    /// calls), `unwrap`/`expect` other than a lock's own, and methods of code not seen outside
+    /// the short list of std methods that do not panic.
+    fn call_may_panic(
+        &self,
+        function: FunctionId,
+        call: crate::model::facts::CallId,
+        target: CallTarget,
+        depth: u32,
+    ) -> bool {
+        let (program, locks) = (self.program, self.locks);
+        let owner = program.function(function).owner;
+        match target {
+            CallTarget::Function(callee) => self.function_may_panic(callee, depth + 1),
+            CallTarget::Lib(LibCall::Unwrap | LibCall::Expect) => {
+                !locks.in_function(function).iter().any(|&lock| {
+                    let op = locks.get(lock);
+                    op.owner == owner
+                        && matches!(op.handling, super::locks::Handling::Unwrap(handler)
+                            | super::locks::Handling::Expect(handler) if handler == call)
+                })
             }
-            _ => false,
-        };
-        panicky && body.value_fn(crate::model::facts::ValueId::from_index(index)) == fn_idx
-    })
+            CallTarget::Lib(_) | CallTarget::Construct(_) => false,
+            CallTarget::Unknown => {
+                let fact = program.body(owner).call(call);
+                let name = match &fact.callee {
+                    Callee::Method { name, .. } => &**name,
+                    Callee::Path(path) => path.last(),
+                    Callee::Dynamic(_) => return true,
+                };
+                !NON_PANICKING.contains(&name)
+            }
+        }
+    }
+
+    /// Whether a function of the program may panic; past the depth bound, or inside a cycle of
+    /// calls, it is taken to. A closure it makes counts as its code (it runs where it is
+    /// handed: `iter().map(|x| ..)`).
+    fn function_may_panic(&self, function: FunctionId, depth: u32) -> bool {
+        if let Some(&known) = self.memo.borrow().get(&function) {
+            return known;
+        }
+        if depth > MAX_PANIC_DEPTH {
+            return true;
+        }
+        // Taken to panic while it is being answered (a cycle), until the answer is known.
+        self.memo.borrow_mut().insert(function, true);
+        let program = self.program;
+        let owner = program.function(function).owner;
+        let panics = self.own.contains(&function)
+            || program.own_calls(function).any(|(call, _)| {
+                self.call_may_panic(function, call, program.call_target(owner, call), depth)
+            })
+            || {
+                let file = program.function(owner).file;
+                let fn_idx = program.function(function).fn_idx;
+                program.body(owner).values.iter().any(|value| match value {
+                    Value::Closure(closure) => {
+                        let closure = program.function_id(file, *closure);
+                        program.fact(closure).kind.parent() == Some(fn_idx)
+                            && self.function_may_panic(closure, depth + 1)
+                    }
+                    _ => false,
+                })
+            };
+        self.memo.borrow_mut().insert(function, panics);
+        panics
+    }
 }
 
 /// Methods and functions of std that do not panic (for the arguments such code passes): a
@@ -605,8 +612,7 @@ impl<'a> Walker<'a> {
             suspensions: None,
             drop_places: None,
             may_panic_under: None,
-            panicky_values: false,
-            panic_memo: std::cell::RefCell::default(),
+            panics: None,
             returned,
             exit_calls: None,
         }
@@ -678,7 +684,11 @@ impl<'a> Walker<'a> {
                     if !self.event(event, state) {
                         return false;
                     }
-                    if self.panicky_values && matches!(event, Event::Call(_) | Event::Bind(_)) {
+                    if self
+                        .panics
+                        .is_some_and(|panics| panics.own.contains(&self.function))
+                        && matches!(event, Event::Call(_) | Event::Bind(_))
+                    {
                         self.record_panic_point(state);
                     }
                 }
@@ -935,15 +945,8 @@ impl<'a> Walker<'a> {
     /// and methods outside the short list of std methods that do not panic. Unwrapping a
     /// lock's own result is not inside its critical section.
     fn may_panic(&self, call: crate::model::facts::CallId, target: CallTarget) -> bool {
-        call_may_panic(
-            self.program,
-            self.locks,
-            self.function,
-            call,
-            target,
-            &mut self.panic_memo.borrow_mut(),
-            0,
-        )
+        self.panics
+            .is_some_and(|panics| panics.call_may_panic(self.function, call, target, 0))
     }
 
     /// Notes the locks held here as ones a panic may poison.
@@ -981,7 +984,7 @@ impl<'a> Walker<'a> {
         if self.call_sites.is_some() {
             return;
         }
-        if self.may_panic_under.is_some()
+        if self.panics.is_some()
             && !self.held(state, None).is_empty()
             && self.may_panic(call, target)
         {
