@@ -55,12 +55,7 @@ fn every_fixture_does_what_its_run_header_claims() {
         build.failed.is_empty(),
         "{} fixtures did not compile (warnings are errors here):\n{}",
         build.failed.len(),
-        build
-            .failed
-            .iter()
-            .map(|(bin, said)| format!("{bin}:\n{said}"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        build.failures()
     );
     let all: Vec<&Program> = programs.iter().collect();
     let broken = project.run_all(&all, &build.bin_dir, &tmp.join("hazard-proofs-logs"));

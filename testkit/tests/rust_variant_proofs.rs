@@ -335,12 +335,7 @@ fn variants_of_programs_compile(folder: &Path) {
         "{} of {} variants do not compile:\n{}",
         build.failed.len(),
         programs.len(),
-        build
-            .failed
-            .iter()
-            .map(|(bin, said)| format!("{bin}:\n{said}"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        build.failures()
     );
 }
 

@@ -293,6 +293,18 @@ pub struct Build {
     pub failed: Vec<(String, String)>,
 }
 
+impl Build {
+    /// The programs that did not compile, each with what the compiler said, for a test's
+    /// failure message.
+    pub fn failures(&self) -> String {
+        self.failed
+            .iter()
+            .map(|(bin, said)| format!("{bin}:\n{said}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 impl Project {
     /// The folder of a package: a variant's files go to `src/bin/<bin name>/` in it.
     pub fn package_dir(&self, edition: Edition) -> PathBuf {
