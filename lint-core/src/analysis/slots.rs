@@ -330,12 +330,9 @@ impl ContentCx<'_> {
         }
         match self.body.value(value) {
             // `Some(guard)`, `Ok(guard)`: what is wrapped (also through a local holding it).
-            Value::Call(call)
-                if matches!(&self.body.call(*call).callee, Callee::Path(path)
-                    if matches!(path.last(), "Some" | "Ok"))
-                    && self.body.call(*call).args.len() == 1 =>
-            {
-                self.content_of_value(self.body.call(*call).args[0], depth + 1)
+            Value::Call(call) if self.body.call(*call).wrapped_variant().is_some() => {
+                let inner = self.body.call(*call).wrapped_variant()?;
+                self.content_of_value(inner, depth + 1)
             }
             Value::Local(local) => {
                 let init = self.body.local(*local).init?;

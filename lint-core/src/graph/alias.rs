@@ -611,7 +611,11 @@ impl Aliases {
                 | LibCall::Unlock { .. }
                 | LibCall::Done => NONE,
             },
-            CallTarget::Unknown => NONE,
+            // `Some(x)`, `Ok(x)`: the variant designates what it wraps.
+            CallTarget::Unknown => match fact.wrapped_variant() {
+                Some(inner) => nodes[inner.index()],
+                None => NONE,
+            },
         }
     }
 

@@ -546,6 +546,17 @@ pub struct CallFact {
     pub in_loop: bool,
 }
 
+impl CallFact {
+    /// The value a `Some(x)` or `Ok(x)` wraps: the variant is transparent to what designates
+    /// which object (a guard, a lock, a shared map).
+    pub fn wrapped_variant(&self) -> Option<ValueId> {
+        match (&self.callee, self.args.as_slice()) {
+            (Callee::Path(path), [inner]) if matches!(path.last(), "Some" | "Ok") => Some(*inner),
+            _ => None,
+        }
+    }
+}
+
 impl FileFacts {
     /// Facts for a file that could not be understood at all.
     pub fn with_problem(span: Span, message: String) -> FileFacts {
