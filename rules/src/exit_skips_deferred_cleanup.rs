@@ -1,51 +1,57 @@
-//! `exit-skips-deferred-cleanup`: the process exits while deferred cleanup that writes a map or
-//! releases a lock is still pending.
+//! `exit-skips-deferred-cleanup`: the process exits while deferred cleanup with an effect
+//! outside the process's memory (a print, a flush, a removal) is still pending.
 
-use deferlint_core::analysis::go_state::{PendingExit, SkippedCleanup};
+use deferlint_core::analysis::effects::{self, Effect};
+use deferlint_core::analysis::go_state::PendingExit;
 use deferlint_core::analysis::slots::Content;
 use deferlint_core::diagnostic::{Diagnostic, Label};
-use deferlint_core::model::facts::{Callee, Slot};
+use deferlint_core::model::facts::Slot;
 use deferlint_core::model::modules::FunctionId;
-use deferlint_core::model::types::AdtId;
-use deferlint_core::model::{CallTarget, LibCall, MapOpKind};
 use deferlint_core::source::Span;
 
 use crate::Context;
-use crate::reentry::{dropped_owner_types, is_instance_lock, is_instance_place};
 
 crate::declare_rule! {
     /// ### What it does
-    /// Go: finds `os.Exit`, `log.Fatal`, `log.Fatalf` and `log.Fatalln` calls made while a
-    /// `defer` of the function is still pending whose deferred code writes a map or unlocks a
-    /// mutex.
+    /// Go: finds `os.Exit`, `log.Fatal`, `log.Fatalf` and `log.Fatalln` calls (in the function,
+    /// or in a function it calls) made while a `defer` is still pending whose deferred code has
+    /// an effect outside the process's memory: it prints or logs, flushes a buffer, writes,
+    /// removes or renames a file, or sends a message.
     ///
     /// Rust: finds `std::process::exit` and `std::process::abort` (directly, or through a
     /// function of the crate declared `-> !` that calls them) while a defer guard (`defer!`,
-    /// `scopeguard::guard`) or a value whose `Drop` writes a map or takes a lock is still
-    /// alive.
+    /// `scopeguard::guard`) or a value whose `Drop` has such an effect is still alive.
+    ///
+    /// The message says what is lost.
     ///
     /// ### Why is this bad?
-    /// `os.Exit` ends the process at once: deferred calls do not run. The registry entry is
-    /// never removed, the lock never released, the state never flushed — and nothing says so.
-    /// `log.Fatal` calls `os.Exit(1)` after printing. Rust's `process::exit` is the same: no
-    /// destructor of the current stack runs, so a guard's cleanup is skipped.
+    /// `os.Exit` ends the process at once: deferred calls do not run. The buffered report is
+    /// never flushed, the temporary file never removed, the last log line never written — and
+    /// nothing says so. `log.Fatal` calls `os.Exit(1)` after printing. Rust's `process::exit`
+    /// is the same: no destructor of the current stack runs.
+    ///
+    /// Deferred code that only updates memory (an unlock, a map write, a counter) is not
+    /// reported: the process's memory is gone with it, and nobody can see the difference.
     ///
     /// ### Example
     /// ```go
-    /// func run() {
-    ///     mu.Lock()
-    ///     defer mu.Unlock()
-    ///     if err := load(); err != nil {
-    ///         log.Fatal(err)
+    /// func writeReport(rows []int) {
+    ///     out := bufio.NewWriter(os.Stdout)
+    ///     defer out.Flush()
+    ///     for _, r := range rows {
+    ///         if r < 0 {
+    ///             log.Fatalf("negative row %d", r) // the buffered rows are lost
+    ///         }
+    ///         fmt.Fprintln(out, r)
     ///     }
     /// }
     /// ```
     ///
     /// ```rust
-    /// let _registration = registry.register(id); // its `Drop` removes the entry
-    /// if let Err(error) = serve() {
+    /// let _staged = Staged::new(&path); // its `Drop` removes the staged file
+    /// if let Err(error) = upload() {
     ///     eprintln!("{error}");
-    ///     std::process::exit(1);
+    ///     std::process::exit(1); // the file stays on disk
     /// }
     /// ```
     ///
@@ -53,25 +59,35 @@ crate::declare_rule! {
     /// Return the error to `main` and exit there, once every deferred call has run (in Rust,
     /// return an `ExitCode` or a `Result` from `main`, or drop the guards first):
     /// ```go
-    /// func run() error {
-    ///     mu.Lock()
-    ///     defer mu.Unlock()
-    ///     return load()
+    /// func writeReport(rows []int) error {
+    ///     out := bufio.NewWriter(os.Stdout)
+    ///     defer out.Flush()
+    ///     // ... return fmt.Errorf("negative row %d", r)
     /// }
     /// ```
     ///
     /// ### Known limitations
+    /// What counts as an effect: calls of the program are followed (up to a few calls deep) and
+    /// judged by what they do; library calls are known by name (`fmt.Print*`, `log.Print*`, a
+    /// logging package's output functions, `os.Remove`, `os.Rename`, `os.WriteFile`,
+    /// `std::fs::remove_file`, `std::fs::rename`, `println!`, `eprintln!`, `writeln!`, the
+    /// `log`/`tracing` macros) and, on values of types from outside the program, methods whose
+    /// name says it (`Flush`, `Write*`, `Send`, a logger's `Info`/`Warn`/`Error`/`Debug`). A
+    /// `Close` of a file or a connection, an `fsync` and a database `Rollback` are not counted
+    /// alone: the kernel keeps what was written to a descriptor and closes it at exit, and a
+    /// database rolls back the transaction of a connection that went away. A `Close` that
+    /// flushes (a gzip or zip writer's) is missed for the same reason, and so is the flush a
+    /// Rust `BufWriter` does when it is dropped.
+    ///
     /// Go: defers pending in the function that exits are considered, and those of a caller
     /// when the exit is in the function it calls or one level further; deeper helpers are not
-    /// followed. A helper that exits is reported once, for the first caller found.
+    /// followed. A helper that exits is reported once, for the first caller found; the exits
+    /// that skip the same defers are one finding.
     ///
     /// Rust: guards owned by the function that exits count, those of a caller of a function
     /// declared `-> !` that exits itself, and those of the function that creates a closure
     /// that exits; guards of callers further up are not followed, nor an exit inside `Drop`
-    /// code (the guards alive where that value dies). Plain lock guards are not reported: the
-    /// lock dies with the process. Cleanup that writes files or sockets is not looked at, only
-    /// map writes and locks; a value's `Drop` that only touches maps the value owns itself is
-    /// not reported either.
+    /// code (the guards alive where that value dies).
     pub static EXIT_SKIPS_DEFERRED_CLEANUP = {
         name: "exit-skips-deferred-cleanup",
         category: Suspicious,
@@ -80,13 +96,22 @@ crate::declare_rule! {
     };
 }
 
-/// Words one finding.
+/// The headline of a finding: what the first skipped cleanup would have done.
+fn message(effect: Effect) -> String {
+    format!(
+        "the process exits here while deferred code that {} is pending",
+        effect.what()
+    )
+}
+
+/// Words one Go finding.
 fn diagnostic(context: &Context<'_>, exit: &PendingExit) -> Diagnostic {
     let analyses = context.analyses;
+    let first = exit.skipped[0].1.effect;
     let mut diagnostic = Diagnostic::new(
         EXIT_SKIPS_DEFERRED_CLEANUP.name,
         context.severity,
-        "the process exits here while deferred cleanup is pending",
+        message(first),
         Label::new(
             exit.span,
             "exits at once: the pending deferred calls never run",
@@ -97,104 +122,64 @@ fn diagnostic(context: &Context<'_>, exit: &PendingExit) -> Diagnostic {
     }
     for (site, cleanup) in &exit.skipped {
         let site = &analyses.calls.defer_sites[site.0 as usize];
-        let (span, text) = match cleanup {
-            SkippedCleanup::MapWrite(span) => (*span, "this map write never happens"),
-            SkippedCleanup::Unlock(span) => (*span, "this unlock never happens"),
-        };
         diagnostic = diagnostic
             .with_label(Label::new(site.span, "deferred here"))
-            .with_label(Label::new(span, text));
+            .with_label(Label::new(cleanup.span, cleanup.effect.lost()));
     }
     diagnostic
         .with_note("`os.Exit` (and `log.Fatal`, which calls it) ends the process without running deferred calls")
         .with_help("return an error to `main` and exit there, after the deferred calls have run")
 }
 
-/// What a skipped cleanup would have done.
-enum Cleanup {
-    MapWrite(Span),
-    Lock(Span),
-}
-
-/// The first map write or lock that deferred code starting at `root` makes, within
-/// [`crate::MAX_DEFERRED_DEPTH`] calls. Maps and locks that the dying value owns itself
-/// (`self.entries.clear()` in its own `Drop`) do not count: they die with the process anyway,
-/// and nobody else can see them.
-fn cleanup_of(context: &Context<'_>, root: FunctionId, owned_types: &[AdtId]) -> Option<Cleanup> {
-    let program = context.program;
-    let analyses = context.analyses;
-    for (function, depth, _) in analyses.calls.shortest_paths_in_task(root) {
-        if depth > crate::MAX_DEFERRED_DEPTH {
-            break;
-        }
-        let owner = program.function(function).owner;
-        for (id, call) in program.own_calls(function) {
-            if let CallTarget::Lib(LibCall::Map { kind, .. }) = program.call_target(owner, id) {
-                let own_map = match &call.callee {
-                    Callee::Method { receiver, .. } => {
-                        is_instance_place(program, function, owner, *receiver, owned_types)
-                    }
-                    _ => false,
-                };
-                if kind != MapOpKind::Read && !own_map {
-                    return Some(Cleanup::MapWrite(call.span));
-                }
-            }
-        }
-        if let Some(&lock) = analyses
-            .locks
-            .in_function(function)
-            .iter()
-            .find(|&&lock| !is_instance_lock(program, analyses.locks.get(lock), owned_types))
-        {
-            return Some(Cleanup::Lock(analyses.locks.get(lock).span));
-        }
-    }
-    None
+/// The most telling effect outside the process's memory that deferred code starting at `root`
+/// has, within [`crate::MAX_DEFERRED_DEPTH`] calls. In-memory work (map writes, locks) does
+/// not count: it dies with the process.
+fn cleanup_of(context: &Context<'_>, root: FunctionId) -> Option<(Span, Effect)> {
+    let reached = context
+        .analyses
+        .calls
+        .shortest_paths_in_task(root)
+        .into_iter()
+        .take_while(|(_, depth, _)| *depth <= crate::MAX_DEFERRED_DEPTH)
+        .map(|(function, _, _)| function);
+    effects::first_effect(context.program, reached)
 }
 
 /// Words one Rust finding: the exit, and each guard whose cleanup it skips.
 fn rust_diagnostic(
     context: &Context<'_>,
     exit: &deferlint_core::analysis::lock_state::PendingExit,
-    skipped: &[(Slot, Cleanup)],
+    skipped: &[(Slot, (Span, Effect))],
 ) -> Diagnostic {
     let program = context.program;
     let body = program.body(exit.owner);
     let primary = match exit.helper {
         Some(helper) => format!(
-            "`{}` exits the process: the guards alive here are never dropped",
+            "`{}` exits the process: the values alive here are never dropped",
             program.function_name(helper)
         ),
-        None => "exits at once: the guards alive here are never dropped".to_string(),
+        None => "exits at once: the values alive here are never dropped".to_string(),
     };
     let mut diagnostic = Diagnostic::new(
         EXIT_SKIPS_DEFERRED_CLEANUP.name,
         context.severity,
-        "the process exits here while deferred cleanup is pending",
+        message(skipped[0].1.1),
         Label::new(exit.span, primary),
     );
-    for (slot, cleanup) in skipped {
-        let (span, name) = match slot {
+    for (slot, (span, effect)) in skipped {
+        let (slot_span, name) = match slot {
             Slot::Local(local) => {
                 let fact = body.local(*local);
                 (fact.span, format!("`{}`", fact.name))
             }
             Slot::Temp(temp) => (body.temps[temp.index()].span, "this value".to_string()),
         };
-        diagnostic = diagnostic.with_label(Label::new(
-            span,
-            format!("{name} is still alive: its deferred cleanup never runs"),
-        ));
-        diagnostic = match cleanup {
-            Cleanup::MapWrite(span) => {
-                diagnostic.with_label(Label::new(*span, "this map write never happens"))
-            }
-            Cleanup::Lock(span) => diagnostic.with_label(Label::new(
-                *span,
-                "this lock is never taken, nor the cleanup under it done",
-            )),
-        };
+        diagnostic = diagnostic
+            .with_label(Label::new(
+                slot_span,
+                format!("{name} is still alive: its deferred cleanup never runs"),
+            ))
+            .with_label(Label::new(*span, effect.lost()));
     }
     diagnostic
         .with_note("`std::process::exit` and `abort` end the process at once: no destructor of the current stack runs, so `Drop` code and defer guards are skipped")
@@ -217,11 +202,7 @@ fn check_rust(context: &Context<'_>) -> Vec<Diagnostic> {
                 Some(Content::Owned { drops, .. }) => drops.clone(),
                 _ => Vec::new(),
             };
-            let owned_types = dropped_owner_types(context.program, &roots);
-            if let Some(cleanup) = roots
-                .iter()
-                .find_map(|&root| cleanup_of(context, root, &owned_types))
-            {
+            if let Some(cleanup) = roots.iter().find_map(|&root| cleanup_of(context, root)) {
                 skipped.push((slot, cleanup));
             }
         }
@@ -236,14 +217,41 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     if context.program.language == deferlint_core::source::Language::Rust {
         return check_rust(context);
     }
-    // A helper that exits is reported once, for the first caller with cleanup pending.
+    // A helper that exits is reported once, for the first caller with cleanup pending; the
+    // exits that skip the same defers are one finding, the later ones as labels.
     let mut seen = std::collections::HashSet::new();
-    context
-        .analyses
-        .go
-        .exits
-        .iter()
-        .filter(|exit| context.reports_in(exit.function) && seen.insert(exit.span))
-        .map(|exit| diagnostic(context, exit))
+    let mut groups: Vec<(&PendingExit, Vec<Span>)> = Vec::new();
+    let mut exits: Vec<&PendingExit> = context.analyses.go.exits.iter().collect();
+    exits.sort_by_key(|exit| {
+        let at = exit.via.unwrap_or(exit.span);
+        (at.file, at.lo)
+    });
+    for exit in exits {
+        if !context.reports_in(exit.function) || !seen.insert(exit.span) {
+            continue;
+        }
+        let same = groups.iter_mut().find(|(first, _)| {
+            first
+                .skipped
+                .iter()
+                .map(|(site, _)| site)
+                .eq(exit.skipped.iter().map(|(site, _)| site))
+        });
+        match same {
+            Some((_, also)) => also.push(exit.via.unwrap_or(exit.span)),
+            None => groups.push((exit, Vec::new())),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(exit, also)| {
+            also.into_iter()
+                .fold(diagnostic(context, exit), |diagnostic, span| {
+                    diagnostic.with_label(Label::new(
+                        span,
+                        "exits here too, with the same defers pending",
+                    ))
+                })
+        })
         .collect()
 }

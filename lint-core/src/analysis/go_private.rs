@@ -342,7 +342,7 @@ fn uses_of(
             | Value::Path(_)
             | Value::Call(_)
             | Value::Closure(_)
-            | Value::Macro(_) => {}
+            | Value::Macro { .. } => {}
         }
     }
     for (index, call) in body.calls.iter().enumerate() {

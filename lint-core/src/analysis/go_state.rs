@@ -90,11 +90,11 @@ pub struct PendingExit {
     pub via: Option<Span>,
 }
 
-/// What a skipped deferred call would have done.
+/// What a skipped deferred call would have done outside the process's memory, and where.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SkippedCleanup {
-    MapWrite(Span),
-    Unlock(Span),
+pub struct SkippedCleanup {
+    pub span: Span,
+    pub effect: crate::analysis::effects::Effect,
 }
 
 /// A write to a map that is nil on every path.
@@ -1641,62 +1641,18 @@ impl<'a> Walker<'a> {
         None
     }
 
-    /// What a deferred function does that matters when it is skipped: a map write or an unlock.
+    /// What a deferred function does that is lost when it is skipped: an effect outside the
+    /// process's memory (a print, a flush, a removal), in its own code or in what it calls.
+    /// Unlocks and map writes are not: the process's memory is gone with it.
     fn cleanup_of(&self, function: FunctionId) -> Option<SkippedCleanup> {
-        let reached: Vec<FunctionId> = self
+        let reached = self
             .calls
             .shortest_paths_in_task(function)
             .into_iter()
             .filter(|(_, depth, _)| *depth <= INLINE_DEPTH)
-            .map(|(callee, _, _)| callee)
-            .collect();
-        // Mutexes the deferred code locks itself: their unlocks are not pending cleanup.
-        let own_locks: HashSet<ClassId> = reached
-            .iter()
-            .flat_map(|&callee| self.locks.in_function(callee).iter())
-            .filter_map(|&lock| self.locks.get(lock).lock_class)
-            .collect();
-        for callee in reached {
-            let owner = self.owner(callee);
-            let body = self.program.body(owner);
-            let mut events = Vec::new();
-            crate::graph::calls::collect_events(&self.program.fact(callee).nodes, &mut events);
-            for event in events {
-                match event {
-                    Event::Call(call) => match self.program.call_target(owner, *call) {
-                        CallTarget::Lib(LibCall::Unlock { .. }) => {
-                            let class = match &body.call(*call).callee {
-                                Callee::Method { receiver, .. } => {
-                                    self.identity.class_of(owner, *receiver)
-                                }
-                                _ => None,
-                            };
-                            if !class.is_some_and(|class| own_locks.contains(&class)) {
-                                return Some(SkippedCleanup::Unlock(body.call(*call).span));
-                            }
-                        }
-                        CallTarget::Lib(LibCall::Map { kind, .. }) if kind != MapOpKind::Read => {
-                            return Some(SkippedCleanup::MapWrite(body.call(*call).span));
-                        }
-                        _ => {}
-                    },
-                    Event::Assign { target, span, .. } => {
-                        if let Value::Index { base } = body.value(*target) {
-                            if self
-                                .program
-                                .types
-                                .map(self.program.value_ty(owner, *base))
-                                .is_some()
-                            {
-                                return Some(SkippedCleanup::MapWrite(*span));
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        None
+            .map(|(callee, _, _)| callee);
+        crate::analysis::effects::first_effect(self.program, reached)
+            .map(|(span, effect)| SkippedCleanup { span, effect })
     }
 }
 

@@ -408,7 +408,7 @@ impl<'a> Panics<'a> {
             for (index, value) in body.values.iter().enumerate() {
                 let panicky = match value {
                     Value::Index { .. } => true,
-                    Value::Macro(name) => {
+                    Value::Macro { name, .. } => {
                         name.contains("assert")
                             || matches!(&**name, "panic" | "todo" | "unimplemented" | "unreachable")
                     }

@@ -2,6 +2,7 @@
 //! code, task instances, and the lock state when deferred code runs.
 
 pub mod deferred;
+pub mod effects;
 pub mod go_nil;
 pub mod go_private;
 pub mod go_races;

@@ -241,7 +241,7 @@ impl ContentCx<'_> {
             Value::Either(arms) => {
                 let mut found: Option<Content> = None;
                 for &arm in arms {
-                    if matches!(self.body.value(arm), Value::Macro(_) | Value::Unknown) {
+                    if matches!(self.body.value(arm), Value::Macro { .. } | Value::Unknown) {
                         continue;
                     }
                     let content = self.content_of_value(arm, depth + 1)?;

@@ -413,7 +413,7 @@ impl Aliases {
                 | Value::Literal
                 | Value::Tuple(_)
                 | Value::Closure(_)
-                | Value::Macro(_) => NONE,
+                | Value::Macro { .. } => NONE,
             };
             nodes[index] = result;
         }

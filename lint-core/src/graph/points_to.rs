@@ -1330,7 +1330,7 @@ impl Generator<'_> {
                         pts.copy(source, var);
                     }
                 }
-                Value::Unknown | Value::Literal | Value::Macro(_) => {}
+                Value::Unknown | Value::Literal | Value::Macro { .. } => {}
             }
         }
         // `let x = init;`, and what the callers outside the program hand an entry function.

@@ -512,8 +512,11 @@ pub enum Value {
     Either(Vec<ValueId>),
     /// An element taken out of an iterated value (`for x in v`).
     Element(ValueId),
-    /// A macro the frontend does not model.
-    Macro(Sym),
+    /// A macro the frontend does not model, by the last segment of its name, with its span.
+    Macro {
+        name: Sym,
+        span: Span,
+    },
 }
 
 /// Who is called.

@@ -262,7 +262,9 @@ impl Program {
             checker.types.value_ty[id.index()]
         };
         match &body.values[value] {
-            Value::Unknown | Value::Literal | Value::Closure(_) | Value::Macro(_) => TyId::UNKNOWN,
+            Value::Unknown | Value::Literal | Value::Closure(_) | Value::Macro { .. } => {
+                TyId::UNKNOWN
+            }
             Value::Local(local) => self.local_type(checker, local.index()),
             Value::Path(path) => self.path_value_type(checker, path),
             Value::Field { base, name } => {

@@ -1516,8 +1516,8 @@ impl Lowerer<'_, '_> {
                         self.expr(&expression, Usage::Borrow);
                     }
                 }
+                let span = self.span(mac.delimiter.span().open());
                 if is_diverging_macro(&name) {
-                    let span = self.span(mac.delimiter.span().open());
                     // A panic unwinds, dropping what is alive; `unreachable!()` claims its path
                     // never runs, so nothing is dropped there that could be reported.
                     if name != "unreachable" {
@@ -1530,7 +1530,14 @@ impl Lowerer<'_, '_> {
                         kind: ExitKind::Function,
                     });
                 }
-                self.value(Value::Macro(name.into_boxed_str()))
+                let whole = match mac.path.segments.first() {
+                    Some(first) => self.cx.span_between(first.ident.span(), delimiter.close()),
+                    None => span,
+                };
+                self.value(Value::Macro {
+                    name: name.into_boxed_str(),
+                    span: whole,
+                })
             }
         }
     }
@@ -1621,7 +1628,7 @@ fn is_value_expression(value: &Value) -> bool {
             | Value::Try(_)
             | Value::Await(_)
             | Value::Array(_)
-            | Value::Macro(_)
+            | Value::Macro { .. }
             | Value::Either(_)
     )
 }

@@ -1,0 +1,269 @@
+//! What code does outside the process's memory: prints, logs, flushes, writes, removals and
+//! renames of files, messages sent. An exit that skips such code loses what it would have
+//! done; an exit that skips only in-memory updates (unlocks, map writes) loses nothing, since
+//! the process's memory is gone with it.
+//!
+//! Only the function's own code is looked at: calls into the program are followed by the
+//! caller through the call graph, so a program method named `Flush` is judged by its body, not
+//! by its name. Library calls are judged by what they are known to do (`fmt.Println`,
+//! `os.Remove`, `std::fs::rename`, `println!`) and, on a receiver that is not a type of the
+//! program, by the method's name where the name says it (`Flush`, `Write`, a logger's `Info`).
+//! A `Close` of a file or a connection, an `fsync` and a database `Rollback` are not effects
+//! lost at exit: the kernel keeps what was written to a descriptor and closes it, and a server
+//! rolls back the transaction of a connection that went away.
+
+use crate::model::facts::{CallId, Callee, Event, Node, Value, ValueId};
+use crate::model::modules::{FunctionId, Resolved};
+use crate::model::types::TyKind;
+use crate::model::{CallTarget, Program};
+use crate::source::{Language, Span};
+
+/// What a piece of code does outside the process's memory, the most telling first (a flush
+/// loses everything buffered; a log line is one line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Effect {
+    Flush,
+    Remove,
+    Rename,
+    Write,
+    Send,
+    Print,
+    Log,
+}
+
+impl Effect {
+    /// What the code does, as a verb phrase ("flushes buffered output").
+    pub fn what(self) -> &'static str {
+        match self {
+            Effect::Print => "prints output",
+            Effect::Log => "writes a log line",
+            Effect::Flush => "flushes buffered output",
+            Effect::Write => "writes data",
+            Effect::Remove => "removes a file",
+            Effect::Rename => "renames a file",
+            Effect::Send => "sends a message",
+        }
+    }
+
+    /// What is lost when the code never runs, as the object of "never happens".
+    pub fn lost(self) -> &'static str {
+        match self {
+            Effect::Print => "this output is never printed",
+            Effect::Log => "this log line is never written",
+            Effect::Flush => "this flush never happens: the buffered output is lost",
+            Effect::Write => "this write never happens",
+            Effect::Remove => "this removal never happens: the file stays behind",
+            Effect::Rename => "this rename never happens",
+            Effect::Send => "this message is never sent",
+        }
+    }
+}
+
+/// The most telling effect outside the process's memory in `function`'s own code (not its
+/// callees'), with where it happens.
+pub fn own_effect(program: &Program, function: FunctionId) -> Option<(Span, Effect)> {
+    let mut best: Option<(Span, Effect)> = None;
+    let mut found = |span: Span, effect: Effect| {
+        if best.is_none_or(|(_, known)| effect < known) {
+            best = Some((span, effect));
+        }
+    };
+    let info = program.function(function);
+    let owner = info.owner;
+    let body = program.body(owner);
+    let go = program.language == Language::Go;
+    let mut conditional = Vec::new();
+    calls_in_branches(&program.fact(function).nodes, false, &mut conditional);
+    for (id, call) in program.own_calls(function) {
+        if program.call_target(owner, id) != CallTarget::Unknown {
+            continue;
+        }
+        let effect = match &call.callee {
+            Callee::Path(path) => {
+                match program
+                    .tree
+                    .resolve(info.module, &path.segments, path.leading_colon)
+                {
+                    Some(Resolved::External(segments)) => {
+                        let segments: Vec<&str> = segments.iter().map(|s| &**s).collect();
+                        if go {
+                            go_function_effect(&segments)
+                        } else {
+                            rust_function_effect(&segments)
+                        }
+                    }
+                    _ => None,
+                }
+            }
+            Callee::Method { receiver, name, .. } => {
+                if outside_program(program, owner, *receiver) {
+                    if go {
+                        go_method_effect(name, call.args.len())
+                    } else {
+                        rust_method_effect(name, call.args.len())
+                    }
+                } else {
+                    None
+                }
+            }
+            Callee::Dynamic(_) => None,
+        };
+        if let Some(effect) = effect {
+            // A print or a log line that only some paths write (the report of a failed
+            // `Close`, of a recovered panic) is not lost by an exit that takes neither path.
+            if matches!(effect, Effect::Print | Effect::Log) && conditional.contains(&id) {
+                continue;
+            }
+            found(call.span, effect);
+        }
+    }
+    if !go {
+        let file = program.function(owner).file;
+        for (index, value) in body.values.iter().enumerate() {
+            let Value::Macro { name, span } = value else {
+                continue;
+            };
+            if program.function_id(file, body.value_fn(ValueId::from_index(index))) != function {
+                continue;
+            }
+            if let Some(effect) = rust_macro_effect(name) {
+                found(*span, effect);
+            }
+        }
+    }
+    best
+}
+
+/// The most telling effect of several functions' own code.
+pub fn first_effect(
+    program: &Program,
+    functions: impl IntoIterator<Item = FunctionId>,
+) -> Option<(Span, Effect)> {
+    functions
+        .into_iter()
+        .filter_map(|function| own_effect(program, function))
+        .min_by_key(|(_, effect)| *effect)
+}
+
+/// The calls made only on some paths: inside an arm of an `if`, a `switch` or a `match`.
+fn calls_in_branches(nodes: &[Node], inside: bool, out: &mut Vec<CallId>) {
+    for node in nodes {
+        match node {
+            Node::Event(Event::Call(call)) if inside => out.push(*call),
+            Node::Event(_) => {}
+            Node::Branch(arms) => {
+                for arm in arms {
+                    calls_in_branches(arm, true, out);
+                }
+            }
+            Node::Loop(body) => calls_in_branches(body, inside, out),
+        }
+    }
+}
+
+/// The receiver's type is not one of the program's: its methods are judged by their names.
+fn outside_program(program: &Program, owner: FunctionId, receiver: ValueId) -> bool {
+    let ty = program.types.autoderef(program.value_ty(owner, receiver));
+    !matches!(
+        program.types.kind(ty),
+        TyKind::Adt(..) | TyKind::Dyn(_) | TyKind::Param(_)
+    )
+}
+
+/// Go package functions: `fmt.Println`, `log.Printf`, `os.Remove`, a logging package's `Info`.
+fn go_function_effect(path: &[&str]) -> Option<Effect> {
+    let (package, name) = match path {
+        [package, name] => (*package, *name),
+        _ => return None,
+    };
+    // The package's name: the last element of its import path that is not a major version
+    // (`k8s.io/klog/v2` is `klog`).
+    let last = package
+        .rsplit('/')
+        .find(|element| {
+            !(element.len() > 1
+                && element.starts_with('v')
+                && element[1..].bytes().all(|b| b.is_ascii_digit()))
+        })
+        .unwrap_or(package);
+    Some(match (package, name) {
+        ("fmt", "Print" | "Printf" | "Println" | "Fprint" | "Fprintf" | "Fprintln") => {
+            Effect::Print
+        }
+        ("log", "Print" | "Printf" | "Println" | "Output") => Effect::Log,
+        ("os", "Remove" | "RemoveAll") => Effect::Remove,
+        ("os", "Rename") => Effect::Rename,
+        ("os", "WriteFile") | ("io", "WriteString") => Effect::Write,
+        _ if is_logging_package(last) && name == "Flush" => Effect::Flush,
+        _ if (is_logging_package(last) || package == "log/slog") && is_log_name(name) => {
+            Effect::Log
+        }
+        _ => return None,
+    })
+}
+
+/// The last element of the import path of a logging package.
+fn is_logging_package(last: &str) -> bool {
+    matches!(
+        last,
+        "slog" | "logrus" | "zap" | "klog" | "glog" | "zerolog" | "log15" | "hclog" | "logr"
+    ) || last.starts_with("klog")
+}
+
+/// The names of a logger's output methods.
+fn is_log_name(name: &str) -> bool {
+    let stem = name
+        .strip_suffix("Context")
+        .unwrap_or(name)
+        .trim_end_matches(['f', 'w'])
+        .trim_end_matches("ln");
+    matches!(
+        stem,
+        "Info" | "Warn" | "Warning" | "Error" | "Debug" | "Trace" | "Log" | "Print" | "Notice"
+    )
+}
+
+/// Methods of values from outside the program, by name: `w.Flush()`, `w.Write(b)`,
+/// `logger.Info("..")`, `stream.Send(m)`.
+fn go_method_effect(name: &str, args: usize) -> Option<Effect> {
+    Some(match name {
+        "Flush" => Effect::Flush,
+        "Print" | "Printf" | "Println" => Effect::Print,
+        "Write" | "WriteString" | "WriteByte" | "WriteRune" | "WriteAll" if args > 0 => {
+            Effect::Write
+        }
+        "Send" | "SendMsg" if args > 0 => Effect::Send,
+        "Msg" | "Msgf" if args > 0 => Effect::Log,
+        _ if args > 0 && is_log_name(name) => Effect::Log,
+        _ => return None,
+    })
+}
+
+/// Rust library functions: `std::fs::remove_file`, `fs::rename`, `fs::write`.
+fn rust_function_effect(path: &[&str]) -> Option<Effect> {
+    match path {
+        [.., "fs", "remove_file" | "remove_dir" | "remove_dir_all"] => Some(Effect::Remove),
+        [.., "fs", "rename"] => Some(Effect::Rename),
+        [.., "fs", "write"] => Some(Effect::Write),
+        _ => None,
+    }
+}
+
+/// Methods of values from outside the program, by name: `out.flush()`, `file.write_all(b)`.
+fn rust_method_effect(name: &str, args: usize) -> Option<Effect> {
+    match name {
+        "flush" => Some(Effect::Flush),
+        "write_all" | "write_fmt" | "write" if args > 0 => Some(Effect::Write),
+        _ => None,
+    }
+}
+
+/// Output macros: `println!`, `eprintln!`, `writeln!`, and the `log`/`tracing` macros.
+fn rust_macro_effect(name: &str) -> Option<Effect> {
+    Some(match name {
+        "print" | "println" | "eprint" | "eprintln" | "dbg" => Effect::Print,
+        "write" | "writeln" => Effect::Write,
+        "info" | "warn" | "error" | "debug" | "trace" | "log" | "event" => Effect::Log,
+        _ => return None,
+    })
+}
