@@ -13,51 +13,13 @@
 //! rolls back the transaction of a connection that went away.
 
 use crate::model::facts::{CallId, Callee, Event, Node, Value, ValueId};
+use crate::model::known::rust_macro_effect;
 use crate::model::modules::{FunctionId, Resolved};
 use crate::model::types::TyKind;
 use crate::model::{CallTarget, Program};
 use crate::source::{Language, Span};
 
-/// What a piece of code does outside the process's memory, the most telling first (a flush
-/// loses everything buffered; a log line is one line).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Effect {
-    Flush,
-    Remove,
-    Rename,
-    Write,
-    Send,
-    Print,
-    Log,
-}
-
-impl Effect {
-    /// What the code does, as a verb phrase ("flushes buffered output").
-    pub fn what(self) -> &'static str {
-        match self {
-            Effect::Print => "prints output",
-            Effect::Log => "writes a log line",
-            Effect::Flush => "flushes buffered output",
-            Effect::Write => "writes data",
-            Effect::Remove => "removes a file",
-            Effect::Rename => "renames a file",
-            Effect::Send => "sends a message",
-        }
-    }
-
-    /// What is lost when the code never runs, as the object of "never happens".
-    pub fn lost(self) -> &'static str {
-        match self {
-            Effect::Print => "this output is never printed",
-            Effect::Log => "this log line is never written",
-            Effect::Flush => "this flush never happens: the buffered output is lost",
-            Effect::Write => "this write never happens",
-            Effect::Remove => "this removal never happens: the file stays behind",
-            Effect::Rename => "this rename never happens",
-            Effect::Send => "this message is never sent",
-        }
-    }
-}
+pub use crate::model::known::Effect;
 
 /// The most telling effect outside the process's memory in `function`'s own code (not its
 /// callees'), with where it happens.
@@ -118,15 +80,14 @@ pub fn own_effect(program: &Program, function: FunctionId) -> Option<(Span, Effe
         }
     }
     if !go {
-        let file = program.function(owner).file;
-        for (index, value) in body.values.iter().enumerate() {
-            let Value::Macro { name, span } = value else {
+        for (value, conditional) in output_macros(&program.fact(function).nodes, false) {
+            let Value::Macro { name, span } = body.value(value) else {
                 continue;
             };
-            if program.function_id(file, body.value_fn(ValueId::from_index(index))) != function {
-                continue;
-            }
             if let Some(effect) = rust_macro_effect(name) {
+                if conditional && matches!(effect, Effect::Print | Effect::Log) {
+                    continue;
+                }
                 found(*span, effect);
             }
         }
@@ -143,6 +104,24 @@ pub fn first_effect(
         .into_iter()
         .filter_map(|function| own_effect(program, function))
         .min_by_key(|(_, effect)| *effect)
+}
+
+/// The output macros a function's code invokes, each with whether only some paths do.
+fn output_macros(nodes: &[Node], inside: bool) -> Vec<(ValueId, bool)> {
+    let mut out = Vec::new();
+    for node in nodes {
+        match node {
+            Node::Event(Event::Output { value }) => out.push((*value, inside)),
+            Node::Event(_) => {}
+            Node::Branch(arms) => {
+                for arm in arms {
+                    out.extend(output_macros(arm, true));
+                }
+            }
+            Node::Loop(body) => out.extend(output_macros(body, inside)),
+        }
+    }
+    out
 }
 
 /// The calls made only on some paths: inside an arm of an `if`, a `switch` or a `match`.
@@ -256,14 +235,4 @@ fn rust_method_effect(name: &str, args: usize) -> Option<Effect> {
         "write_all" | "write_fmt" | "write" if args > 0 => Some(Effect::Write),
         _ => None,
     }
-}
-
-/// Output macros: `println!`, `eprintln!`, `writeln!`, and the `log`/`tracing` macros.
-fn rust_macro_effect(name: &str) -> Option<Effect> {
-    Some(match name {
-        "print" | "println" | "eprint" | "eprintln" | "dbg" => Effect::Print,
-        "write" | "writeln" => Effect::Write,
-        "info" | "warn" | "error" | "debug" | "trace" | "log" | "event" => Effect::Log,
-        _ => return None,
-    })
 }

@@ -837,7 +837,7 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
-            Event::Read { .. } | Event::NonNil { .. } => {}
+            Event::Read { .. } | Event::NonNil { .. } | Event::Output { .. } => {}
         }
         true
     }

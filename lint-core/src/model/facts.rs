@@ -393,6 +393,9 @@ pub enum Event {
     NonNil { value: ValueId },
     /// Rust's `.await`: the task may be suspended here while other tasks run.
     Suspend { span: Span },
+    /// Rust: an output macro (`println!`, `writeln!`, `tracing::warn!`) runs here; the value is
+    /// its [`Value::Macro`].
+    Output { value: ValueId },
 }
 
 /// The arena of one item function.

@@ -475,3 +475,54 @@ pub fn go_method(lib: LibTy, name: &str) -> Option<LibCall> {
         _ => None,
     }
 }
+
+/// What a piece of code does outside the process's memory, the most telling first (a flush
+/// loses everything buffered; a log line is one line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Effect {
+    Flush,
+    Remove,
+    Rename,
+    Write,
+    Send,
+    Print,
+    Log,
+}
+
+impl Effect {
+    /// What the code does, as a verb phrase ("flushes buffered output").
+    pub fn what(self) -> &'static str {
+        match self {
+            Effect::Print => "prints output",
+            Effect::Log => "writes a log line",
+            Effect::Flush => "flushes buffered output",
+            Effect::Write => "writes data",
+            Effect::Remove => "removes a file",
+            Effect::Rename => "renames a file",
+            Effect::Send => "sends a message",
+        }
+    }
+
+    /// What is lost when the code never runs, as the object of "never happens".
+    pub fn lost(self) -> &'static str {
+        match self {
+            Effect::Print => "this output is never printed",
+            Effect::Log => "this log line is never written",
+            Effect::Flush => "this flush never happens: the buffered output is lost",
+            Effect::Write => "this write never happens",
+            Effect::Remove => "this removal never happens: the file stays behind",
+            Effect::Rename => "this rename never happens",
+            Effect::Send => "this message is never sent",
+        }
+    }
+}
+
+/// Output macros: `println!`, `eprintln!`, `writeln!`, and the `log`/`tracing` macros.
+pub fn rust_macro_effect(name: &str) -> Option<Effect> {
+    Some(match name {
+        "print" | "println" | "eprint" | "eprintln" | "dbg" => Effect::Print,
+        "write" | "writeln" => Effect::Write,
+        "info" | "warn" | "error" | "debug" | "trace" | "log" | "event" => Effect::Log,
+        _ => return None,
+    })
+}

@@ -1534,10 +1534,15 @@ impl Lowerer<'_, '_> {
                     Some(first) => self.cx.span_between(first.ident.span(), delimiter.close()),
                     None => span,
                 };
-                self.value(Value::Macro {
+                let output = crate::model::known::rust_macro_effect(&name).is_some();
+                let value = self.value(Value::Macro {
                     name: name.into_boxed_str(),
                     span: whole,
-                })
+                });
+                if output {
+                    self.emit(Event::Output { value });
+                }
+                value
             }
         }
     }
