@@ -909,6 +909,20 @@ impl<'a> Walker<'a> {
         };
         let params = &self.program.fact(callee).params;
         let mut seeds = Vec::new();
+        // A closure of this function (`func() { .. }()`) shares its locals: every nil one is
+        // nil in it too.
+        if self.owner(callee) == owner {
+            for ((local, field), value) in &state.nil {
+                if *value == Tri::Yes {
+                    let declared = self
+                        .declared_for
+                        .get(local)
+                        .copied()
+                        .unwrap_or_else(|| body.local(*local).span);
+                    seeds.push(((*local, field.clone()), declared));
+                }
+            }
+        }
         for (&argument, &param) in arguments.iter().zip(params) {
             let local = match body.value(argument) {
                 Value::Local(local) => *local,
@@ -1436,7 +1450,10 @@ impl<'a> Walker<'a> {
             self.deferred_stack.push((None, callee));
             let nodes = &self.program.fact(callee).nodes;
             let mut inner = state.clone();
-            inner.nil.clear();
+            // A closure of this function shares its locals: what is nil here is nil there.
+            if self.owner(callee) != self.owner(function) {
+                inner.nil.clear();
+            }
             if self.walk(callee, nodes, &mut inner) {
                 state.held = inner.held;
                 state.done = inner.done;
