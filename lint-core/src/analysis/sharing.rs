@@ -493,6 +493,11 @@ impl<'a> SharingQueries<'a> {
         if self.made_by_task(object, task) || !self.visible_to(object, task) {
             return false;
         }
+        // A server runs what one registration hands it on a goroutine per request: every one
+        // of them shares it.
+        if self.calls.spawn_sites[task.site.0 as usize].kind == SpawnKind::Handler {
+            return true;
+        }
         let (start, lp) = self.start_point(task);
         let body = self.program.function(start).body;
         let made = self.made_in(object, start);

@@ -139,6 +139,8 @@ impl CallGraph {
                                             spawned_calls.insert((id, *inner));
                                         }
                                         bodies.push(target);
+                                    } else if kind == SpawnKind::Handler {
+                                        bodies.extend(served_methods(program, id, arg));
                                     }
                                 }
                                 if kind == SpawnKind::Scope {
@@ -402,6 +404,39 @@ fn spawned_function(
         }
         _ => None,
     }
+}
+
+/// The methods a server runs for a service object handed to it, by name: `ServeHTTP` of an
+/// `http.Handler`, or every exported method of a gRPC service (`pb.RegisterFooServer(s, srv)`).
+pub fn served_method_names(program: &Program, function: FunctionId, value: ValueId) -> Vec<Sym> {
+    if program.language != crate::source::Language::Go {
+        return Vec::new();
+    }
+    let ty = program.types.autoderef(program.value_ty(function, value));
+    let crate::model::types::TyKind::Adt(adt, _) = program.types.kind(ty) else {
+        return Vec::new();
+    };
+    if program.go_method(ty, "ServeHTTP").is_some() {
+        return vec!["ServeHTTP".into()];
+    }
+    let mut names: Vec<Sym> = program
+        .adt(*adt)
+        .methods
+        .keys()
+        .filter(|name| name.starts_with(|c: char| c.is_ascii_uppercase()))
+        .cloned()
+        .collect();
+    names.sort();
+    names
+}
+
+/// The methods a server runs for a service object handed to it (see [`served_method_names`]).
+fn served_methods(program: &Program, function: FunctionId, value: ValueId) -> Vec<FunctionId> {
+    let ty = program.types.autoderef(program.value_ty(function, value));
+    served_method_names(program, function, value)
+        .iter()
+        .filter_map(|name| program.go_method(ty, name))
+        .collect()
 }
 
 pub fn collect_events<'n>(nodes: &'n [Node], out: &mut Vec<&'n Event>) {

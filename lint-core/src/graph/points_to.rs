@@ -1697,11 +1697,31 @@ impl Generator<'_> {
                         }
                     }
                 }
-                LibCall::Spawn(_) => {
+                LibCall::Spawn(kind) => {
                     // The task runs the function values it is handed (a closure, a method
                     // value, a function): a call with no arguments.
                     for &arg in &args {
                         self.dynamic(pts, caller, instance, call, arg, None, Vec::new(), result);
+                    }
+                    // A server runs the methods of a service object it is handed, with the
+                    // object as their receiver.
+                    if kind == crate::model::known::SpawnKind::Handler {
+                        for (&arg, &value) in args.iter().zip(&fact.args) {
+                            for name in
+                                crate::graph::calls::served_method_names(program, owner, value)
+                            {
+                                self.dynamic(
+                                    pts,
+                                    caller,
+                                    instance,
+                                    call,
+                                    arg,
+                                    Some(name),
+                                    Vec::new(),
+                                    result,
+                                );
+                            }
+                        }
                     }
                 }
                 LibCall::Forget

@@ -416,11 +416,41 @@ pub fn go_function(path: &[&str]) -> Option<LibCall> {
             kind: MapOpKind::Read,
             flavor: MapFlavor::Plain,
         },
-        ["time", "AfterFunc"] => LibCall::Spawn(SpawnKind::Task),
-        ["net/http", "HandleFunc" | "Handle"] => LibCall::Spawn(SpawnKind::Handler),
+        ["time", "AfterFunc"] | ["context", "AfterFunc"] => LibCall::Spawn(SpawnKind::Task),
+        [
+            "net/http",
+            "HandleFunc" | "Handle" | "ListenAndServe" | "ListenAndServeTLS" | "Serve" | "ServeTLS",
+        ]
+        | [
+            "net/http/httptest",
+            "NewServer" | "NewUnstartedServer" | "NewTLSServer",
+        ] => LibCall::Spawn(SpawnKind::Handler),
+        // gRPC: `pb.RegisterGreeterServer(s, srv)` serves each call of `srv`'s methods on its
+        // own goroutine.
+        [_, name] if name.starts_with("Register") && name.ends_with("Server") => {
+            LibCall::Spawn(SpawnKind::Handler)
+        }
         ["os", "Exit"] | ["log", "Fatal" | "Fatalf" | "Fatalln"] => LibCall::Exit,
         _ => return None,
     })
+}
+
+/// A method of a Go value whose type the analysis does not know that starts goroutines, by its
+/// name: a router's `HandleFunc(pattern, f)`, and `Handle(pattern, h)` or `GET(path, f)`-style
+/// routes whose pattern is written in the call (a literal or a constant), run the handler on a
+/// goroutine per request (any `ServeMux`, gorilla, chi, gin, echo); `errgroup.Group`'s
+/// `Go(f)` runs `f` on its own goroutine.
+pub fn go_unknown_receiver_spawn(name: &str, args: usize, route: bool) -> Option<SpawnKind> {
+    match name {
+        "HandleFunc" if args >= 2 => Some(SpawnKind::Handler),
+        "Handle" | "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" | "Any"
+            if args >= 2 && route =>
+        {
+            Some(SpawnKind::Handler)
+        }
+        "Go" | "TryGo" if args == 1 => Some(SpawnKind::Task),
+        _ => None,
+    }
 }
 
 /// A method of a Go library type.

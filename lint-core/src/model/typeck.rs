@@ -532,7 +532,27 @@ impl Program {
             Callee::Path(path) => self.check_path_call(checker, path, &arg_tys),
             Callee::Method { receiver, name, .. } => {
                 let receiver_ty = checker.types.value_ty[receiver.index()];
-                self.check_method_call(receiver_ty, name, &arg_tys, has_closure_arg)
+                let (target, ty) =
+                    self.check_method_call(receiver_ty, name, &arg_tys, has_closure_arg);
+                if target == CallTarget::Unknown
+                    && self.language == crate::source::Language::Go
+                    && self.types.autoderef(receiver_ty).is_unknown()
+                {
+                    // A route's pattern is written where it is registered: a literal or a
+                    // constant.
+                    let route = fact.args.first().is_some_and(|arg| {
+                        matches!(
+                            checker.body.values[arg.index()],
+                            Value::Literal | Value::Path(_)
+                        )
+                    });
+                    if let Some(kind) =
+                        known::go_unknown_receiver_spawn(name, fact.args.len(), route)
+                    {
+                        return (CallTarget::Lib(LibCall::Spawn(kind)), TyId::UNKNOWN);
+                    }
+                }
+                (target, ty)
             }
             Callee::Dynamic(callee) => {
                 // A function literal called where it is written (Go's `func(){..}()`), or, in
