@@ -746,23 +746,55 @@ fn outlives(
         return None;
     }
     let owner = program.function(main.function).owner;
-    let ty = program.types.strip_refs(program.value_ty(owner, main.root));
-    (exported_api(program, main.walked)
-        && through_parameter(program, main)
-        && constructs(program, spawner, ty))
-    .then_some(Overlap::Outlives)
+    let root = parameter_root(program, main)?;
+    let ty = program.types.strip_refs(program.value_ty(owner, root));
+    // The goroutine outlives the function that starts it, on an object its callers keep: one
+    // the function makes and returns (a constructor), or one they hand it (a method starting
+    // a goroutine on its receiver). Any exported method may then run on that object while the
+    // goroutine does.
+    let kept_by_callers = constructs(program, spawner, ty) || receives(program, spawner, ty);
+    (exported_api(program, main.walked) && kept_by_callers).then_some(Overlap::Outlives)
+}
+
+/// One of the function's parameters (the receiver included) is of the struct type `ty` or
+/// points to it.
+fn receives(program: &Program, function: FunctionId, ty: crate::model::types::TyId) -> bool {
+    !ty.is_unknown()
+        && program.types.adt(ty).is_some()
+        && program
+            .fact(function)
+            .params
+            .iter()
+            .any(|&param| program.types.strip_refs(program.local_ty(function, param)) == ty)
 }
 
 /// The access is made by the function itself (or a closure of it) on an object its caller
 /// hands it: a parameter or the receiver.
 fn through_parameter(program: &Program, access: &MapAccess) -> bool {
+    parameter_root(program, access).is_some()
+}
+
+/// The parameter (or receiver) an access's place starts from, through local aliases of its
+/// places (`v := s.m`, `p := &s.m`): the access is made by the function itself (or a closure
+/// of it).
+fn parameter_root(program: &Program, access: &MapAccess) -> Option<crate::model::facts::ValueId> {
     let owner = program.function(access.function).owner;
     if owner != access.walked {
-        return false;
+        return None;
     }
     let body = program.body(owner);
-    matches!(body.value(access.root), Value::Local(local)
-        if body.local(*local).origin == crate::model::facts::LocalOrigin::Param)
+    let mut root = access.root;
+    for _ in 0..3 {
+        let Value::Local(local) = body.value(root) else {
+            return None;
+        };
+        let local = body.local(*local);
+        if local.origin == crate::model::facts::LocalOrigin::Param {
+            return Some(root);
+        }
+        root = super::go_state::root_object(body, local.init?);
+    }
+    None
 }
 
 /// Functions that run outside any goroutine of their own: reachable through calls from code

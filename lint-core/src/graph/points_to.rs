@@ -2100,8 +2100,15 @@ fn entry_functions(program: &Program) -> Vec<bool> {
             let fact = program.fact(id);
             let function = program.function(id);
             let exported = match program.language {
+                // Nothing outside a `main` package can call its functions: they are entries
+                // only if nothing inside calls them (found after solving).
                 Language::Go => {
                     fact.is_public
+                        && program.files[function.file as usize]
+                            .facts
+                            .package_name
+                            .as_deref()
+                            != Some("main")
                         && !matches!(&*fact.name, "main" | "init")
                         && function.self_ty.is_none_or(|self_ty| {
                             let name = program.type_name(program.types.strip_refs(self_ty));
