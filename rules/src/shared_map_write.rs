@@ -1,8 +1,12 @@
 //! `shared-map-write` (Go): a map written by one goroutine while another reads or writes it,
 //! with no lock in common.
 
+use std::collections::HashSet;
+
 use deferlint_core::analysis::go_races::Race;
+use deferlint_core::analysis::go_state::EmptySection;
 use deferlint_core::diagnostic::{Diagnostic, Label};
+use deferlint_core::source::Span;
 
 use crate::{Context, go_wording};
 
@@ -13,8 +17,16 @@ crate::declare_rule! {
     /// goroutine — a sibling started by the same `go` statement in a loop, a goroutine of
     /// another `go` statement, or the spawner between `go` and `wg.Wait()` — reads or writes
     /// the same map at the same time and no mutex is held by both. A goroutine that nothing
-    /// waits for (a janitor started by a constructor) also races with the package's exported
-    /// functions and methods that use the same map of the object they are given.
+    /// waits for (a janitor started by a constructor, or by a method on its receiver) also
+    /// races with the package's exported functions and methods that use the same map of the
+    /// object they are given. Handlers run on a goroutine per request: those registered on a
+    /// router (`HandleFunc`, `Handle`, `GET`-style routes), served by `http.ListenAndServe` or
+    /// an `httptest` server (a handler object's `ServeHTTP`), and a gRPC service's methods
+    /// (`Register*Server`).
+    ///
+    /// Also finds a write made right after an empty critical section (`mu.Lock();
+    /// mu.Unlock(); m[k] = v`) when other accesses to the map hold that mutex: the unlock is
+    /// misplaced, and the write is unprotected.
     ///
     /// ### Why is this bad?
     /// Go maps are not safe for concurrent use. A concurrent write and read or write is a data
@@ -41,8 +53,9 @@ crate::declare_rule! {
     /// or confine the map to one goroutine fed through a channel.
     ///
     /// ### Known limitations
-    /// Goroutines must be visible as `go` statements, `time.AfterFunc`, `wg.Go`/`g.Go` or
-    /// handlers registered with `http.HandleFunc`. Accesses of the spawner are ordered only
+    /// Goroutines must be visible as `go` statements, `time.AfterFunc`, `context.AfterFunc`,
+    /// `wg.Go`/`g.Go`, or the handler registrations above (a route whose pattern is computed
+    /// is only recognised through `HandleFunc`). Accesses of the spawner are ordered only
     /// against the `go` statement and `wg.Wait()`/channel receives in the same function (or the
     /// functions it calls there). Maps reached only through struct fields of values each
     /// goroutine builds for itself are not reported. A goroutine is taken to share a map only
@@ -52,9 +65,9 @@ crate::declare_rule! {
     /// analysis cannot tell apart (one allocation site standing for every object it makes) is
     /// not reported, so races on objects fetched from shared registries or caches through
     /// helper calls are missed. What callers outside the module hand in (parameters of
-    /// exported functions) pairs accesses only when its type holds a lock. Concurrency that
-    /// comes from a framework (RPC methods, callers of an exported API) is not modelled, and
-    /// neither is a lock a caller in another package holds.
+    /// exported functions) pairs accesses only when its type holds a lock. Callers of an
+    /// exported API are not taken to run it concurrently (except against a goroutine that
+    /// outlives its spawner), and a lock a caller in another package holds is not seen.
     pub static SHARED_MAP_WRITE = {
         name: "shared-map-write",
         category: Correctness,
@@ -84,14 +97,105 @@ fn diagnostic(context: &Context<'_>, race: &Race) -> Diagnostic {
             format!("this write races with the other accesses to `{name}`"),
         ),
     );
+    let diagnostic = match write.after_empty_section {
+        Some(section) => empty_section_labels(context, section, diagnostic),
+        None => diagnostic,
+    };
     go_wording::add_conflicts(program, analyses, race, diagnostic)
         .with_note("Go maps are not safe for concurrent use: the runtime stops the program with `fatal error: concurrent map writes` when it catches this")
         .with_help(go_wording::SHARED_MAP_HELP)
 }
 
+/// The labels of an empty critical section before a write.
+fn empty_section_labels(
+    context: &Context<'_>,
+    section: EmptySection,
+    diagnostic: Diagnostic,
+) -> Diagnostic {
+    let lock = context.analyses.locks.get(section.lock);
+    let mutex = context.program.value_text(lock.owner, lock.receiver);
+    diagnostic
+        .with_label(Label::new(lock.span, format!("`{mutex}` is locked here...")))
+        .with_label(Label::new(
+            section.unlock,
+            "...and released at once: this critical section is empty, and the write after it is not protected",
+        ))
+}
+
+/// A write right after an empty critical section of a mutex that other accesses to the map
+/// hold, when no race was found for it otherwise.
+fn after_empty_section(context: &Context<'_>, raced: &HashSet<Span>) -> Vec<Diagnostic> {
+    let program = context.program;
+    let go = &context.analyses.go;
+    let mut seen: HashSet<Span> = HashSet::new();
+    let mut diagnostics = Vec::new();
+    for write in &go.accesses {
+        let Some(section) = write.after_empty_section else {
+            continue;
+        };
+        if write.deferred.is_some()
+            || raced.contains(&write.span)
+            || !context.reports_in(write.function)
+            || !seen.insert(write.span)
+        {
+            continue;
+        }
+        let mut guarded: Vec<Span> = go
+            .accesses
+            .iter()
+            .filter(|other| {
+                other.class == write.class
+                    && other.span != write.span
+                    && other.held.iter().any(|held| held.class == section.class)
+            })
+            .map(|other| other.span)
+            .collect();
+        guarded.sort();
+        guarded.dedup();
+        if guarded.is_empty() {
+            continue;
+        }
+        let name = go_wording::map_name(program, write);
+        let mut diagnostic = Diagnostic::new(
+            SHARED_MAP_WRITE.name,
+            context.severity,
+            format!(
+                "`{name}` is written right after an empty critical section: no lock protects the write"
+            ),
+            Label::new(write.span, "this write holds no lock"),
+        );
+        diagnostic = empty_section_labels(context, section, diagnostic);
+        let shown = guarded.len().min(3);
+        for &span in &guarded[..shown] {
+            diagnostic = diagnostic.with_label(Label::new(
+                span,
+                format!("`{name}` is accessed here with that mutex held"),
+            ));
+        }
+        if guarded.len() > shown {
+            diagnostic = diagnostic.with_note(format!(
+                "and {} more accesses hold it",
+                guarded.len() - shown
+            ));
+        }
+        diagnostics.push(
+            diagnostic
+                .with_note("the other accesses to the map hold the mutex, so the map is meant to be shared; an `Unlock` right after the `Lock` is most often one placed too early")
+                .with_help("move the `Unlock` after the write (or `defer` it), so that the write runs inside the critical section"),
+        );
+    }
+    diagnostics
+}
+
 pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
     let analyses = context.analyses;
-    analyses
+    let raced: HashSet<Span> = analyses
+        .go_races
+        .races
+        .iter()
+        .map(|race| analyses.go.accesses[race.write].span)
+        .collect();
+    let mut diagnostics: Vec<Diagnostic> = analyses
         .go_races
         .races
         .iter()
@@ -119,5 +223,7 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             })
         })
         .map(|race| diagnostic(context, &race))
-        .collect()
+        .collect();
+    diagnostics.extend(after_empty_section(context, &raced));
+    diagnostics
 }

@@ -33,6 +33,16 @@ pub struct GoHeld {
     pub lock: LockOpId,
 }
 
+/// `mu.Lock(); mu.Unlock()` with nothing in between: a critical section that protects nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmptySection {
+    pub class: ClassId,
+    /// The `Lock` call.
+    pub lock: LockOpId,
+    /// The `Unlock` call.
+    pub unlock: Span,
+}
+
 /// A map read or write.
 #[derive(Clone, Debug)]
 pub struct MapAccess {
@@ -65,6 +75,9 @@ pub struct MapAccess {
     /// or called by code of the package. Otherwise a lock its unseen callers hold could
     /// protect the access.
     pub context_known: bool,
+    /// A write made with no lock held after an empty critical section (`mu.Lock();
+    /// mu.Unlock(); m[k] = v`), with no mutex locked in between.
+    pub after_empty_section: Option<EmptySection>,
 }
 
 /// A deferred call that locks a mutex its function still holds.
@@ -187,6 +200,10 @@ struct State {
     nil: BTreeMap<NilKey, Tri>,
     /// Joins made on every path to here, by order.
     joins: BTreeSet<u32>,
+    /// A mutex just locked, with nothing done since.
+    quiet: Option<GoHeld>,
+    /// The last critical section closed with nothing done in it, since no mutex was locked.
+    emptied: Option<EmptySection>,
 }
 
 impl State {
@@ -227,6 +244,10 @@ impl State {
             done,
             nil,
             joins: self.joins.intersection(&other.joins).copied().collect(),
+            quiet: self.quiet.filter(|quiet| other.quiet == Some(*quiet)),
+            emptied: self
+                .emptied
+                .filter(|emptied| other.emptied == Some(*emptied)),
         }
     }
 }
@@ -1003,6 +1024,8 @@ impl<'a> Walker<'a> {
                     }
                 }
                 Node::Branch(arms) => {
+                    // A condition decided under a lock is a use of it.
+                    state.quiet = None;
                     let mut joined: Option<State> = None;
                     for arm in arms {
                         let mut arm_state = state.clone();
@@ -1020,6 +1043,7 @@ impl<'a> Walker<'a> {
                     }
                 }
                 Node::Loop(body) => {
+                    state.quiet = None;
                     // A later iteration sees what earlier ones assigned: a map assigned
                     // anywhere in the loop is not nil for certain at its top. (A call that may
                     // make it weakens it where the call is: the first iteration writes before.)
@@ -1081,6 +1105,13 @@ impl<'a> Walker<'a> {
 
     fn event(&mut self, function: FunctionId, event: &Event, state: &mut State) -> bool {
         let owner = self.owner(function);
+        // A critical section with anything in it (a binding, a read, an exit) is not empty;
+        // registering `defer mu.Unlock()` is not something done in it.
+        match event {
+            Event::Call(_) => {}
+            Event::Bind(Slot::Local(local)) if self.is_defer_slot(owner, *local) => {}
+            _ => state.quiet = None,
+        }
         match event {
             Event::Call(call) => return self.call(function, *call, state),
             Event::Assign {
@@ -1323,14 +1354,19 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        // Anything but the unlock that closes it makes a critical section not empty.
+        let quiet = state.quiet.take();
         match target {
             CallTarget::Lib(LibCall::Lock { mode, attempt, .. })
                 if attempt != crate::model::LockAttempt::Try =>
             {
+                state.emptied = None;
                 if let Some(lock) = self.locks.at(owner, call) {
                     self.check_relock(lock, state);
                     if let Some(class) = self.locks.get(lock).lock_class {
-                        state.held.insert(class, GoHeld { class, mode, lock });
+                        let held = GoHeld { class, mode, lock };
+                        state.held.insert(class, held);
+                        state.quiet = Some(held);
                     }
                 }
             }
@@ -1338,6 +1374,13 @@ impl<'a> Walker<'a> {
                 if let Callee::Method { receiver, .. } = &fact.callee {
                     if let Some(class) = self.identity.class_of(owner, *receiver) {
                         state.held.remove(&class);
+                        if let Some(quiet) = quiet.filter(|quiet| quiet.class == class) {
+                            state.emptied = Some(EmptySection {
+                                class,
+                                lock: quiet.lock,
+                                unlock: fact.span,
+                            });
+                        }
                     }
                 }
             }
@@ -1506,6 +1549,7 @@ impl<'a> Walker<'a> {
             joins_before: state.joins.iter().copied().collect(),
             root: root_object(self.program.body(owner), map),
             context_known: self.context_known,
+            after_empty_section: state.emptied.filter(|_| write && state.held.is_empty()),
         });
     }
 
