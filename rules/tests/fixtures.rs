@@ -43,7 +43,8 @@ fn parse_fixture(path: &Path) -> Fixture {
     let mut edition = Edition::E2021;
     for header in &read.headers {
         match (header.key.as_str(), header.value.as_deref()) {
-            ("check-pass" | "run", _) => {}
+            // `go:` names the Go release the proof needs; the analysis reads any.
+            ("check-pass" | "run", _) | ("go", Some(_)) => {}
             ("edition", Some(value)) => match Edition::parse(value) {
                 Some(parsed) => edition = parsed,
                 None => problems.push(format!(

@@ -162,6 +162,7 @@ fn variant_program(
         display,
         rule_folder: entry.fixture.rule_folder.clone(),
         run: entry.fixture.run,
+        min_go: entry.fixture.min_go,
         source: GoSource::Files(files.to_vec()),
         marked: texts
             .iter()

