@@ -96,7 +96,12 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         Some(path) => Some((path, baseline::read(path)?)),
         None => None,
     };
-    levels.rules.include_tests(common.compat.includes_tests());
+    // A Go test file named on the command line is checked, whatever the target flags say.
+    let names_test_file = matches!(&invocation.mode, Mode::Folders { paths }
+        if paths.iter().any(|path| path.is_file()
+            && path.to_string_lossy().ends_with("_test.go")));
+    let include_tests = common.compat.includes_tests() || names_test_file;
+    levels.rules.include_tests(include_tests);
     // Decided before the run so that a bad CARGO_TERM_COLOR fails fast.
     let color = output::stderr_color(common.color)?;
     let started = Instant::now();
@@ -122,7 +127,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         &sources,
         &mut crates,
         &invocation.level_flags,
-        common.compat.includes_tests(),
+        include_tests,
     )?;
     let rules = Levels::union(&unit_levels).unwrap_or(levels.rules);
     // One whole run of the checks; `--fix` makes several.

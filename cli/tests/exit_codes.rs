@@ -174,3 +174,16 @@ fn quiet_prints_findings_only() {
     assert!(!quiet.stderr.contains("deferlint:"), "{quiet:#?}");
     assert!(!quiet.stderr.contains("Cargo.toml"), "{quiet:#?}");
 }
+
+/// A Go test file named on the command line is checked, although test code is left out of a
+/// folder's run unless `--tests` asks for it.
+#[test]
+fn a_go_test_file_named_on_the_command_line_is_checked() {
+    let racy_test = b"package store\n\nimport (\n\t\"sync\"\n\t\"testing\"\n)\n\nfunc TestFill(t *testing.T) {\n\tm := map[int]int{}\n\tvar wg sync.WaitGroup\n\tfor i := 0; i < 4; i++ {\n\t\twg.Add(1)\n\t\tgo func(i int) {\n\t\t\tdefer wg.Done()\n\t\t\tm[i] = i\n\t\t}(i)\n\t}\n\twg.Wait()\n}\n";
+    let tree = TempTree::new(&[("store/fill_test.go", racy_test)]);
+    let named = deferlint(tree.root(), &["store/fill_test.go"]);
+    assert_eq!(named.code, 1, "{named:#?}");
+    assert!(named.stderr.contains("shared-map-write"), "{named:#?}");
+    let folder = deferlint(tree.root(), &["store"]);
+    assert_eq!(folder.code, 0, "{folder:#?}");
+}

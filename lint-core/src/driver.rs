@@ -87,9 +87,11 @@ impl PhaseClock {
 pub trait Checker: Sync {
     fn check(&self, program: &Program, analyses: &Analyses) -> Vec<Diagnostic>;
 
-    /// Go `_test.go` files are read: test code is checked. When it is not, they are left out
-    /// of the package altogether, so that their goroutines and globals do not count either.
-    fn checks_tests(&self) -> bool {
+    /// Test code of this language is checked. For Go, `_test.go` files are read only when it
+    /// is: otherwise they are left out of the package altogether, so that their goroutines and
+    /// globals do not count either.
+    fn checks_tests(&self, language: Language) -> bool {
+        let _ = language;
         true
     }
 
@@ -312,7 +314,8 @@ fn run_on_current_pool(
                 .iter()
                 .flat_map(|&crate_index| {
                     let input = &crates[crate_index];
-                    let skip_tests = input.language == Language::Go && !checker.checks_tests();
+                    let skip_tests =
+                        input.language == Language::Go && !checker.checks_tests(input.language);
                     input
                         .files
                         .iter()
@@ -417,7 +420,7 @@ fn check_crate(
     // for the other language, or the line is test code that is not checked.
     let rule_ran_at = |name: &str, span: Span| {
         checker.rule_runs(name, input.language)
-            && (checker.checks_tests() || !program.is_test_location(span))
+            && (checker.checks_tests(input.language) || !program.is_test_location(span))
     };
     let suppression_reports = suppress::apply(
         &mut diagnostics,

@@ -126,6 +126,28 @@ pub fn add_conflicts(
                 .to_string(),
         );
     }
+    // Production code whose only evidence of concurrency is in tests: say so, since the fix
+    // may belong in the test (or the type may not be meant for concurrent use).
+    let spawns = sites
+        .iter()
+        .map(|site| analyses.calls.spawn_sites[site.0 as usize].span);
+    let evidence: Vec<deferlint_core::source::Span> = spawns
+        .chain(
+            race.conflicts
+                .iter()
+                .filter(|conflict| conflict.partner != race.write)
+                .map(|conflict| analyses.go.accesses[conflict.partner].span),
+        )
+        .collect();
+    if !program.is_test_location(write.span)
+        && !evidence.is_empty()
+        && evidence.iter().all(|&span| program.is_test_location(span))
+    {
+        diagnostic = diagnostic.with_note(
+            "the only goroutines that make this race are in test code: the write is in the code under test, which the test runs concurrently"
+                .to_string(),
+        );
+    }
     diagnostic
 }
 

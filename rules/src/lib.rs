@@ -325,7 +325,7 @@ impl RuleSet {
 }
 
 impl Checker for RuleSet {
-    fn checks_tests(&self) -> bool {
+    fn checks_tests(&self, _language: Language) -> bool {
         self.include_tests
     }
 
