@@ -1241,7 +1241,9 @@ impl<'a> Walker<'a> {
         local: LocalId,
     ) -> Option<(DeferSiteId, FunctionId)> {
         let owner = self.owner(function);
-        let init = self.program.body(owner).local(local).init?;
+        // Deferred code walked where it runs carries the defers of the function that runs it
+        // (another arena): a local of that arena is not one of this one.
+        let init = self.program.body(owner).locals.get(local.index())?.init?;
         let Value::Closure(closure) = self.program.body(owner).value(init) else {
             return None;
         };

@@ -489,6 +489,78 @@ impl<'a> SharingQueries<'a> {
     }
 
     /// Tasks of one identity, started by its repetition, all see the same `object`.
+    /// Each task of a loop gets an element of its own: the object reaches the task only as
+    /// the value of a range loop variable the spawned code captures (`for _, shard := range
+    /// shards { go func() { shard[k] = v }() }`), not through any other capture. Go 1.22 made
+    /// loop variables per iteration; modules declaring an older `go` release, where the
+    /// goroutines may all see the last element, are not told apart.
+    fn per_iteration_element(&self, object: ObjId, task: TaskId) -> bool {
+        let program = self.program;
+        if program.language != crate::source::Language::Go {
+            return false;
+        }
+        let site = &self.calls.spawn_sites[task.site.0 as usize];
+        let closures: Vec<FunctionId> = match task.closure {
+            Some(closure) => vec![closure],
+            None => site.bodies.clone(),
+        };
+        let mut via_element = false;
+        let mut others: Vec<ObjId> = Vec::new();
+        for closure in closures {
+            let owner = program.function(closure).owner;
+            let arena = program.function(owner).body;
+            let body = program.body(owner);
+            for &local in &program.fact(closure).captures {
+                let fact = body.local(local);
+                let element = fact.origin == crate::model::facts::LocalOrigin::ForLoop
+                    && fact
+                        .init
+                        .is_some_and(|init| matches!(body.value(init), Value::Element(_)));
+                for &ctx in self.points_to.contexts_of(arena) {
+                    let pts = self.points_to.local_pts_in(arena, ctx, local);
+                    if element {
+                        via_element |= pts.contains(&object);
+                    } else {
+                        others.extend_from_slice(pts);
+                    }
+                }
+            }
+            if owner != closure {
+                for &function in self.reached(&[closure]).iter() {
+                    if program.function(function).owner == owner {
+                        others.extend(self.statics_named(function).iter().copied());
+                    }
+                }
+            }
+        }
+        if !via_element {
+            return false;
+        }
+        // Not reached another way, within the fields a spawn hands over.
+        let mut seen: HashSet<ObjId> = HashSet::default();
+        let mut frontier = others;
+        for _ in 0..=MAX_HANDED_DEPTH {
+            let mut next = Vec::new();
+            for found in frontier {
+                if found == object {
+                    return false;
+                }
+                if seen.insert(found) {
+                    next.extend(
+                        self.sharing
+                            .fields
+                            .get(&found)
+                            .into_iter()
+                            .flatten()
+                            .copied(),
+                    );
+                }
+            }
+            frontier = next;
+        }
+        true
+    }
+
     pub fn shared_by_siblings(&self, object: ObjId, task: TaskId) -> bool {
         if self.made_by_task(object, task) || !self.visible_to(object, task) {
             return false;
@@ -514,6 +586,9 @@ impl<'a> SharingQueries<'a> {
             if per_task && self.handed_to(object, task) {
                 return false;
             }
+        }
+        if self.per_iteration_element(object, task) {
+            return false;
         }
         if self.sharing.is_shared_global(object) {
             return true;
