@@ -68,6 +68,11 @@ crate::declare_rule! {
     /// exported functions) pairs accesses only when its type holds a lock. Callers of an
     /// exported API are not taken to run it concurrently (except against a goroutine that
     /// outlives its spawner), and a lock a caller in another package holds is not seen.
+    /// Goroutines of a loop that each capture their own range element (`for _, shard := range
+    /// shards { go func() { shard[k] = v }() }`) are taken to write different maps, as Go 1.22
+    /// made loop variables per iteration (modules that declare an older `go` release are not
+    /// told apart); one that also captures the collection itself is taken to reach every
+    /// element.
     pub static SHARED_MAP_WRITE = {
         name: "shared-map-write",
         category: Correctness,
@@ -97,7 +102,13 @@ fn diagnostic(context: &Context<'_>, race: &Race) -> Diagnostic {
             format!("this write races with the other accesses to `{name}`"),
         ),
     );
-    let diagnostic = match write.after_empty_section {
+    // The empty section is the explanation only when its mutex is the map's guard elsewhere.
+    let guards_the_map = |section: &EmptySection| {
+        analyses.go.accesses.iter().any(|other| {
+            other.class == write.class && other.held.iter().any(|held| held.class == section.class)
+        })
+    };
+    let diagnostic = match write.after_empty_section.filter(guards_the_map) {
         Some(section) => empty_section_labels(context, section, diagnostic),
         None => diagnostic,
     };

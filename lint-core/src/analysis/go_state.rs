@@ -1376,7 +1376,19 @@ impl<'a> Walker<'a> {
                 if let Callee::Method { receiver, .. } = &fact.callee {
                     if let Some(class) = self.identity.class_of(owner, *receiver) {
                         state.held.remove(&class);
-                        if let Some(quiet) = quiet.filter(|quiet| quiet.class == class) {
+                        // A declaration between the two (`n := s.count`) makes no event:
+                        // the locals declared there say the section is not empty.
+                        let declares = |quiet: &GoHeld| {
+                            let lock_end = self.locks.get(quiet.lock).span.hi;
+                            self.program.body(owner).locals.iter().any(|local| {
+                                local.span.file == fact.span.file
+                                    && local.span.lo >= lock_end
+                                    && local.span.hi <= fact.span.lo
+                            })
+                        };
+                        if let Some(quiet) =
+                            quiet.filter(|quiet| quiet.class == class && !declares(quiet))
+                        {
                             state.emptied = Some(EmptySection {
                                 class,
                                 lock: quiet.lock,
