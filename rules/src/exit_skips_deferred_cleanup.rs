@@ -76,8 +76,12 @@ crate::declare_rule! {
     /// `Close` of a file or a connection, an `fsync` and a database `Rollback` are not counted
     /// alone: the kernel keeps what was written to a descriptor and closes it at exit, and a
     /// database rolls back the transaction of a connection that went away. A `Close` that
-    /// flushes (a gzip or zip writer's) is missed for the same reason, and so is the flush a
-    /// Rust `BufWriter` does when it is dropped.
+    /// flushes (a gzip or zip writer's) is missed for the same reason. Rust library values
+    /// whose drop writes are known by type or constructor: a `BufWriter` or `LineWriter`
+    /// alive at the exit loses what it buffered, a `tempfile` file or folder stays on disk.
+    /// A print or log line that only some paths of the deferred code write (inside an `if` or
+    /// `match` arm) is not counted; one written by a function the deferred code calls on some
+    /// paths only still is.
     ///
     /// Go: defers pending in the function that exits are considered, and those of a caller
     /// when the exit is in the function it calls or one level further; deeper helpers are not
@@ -174,12 +178,23 @@ fn rust_diagnostic(
             }
             Slot::Temp(temp) => (body.temps[temp.index()].span, "this value".to_string()),
         };
-        diagnostic = diagnostic
-            .with_label(Label::new(
+        diagnostic = if *span == slot_span {
+            // The value's own drop: one label says both.
+            diagnostic.with_label(Label::new(
                 slot_span,
-                format!("{name} is still alive: its deferred cleanup never runs"),
+                format!(
+                    "{name} is still alive: dropping it {}, and that never happens",
+                    effect.what()
+                ),
             ))
-            .with_label(Label::new(*span, effect.lost()));
+        } else {
+            diagnostic
+                .with_label(Label::new(
+                    slot_span,
+                    format!("{name} is still alive: its deferred cleanup never runs"),
+                ))
+                .with_label(Label::new(*span, effect.lost()))
+        };
     }
     diagnostic
         .with_note("`std::process::exit` and `abort` end the process at once: no destructor of the current stack runs, so `Drop` code and defer guards are skipped")
@@ -204,6 +219,13 @@ fn check_rust(context: &Context<'_>) -> Vec<Diagnostic> {
             };
             if let Some(cleanup) = roots.iter().find_map(|&root| cleanup_of(context, root)) {
                 skipped.push((slot, cleanup));
+            } else if let Slot::Local(local) = slot {
+                // A library value whose drop flushes or removes (`BufWriter`, `NamedTempFile`).
+                if let Some(effect) = effects::rust_drop_effect(context.program, exit.owner, local)
+                {
+                    let span = context.program.body(exit.owner).local(local).span;
+                    skipped.push((slot, (span, effect)));
+                }
             }
         }
         if !skipped.is_empty() {

@@ -236,3 +236,73 @@ fn rust_method_effect(name: &str, args: usize) -> Option<Effect> {
         _ => None,
     }
 }
+
+/// What dropping a library value bound to a local does outside the process's memory: a
+/// `BufWriter` or `LineWriter` flushes what it buffered, a `tempfile` file or folder is
+/// removed. Known from the local's declared type or from the constructor that made it
+/// (`BufWriter::new(..)`, `NamedTempFile::new()?`, `tempfile::tempdir().unwrap()`).
+pub fn rust_drop_effect(
+    program: &Program,
+    owner: FunctionId,
+    local: crate::model::facts::LocalId,
+) -> Option<Effect> {
+    if program.language != Language::Rust {
+        return None;
+    }
+    let body = program.body(owner);
+    let fact = body.locals.get(local.index())?;
+    if fact.by_ref {
+        return None;
+    }
+    if let Some(crate::model::facts::TypeExpr::Path(path)) = &fact.ty {
+        if let Some(effect) = dropped_type_effect(path.last()) {
+            return Some(effect);
+        }
+    }
+    let module = program.function(owner).module;
+    let mut value = fact.init?;
+    for _ in 0..4 {
+        match body.value(value) {
+            Value::Try(inner) => value = *inner,
+            Value::Call(call) => {
+                let call = body.call(*call);
+                match &call.callee {
+                    Callee::Method { receiver, name, .. }
+                        if matches!(&**name, "unwrap" | "expect") =>
+                    {
+                        value = *receiver;
+                    }
+                    Callee::Path(path) => {
+                        let Some(Resolved::External(segments)) =
+                            program
+                                .tree
+                                .resolve(module, &path.segments, path.leading_colon)
+                        else {
+                            return None;
+                        };
+                        let segments: Vec<&str> = segments.iter().map(|s| &**s).collect();
+                        return match segments.as_slice() {
+                            [.., "tempfile", "tempdir" | "tempdir_in"] => Some(Effect::Remove),
+                            [.., ty, "new" | "with_capacity" | "new_in" | "with_prefix"] => {
+                                dropped_type_effect(ty)
+                            }
+                            _ => None,
+                        };
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Library types whose drop has an effect outside the process.
+fn dropped_type_effect(name: &str) -> Option<Effect> {
+    match name {
+        "BufWriter" | "LineWriter" => Some(Effect::Flush),
+        "NamedTempFile" | "TempDir" | "TempPath" => Some(Effect::Remove),
+        _ => None,
+    }
+}

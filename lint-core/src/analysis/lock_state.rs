@@ -724,6 +724,18 @@ impl<'a> Walker<'a> {
         self.contents.get(self.owner, slot)
     }
 
+    /// A local holding a library value whose drop writes outside the process (a `BufWriter`
+    /// flushes): an exit skips that too.
+    fn drops_with_effect(&self, slot: Slot) -> bool {
+        match slot {
+            Slot::Local(local) => {
+                crate::analysis::effects::rust_drop_effect(self.program, self.owner, local)
+                    .is_some()
+            }
+            Slot::Temp(_) => false,
+        }
+    }
+
     fn held(&self, state: &State, except: Option<Slot>) -> Vec<HeldLock> {
         let mut held: Vec<HeldLock> = state
             .iter()
@@ -754,7 +766,7 @@ impl<'a> Walker<'a> {
         match event {
             Event::Bind(slot) => {
                 self.moved_into_pattern(*slot, state);
-                if self.content(*slot).is_some() {
+                if self.content(*slot).is_some() || self.drops_with_effect(*slot) {
                     self.awaited_future_dies(*slot, state);
                     state.insert(*slot, SlotState::Owned);
                 }
@@ -1193,10 +1205,10 @@ impl<'a> Walker<'a> {
             .iter()
             .filter(|(slot, slot_state)| {
                 **slot_state == SlotState::Owned
-                    && matches!(
+                    && (matches!(
                         self.content(**slot),
                         Some(Content::Defer(_) | Content::Owned { .. })
-                    )
+                    ) || self.drops_with_effect(**slot))
             })
             .map(|(slot, _)| *slot)
             .collect();
