@@ -80,8 +80,8 @@ crate::declare_rule! {
     /// whose drop writes are known by type or constructor: a `BufWriter` or `LineWriter`
     /// alive at the exit loses what it buffered, a `tempfile` file or folder stays on disk.
     /// A print or log line that only some paths of the deferred code write (inside an `if` or
-    /// `match` arm) is not counted; one written by a function the deferred code calls on some
-    /// paths only still is.
+    /// `match` arm, or in a function called only there) is not counted, nor a write into
+    /// memory (a `strings.Builder`, a `bytes.Buffer`).
     ///
     /// Go: defers pending in the function that exits are considered, and those of a caller
     /// when the exit is in the function it calls or one level further; deeper helpers are not
@@ -139,14 +139,12 @@ fn diagnostic(context: &Context<'_>, exit: &PendingExit) -> Diagnostic {
 /// has, within [`crate::MAX_DEFERRED_DEPTH`] calls. In-memory work (map writes, locks) does
 /// not count: it dies with the process.
 fn cleanup_of(context: &Context<'_>, root: FunctionId) -> Option<(Span, Effect)> {
-    let reached = context
-        .analyses
-        .calls
-        .shortest_paths_in_task(root)
-        .into_iter()
-        .take_while(|(_, depth, _)| *depth <= crate::MAX_DEFERRED_DEPTH)
-        .map(|(function, _, _)| function);
-    effects::first_effect(context.program, reached)
+    effects::cleanup_effect(
+        context.program,
+        &context.analyses.calls,
+        root,
+        crate::MAX_DEFERRED_DEPTH,
+    )
 }
 
 /// Words one Rust finding: the exit, and each guard whose cleanup it skips.

@@ -48,7 +48,14 @@ pub fn own_effect(program: &Program, function: FunctionId) -> Option<(Span, Effe
                 {
                     Some(Resolved::External(segments)) => {
                         let segments: Vec<&str> = segments.iter().map(|s| &**s).collect();
-                        if go {
+                        // `fmt.Fprintf(&b, ..)` into a `strings.Builder`: memory.
+                        let into_memory = call
+                            .args
+                            .first()
+                            .is_some_and(|&arg| in_memory_writer(program, owner, arg));
+                        if into_memory {
+                            None
+                        } else if go {
                             go_function_effect(&segments)
                         } else {
                             rust_function_effect(&segments)
@@ -58,7 +65,9 @@ pub fn own_effect(program: &Program, function: FunctionId) -> Option<(Span, Effe
                 }
             }
             Callee::Method { receiver, name, .. } => {
-                if outside_program(program, owner, *receiver) {
+                if outside_program(program, owner, *receiver)
+                    && !in_memory_writer(program, owner, *receiver)
+                {
                     if go {
                         go_method_effect(name, call.args.len())
                     } else {
@@ -89,6 +98,54 @@ pub fn own_effect(program: &Program, function: FunctionId) -> Option<(Span, Effe
                     continue;
                 }
                 found(*span, effect);
+            }
+        }
+    }
+    best
+}
+
+/// The most telling effect outside the process's memory of deferred code starting at `root`
+/// and what it runs within `max_depth` calls. A print or log line of a function that the code
+/// calls only on some paths (`if err != nil { logf(..) }`) does not count, as in the code
+/// itself.
+pub fn cleanup_effect(
+    program: &Program,
+    calls: &crate::graph::calls::CallGraph,
+    root: FunctionId,
+    max_depth: u32,
+) -> Option<(Span, Effect)> {
+    let reached: Vec<FunctionId> = calls
+        .shortest_paths_in_task(root)
+        .into_iter()
+        .take_while(|(_, depth, _)| *depth <= max_depth)
+        .map(|(function, _, _)| function)
+        .collect();
+    // Functions reached only through calls made on some paths (of code itself reached so).
+    let mut unconditional: std::collections::HashSet<FunctionId> = std::collections::HashSet::new();
+    let mut called: std::collections::HashSet<FunctionId> = std::collections::HashSet::new();
+    unconditional.insert(root);
+    for &function in &reached {
+        let mut in_branches = Vec::new();
+        calls_in_branches(&program.fact(function).nodes, false, &mut in_branches);
+        let sure = unconditional.contains(&function);
+        for (call, _) in program.own_calls(function) {
+            for target in calls.call_targets(program, function, call) {
+                called.insert(target);
+                if sure && !in_branches.contains(&call) {
+                    unconditional.insert(target);
+                }
+            }
+        }
+    }
+    let mut best: Option<(Span, Effect)> = None;
+    for &function in &reached {
+        let sometimes = called.contains(&function) && !unconditional.contains(&function);
+        if let Some((span, effect)) = own_effect(program, function) {
+            if sometimes && matches!(effect, Effect::Print | Effect::Log) {
+                continue;
+            }
+            if best.is_none_or(|(_, known)| effect < known) {
+                best = Some((span, effect));
             }
         }
     }
@@ -137,6 +194,17 @@ fn calls_in_branches(nodes: &[Node], inside: bool, out: &mut Vec<CallId>) {
             }
             Node::Loop(body) => calls_in_branches(body, inside, out),
         }
+    }
+}
+
+/// A writer whose output stays in memory: a `strings.Builder`, a `bytes.Buffer`, a `String`
+/// or a `Vec<u8>`.
+fn in_memory_writer(program: &Program, owner: FunctionId, value: ValueId) -> bool {
+    let ty = program.types.autoderef(program.value_ty(owner, value));
+    match program.types.kind(ty) {
+        TyKind::Opaque(name) => matches!(&**name, "Builder" | "Buffer" | "String"),
+        TyKind::Lib(crate::model::types::LibTy::Vec, _) => true,
+        _ => false,
     }
 }
 

@@ -1720,13 +1720,7 @@ impl<'a> Walker<'a> {
     /// process's memory (a print, a flush, a removal), in its own code or in what it calls.
     /// Unlocks and map writes are not: the process's memory is gone with it.
     fn cleanup_of(&self, function: FunctionId) -> Option<SkippedCleanup> {
-        let reached = self
-            .calls
-            .shortest_paths_in_task(function)
-            .into_iter()
-            .filter(|(_, depth, _)| *depth <= INLINE_DEPTH)
-            .map(|(callee, _, _)| callee);
-        crate::analysis::effects::first_effect(self.program, reached)
+        crate::analysis::effects::cleanup_effect(self.program, self.calls, function, INLINE_DEPTH)
             .map(|(span, effect)| SkippedCleanup { span, effect })
     }
 }
