@@ -79,6 +79,10 @@ crate::declare_rule! {
     /// flushes (a gzip or zip writer's) is missed for the same reason. Rust library values
     /// whose drop writes are known by type or constructor: a `BufWriter` or `LineWriter`
     /// alive at the exit loses what it buffered, a `tempfile` file or folder stays on disk.
+    /// Only a local declared with that type or bound straight from its constructor
+    /// (`let out = BufWriter::new(..)`, through `?`/`unwrap`) is known: one moved into another
+    /// local, an `Option`, a tuple, a struct field or out of a `match` or a block is not (the
+    /// library types are not modelled as types yet).
     /// A print or log line that only some paths of the deferred code write (inside an `if` or
     /// `match` arm, or in a function called only there) is not counted, nor a write into
     /// memory (a `strings.Builder`, a `bytes.Buffer`).

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use deferlint_core::analysis::go_races::Race;
-use deferlint_core::analysis::go_state::EmptySection;
+use deferlint_core::analysis::go_state::{EmptySection, MapAccess};
 use deferlint_core::diagnostic::{Diagnostic, Label};
 use deferlint_core::source::Span;
 
@@ -103,11 +103,8 @@ fn diagnostic(context: &Context<'_>, race: &Race) -> Diagnostic {
         ),
     );
     // The empty section is the explanation only when its mutex is the map's guard elsewhere.
-    let guards_the_map = |section: &EmptySection| {
-        analyses.go.accesses.iter().any(|other| {
-            other.class == write.class && other.held.iter().any(|held| held.class == section.class)
-        })
-    };
+    let guards_the_map =
+        |section: &EmptySection| !guarded_accesses(context, write, section).is_empty();
     let diagnostic = match write.after_empty_section.filter(guards_the_map) {
         Some(section) => empty_section_labels(context, section, diagnostic),
         None => diagnostic,
@@ -133,6 +130,26 @@ fn empty_section_labels(
         ))
 }
 
+/// The other accesses to a write's map that hold the mutex of an empty section before it, in
+/// source order.
+fn guarded_accesses(context: &Context<'_>, write: &MapAccess, section: &EmptySection) -> Vec<Span> {
+    let mut guarded: Vec<Span> = context
+        .analyses
+        .go
+        .accesses
+        .iter()
+        .filter(|other| {
+            other.class == write.class
+                && other.span != write.span
+                && other.held.iter().any(|held| held.class == section.class)
+        })
+        .map(|other| other.span)
+        .collect();
+    guarded.sort();
+    guarded.dedup();
+    guarded
+}
+
 /// A write right after an empty critical section of a mutex that other accesses to the map
 /// hold, when no race was found for it otherwise.
 fn after_empty_section(context: &Context<'_>, raced: &HashSet<Span>) -> Vec<Diagnostic> {
@@ -151,18 +168,7 @@ fn after_empty_section(context: &Context<'_>, raced: &HashSet<Span>) -> Vec<Diag
         {
             continue;
         }
-        let mut guarded: Vec<Span> = go
-            .accesses
-            .iter()
-            .filter(|other| {
-                other.class == write.class
-                    && other.span != write.span
-                    && other.held.iter().any(|held| held.class == section.class)
-            })
-            .map(|other| other.span)
-            .collect();
-        guarded.sort();
-        guarded.dedup();
+        let guarded = guarded_accesses(context, write, &section);
         if guarded.is_empty() {
             continue;
         }

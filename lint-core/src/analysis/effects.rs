@@ -12,6 +12,8 @@
 //! lost at exit: the kernel keeps what was written to a descriptor and closes it, and a server
 //! rolls back the transaction of a connection that went away.
 
+use rustc_hash::FxHashSet as HashSet;
+
 use crate::model::facts::{CallId, Callee, Event, Node, Value, ValueId};
 use crate::model::known::rust_macro_effect;
 use crate::model::modules::{FunctionId, Resolved};
@@ -34,8 +36,7 @@ pub fn own_effect(program: &Program, function: FunctionId) -> Option<(Span, Effe
     let owner = info.owner;
     let body = program.body(owner);
     let go = program.language == Language::Go;
-    let mut conditional = Vec::new();
-    calls_in_branches(&program.fact(function).nodes, false, &mut conditional);
+    let conditional = calls_in_branches(program, function);
     for (id, call) in program.own_calls(function) {
         if program.call_target(owner, id) != CallTarget::Unknown {
             continue;
@@ -89,7 +90,12 @@ pub fn own_effect(program: &Program, function: FunctionId) -> Option<(Span, Effe
         }
     }
     if !go {
-        for (value, conditional) in output_macros(&program.fact(function).nodes, false) {
+        let mut events = Vec::new();
+        events_with_branching(&program.fact(function).nodes, false, &mut events);
+        for (event, conditional) in events {
+            let Event::Output { value } = event else {
+                continue;
+            };
             let Value::Macro { name, span } = body.value(value) else {
                 continue;
             };
@@ -121,12 +127,11 @@ pub fn cleanup_effect(
         .map(|(function, _, _)| function)
         .collect();
     // Functions reached only through calls made on some paths (of code itself reached so).
-    let mut unconditional: std::collections::HashSet<FunctionId> = std::collections::HashSet::new();
-    let mut called: std::collections::HashSet<FunctionId> = std::collections::HashSet::new();
+    let mut unconditional: HashSet<FunctionId> = HashSet::default();
+    let mut called: HashSet<FunctionId> = HashSet::default();
     unconditional.insert(root);
     for &function in &reached {
-        let mut in_branches = Vec::new();
-        calls_in_branches(&program.fact(function).nodes, false, &mut in_branches);
+        let in_branches = calls_in_branches(program, function);
         let sure = unconditional.contains(&function);
         for (call, _) in program.own_calls(function) {
             for target in calls.call_targets(program, function, call) {
@@ -152,49 +157,36 @@ pub fn cleanup_effect(
     best
 }
 
-/// The most telling effect of several functions' own code.
-pub fn first_effect(
-    program: &Program,
-    functions: impl IntoIterator<Item = FunctionId>,
-) -> Option<(Span, Effect)> {
-    functions
+/// The events of a function's code, each with whether only some paths reach it (it sits in
+/// an arm of an `if`, a `switch` or a `match`).
+fn events_with_branching(nodes: &[Node], inside: bool, out: &mut Vec<(Event, bool)>) {
+    for node in nodes {
+        match node {
+            Node::Event(event @ (Event::Call(_) | Event::Output { .. })) => {
+                out.push((event.clone(), inside));
+            }
+            Node::Event(_) => {}
+            Node::Branch(arms) => {
+                for arm in arms {
+                    events_with_branching(arm, true, out);
+                }
+            }
+            Node::Loop(body) => events_with_branching(body, inside, out),
+        }
+    }
+}
+
+/// The calls a function makes only on some paths.
+fn calls_in_branches(program: &Program, function: FunctionId) -> HashSet<CallId> {
+    let mut events = Vec::new();
+    events_with_branching(&program.fact(function).nodes, false, &mut events);
+    events
         .into_iter()
-        .filter_map(|function| own_effect(program, function))
-        .min_by_key(|(_, effect)| *effect)
-}
-
-/// The output macros a function's code invokes, each with whether only some paths do.
-fn output_macros(nodes: &[Node], inside: bool) -> Vec<(ValueId, bool)> {
-    let mut out = Vec::new();
-    for node in nodes {
-        match node {
-            Node::Event(Event::Output { value }) => out.push((*value, inside)),
-            Node::Event(_) => {}
-            Node::Branch(arms) => {
-                for arm in arms {
-                    out.extend(output_macros(arm, true));
-                }
-            }
-            Node::Loop(body) => out.extend(output_macros(body, inside)),
-        }
-    }
-    out
-}
-
-/// The calls made only on some paths: inside an arm of an `if`, a `switch` or a `match`.
-fn calls_in_branches(nodes: &[Node], inside: bool, out: &mut Vec<CallId>) {
-    for node in nodes {
-        match node {
-            Node::Event(Event::Call(call)) if inside => out.push(*call),
-            Node::Event(_) => {}
-            Node::Branch(arms) => {
-                for arm in arms {
-                    calls_in_branches(arm, true, out);
-                }
-            }
-            Node::Loop(body) => calls_in_branches(body, inside, out),
-        }
-    }
+        .filter_map(|(event, inside)| match event {
+            Event::Call(call) if inside => Some(call),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A writer whose output stays in memory: a `strings.Builder`, a `bytes.Buffer`, a `String`

@@ -159,6 +159,7 @@ impl LockState {
         }
         let entry = entry_locks(program, locks, &call_sites);
         let exit_calls = exit_calls(program);
+        let effect_drops = effect_drops(program);
         // Second pass: deferred runs, with the locks every caller holds, and exits.
         let mut state = LockState::default();
         let panics = Panics::new(program, locks);
@@ -175,6 +176,7 @@ impl LockState {
             );
             walker.exits = Some(&mut state.exits);
             walker.exit_calls = Some(&exit_calls);
+            walker.effect_drops = Some(&effect_drops);
             walker.suspensions = Some(&mut state.suspensions);
             walker.drop_places = Some(&mut state.drop_places);
             // A lock that only test code can poison (a failing assertion under it) does not
@@ -375,6 +377,9 @@ struct Walker<'a> {
     returned: Vec<(crate::model::facts::CallId, LockOpId)>,
     /// The first `exit`/`abort` call in each function's own code, when exits are recorded.
     exit_calls: Option<&'a HashMap<FunctionId, crate::model::facts::CallId>>,
+    /// Locals (by arena owner) holding a library value whose drop writes outside the process,
+    /// when exits are recorded.
+    effect_drops: Option<&'a rustc_hash::FxHashSet<(FunctionId, crate::model::facts::LocalId)>>,
     /// When set, the lock classes held where code may panic are recorded.
     may_panic_under: Option<&'a mut HashSet<crate::graph::alias::ClassId>>,
     /// Which code may panic, when the lock classes held where it does are recorded.
@@ -615,6 +620,7 @@ impl<'a> Walker<'a> {
             panics: None,
             returned,
             exit_calls: None,
+            effect_drops: None,
         }
     }
 
@@ -728,10 +734,9 @@ impl<'a> Walker<'a> {
     /// flushes): an exit skips that too.
     fn drops_with_effect(&self, slot: Slot) -> bool {
         match slot {
-            Slot::Local(local) => {
-                crate::analysis::effects::rust_drop_effect(self.program, self.owner, local)
-                    .is_some()
-            }
+            Slot::Local(local) => self
+                .effect_drops
+                .is_some_and(|drops| drops.contains(&(self.owner, local))),
             Slot::Temp(_) => false,
         }
     }
@@ -1283,6 +1288,26 @@ impl<'a> Walker<'a> {
 }
 
 /// The first `exit`/`abort` call in each function's own code.
+/// The locals of every arena that hold a library value whose drop writes outside the process
+/// (a `BufWriter`, a `tempfile` file), found once per program.
+fn effect_drops(
+    program: &Program,
+) -> rustc_hash::FxHashSet<(FunctionId, crate::model::facts::LocalId)> {
+    let mut drops = rustc_hash::FxHashSet::default();
+    for owner in program.function_ids() {
+        if program.function(owner).owner != owner {
+            continue;
+        }
+        for index in 0..program.body(owner).locals.len() {
+            let local = crate::model::facts::LocalId::from_index(index);
+            if crate::analysis::effects::rust_drop_effect(program, owner, local).is_some() {
+                drops.insert((owner, local));
+            }
+        }
+    }
+    drops
+}
+
 fn exit_calls(program: &Program) -> HashMap<FunctionId, crate::model::facts::CallId> {
     let mut found = HashMap::default();
     for owner in program.function_ids() {

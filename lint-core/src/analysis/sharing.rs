@@ -299,8 +299,12 @@ impl<'a> SharingQueries<'a> {
                 }
             }
         }
-        // Within a few fields, as for package variables: deeper down, what abstract objects
-        // hold is mostly what merging them brought.
+        self.within_handed_depth(roots)
+    }
+
+    /// The objects `roots` hold within [`MAX_HANDED_DEPTH`] fields, as for package variables:
+    /// deeper down, what abstract objects hold is mostly what merging them brought.
+    fn within_handed_depth(&self, roots: Vec<ObjId>) -> HashSet<ObjId> {
         let mut seen: HashSet<ObjId> = HashSet::default();
         let mut frontier = roots;
         for _ in 0..=MAX_HANDED_DEPTH {
@@ -488,7 +492,6 @@ impl<'a> SharingQueries<'a> {
         self.loops.of_call(body, data.call)
     }
 
-    /// Tasks of one identity, started by its repetition, all see the same `object`.
     /// Each task of a loop gets an element of its own: the object reaches the task only as
     /// the value of a range loop variable the spawned code captures (`for _, shard := range
     /// shards { go func() { shard[k] = v }() }`), not through any other capture. Go 1.22 made
@@ -533,34 +536,11 @@ impl<'a> SharingQueries<'a> {
                 }
             }
         }
-        if !via_element {
-            return false;
-        }
         // Not reached another way, within the fields a spawn hands over.
-        let mut seen: HashSet<ObjId> = HashSet::default();
-        let mut frontier = others;
-        for _ in 0..=MAX_HANDED_DEPTH {
-            let mut next = Vec::new();
-            for found in frontier {
-                if found == object {
-                    return false;
-                }
-                if seen.insert(found) {
-                    next.extend(
-                        self.sharing
-                            .fields
-                            .get(&found)
-                            .into_iter()
-                            .flatten()
-                            .copied(),
-                    );
-                }
-            }
-            frontier = next;
-        }
-        true
+        via_element && !self.within_handed_depth(others).contains(&object)
     }
 
+    /// Tasks of one identity, started by its repetition, all see the same `object`.
     pub fn shared_by_siblings(&self, object: ObjId, task: TaskId) -> bool {
         if self.made_by_task(object, task) || !self.visible_to(object, task) {
             return false;
