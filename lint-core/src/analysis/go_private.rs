@@ -49,6 +49,16 @@ enum Use {
     Init(LocalId),
 }
 
+/// When each private local of an arena lets its object go.
+#[derive(Default)]
+struct Computed {
+    leaves: HashMap<LocalId, Leaves>,
+    /// Struct values (`var c Config`, `c := *cfg`): the struct is the call's own, but the maps
+    /// its fields hold may be anybody's, so only a field the call itself filled with a new map
+    /// is private through it.
+    slots_only: HashSet<LocalId>,
+}
+
 /// Private locals of each function body, computed on demand.
 pub struct PrivateLocals<'p> {
     program: &'p Program,
@@ -57,7 +67,7 @@ pub struct PrivateLocals<'p> {
     by_owner: HashMap<FunctionId, Vec<FunctionId>>,
     /// Locals captured by goroutine bodies.
     handed_to_goroutine: HashSet<(BodyId, LocalId)>,
-    memo: RefCell<HashMap<FunctionId, std::rc::Rc<HashMap<LocalId, Leaves>>>>,
+    memo: RefCell<HashMap<FunctionId, std::rc::Rc<Computed>>>,
     /// Functions being computed (a factory that calls itself is not one).
     in_progress: RefCell<HashSet<FunctionId>>,
 }
@@ -91,16 +101,22 @@ impl<'p> PrivateLocals<'p> {
         let Value::Local(local) = self.program.body(owner).value(value) else {
             return false;
         };
-        let local = *local;
-        match self.leaves(owner).get(&local) {
-            Some(Leaves::Never) => true,
-            Some(Leaves::At(lo)) => at.hi <= *lo,
-            Some(Leaves::Always) | None => false,
-        }
+        let computed = self.leaves(owner);
+        !computed.slots_only.contains(local) && not_left(&computed, *local, at)
+    }
+
+    /// The value (a root object of an access at `at`) is a private local, or a struct value of
+    /// the call that has not left yet: a map that the call made and stored in one of its
+    /// fields (`c := *cfg; c.Meta = make(..)`) is private through it.
+    pub fn has_private_slots(&mut self, owner: FunctionId, value: ValueId, at: Span) -> bool {
+        let Value::Local(local) = self.program.body(owner).value(value) else {
+            return false;
+        };
+        not_left(&self.leaves(owner), *local, at)
     }
 
     /// When each local of the owner's arena lets its object go.
-    fn leaves(&self, owner: FunctionId) -> std::rc::Rc<HashMap<LocalId, Leaves>> {
+    fn leaves(&self, owner: FunctionId) -> std::rc::Rc<Computed> {
         if let Some(found) = self.memo.borrow().get(&owner) {
             return found.clone();
         }
@@ -135,7 +151,11 @@ impl<'p> PrivateLocals<'p> {
         returns.iter().all(|&returned| {
             fresh_value(program, callee, returned)
                 || match body.value(returned) {
-                    Value::Local(local) => self.leaves(callee).get(local) == Some(&Leaves::Never),
+                    Value::Local(local) => {
+                        let computed = self.leaves(callee);
+                        !computed.slots_only.contains(local)
+                            && computed.leaves.get(local) == Some(&Leaves::Never)
+                    }
                     Value::Literal => true,
                     Value::Path(path) => path.last() == "nil",
                     _ => false,
@@ -145,7 +165,7 @@ impl<'p> PrivateLocals<'p> {
             .any(|&returned| !matches!(body.value(returned), Value::Literal | Value::Path(_)))
     }
 
-    fn compute(&self, owner: FunctionId) -> HashMap<LocalId, Leaves> {
+    fn compute(&self, owner: FunctionId) -> Computed {
         let program = self.program;
         let body = program.body(owner);
         let body_id = program.function(owner).body;
@@ -168,12 +188,18 @@ impl<'p> PrivateLocals<'p> {
         };
         let mut containers: HashMap<LocalId, Vec<LocalId>> = HashMap::default();
         let mut candidates: HashSet<LocalId> = HashSet::default();
+        let mut slots_only: HashSet<LocalId> = HashSet::default();
         for (index, fact) in body.locals.iter().enumerate() {
             let local = LocalId::from_index(index);
             if fact.origin != LocalOrigin::Let
                 || fact.by_ref
                 || self.handed_to_goroutine.contains(&(body_id, local))
             {
+                continue;
+            }
+            if struct_value(program, owner, local) {
+                slots_only.insert(local);
+                candidates.insert(local);
                 continue;
             }
             match fact.init {
@@ -189,6 +215,10 @@ impl<'p> PrivateLocals<'p> {
         for event in &events {
             if let Event::Assign { target, value, .. } = event {
                 if let Value::Local(local) = body.value(*target) {
+                    if slots_only.contains(local) {
+                        // Assigning a struct value copies it: still the call's own struct.
+                        continue;
+                    }
                     match element_of(*value) {
                         _ if fresh(*value) => {}
                         Some(container) => containers.entry(*local).or_default().push(container),
@@ -222,9 +252,17 @@ impl<'p> PrivateLocals<'p> {
             .map(|local| (*local, Leaves::Never))
             .collect();
         if leaves.is_empty() {
-            return leaves;
+            return Computed { leaves, slots_only };
         }
-        let uses = uses_of(program, self.loops, owner, functions, &events, &candidates);
+        let uses = uses_of(
+            program,
+            self.loops,
+            owner,
+            functions,
+            &events,
+            &candidates,
+            &slots_only,
+        );
         let mut occurrences: HashMap<LocalId, Vec<ValueId>> = HashMap::default();
         for (index, value) in body.values.iter().enumerate() {
             if let Value::Local(local) = value {
@@ -263,7 +301,7 @@ impl<'p> PrivateLocals<'p> {
                 }
             }
             if !changed {
-                return leaves;
+                return Computed { leaves, slots_only };
             }
         }
     }
@@ -307,6 +345,7 @@ fn uses_of(
     functions: &[FunctionId],
     events: &[&Event],
     candidates: &HashSet<LocalId>,
+    slots_only: &HashSet<LocalId>,
 ) -> HashMap<ValueId, Vec<Use>> {
     let body = program.body(owner);
     let mut uses: HashMap<ValueId, Vec<Use>> = HashMap::default();
@@ -314,6 +353,11 @@ fn uses_of(
     for (index, value) in body.values.iter().enumerate() {
         let this = ValueId::from_index(index);
         match value {
+            // A field of a struct value holds a map (or pointer) that is handed on with the
+            // field's value: its uses decide.
+            Value::Field { base, .. } if matches!(body.value(*base), Value::Local(local) if slots_only.contains(local)) => {
+                add(*base, Use::Within(this))
+            }
             Value::Field { base, .. } | Value::Index { base } => add(*base, Use::Stays),
             Value::Deref(inner) | Value::Element(inner) | Value::Cast { inner, .. } => {
                 add(*inner, Use::Stays)
@@ -542,6 +586,26 @@ fn keeps_parameter(program: &Program, function: FunctionId, position: usize, dep
         }
     }
     true
+}
+
+/// Whether a local has not let its object go by `at`.
+fn not_left(computed: &Computed, local: LocalId, at: Span) -> bool {
+    match computed.leaves.get(&local) {
+        Some(Leaves::Never) => true,
+        Some(Leaves::At(lo)) => at.hi <= *lo,
+        Some(Leaves::Always) | None => false,
+    }
+}
+
+/// A local declared with a struct type by value (not a pointer): whatever is assigned to it
+/// is copied into its own storage.
+fn struct_value(program: &Program, owner: FunctionId, local: LocalId) -> bool {
+    let ty = program.local_ty(owner, local);
+    program.types.strip_refs(ty) == ty
+        && program
+            .types
+            .adt(ty)
+            .is_some_and(|adt| !program.adt(adt).fields.is_empty())
 }
 
 /// A value made where it is written: `make`, `new`, a composite literal, `&T{..}`.

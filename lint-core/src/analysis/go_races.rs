@@ -12,7 +12,7 @@ use super::loops::Loops;
 use super::sharing::{Sharing, SharingQueries, TaskId};
 use super::tasks::Tasks;
 use crate::graph::calls::{CallGraph, SpawnSiteId};
-use crate::graph::points_to::{Ctx, ObjId, ObjKind, PointsTo};
+use crate::graph::points_to::{Ctx, MAX_CONTEXT, ObjId, ObjKind, PointsTo};
 use crate::model::facts::Value;
 use crate::model::modules::FunctionId;
 use crate::model::{LockMode, Program};
@@ -251,6 +251,18 @@ impl GoRaces {
         // Each access once per context its code was analysed in: the objects it touches
         // there, and who runs it there (the tasks that run the outermost caller of the
         // context; every party of the function for the context-free instance).
+        // An arena analysed per call site whose calls all got contexts: its context-free
+        // instance is for the callers outside the program, which only an entry has.
+        let per_call_site = |body: crate::model::BodyId| {
+            points_to.has_contexts(body) && !points_to.overflowed(body)
+        };
+        let external_callers = |function: FunctionId| {
+            if exported_api(program, function) {
+                vec![Party::Main]
+            } else {
+                Vec::new()
+            }
+        };
         let mut instances: Vec<AccessInstance> = Vec::new();
         for (index, access) in go.accesses.iter().enumerate() {
             let owner = program.function(access.function).owner;
@@ -265,15 +277,17 @@ impl GoRaces {
                     // The context-free instance of a function analysed per call site stands
                     // for the callers outside the program (its seen calls have contexts of
                     // their own): no party of the program runs it, unless it is an entry.
-                    if points_to.has_contexts(body) && !points_to.overflowed(body) {
-                        if exported_api(program, access.walked) {
-                            vec![Party::Main]
-                        } else {
-                            Vec::new()
-                        }
+                    if per_call_site(body) {
+                        external_callers(access.walked)
                     } else {
                         parties[index].clone()
                     }
+                } else if sites.len() < MAX_CONTEXT
+                    && per_call_site(program.function(program.function(sites[0].0).owner).body)
+                {
+                    // A context shorter than the limit starts in the outermost caller's
+                    // context-free instance: the same holds of it.
+                    external_callers(sites[0].0)
                 } else {
                     // Of the parties that run the function, those that run it through the
                     // calls of this context: the tasks and `main` that run its outermost
@@ -452,8 +466,8 @@ impl GoRaces {
                     // the function has its own.
                     if instances[write_position].private
                         || instances[partner_position].private
-                        || private.is_private(program.function(a.function).owner, a.root, a.span)
-                        || private.is_private(program.function(b.function).owner, b.root, b.span)
+                        || private_access(&mut private, program, a)
+                        || private_access(&mut private, program, b)
                     {
                         continue;
                     }
@@ -585,6 +599,14 @@ impl GoRaces {
                 .collect(),
         }
     }
+}
+
+/// The access reaches its map through a local that keeps it to its call: a map (or struct)
+/// made here, or a new map this call put in a field of its own struct value.
+fn private_access(private: &mut PrivateLocals<'_>, program: &Program, access: &MapAccess) -> bool {
+    let owner = program.function(access.function).owner;
+    private.is_private(owner, access.root, access.span)
+        || (access.fresh_field && private.has_private_slots(owner, access.root, access.span))
 }
 
 /// Both accesses hold one lock, and not both only for reading.

@@ -78,6 +78,9 @@ pub struct MapAccess {
     /// A write made with no lock held after an empty critical section (`mu.Lock();
     /// mu.Unlock(); m[k] = v`), with no mutex locked in between.
     pub after_empty_section: Option<EmptySection>,
+    /// The map is a field of a local struct value that this call filled with a new map on
+    /// every path to the access (`c := *cfg; c.Meta = make(..); c.Meta[k] = v`).
+    pub fresh_field: bool,
 }
 
 /// A deferred call that locks a mutex its function still holds.
@@ -204,6 +207,9 @@ struct State {
     quiet: Option<GoHeld>,
     /// The last critical section closed with nothing done in it, since no mutex was locked.
     emptied: Option<EmptySection>,
+    /// Map fields of local struct values that hold a map made by this call on every path
+    /// (`c.Meta = make(..)`).
+    fresh: BTreeSet<(LocalId, Sym)>,
 }
 
 impl State {
@@ -248,6 +254,7 @@ impl State {
             emptied: self
                 .emptied
                 .filter(|emptied| other.emptied == Some(*emptied)),
+            fresh: self.fresh.intersection(&other.fresh).cloned().collect(),
         }
     }
 }
@@ -339,7 +346,24 @@ impl GoState {
         for site in &sites {
             by_callee.entry(site.callee).or_default().push(site);
         }
-        let entry = entry_locks(program, &by_callee);
+        let entry = entry_locks(program, &by_callee, &|site, held| {
+            translate_held(program, identity, locks, site, held)
+        });
+        // A closure that runs where it is created sees the fields its creators filled.
+        let closure_fresh: HashMap<FunctionId, BTreeSet<(LocalId, Sym)>> = by_callee
+            .iter()
+            .filter(|(callee, _)| program.fact(**callee).kind.parent().is_some())
+            .filter_map(|(callee, sites)| {
+                let mut sets = sites.iter().filter_map(|site| site.fresh.as_ref());
+                let first = sets.next()?.clone();
+                Some((
+                    *callee,
+                    sets.fold(first, |kept, other| {
+                        kept.intersection(other).cloned().collect()
+                    }),
+                ))
+            })
+            .collect();
         go.unlocked_calls = unlocked_calls(&by_callee, &entry);
         // Where the locks held on entry cannot be known: functions nothing in the package calls
         // (called through values or interfaces from unseen code), unless exported or spawned.
@@ -371,6 +395,7 @@ impl GoState {
                 &initialised_statics,
             );
             walker.context_known = context_known(function);
+            walker.entry_fresh = closure_fresh.get(&function).cloned().unwrap_or_default();
             walker.effects = Some(&effects);
             walker.joins_always = Some(&joins_always);
             walker.walk_function();
@@ -379,8 +404,15 @@ impl GoState {
             go.exits.extend(walker.exits);
             go.nil_writes.extend(walker.nil_writes);
             go.timelines.insert(function, walker.timeline);
+            // A function's calls walked in several walks (its own, and deferred code that
+            // calls it) hold what every walk holds.
             for (key, held) in walker.held_at_call {
-                go.held_at_call.insert(key, held);
+                go.held_at_call
+                    .entry(key)
+                    .and_modify(|previous| {
+                        previous.retain(|kept| held.iter().any(|other| other.class == kept.class))
+                    })
+                    .or_insert(held);
             }
         }
         go
@@ -622,6 +654,7 @@ fn init_only(program: &Program, calls: &CallGraph) -> HashSet<FunctionId> {
 fn entry_locks(
     program: &Program,
     by_callee: &HashMap<FunctionId, Vec<&CallSite>>,
+    translate: &dyn Fn(&CallSite, &GoHeld) -> Option<GoHeld>,
 ) -> HashMap<FunctionId, Vec<GoHeld>> {
     let mut entry: HashMap<FunctionId, Option<Vec<GoHeld>>> = HashMap::default();
     for &callee in by_callee.keys() {
@@ -649,6 +682,13 @@ fn entry_locks(
                     Some(Some(caller_entry)) => held.extend(caller_entry.iter().copied()),
                     None => {}
                 }
+                // The callee names a lock of what it is handed by its own parameter.
+                let translated: Vec<GoHeld> = site
+                    .held
+                    .iter()
+                    .filter_map(|lock| translate(site, lock))
+                    .collect();
+                held.extend(translated);
                 result = Some(match result {
                     None => held,
                     Some(previous) => previous
@@ -670,6 +710,77 @@ fn entry_locks(
         .into_iter()
         .filter_map(|(function, held)| Some((function, held?)))
         .collect()
+}
+
+/// A lock held at a call, in the callee's terms: `x.mu.Lock(); x.helper()` or `e.db.Lock();
+/// e.db.change()` hand the callee the object whose lock is held, which the callee reaches as
+/// `p.mu` or `p` through its parameter `p`. Callers that reach one object by different roots
+/// (a field of a handler, a receiver) then agree on the lock the callee holds.
+fn translate_held(
+    program: &Program,
+    identity: &LockIdentity<'_>,
+    locks: &LockOps,
+    site: &CallSite,
+    held: &GoHeld,
+) -> Option<GoHeld> {
+    let call = site.call?;
+    let op = locks.get(held.lock);
+    let caller_owner = program.function(site.caller).owner;
+    if op.owner != caller_owner {
+        return None;
+    }
+    let caller_body = program.body(caller_owner);
+    let (lock_root, lock_fields) = place_path(caller_body, op.receiver)?;
+    let fact = caller_body.call(call);
+    let operands: Vec<ValueId> = match &fact.callee {
+        Callee::Method { receiver, .. } => std::iter::once(*receiver)
+            .chain(fact.args.iter().copied())
+            .collect(),
+        _ => fact.args.clone(),
+    };
+    let callee = site.callee;
+    let callee_owner = program.function(callee).owner;
+    if callee_owner != callee {
+        return None;
+    }
+    let params = &program.fact(callee).params;
+    for (position, &operand) in operands.iter().enumerate() {
+        let Some((root, fields)) = place_path(caller_body, operand) else {
+            continue;
+        };
+        if root != lock_root || !lock_fields.starts_with(&fields) {
+            continue;
+        }
+        let Some(&param) = params.get(position) else {
+            continue;
+        };
+        let suffix = &lock_fields[fields.len()..];
+        let callee_body = program.body(callee);
+        let place = (0..callee_body.values.len())
+            .map(ValueId::from_index)
+            .find(|&value| {
+                place_path(callee_body, value)
+                    .is_some_and(|(local, path)| local == param && path == suffix)
+            })?;
+        let class = identity.class_of(callee, place)?;
+        return Some(GoHeld { class, ..*held });
+    }
+    None
+}
+
+/// A place as a local and the fields taken from it (`s.db.mu` → `s`, [db, mu]); pointer
+/// dereferences and address-taking do not change the place.
+fn place_path(body: &crate::model::facts::Body, value: ValueId) -> Option<(LocalId, Vec<Sym>)> {
+    match body.value(value) {
+        Value::Local(local) => Some((*local, Vec::new())),
+        Value::Ref { inner, .. } | Value::Deref(inner) => place_path(body, *inner),
+        Value::Field { base, name } => {
+            let (local, mut fields) = place_path(body, *base)?;
+            fields.push(name.clone());
+            Some((local, fields))
+        }
+        _ => None,
+    }
 }
 
 /// For each function that some callers call with a lock held and others without, the first
@@ -711,6 +822,11 @@ struct CallSite {
     span: Span,
     /// Its order in the caller's walk.
     order: u32,
+    /// For a closure's creation (not a call of it): the fields of the caller's struct values that hold a map the
+    /// call made ([`State::fresh`]); the closure sees the same locals.
+    fresh: Option<BTreeSet<(LocalId, Sym)>>,
+    /// The call (none for a closure's creation).
+    call: Option<crate::model::facts::CallId>,
 }
 
 /// A deferred call being walked: where it was deferred, where it runs, and the locks its
@@ -753,6 +869,8 @@ struct Walker<'a> {
     effects: Option<&'a HashMap<FunctionId, LockEffect>>,
     /// The locks held when this function is called are known (see [`MapAccess::context_known`]).
     context_known: bool,
+    /// Fields filled with a new map when the function starts (a closure: by its creator).
+    entry_fresh: BTreeSet<(LocalId, Sym)>,
     /// How many loops enclose the node being walked, in the walked function.
     loop_depth: u32,
     /// The locks held at each call of the walked function's own code, on every path.
@@ -800,6 +918,7 @@ impl<'a> Walker<'a> {
             via: None,
             effects: None,
             context_known: true,
+            entry_fresh: BTreeSet::new(),
             loop_depth: 0,
             held_at_call: HashMap::default(),
             exit_joins: Vec::new(),
@@ -808,7 +927,10 @@ impl<'a> Walker<'a> {
     }
 
     fn walk_function(&mut self) {
-        let mut state = State::default();
+        let mut state = State {
+            fresh: std::mem::take(&mut self.entry_fresh),
+            ..State::default()
+        };
         for held in self.entry {
             state.held.insert(held.class, *held);
         }
@@ -1044,6 +1166,25 @@ impl<'a> Walker<'a> {
                 }
                 Node::Loop(body) => {
                     state.quiet = None;
+                    // A field filled before the loop and assigned again in it is not known to
+                    // hold the new map at the top of a later iteration.
+                    if !state.fresh.is_empty() {
+                        let mut events = Vec::new();
+                        crate::graph::calls::collect_events(body, &mut events);
+                        let arena = self.program.body(self.owner(function));
+                        let assigned: HashSet<LocalId> = events
+                            .iter()
+                            .filter_map(|event| match event {
+                                Event::Assign { target, .. }
+                                    if !matches!(arena.value(*target), Value::Index { .. }) =>
+                                {
+                                    root_local(arena, *target)
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        state.fresh.retain(|(local, _)| !assigned.contains(local));
+                    }
                     // A later iteration sees what earlier ones assigned: a map assigned
                     // anywhere in the loop is not nil for certain at its top. (A call that may
                     // make it weakens it where the call is: the first iteration writes before.)
@@ -1125,6 +1266,7 @@ impl<'a> Walker<'a> {
                         self.map_access(function, *base, true, true, *span, state);
                     }
                     Value::Local(local) => {
+                        state.fresh.retain(|(fresh, _)| fresh != local);
                         let nil =
                             matches!(body.value(*value), Value::Path(path) if path.last() == "nil");
                         if state.nil.contains_key(&(*local, None)) {
@@ -1156,6 +1298,12 @@ impl<'a> Walker<'a> {
                             let key = (*local, Some(name.clone()));
                             if state.nil.contains_key(&key) {
                                 state.nil.insert(key, Tri::No);
+                            }
+                            let fresh = (*local, name.clone());
+                            if super::go_private::fresh_value(self.program, owner, *value) {
+                                state.fresh.insert(fresh);
+                            } else {
+                                state.fresh.remove(&fresh);
                             }
                         }
                     }
@@ -1213,6 +1361,8 @@ impl<'a> Walker<'a> {
                         held: Self::held_list(state),
                         span: self.program.fact(closure).span,
                         order,
+                        fresh: Some(state.fresh.clone()),
+                        call: None,
                     });
                 }
             }
@@ -1331,7 +1481,9 @@ impl<'a> Walker<'a> {
         let fact = body.call(call);
         let target = self.program.call_target(owner, call);
         let order = self.next_order();
-        if self.deferred_stack.is_empty() && function == self.function {
+        // Recorded in deferred code too: a function only deferred code calls is walked there
+        // and nowhere else.
+        {
             let held = Self::held_list(state);
             self.held_at_call
                 .entry((function, call))
@@ -1487,6 +1639,8 @@ impl<'a> Walker<'a> {
                     held: Self::held_list(state),
                     span: fact.span,
                     order,
+                    fresh: None,
+                    call: Some(call),
                 });
             }
             if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
@@ -1564,6 +1718,13 @@ impl<'a> Walker<'a> {
             root: root_object(self.program.body(owner), map),
             context_known: self.context_known,
             after_empty_section: state.emptied.filter(|_| write && state.held.is_empty()),
+            fresh_field: match self.program.body(owner).value(map) {
+                Value::Field { base, name } => match self.program.body(owner).value(*base) {
+                    Value::Local(local) => state.fresh.contains(&(*local, name.clone())),
+                    _ => false,
+                },
+                _ => false,
+            },
         });
     }
 

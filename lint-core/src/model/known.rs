@@ -453,6 +453,12 @@ pub fn go_unknown_receiver_spawn(name: &str, args: usize, route: bool) -> Option
     }
 }
 
+/// A call on a receiver of unknown type that waits for the goroutines its `Go(f)` started:
+/// `errgroup.Group`'s and conc pools' `Wait()`.
+pub fn go_unknown_receiver_join(name: &str, args: usize) -> bool {
+    name == "Wait" && args == 0
+}
+
 /// A method of a Go library type.
 pub fn go_method(lib: LibTy, name: &str) -> Option<LibCall> {
     match lib {

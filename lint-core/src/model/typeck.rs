@@ -551,6 +551,9 @@ impl Program {
                     {
                         return (CallTarget::Lib(LibCall::Spawn(kind)), TyId::UNKNOWN);
                     }
+                    if known::go_unknown_receiver_join(name, fact.args.len()) {
+                        return (CallTarget::Lib(LibCall::Join), TyId::UNKNOWN);
+                    }
                 }
                 (target, ty)
             }
