@@ -72,7 +72,12 @@ crate::declare_rule! {
     /// shards { go func() { shard[k] = v }() }`) are taken to write different maps, as Go 1.22
     /// made loop variables per iteration (modules that declare an older `go` release are not
     /// told apart); one that also captures the collection itself is taken to reach every
-    /// element.
+    /// element. A write in a function handed to `sync.Once`'s `Do` (or only called from one)
+    /// is taken for a lazy initialisation and not reported, even where some reader bypasses
+    /// the `Once`. A lock held only on some paths to an access (`if needLock { mu.Lock() }`)
+    /// is not held there. `Wait()` on a value of a type from outside the module (an
+    /// `errgroup.Group` made by `errgroup.WithContext`) is taken to wait for what its `Go`
+    /// started.
     pub static SHARED_MAP_WRITE = {
         name: "shared-map-write",
         category: Correctness,

@@ -263,6 +263,7 @@ impl GoRaces {
                 Vec::new()
             }
         };
+        let run_once = run_once(program, calls);
         let mut instances: Vec<AccessInstance> = Vec::new();
         for (index, access) in go.accesses.iter().enumerate() {
             let owner = program.function(access.function).owner;
@@ -438,7 +439,10 @@ impl GoRaces {
                 .map(|(class, _)| *class);
             for &write_position in positions {
                 let write = instances[write_position].access;
-                if !go.accesses[write].write {
+                if !go.accesses[write].write
+                    || run_once.contains(&go.accesses[write].function)
+                    || run_once.contains(&go.accesses[write].walked)
+                {
                     continue;
                 }
                 for &partner_position in positions {
@@ -598,6 +602,58 @@ impl GoRaces {
                 .map(|(write, conflicts)| Race { write, conflicts })
                 .collect(),
         }
+    }
+}
+
+/// Code that runs once for the whole program: the functions handed to `sync.Once`'s `Do`, and
+/// what only they call. Every `Do` of that `Once` returns after the function has run, so its
+/// writes are a lazy initialisation, ordered before what the callers of `Do` do next; a reader
+/// that bypasses the `Once` is the fault to report, not the initialising write.
+fn run_once(program: &Program, calls: &CallGraph) -> HashSet<FunctionId> {
+    let mut once: HashSet<FunctionId> = HashSet::default();
+    for owner in program.function_ids() {
+        if program.function(owner).owner != owner {
+            continue;
+        }
+        let body = program.body(owner);
+        let file = program.function(owner).file;
+        for (index, call) in body.calls.iter().enumerate() {
+            let id = crate::model::facts::CallId::from_index(index);
+            if program.call_target(owner, id)
+                != crate::model::CallTarget::Lib(crate::model::LibCall::RunOnce)
+            {
+                continue;
+            }
+            for &arg in &call.args {
+                if let Some(closure) = crate::graph::calls::closure_of(body, arg) {
+                    once.insert(program.function_id(file, closure));
+                }
+            }
+        }
+    }
+    if once.is_empty() {
+        return once;
+    }
+    let roots: Vec<FunctionId> = once.iter().copied().collect();
+    let reached: Vec<FunctionId> = calls.reachable_in_task(&roots);
+    loop {
+        let added: Vec<FunctionId> = reached
+            .iter()
+            .copied()
+            .filter(|function| !once.contains(function))
+            .filter(|&function| {
+                let mut callers = calls.edges_to(function).peekable();
+                callers.peek().is_some()
+                    && callers.all(|(caller, kind)| {
+                        !matches!(kind, crate::graph::calls::EdgeKind::Spawn(_))
+                            && once.contains(&caller)
+                    })
+            })
+            .collect();
+        if added.is_empty() {
+            return once;
+        }
+        once.extend(added);
     }
 }
 

@@ -609,7 +609,8 @@ impl Aliases {
                 | LibCall::Join
                 | LibCall::Exit
                 | LibCall::Unlock { .. }
-                | LibCall::Done => NONE,
+                | LibCall::Done
+                | LibCall::RunOnce => NONE,
             },
             // `Some(x)`, `Ok(x)`: the variant designates what it wraps.
             CallTarget::Unknown => match fact.wrapped_variant() {

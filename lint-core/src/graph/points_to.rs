@@ -1728,7 +1728,8 @@ impl Generator<'_> {
                 | LibCall::Join
                 | LibCall::Exit
                 | LibCall::Unlock { .. }
-                | LibCall::Done => {}
+                | LibCall::Done
+                | LibCall::RunOnce => {}
             },
             CallTarget::Unknown => {
                 // A map made by code outside the program: an object of its own.

@@ -109,6 +109,8 @@ pub enum LibCall {
     },
     /// Go's `wg.Done()`: the goroutine tells its waiter it has finished.
     Done,
+    /// Go's `once.Do(f)`: `f` runs once, and every `Do` of the same `Once` returns after it.
+    RunOnce,
     /// An access to a `thread_local!` value through its key: `with`, `set`, `take`... panic
     /// once the thread's value is destroyed; `try_with` returns an error instead.
     LocalKey {
@@ -489,6 +491,10 @@ pub fn go_method(lib: LibTy, name: &str) -> Option<LibCall> {
             "RUnlock" => Some(LibCall::Unlock {
                 mode: LockMode::Read,
             }),
+            _ => None,
+        },
+        LibTy::Once => match name {
+            "Do" => Some(LibCall::RunOnce),
             _ => None,
         },
         LibTy::WaitGroup => match name {

@@ -1161,6 +1161,7 @@ impl Program {
             | LibCall::Join
             | LibCall::Unlock { .. }
             | LibCall::Done
+            | LibCall::RunOnce
             | LibCall::LocalKey { .. } => TyId::UNKNOWN,
         }
     }

@@ -97,6 +97,8 @@ pub enum LibTy {
     Atomic,
     /// Go's `sync.WaitGroup` and `errgroup.Group`: `Wait` is a join.
     WaitGroup,
+    /// Go's `sync.Once`.
+    Once,
     /// A Go channel: ranging over it until it is closed is a join.
     Channel,
     /// A `thread_local!` key (`LocalKey<T>`): each thread's own `T`, destroyed when the
@@ -377,6 +379,7 @@ fn lib_name(lib: LibTy) -> &'static str {
         LibTy::String => "String",
         LibTy::Atomic => "Atomic",
         LibTy::WaitGroup => "WaitGroup",
+        LibTy::Once => "Once",
         LibTy::Channel => "chan",
         LibTy::LocalKey => "LocalKey",
     }
@@ -407,6 +410,7 @@ pub fn classify_lib_type(path: &[&str]) -> Option<LibTy> {
         ("sync", "RWMutex") => return Some(LibTy::RwLock(LockFlavor::Go)),
         ("sync", "Map") => return None,
         ("sync", "WaitGroup") => return Some(LibTy::WaitGroup),
+        ("sync", "Once") => return Some(LibTy::Once),
         ("", "chan") => return Some(LibTy::Channel),
         ("golang.org/x/sync/errgroup", "Group") => return Some(LibTy::WaitGroup),
         ("net/http", "Header") | ("net/url", "Values") => {
