@@ -74,8 +74,9 @@ crate::declare_rule! {
     /// told apart); one that also captures the collection itself is taken to reach every
     /// element. A write in a function handed to `sync.Once`'s `Do` (or only called from one)
     /// is taken for a lazy initialisation and not reported, even where some reader bypasses
-    /// the `Once`. A lock held only on some paths to an access (`if needLock { mu.Lock() }`)
-    /// is not held there. `Wait()` on a value of a type from outside the module (an
+    /// the `Once`. A lock held only on some paths to an access (`if needLock { mu.Lock() }`,
+    /// here or in a caller) is taken for a conditional locking protocol that protects it, so a
+    /// caller that asks for no lock while other goroutines run is missed. `Wait()` on a value of a type from outside the module (an
     /// `errgroup.Group` made by `errgroup.WithContext`) is taken to wait for what its `Go`
     /// started.
     pub static SHARED_MAP_WRITE = {

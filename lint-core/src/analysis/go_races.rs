@@ -25,6 +25,8 @@ struct AccessInstance {
     parties: Vec<Party>,
     /// The locks held: in the function, and by the callers at the calls of the context.
     held: Vec<GoHeld>,
+    /// Of the locks not in `held`, those held on some paths ([`MapAccess::maybe_held`]).
+    maybe: Vec<GoHeld>,
     /// The innermost call of the context hands the function an object its caller still
     /// keeps to itself.
     private: bool,
@@ -380,10 +382,20 @@ impl GoRaces {
                                 )
                         })
                     });
+                let mut maybe = access.maybe_held.clone();
+                for &(caller, call) in sites {
+                    for lock in go.maybe_at_call.get(&(caller, call)).into_iter().flatten() {
+                        if !maybe.iter().any(|kept| kept.class == lock.class) {
+                            maybe.push(*lock);
+                        }
+                    }
+                }
+                maybe.retain(|lock| !held.iter().any(|kept| kept.class == lock.class));
                 instances.push(AccessInstance {
                     access: index,
                     objects: objects.to_vec(),
                     parties: instance_parties,
+                    maybe,
                     held,
                     private: private_at_call,
                 });
@@ -425,7 +437,11 @@ impl GoRaces {
             let mut counts: HashMap<crate::graph::alias::ClassId, usize> = HashMap::default();
             for &position in positions {
                 let mut seen = Vec::new();
-                for held in &instances[position].held {
+                for held in instances[position]
+                    .held
+                    .iter()
+                    .chain(&instances[position].maybe)
+                {
                     if !seen.contains(&held.class) {
                         seen.push(held.class);
                         *counts.entry(held.class).or_default() += 1;
@@ -448,9 +464,19 @@ impl GoRaces {
                 for &partner_position in positions {
                     let partner = instances[partner_position].access;
                     let (a, b) = (&go.accesses[write], &go.accesses[partner]);
+                    // A lock held on some paths only counts: a conditional locking protocol
+                    // (`if lock { mu.Lock() }`) is not where to report a race.
+                    let with_maybe = |instance: &AccessInstance| -> Vec<GoHeld> {
+                        instance
+                            .held
+                            .iter()
+                            .chain(&instance.maybe)
+                            .copied()
+                            .collect()
+                    };
                     let (held_a, held_b) = (
-                        &instances[write_position].held,
-                        &instances[partner_position].held,
+                        &with_maybe(&instances[write_position]),
+                        &with_maybe(&instances[partner_position]),
                     );
                     if protected_by(held_a, held_b) || !a.context_known || !b.context_known {
                         continue;
@@ -667,7 +693,15 @@ fn private_access(private: &mut PrivateLocals<'_>, program: &Program, access: &M
 
 /// Both accesses hold one lock, and not both only for reading.
 fn protected(a: &MapAccess, b: &MapAccess) -> bool {
-    protected_by(&a.held, &b.held)
+    let all = |access: &MapAccess| -> Vec<GoHeld> {
+        access
+            .held
+            .iter()
+            .chain(&access.maybe_held)
+            .copied()
+            .collect()
+    };
+    protected_by(&all(a), &all(b))
 }
 
 /// Two sets of held locks have one lock in common, not both only for reading.

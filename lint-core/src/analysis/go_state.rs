@@ -58,6 +58,9 @@ pub struct MapAccess {
     pub map: ValueId,
     pub span: Span,
     pub held: Vec<GoHeld>,
+    /// Locks held on some paths to the access only (`if needLock { mu.Lock() }`), here or
+    /// at the calls that lead to it: a conditional locking protocol, taken to protect it.
+    pub maybe_held: Vec<GoHeld>,
     /// The defer that runs this access, if it is deferred code.
     pub deferred: Option<DeferSiteId>,
     /// Deferred code that runs after the goroutine's `wg.Done()`: `wg.Wait()` does not wait
@@ -179,6 +182,8 @@ pub struct GoState {
     /// The locks held at each call a function's own code makes (outside deferred code), on
     /// every path to it: what a callee analysed for that call site runs under.
     pub held_at_call: HashMap<(FunctionId, crate::model::facts::CallId), Vec<GoHeld>>,
+    /// The locks held on some paths only at each call of a program function.
+    pub maybe_at_call: HashMap<(FunctionId, crate::model::facts::CallId), Vec<GoHeld>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,6 +203,8 @@ type NilKey = (LocalId, Option<Sym>);
 #[derive(Clone, Default)]
 struct State {
     held: BTreeMap<ClassId, GoHeld>,
+    /// Locks held on some paths here but not all (`if needLock { mu.Lock() }`).
+    maybe: BTreeMap<ClassId, GoHeld>,
     defers: BTreeMap<LocalId, Tri>,
     done: Option<bool>,
     nil: BTreeMap<NilKey, Tri>,
@@ -216,7 +223,7 @@ impl State {
     fn join(&self, other: &State) -> State {
         // Held on both paths in the same mode, whichever acquisition took it (a branch that
         // unlocks and locks again still holds it after).
-        let held = self
+        let held: BTreeMap<ClassId, GoHeld> = self
             .held
             .iter()
             .filter(|(class, held)| {
@@ -225,6 +232,15 @@ impl State {
                     .get(class)
                     .is_some_and(|theirs| theirs.mode == held.mode)
             })
+            .map(|(c, h)| (*c, *h))
+            .collect();
+        let maybe = self
+            .maybe
+            .iter()
+            .chain(other.maybe.iter())
+            .chain(self.held.iter())
+            .chain(other.held.iter())
+            .filter(|(class, _)| !held.contains_key(*class))
             .map(|(c, h)| (*c, *h))
             .collect();
         let mut defers = BTreeMap::new();
@@ -246,6 +262,7 @@ impl State {
         }
         State {
             held,
+            maybe,
             defers,
             done,
             nil,
@@ -365,6 +382,7 @@ impl GoState {
             })
             .collect();
         go.unlocked_calls = unlocked_calls(&by_callee, &entry);
+        let entry_maybe = entry_maybe_locks(&by_callee, &entry);
         // Where the locks held on entry cannot be known: functions nothing in the package calls
         // (called through values or interfaces from unseen code), unless exported or spawned.
         let called: HashSet<FunctionId> = by_callee.keys().copied().collect();
@@ -396,6 +414,7 @@ impl GoState {
             );
             walker.context_known = context_known(function);
             walker.entry_fresh = closure_fresh.get(&function).cloned().unwrap_or_default();
+            walker.entry_maybe = entry_maybe.get(&function).cloned().unwrap_or_default();
             walker.effects = Some(&effects);
             walker.joins_always = Some(&joins_always);
             walker.walk_function();
@@ -413,6 +432,14 @@ impl GoState {
                         previous.retain(|kept| held.iter().any(|other| other.class == kept.class))
                     })
                     .or_insert(held);
+            }
+            for (key, maybe) in walker.maybe_at_call {
+                let known = go.maybe_at_call.entry(key).or_default();
+                for held in maybe {
+                    if !known.iter().any(|kept| kept.class == held.class) {
+                        known.push(held);
+                    }
+                }
             }
         }
         go
@@ -783,6 +810,47 @@ fn place_path(body: &crate::model::facts::Body, value: ValueId) -> Option<(Local
     }
 }
 
+/// The locks some caller holds on some paths only when calling each function, or that such a
+/// caller started with (a conditional locking protocol passed down: `if lock { mu.Lock() };
+/// t.cleanup()`). A lock some callers hold on every path and others not at all is not one.
+fn entry_maybe_locks(
+    by_callee: &HashMap<FunctionId, Vec<&CallSite>>,
+    entry: &HashMap<FunctionId, Vec<GoHeld>>,
+) -> HashMap<FunctionId, Vec<GoHeld>> {
+    let mut maybe: HashMap<FunctionId, Vec<GoHeld>> = HashMap::default();
+    for _ in 0..8 {
+        let mut changed = false;
+        for (callee, sites) in by_callee {
+            let must = entry.get(callee).map(Vec::as_slice).unwrap_or(&[]);
+            let mut found: Vec<GoHeld> = Vec::new();
+            for site in sites {
+                let inherited = maybe.get(&site.caller).cloned().unwrap_or_default();
+                for held in site.maybe.iter().chain(inherited.iter()) {
+                    if !must.iter().any(|kept| kept.class == held.class)
+                        && !found.iter().any(|kept| kept.class == held.class)
+                    {
+                        found.push(*held);
+                    }
+                }
+            }
+            if found.is_empty() {
+                continue;
+            }
+            let known = maybe.entry(*callee).or_default();
+            for held in found {
+                if !known.iter().any(|kept| kept.class == held.class) {
+                    known.push(held);
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    maybe
+}
+
 /// For each function that some callers call with a lock held and others without, the first
 /// call without it: what explains an unlocked access inside.
 fn unlocked_calls(
@@ -827,6 +895,8 @@ struct CallSite {
     fresh: Option<BTreeSet<(LocalId, Sym)>>,
     /// The call (none for a closure's creation).
     call: Option<crate::model::facts::CallId>,
+    /// Locks held on some paths only.
+    maybe: Vec<GoHeld>,
 }
 
 /// A deferred call being walked: where it was deferred, where it runs, and the locks its
@@ -875,6 +945,9 @@ struct Walker<'a> {
     loop_depth: u32,
     /// The locks held at each call of the walked function's own code, on every path.
     held_at_call: HashMap<(FunctionId, crate::model::facts::CallId), Vec<GoHeld>>,
+    maybe_at_call: HashMap<(FunctionId, crate::model::facts::CallId), Vec<GoHeld>>,
+    /// Locks held on some paths only when the function starts.
+    entry_maybe: Vec<GoHeld>,
     /// The joins made on every path to each way out of the walked function.
     exit_joins: Vec<BTreeSet<u32>>,
     /// Functions whose every path joins before returning.
@@ -921,6 +994,8 @@ impl<'a> Walker<'a> {
             entry_fresh: BTreeSet::new(),
             loop_depth: 0,
             held_at_call: HashMap::default(),
+            maybe_at_call: HashMap::default(),
+            entry_maybe: Vec::new(),
             exit_joins: Vec::new(),
             joins_always: None,
         }
@@ -933,6 +1008,11 @@ impl<'a> Walker<'a> {
         };
         for held in self.entry {
             state.held.insert(held.class, *held);
+        }
+        for held in &self.entry_maybe {
+            if !state.held.contains_key(&held.class) {
+                state.maybe.insert(held.class, *held);
+            }
         }
         self.seed_nil_locals(self.function, &mut state);
         let nodes = &self.program.fact(self.function).nodes;
@@ -1363,6 +1443,7 @@ impl<'a> Walker<'a> {
                         order,
                         fresh: Some(state.fresh.clone()),
                         call: None,
+                        maybe: state.maybe.values().copied().collect(),
                     });
                 }
             }
@@ -1491,6 +1572,12 @@ impl<'a> Walker<'a> {
                     previous.retain(|kept| held.iter().any(|other| other.class == kept.class))
                 })
                 .or_insert(held);
+            let maybe = self.maybe_at_call.entry((function, call)).or_default();
+            for held in state.maybe.values() {
+                if !maybe.iter().any(|kept| kept.class == held.class) {
+                    maybe.push(*held);
+                }
+            }
         }
         if let CallTarget::Function(callee) = target {
             self.nil_through_call(owner, fact, callee, state);
@@ -1520,6 +1607,7 @@ impl<'a> Walker<'a> {
                     if let Some(class) = self.locks.get(lock).lock_class {
                         let held = GoHeld { class, mode, lock };
                         state.held.insert(class, held);
+                        state.maybe.remove(&class);
                         state.quiet = Some(held);
                     }
                 }
@@ -1528,6 +1616,7 @@ impl<'a> Walker<'a> {
                 if let Callee::Method { receiver, .. } = &fact.callee {
                     if let Some(class) = self.identity.class_of(owner, *receiver) {
                         state.held.remove(&class);
+                        state.maybe.remove(&class);
                         // A declaration between the two (`n := s.count`) makes no event:
                         // the locals declared there say the section is not empty.
                         let declares = |quiet: &GoHeld| {
@@ -1641,11 +1730,13 @@ impl<'a> Walker<'a> {
                     order,
                     fresh: None,
                     call: Some(call),
+                    maybe: state.maybe.values().copied().collect(),
                 });
             }
             if let Some(effect) = self.effects.and_then(|effects| effects.get(&callee)) {
                 for class in &effect.releases {
                     state.held.remove(class);
+                    state.maybe.remove(class);
                 }
                 for held in &effect.acquires {
                     state.held.insert(held.class, *held);
@@ -1667,6 +1758,7 @@ impl<'a> Walker<'a> {
             }
             if self.walk(callee, nodes, &mut inner) {
                 state.held = inner.held;
+                state.maybe = inner.maybe;
                 state.done = inner.done;
             }
             self.deferred_stack.pop();
@@ -1674,6 +1766,7 @@ impl<'a> Walker<'a> {
             // Too deep to follow: what it does to the locks still counts.
             for class in &effect.releases {
                 state.held.remove(class);
+                state.maybe.remove(class);
             }
             for held in &effect.acquires {
                 state.held.insert(held.class, *held);
@@ -1711,6 +1804,7 @@ impl<'a> Walker<'a> {
             map,
             span,
             held: Self::held_list(state),
+            maybe_held: state.maybe.values().copied().collect(),
             deferred: self.current_defer(),
             after_done: !self.deferred_stack.is_empty() && state.done == Some(true),
             order,
