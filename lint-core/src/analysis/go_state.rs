@@ -363,7 +363,26 @@ impl GoState {
         for site in &sites {
             by_callee.entry(site.callee).or_default().push(site);
         }
-        let entry = entry_locks(program, &by_callee, &|site, held| {
+        // Closures handed to a call whose callee (or what it calls) is the only code that
+        // calls them: they run during the call.
+        let handed = handed_closures(program, calls);
+        let runs_within: HashSet<FunctionId> = handed
+            .iter()
+            .filter(|(closure, receivers)| {
+                let Some(sites) = by_callee.get(*closure) else {
+                    return false;
+                };
+                let mut invoked = sites.iter().filter(|site| site.call.is_some()).peekable();
+                if invoked.peek().is_none() || !sites.iter().any(|site| site.call.is_none()) {
+                    return false;
+                }
+                let reached: HashSet<FunctionId> =
+                    calls.reachable_in_task(receivers).into_iter().collect();
+                invoked.all(|site| reached.contains(&site.caller))
+            })
+            .map(|(closure, _)| *closure)
+            .collect();
+        let entry = entry_locks(program, &by_callee, &runs_within, &|site, held| {
             translate_held(program, identity, locks, site, held)
         });
         // A closure that runs where it is created sees the fields its creators filled.
@@ -681,6 +700,7 @@ fn init_only(program: &Program, calls: &CallGraph) -> HashSet<FunctionId> {
 fn entry_locks(
     program: &Program,
     by_callee: &HashMap<FunctionId, Vec<&CallSite>>,
+    runs_within: &HashSet<FunctionId>,
     translate: &dyn Fn(&CallSite, &GoHeld) -> Option<GoHeld>,
 ) -> HashMap<FunctionId, Vec<GoHeld>> {
     let mut entry: HashMap<FunctionId, Option<Vec<GoHeld>>> = HashMap::default();
@@ -698,32 +718,55 @@ fn entry_locks(
         rounds += 1;
         let callees: Vec<FunctionId> = entry.keys().copied().collect();
         for callee in callees {
-            let mut result: Option<Vec<GoHeld>> = None;
-            for site in &by_callee[&callee] {
-                if site.caller == callee {
-                    continue;
-                }
+            // What a call site holds: its own locks, its caller's on entry, and those in the
+            // callee's terms. `None`: the caller's own entry is not known yet.
+            let site_held = |site: &CallSite| -> Option<Vec<GoHeld>> {
                 let mut held = site.held.clone();
                 match entry.get(&site.caller) {
-                    Some(None) => continue,
+                    Some(None) => return None,
                     Some(Some(caller_entry)) => held.extend(caller_entry.iter().copied()),
                     None => {}
                 }
-                // The callee names a lock of what it is handed by its own parameter.
-                let translated: Vec<GoHeld> = site
-                    .held
-                    .iter()
-                    .filter_map(|lock| translate(site, lock))
-                    .collect();
-                held.extend(translated);
-                result = Some(match result {
-                    None => held,
-                    Some(previous) => previous
-                        .into_iter()
-                        .filter(|kept| held.iter().any(|other| other.class == kept.class))
-                        .collect(),
-                });
-            }
+                held.extend(site.held.iter().filter_map(|lock| translate(site, lock)));
+                Some(held)
+            };
+            let intersect = |sites: &mut dyn Iterator<Item = &&CallSite>| {
+                let mut result: Option<Vec<GoHeld>> = None;
+                for site in sites {
+                    if site.caller == callee {
+                        continue;
+                    }
+                    let Some(held) = site_held(site) else {
+                        continue;
+                    };
+                    result = Some(match result {
+                        None => held,
+                        Some(previous) => previous
+                            .into_iter()
+                            .filter(|kept| held.iter().any(|other| other.class == kept.class))
+                            .collect(),
+                    });
+                }
+                result
+            };
+            let sites = &by_callee[&callee];
+            // A closure handed to a function of the program that calls it itself (not stored
+            // for later) runs during that call: it holds what its creator holds at the call,
+            // and what the function holds where it calls it.
+            let result = if runs_within.contains(&callee) {
+                let created = intersect(&mut sites.iter().filter(|site| site.call.is_none()));
+                let invoked = intersect(&mut sites.iter().filter(|site| site.call.is_some()));
+                match (created, invoked) {
+                    (Some(mut created), Some(invoked)) => {
+                        created.extend(invoked);
+                        Some(created)
+                    }
+                    (created, None) => created,
+                    (None, invoked) => invoked,
+                }
+            } else {
+                intersect(&mut sites.iter())
+            };
             let Some(mut result) = result else { continue };
             result.sort_by_key(|held| held.class);
             result.dedup_by_key(|held| held.class);
@@ -737,6 +780,35 @@ fn entry_locks(
         .into_iter()
         .filter_map(|(function, held)| Some((function, held?)))
         .collect()
+}
+
+/// Closures handed to a call, with the functions the call may go to.
+fn handed_closures(program: &Program, calls: &CallGraph) -> HashMap<FunctionId, Vec<FunctionId>> {
+    let mut handed: HashMap<FunctionId, Vec<FunctionId>> = HashMap::default();
+    for owner in program.function_ids() {
+        if program.function(owner).owner != owner {
+            continue;
+        }
+        let body = program.body(owner);
+        let file = program.function(owner).file;
+        for (index, call) in body.calls.iter().enumerate() {
+            for &arg in &call.args {
+                if let Some(closure) = crate::graph::calls::closure_of(body, arg) {
+                    let caller = program.function_id(file, call.function);
+                    let targets = calls.call_targets(
+                        program,
+                        caller,
+                        crate::model::facts::CallId::from_index(index),
+                    );
+                    handed
+                        .entry(program.function_id(file, closure))
+                        .or_default()
+                        .extend(targets);
+                }
+            }
+        }
+    }
+    handed
 }
 
 /// A lock held at a call, in the callee's terms: `x.mu.Lock(); x.helper()` or `e.db.Lock();
