@@ -78,7 +78,9 @@ crate::declare_rule! {
     /// here or in a caller) is taken for a conditional locking protocol that protects it, so a
     /// caller that asks for no lock while other goroutines run is missed. `Wait()` on a value of a type from outside the module (an
     /// `errgroup.Group` made by `errgroup.WithContext`) is taken to wait for what its `Go`
-    /// started.
+    /// started, and its `Lock()`/`RLock()`/`Unlock()`/`RUnlock()` for a lock's (a dependency's
+    /// mutex wrapper); such a lock is taken to be one per struct field when the objects holding
+    /// it are unknown.
     pub static SHARED_MAP_WRITE = {
         name: "shared-map-write",
         category: Correctness,

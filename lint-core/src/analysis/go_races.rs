@@ -433,17 +433,19 @@ impl GoRaces {
                 }
             }
             // The lock most accesses of the object hold (held by at least two): its guard. An
-            // access that holds it is not where a race with the object is to be fixed.
+            // access that holds it is not where a race with the object is to be fixed. Each
+            // place in the code counts once, however many contexts and walks it was seen in.
             let mut counts: HashMap<crate::graph::alias::ClassId, usize> = HashMap::default();
+            let mut counted: HashSet<(crate::source::Span, crate::graph::alias::ClassId)> =
+                HashSet::default();
             for &position in positions {
-                let mut seen = Vec::new();
+                let span = go.accesses[instances[position].access].span;
                 for held in instances[position]
                     .held
                     .iter()
                     .chain(&instances[position].maybe)
                 {
-                    if !seen.contains(&held.class) {
-                        seen.push(held.class);
+                    if counted.insert((span, held.class)) {
                         *counts.entry(held.class).or_default() += 1;
                     }
                 }

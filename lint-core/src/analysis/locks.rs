@@ -211,6 +211,8 @@ impl LockOps {
                 );
                 // Go's `Lock` is only classified on a `sync` lock or a struct embedding one.
                 let receiver_is_lock = flavor == LockFlavor::Go
+                    || (flavor == LockFlavor::Unknown
+                        && program.language == crate::source::Language::Go)
                     || flavor.is_borrow()
                     || program
                         .types

@@ -41,10 +41,15 @@ pub struct LockClasses {
     component: HashMap<crate::graph::points_to::ObjId, u32>,
     /// Whether the points-to analysis decides (Go).
     by_points_to: bool,
+    /// Lock fields whose objects are unknown (`p.mu` of a type from outside the module), by
+    /// the struct type and field: the same field of the same type is taken for one lock.
+    fields: HashMap<(crate::model::types::TyId, crate::model::facts::Sym), u32>,
 }
 
 /// Where fallback classes start, so that they never meet a points-to component.
 const FALLBACK_CLASSES: u32 = 1 << 30;
+/// Where the classes of lock fields of unknown objects start.
+const FIELD_CLASSES: u32 = 1 << 29;
 
 impl LockClasses {
     /// `receivers`: every lock, unlock and guard expression, by its function and value.
@@ -95,9 +100,19 @@ impl LockClasses {
             .into_iter()
             .map(|object| (object, find(&mut parent, object).0))
             .collect();
+        let mut fields = HashMap::default();
+        for &(function, value) in receivers {
+            if points_to.pts(program, function, value).is_empty() {
+                if let Some(key) = lock_field(program, function, value) {
+                    let next = fields.len() as u32;
+                    fields.entry(key).or_insert(next);
+                }
+            }
+        }
         LockClasses {
             component,
             by_points_to: true,
+            fields,
         }
     }
 
@@ -118,11 +133,32 @@ impl LockClasses {
             {
                 return Some(ClassId(*component));
             }
+            if let Some(index) =
+                lock_field(program, function, value).and_then(|key| self.fields.get(&key))
+            {
+                return Some(ClassId(FIELD_CLASSES + index));
+            }
             return aliases
                 .class_of(program, function, value)
                 .map(|class| ClassId(FALLBACK_CLASSES + class.0));
         }
         aliases.class_of(program, function, value)
+    }
+}
+
+/// A lock expression that is a field of a struct (`p.mu`): the struct's type and the field.
+fn lock_field(
+    program: &Program,
+    function: FunctionId,
+    value: ValueId,
+) -> Option<(crate::model::types::TyId, crate::model::facts::Sym)> {
+    let owner = program.function(function).owner;
+    match program.body(owner).value(value) {
+        crate::model::facts::Value::Field { base, name } => {
+            let ty = program.types.strip_refs(program.value_ty(owner, *base));
+            (!ty.is_unknown()).then(|| (ty, name.clone()))
+        }
+        _ => None,
     }
 }
 

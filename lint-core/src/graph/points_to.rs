@@ -2083,7 +2083,7 @@ fn cloneable_functions(program: &Program) -> Vec<bool> {
             let fact = program.fact(id);
             function.owner == id
                 && !recursive[id.index()]
-                && !matches!(&*fact.name, "main" | "init")
+                && !(fact.kind == FnKind::Free && matches!(&*fact.name, "main" | "init"))
                 && fact.kind != FnKind::StaticInit
                 && program.body(id).values.len() <= CLONE_MAX_VALUES
                 && call_sites[id.index()] <= CLONE_MAX_CALL_SITES

@@ -455,6 +455,36 @@ pub fn go_unknown_receiver_spawn(name: &str, args: usize, route: bool) -> Option
     }
 }
 
+/// A call on a receiver of unknown type (a type of a package outside the module, such as a
+/// dependency's mutex wrapper) named as `sync.Locker`'s methods and `RWMutex`'s: taken for the
+/// lock operation it names. Its flavor stays unknown: such a lock may be reentrant, so it is
+/// never reported as locked twice, only counted as held.
+pub fn go_unknown_receiver_lock(name: &str, args: usize) -> Option<LibCall> {
+    if args != 0 {
+        return None;
+    }
+    let flavor = LockFlavor::Unknown;
+    Some(match name {
+        "Lock" => LibCall::Lock {
+            mode: LockMode::Exclusive,
+            attempt: LockAttempt::Blocking,
+            flavor,
+        },
+        "RLock" => LibCall::Lock {
+            mode: LockMode::Read,
+            attempt: LockAttempt::Blocking,
+            flavor,
+        },
+        "Unlock" => LibCall::Unlock {
+            mode: LockMode::Exclusive,
+        },
+        "RUnlock" => LibCall::Unlock {
+            mode: LockMode::Read,
+        },
+        _ => return None,
+    })
+}
+
 /// A call on a receiver of unknown type that waits for the goroutines its `Go(f)` started:
 /// `errgroup.Group`'s and conc pools' `Wait()`.
 pub fn go_unknown_receiver_join(name: &str, args: usize) -> bool {

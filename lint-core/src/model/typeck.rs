@@ -534,9 +534,15 @@ impl Program {
                 let receiver_ty = checker.types.value_ty[receiver.index()];
                 let (target, ty) =
                     self.check_method_call(receiver_ty, name, &arg_tys, has_closure_arg);
+                // A receiver of unknown type, or of a type from outside the module whose
+                // methods are not known (`utils.RWMutex` of a dependency).
+                let foreign = {
+                    let ty = self.types.autoderef(receiver_ty);
+                    ty.is_unknown() || matches!(self.types.kind(ty), TyKind::Opaque(_))
+                };
                 if target == CallTarget::Unknown
                     && self.language == crate::source::Language::Go
-                    && self.types.autoderef(receiver_ty).is_unknown()
+                    && foreign
                 {
                     // A route's pattern is written where it is registered: a literal or a
                     // constant.
@@ -553,6 +559,9 @@ impl Program {
                     }
                     if known::go_unknown_receiver_join(name, fact.args.len()) {
                         return (CallTarget::Lib(LibCall::Join), TyId::UNKNOWN);
+                    }
+                    if let Some(call) = known::go_unknown_receiver_lock(name, fact.args.len()) {
+                        return (CallTarget::Lib(call), TyId::UNKNOWN);
                     }
                 }
                 (target, ty)
