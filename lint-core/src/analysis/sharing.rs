@@ -470,10 +470,10 @@ impl<'a> SharingQueries<'a> {
             let Some(result) = self.call_value(owner, call) else {
                 continue;
             };
-            if !self
-                .points_to
-                .pts(self.program, owner, result)
-                .contains(&object)
+            // The object the call returns, or one in its fields that the call made too
+            // (`newProduceSet()` returns a struct with a new map in a field).
+            let returned = self.points_to.pts(self.program, owner, result);
+            if !returned.contains(&object) && !self.within_handed_depth(returned).contains(&object)
             {
                 continue;
             }

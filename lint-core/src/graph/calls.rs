@@ -10,8 +10,8 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use crate::graph::points_to::PointsTo;
-use crate::model::facts::{Body, CallId, Event, FnKind, Node, Slot, Sym, Value, ValueId};
+use crate::graph::points_to::{ObjKind, PointsTo};
+use crate::model::facts::{Body, CallId, Callee, Event, FnKind, Node, Slot, Sym, Value, ValueId};
 use crate::model::modules::{FunctionId, ItemRef, Resolved};
 use crate::model::types::{AdtId, LibTy, TyId, TyKind};
 use crate::model::{CallTarget, LibCall, Program, SpawnKind};
@@ -75,7 +75,23 @@ pub struct CallGraph {
     /// Calls whose targets the points-to analysis found (through function values, method
     /// values, func-typed fields, interfaces and `dyn Trait`), by calling function and call.
     dynamic: HashMap<(FunctionId, CallId), Vec<FunctionId>>,
+    /// Functions that call a func-typed parameter of their own (`func withRecover(fn func()) {
+    /// .. fn() }`): those calls, with the parameter's position (the receiver first).
+    param_calls: HashMap<FunctionId, Vec<(CallId, usize)>>,
+    /// At each call of such a function, what each of those calls runs there: the functions
+    /// the call's argument designates (`withRecover(bp.run)` runs `run`).
+    bound: HashMap<(FunctionId, CallId), Binding>,
 }
+
+/// For each call of a func-typed parameter in a function, what a call site hands it.
+type Binding = Vec<(CallId, Vec<FunctionId>)>;
+
+/// What a traversal entering a function that calls its func-typed parameters knows of them.
+type Bound = Option<std::rc::Rc<Binding>>;
+
+/// A function to visit, with what its caller bound its func-typed parameters to, and the call
+/// it was entered by.
+type Visit = (FunctionId, Bound, Option<(FunctionId, CallId)>);
 
 impl CallGraph {
     pub fn build(program: &Program, glue: &DropGlue, points_to: &PointsTo) -> CallGraph {
@@ -89,6 +105,8 @@ impl CallGraph {
             spawn_sites: Vec::new(),
             defer_sites: Vec::new(),
             dynamic: HashMap::default(),
+            param_calls: HashMap::default(),
+            bound: HashMap::default(),
         };
         // Closures handed to a call, per body: the call decides what the closure is.
         let mut handed_to: HashMap<FunctionId, (FunctionId, CallId)> = HashMap::default();
@@ -263,6 +281,7 @@ impl CallGraph {
                 }
             }
         }
+        call_graph.bind_func_parameters(program, points_to);
         // A call whose result is spawned (`tokio::spawn(worker())`) runs in the task, not here.
         if !spawned_calls.is_empty() {
             call_graph.graph.retain_edges(|graph, edge| {
@@ -296,20 +315,145 @@ impl CallGraph {
         }
     }
 
-    /// Functions reachable from `roots` through calls, closures, implicit drops and defers (not
-    /// spawns): what runs in the same task.
-    pub fn reachable_in_task(&self, roots: &[FunctionId]) -> Vec<FunctionId> {
-        let mut seen = vec![false; self.graph.node_count()];
-        let mut stack: Vec<FunctionId> = roots.to_vec();
-        let mut order = Vec::new();
-        while let Some(function) = stack.pop() {
-            if std::mem::replace(&mut seen[function.index()], true) {
+    /// Finds the functions that call a func-typed parameter of their own, and what that call
+    /// runs at each of their call sites whose argument is known.
+    fn bind_func_parameters(&mut self, program: &Program, points_to: &PointsTo) {
+        let dynamic_callers: HashSet<FunctionId> = self.dynamic.keys().map(|(f, _)| *f).collect();
+        for id in program.function_ids() {
+            if program.function(id).owner != id || !dynamic_callers.contains(&id) {
                 continue;
             }
-            order.push(function);
+            let params = &program.fact(id).params;
+            let body = program.body(id);
+            let mut found = Vec::new();
+            for (call, _) in program.own_calls(id) {
+                if !self.dynamic.contains_key(&(id, call)) {
+                    continue;
+                }
+                if let Callee::Dynamic(callee) = &body.call(call).callee {
+                    if let Value::Local(local) = body.value(*callee) {
+                        if let Some(position) = params.iter().position(|param| param == local) {
+                            found.push((call, position));
+                        }
+                    }
+                }
+            }
+            if !found.is_empty() {
+                self.param_calls.insert(id, found);
+            }
+        }
+        if self.param_calls.is_empty() {
+            return;
+        }
+        let mut bound = HashMap::default();
+        for edge in self.graph.edge_indices() {
+            let EdgeKind::Call(call) = self.graph[edge] else {
+                continue;
+            };
+            let (source, target) = self.graph.edge_endpoints(edge).expect("an edge");
+            let (caller, callee) = (
+                FunctionId(source.index() as u32),
+                FunctionId(target.index() as u32),
+            );
+            let Some(param_calls) = self.param_calls.get(&callee) else {
+                continue;
+            };
+            let owner = program.function(caller).owner;
+            let body = program.body(owner);
+            let fact = body.call(call);
+            let operands: Vec<ValueId> = match &fact.callee {
+                Callee::Method { receiver, .. } => std::iter::once(*receiver)
+                    .chain(fact.args.iter().copied())
+                    .collect(),
+                _ => fact.args.clone(),
+            };
+            let mut binding = Vec::new();
+            for &(param_call, position) in param_calls {
+                let Some(&arg) = operands.get(position) else {
+                    continue;
+                };
+                let functions: Vec<FunctionId> = match closure_of(body, arg) {
+                    Some(closure) => {
+                        vec![program.function_id(program.function(owner).file, closure)]
+                    }
+                    None => points_to
+                        .pts(program, caller, arg)
+                        .into_iter()
+                        .filter_map(|object| match points_to.object(object).kind {
+                            ObjKind::Func { function, .. } | ObjKind::Method { function, .. } => {
+                                Some(function)
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                };
+                // An argument the analysis does not resolve leaves the call to every target.
+                if !functions.is_empty() {
+                    binding.push((param_call, functions));
+                }
+            }
+            if !binding.is_empty() {
+                bound.insert((caller, call), binding);
+            }
+        }
+        self.bound = bound;
+    }
+
+    /// Functions reachable from `roots` through calls, closures, implicit drops and defers (not
+    /// spawns): what runs in the same task. A function that calls a func-typed parameter
+    /// (`withRecover(fn)`) runs there what its caller handed it, not every function any caller
+    /// hands it.
+    pub fn reachable_in_task(&self, roots: &[FunctionId]) -> Vec<FunctionId> {
+        let mut seen = vec![false; self.graph.node_count()];
+        let mut seen_bound: HashSet<(FunctionId, FunctionId, CallId)> = HashSet::default();
+        let mut stack: Vec<Visit> = roots.iter().map(|&root| (root, None, None)).collect();
+        let mut order = Vec::new();
+        while let Some((function, bound, via)) = stack.pop() {
+            match (&bound, via) {
+                (Some(_), Some((caller, call))) => {
+                    if !seen_bound.insert((function, caller, call)) {
+                        continue;
+                    }
+                    if !seen[function.index()] {
+                        seen[function.index()] = true;
+                        order.push(function);
+                    }
+                }
+                _ => {
+                    if std::mem::replace(&mut seen[function.index()], true) {
+                        continue;
+                    }
+                    order.push(function);
+                }
+            }
             for edge in self.graph.edges(NodeIndex::new(function.index())) {
-                if !matches!(edge.weight(), EdgeKind::Spawn(_)) {
-                    stack.push(FunctionId(edge.target().index() as u32));
+                let kind = *edge.weight();
+                if matches!(kind, EdgeKind::Spawn(_)) {
+                    continue;
+                }
+                let target = FunctionId(edge.target().index() as u32);
+                if let (EdgeKind::Call(call), Some(bound)) = (kind, &bound) {
+                    if bound.iter().any(|(bound_call, _)| *bound_call == call) {
+                        // Replaced by what the caller handed over, below.
+                        continue;
+                    }
+                }
+                match kind {
+                    EdgeKind::Call(call) => {
+                        let binding = self
+                            .bound
+                            .get(&(function, call))
+                            .map(|binding| std::rc::Rc::new(binding.clone()));
+                        stack.push((target, binding, Some((function, call))));
+                    }
+                    _ => stack.push((target, None, None)),
+                }
+            }
+            if let Some(bound) = &bound {
+                for (_, functions) in bound.iter() {
+                    for &target in functions {
+                        stack.push((target, None, None));
+                    }
                 }
             }
         }
