@@ -401,7 +401,8 @@ impl GoState {
             })
             .collect();
         go.unlocked_calls = unlocked_calls(&by_callee, &entry);
-        let entry_maybe = entry_maybe_locks(&by_callee, &entry);
+        let handed_over = handed_over_locks(program, locks, &effects);
+        let entry_maybe = entry_maybe_locks(program, &by_callee, &entry, &handed_over);
         // Where the locks held on entry cannot be known: functions nothing in the package calls
         // (called through values or interfaces from unseen code), unless exported or spawned.
         let called: HashSet<FunctionId> = by_callee.keys().copied().collect();
@@ -434,6 +435,13 @@ impl GoState {
             walker.context_known = context_known(function);
             walker.entry_fresh = closure_fresh.get(&function).cloned().unwrap_or_default();
             walker.entry_maybe = entry_maybe.get(&function).cloned().unwrap_or_default();
+            for held in handed_over.get(&function).into_iter().flatten() {
+                if !held_classes(&walker.entry_maybe, held.class)
+                    && !held_classes(walker.entry, held.class)
+                {
+                    walker.entry_maybe.push(*held);
+                }
+            }
             walker.effects = Some(&effects);
             walker.joins_always = Some(&joins_always);
             walker.walk_function();
@@ -882,45 +890,126 @@ fn place_path(body: &crate::model::facts::Body, value: ValueId) -> Option<(Local
     }
 }
 
-/// The locks some caller holds on some paths only when calling each function, or that such a
-/// caller started with (a conditional locking protocol passed down: `if lock { mu.Lock() };
-/// t.cleanup()`). A lock some callers hold on every path and others not at all is not one.
+/// Locks a function releases without taking them (in its code or its deferred calls): Go stops
+/// the program at the unlock of an unlocked mutex, so whoever runs the function holds them when
+/// it starts (`mu.Lock(); go func() { defer mu.Unlock(); .. }()` hands the lock to the
+/// goroutine). Taken as held on some paths: they protect, they are never reported held twice.
+fn handed_over_locks(
+    program: &Program,
+    locks: &LockOps,
+    effects: &HashMap<FunctionId, LockEffect>,
+) -> HashMap<FunctionId, Vec<GoHeld>> {
+    let mut handed: HashMap<FunctionId, Vec<GoHeld>> = HashMap::default();
+    for (&function, effect) in effects {
+        if effect.releases.is_empty() {
+            continue;
+        }
+        let fact = program.fact(function);
+        // A deferred call's unlock is its function's.
+        let target = match fact.kind {
+            FnKind::DeferBody { parent, .. } => {
+                program.function_id(program.function(function).file, parent)
+            }
+            _ => function,
+        };
+        for &class in &effect.releases {
+            // Some acquisition of the lock, to name it.
+            let Some(lock) = (0..locks.ops.len())
+                .map(|index| LockOpId(index as u32))
+                .find(|&op| locks.get(op).lock_class == Some(class))
+            else {
+                continue;
+            };
+            let list = handed.entry(target).or_default();
+            if !list.iter().any(|held| held.class == class) {
+                list.push(GoHeld {
+                    class,
+                    mode: locks.get(lock).mode,
+                    lock,
+                });
+            }
+        }
+    }
+    handed
+}
+
+fn held_classes(list: &[GoHeld], class: ClassId) -> bool {
+    list.iter().any(|held| held.class == class)
+}
+
+/// The locks held on some paths only when each function starts: a lock that every caller holds
+/// at the call, on all paths or on some (a conditional locking protocol: `if lock {
+/// mu.Lock() }; t.cleanup()`), or started with, and not every caller on all paths. A lock
+/// some callers hold and others not at all is not one: that is a caller that forgot it.
 fn entry_maybe_locks(
+    program: &Program,
     by_callee: &HashMap<FunctionId, Vec<&CallSite>>,
     entry: &HashMap<FunctionId, Vec<GoHeld>>,
+    handed_over: &HashMap<FunctionId, Vec<GoHeld>>,
 ) -> HashMap<FunctionId, Vec<GoHeld>> {
-    let mut maybe: HashMap<FunctionId, Vec<GoHeld>> = HashMap::default();
-    for _ in 0..8 {
+    // What protects each function on entry (held on all paths or some), to a fixed point of
+    // the intersection over its callers; functions with callers outside start with nothing.
+    let mut protecting: HashMap<FunctionId, Option<Vec<GoHeld>>> = HashMap::default();
+    for &callee in by_callee.keys() {
+        let fact = program.fact(callee);
+        if !(exported_api(program, callee) || &*fact.name == "main") {
+            protecting.insert(callee, None);
+        }
+    }
+    let known = |protecting: &HashMap<FunctionId, Option<Vec<GoHeld>>>, function: FunctionId| {
+        let mut list: Vec<GoHeld> = entry.get(&function).cloned().unwrap_or_default();
+        list.extend(handed_over.get(&function).into_iter().flatten().copied());
+        match protecting.get(&function) {
+            Some(Some(more)) => list.extend(more.iter().copied()),
+            Some(None) => return None,
+            None => {}
+        }
+        Some(list)
+    };
+    for _ in 0..16 {
         let mut changed = false;
-        for (callee, sites) in by_callee {
-            let must = entry.get(callee).map(Vec::as_slice).unwrap_or(&[]);
-            let mut found: Vec<GoHeld> = Vec::new();
-            for site in sites {
-                let inherited = maybe.get(&site.caller).cloned().unwrap_or_default();
-                for held in site.maybe.iter().chain(inherited.iter()) {
-                    if !must.iter().any(|kept| kept.class == held.class)
-                        && !found.iter().any(|kept| kept.class == held.class)
-                    {
-                        found.push(*held);
-                    }
+        let callees: Vec<FunctionId> = protecting.keys().copied().collect();
+        for callee in callees {
+            let mut result: Option<Vec<GoHeld>> = None;
+            for site in &by_callee[&callee] {
+                if site.caller == callee {
+                    continue;
                 }
+                let Some(mut held) = known(&protecting, site.caller) else {
+                    continue;
+                };
+                held.extend(site.held.iter().chain(&site.maybe).copied());
+                result = Some(match result {
+                    None => held,
+                    Some(previous) => previous
+                        .into_iter()
+                        .filter(|kept| held.iter().any(|other| other.class == kept.class))
+                        .collect(),
+                });
             }
-            if found.is_empty() {
-                continue;
-            }
-            let known = maybe.entry(*callee).or_default();
-            for held in found {
-                if !known.iter().any(|kept| kept.class == held.class) {
-                    known.push(held);
-                    changed = true;
-                }
+            let Some(mut result) = result else { continue };
+            result.sort_by_key(|held| held.class);
+            result.dedup_by_key(|held| held.class);
+            if protecting.get(&callee) != Some(&Some(result.clone())) {
+                protecting.insert(callee, Some(result));
+                changed = true;
             }
         }
         if !changed {
             break;
         }
     }
-    maybe
+    protecting
+        .into_iter()
+        .filter_map(|(function, list)| {
+            let must = entry.get(&function).map(Vec::as_slice).unwrap_or(&[]);
+            let maybe: Vec<GoHeld> = list?
+                .into_iter()
+                .filter(|held| !must.iter().any(|kept| kept.class == held.class))
+                .collect();
+            (!maybe.is_empty()).then_some((function, maybe))
+        })
+        .collect()
 }
 
 /// For each function that some callers call with a lock held and others without, the first
