@@ -401,7 +401,7 @@ impl GoState {
             })
             .collect();
         go.unlocked_calls = unlocked_calls(&by_callee, &entry);
-        let handed_over = handed_over_locks(program, locks, &effects);
+        let handed_over = handed_over_locks(program, locks, calls, deferred, &effects);
         let entry_maybe = entry_maybe_locks(program, &by_callee, &entry, &handed_over);
         // Where the locks held on entry cannot be known: functions nothing in the package calls
         // (called through values or interfaces from unseen code), unless exported or spawned.
@@ -897,6 +897,8 @@ fn place_path(body: &crate::model::facts::Body, value: ValueId) -> Option<(Local
 fn handed_over_locks(
     program: &Program,
     locks: &LockOps,
+    calls: &CallGraph,
+    deferred: &Deferred,
     effects: &HashMap<FunctionId, LockEffect>,
 ) -> HashMap<FunctionId, Vec<GoHeld>> {
     let mut handed: HashMap<FunctionId, Vec<GoHeld>> = HashMap::default();
@@ -905,13 +907,35 @@ fn handed_over_locks(
             continue;
         }
         let fact = program.fact(function);
-        // A deferred call's unlock is its function's.
-        let target = match fact.kind {
+        // A deferred call's unlock is its function's (`defer mu.Unlock()`, `defer func() {
+        // mu.Unlock() }()`).
+        let mut targets: Vec<FunctionId> = match fact.kind {
             FnKind::DeferBody { parent, .. } => {
-                program.function_id(program.function(function).file, parent)
+                vec![program.function_id(program.function(function).file, parent)]
             }
-            _ => function,
+            _ => Vec::new(),
         };
+        if targets.is_empty() {
+            if deferred.is_deferred(function) {
+                targets.extend(
+                    calls
+                        .edges_to(function)
+                        .filter(|(_, kind)| !matches!(kind, EdgeKind::Spawn(_)))
+                        .map(|(caller, _)| caller),
+                );
+                targets.sort();
+                targets.dedup();
+            }
+            if targets.is_empty() {
+                targets.push(function);
+            }
+        }
+        // The function whose `defer` statement runs it.
+        for target in &mut targets {
+            if let FnKind::DeferBody { parent, .. } = program.fact(*target).kind {
+                *target = program.function_id(program.function(*target).file, parent);
+            }
+        }
         for &class in &effect.releases {
             // Some acquisition of the lock, to name it.
             let Some(lock) = (0..locks.ops.len())
@@ -920,13 +944,15 @@ fn handed_over_locks(
             else {
                 continue;
             };
-            let list = handed.entry(target).or_default();
-            if !list.iter().any(|held| held.class == class) {
-                list.push(GoHeld {
-                    class,
-                    mode: locks.get(lock).mode,
-                    lock,
-                });
+            for &target in &targets {
+                let list = handed.entry(target).or_default();
+                if !list.iter().any(|held| held.class == class) {
+                    list.push(GoHeld {
+                        class,
+                        mode: locks.get(lock).mode,
+                        lock,
+                    });
+                }
             }
         }
     }

@@ -76,8 +76,9 @@ pub struct CallGraph {
     /// values, func-typed fields, interfaces and `dyn Trait`), by calling function and call.
     dynamic: HashMap<(FunctionId, CallId), Vec<FunctionId>>,
     /// Functions that call a func-typed parameter of their own (`func withRecover(fn func()) {
-    /// .. fn() }`): those calls, with the parameter's position (the receiver first).
-    param_calls: HashMap<FunctionId, Vec<(CallId, usize)>>,
+    /// .. fn() }`), or a func-typed field of one (`fns.visit(..)`): those calls, with the
+    /// parameter's position (the receiver first) and the field.
+    param_calls: HashMap<FunctionId, Vec<(CallId, usize, Option<Sym>)>>,
     /// At each call of such a function, what each of those calls runs there: the functions
     /// the call's argument designates (`withRecover(bp.run)` runs `run`).
     bound: HashMap<(FunctionId, CallId), Binding>,
@@ -330,12 +331,24 @@ impl CallGraph {
                 if !self.dynamic.contains_key(&(id, call)) {
                     continue;
                 }
-                if let Callee::Dynamic(callee) = &body.call(call).callee {
-                    if let Value::Local(local) = body.value(*callee) {
-                        if let Some(position) = params.iter().position(|param| param == local) {
-                            found.push((call, position));
-                        }
-                    }
+                let (local, field) = match &body.call(call).callee {
+                    Callee::Dynamic(callee) => match body.value(*callee) {
+                        Value::Local(local) => (*local, None),
+                        Value::Field { base, name } => match body.value(*base) {
+                            Value::Local(local) => (*local, Some(name.clone())),
+                            _ => continue,
+                        },
+                        _ => continue,
+                    },
+                    // `fns.visit(..)`: a call of a func-typed field, written as a method call.
+                    Callee::Method { receiver, name, .. } => match body.value(*receiver) {
+                        Value::Local(local) => (*local, Some(name.clone())),
+                        _ => continue,
+                    },
+                    Callee::Path(_) => continue,
+                };
+                if let Some(position) = params.iter().position(|param| *param == local) {
+                    found.push((call, position, field));
                 }
             }
             if !found.is_empty() {
@@ -368,9 +381,31 @@ impl CallGraph {
                 _ => fact.args.clone(),
             };
             let mut binding = Vec::new();
-            for &(param_call, position) in param_calls {
+            for (param_call, position, field) in param_calls {
+                let (param_call, position) = (*param_call, *position);
                 let Some(&arg) = operands.get(position) else {
                     continue;
+                };
+                // A field of a struct literal handed over (`parseOptionsFuncs{visit: f}`).
+                let arg = match field {
+                    None => arg,
+                    Some(field) => {
+                        let literal = match body.value(arg) {
+                            Value::Ref { inner, .. } => *inner,
+                            _ => arg,
+                        };
+                        let Value::Struct { fields, .. } = body.value(literal) else {
+                            continue;
+                        };
+                        match fields.iter().find(|(name, _)| name == field) {
+                            Some((_, value)) => *value,
+                            // Not set: the call does not run (a nil func is checked first).
+                            None => {
+                                binding.push((param_call, Vec::new()));
+                                continue;
+                            }
+                        }
+                    }
                 };
                 let functions: Vec<FunctionId> = match closure_of(body, arg) {
                     Some(closure) => {
