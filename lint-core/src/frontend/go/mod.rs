@@ -126,6 +126,7 @@ fn error_count(node: Node<'_>) -> usize {
 /// an expression tree-sitter-go parses. `None` when there is none.
 fn new_of_expressions_as_addresses(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
+    let packages = imported_names(text);
     let mut patched: Option<Vec<u8>> = None;
     let mut from = 0;
     while let Some(found) = text[from..].find("new(") {
@@ -135,7 +136,7 @@ fn new_of_expressions_as_addresses(text: &str) -> Option<String> {
             let before = bytes[at - 1];
             before.is_ascii_alphanumeric() || before == b'_' || before == b'.'
         };
-        if preceded || is_type_argument(&text[at + 4..]) {
+        if preceded || is_type_argument(&text[at + 4..], &packages) {
             continue;
         }
         patched.get_or_insert_with(|| bytes.to_vec())[at..at + 4].copy_from_slice(b"&  (");
@@ -143,16 +144,65 @@ fn new_of_expressions_as_addresses(text: &str) -> Option<String> {
     patched.and_then(|patched| String::from_utf8(patched).ok())
 }
 
+/// The names a file's imports bind (`http` for `"net/http"`, the alias when there is one,
+/// `yaml` for `"gopkg.in/yaml.v3"`, `chi` for `".../chi/v5"`), read from its text.
+fn imported_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        let line = line.trim();
+        let spec = if in_block {
+            if line.starts_with(')') {
+                in_block = false;
+                continue;
+            }
+            line
+        } else if let Some(rest) = line.strip_prefix("import") {
+            let rest = rest.trim_start();
+            if rest.starts_with('(') {
+                in_block = true;
+                continue;
+            }
+            rest
+        } else {
+            continue;
+        };
+        let Some(quote) = spec.find('"') else {
+            continue;
+        };
+        let alias = spec[..quote].trim();
+        let path = spec[quote + 1..].split('"').next().unwrap_or("");
+        if !alias.is_empty() {
+            names.push(alias.to_string());
+            continue;
+        }
+        let mut parts = path.rsplit('/');
+        let mut last = parts.next().unwrap_or(path);
+        if last.len() > 1 && last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit())
+        {
+            last = parts.next().unwrap_or(last);
+        }
+        let last = last.split('.').next().unwrap_or(last);
+        names.push(last.replace('-', "_"));
+    }
+    names
+}
+
 /// The text after `new(` starts with a type: a type literal, or a (qualified, possibly
-/// instantiated) type name alone up to the closing parenthesis.
-fn is_type_argument(rest: &str) -> bool {
+/// instantiated) type name alone up to the closing parenthesis. A name with more than one
+/// selector, or whose first part is not an imported package, is an expression
+/// (`new(c.limit.Value)`), and so is a pointer dereference that an operator follows
+/// (`new(*dimmed > 0)`).
+fn is_type_argument(rest: &str, packages: &[String]) -> bool {
     let rest = rest.trim_start();
+    if let Some(pointee) = rest.strip_prefix('*') {
+        return is_type_argument(pointee, packages);
+    }
     // A slice, array or map type, unless a composite literal of it (`[]int{1}`) follows.
     if rest.starts_with('[') || rest.starts_with("map[") {
         return !composite_literal_before_close(rest);
     }
     const TYPE_STARTS: &[&str] = &[
-        "*",
         "chan ",
         "chan<-",
         "<-chan",
@@ -171,7 +221,14 @@ fn is_type_argument(rest: &str) -> bool {
         .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
         .unwrap_or(rest.len());
     let after = rest[name_end..].trim_start();
-    starts_name && (after.starts_with(')') || after.starts_with('['))
+    let name = &rest[..name_end];
+    let qualified_type = match name.split_once('.') {
+        None => true,
+        Some((package, member)) => {
+            !member.contains('.') && packages.iter().any(|known| known == package)
+        }
+    };
+    starts_name && qualified_type && (after.starts_with(')') || after.starts_with('['))
 }
 
 /// A `{` at the outermost level before the parenthesis that closes the argument.
