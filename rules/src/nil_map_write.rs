@@ -34,8 +34,11 @@ crate::declare_rule! {
     /// ### Known limitations
     /// Only locals and fields of local struct values are followed. After a call that is given
     /// the value (which may make the map), or anywhere in a loop that assigns it, the map is
-    /// no longer nil for certain. A map made on some paths and not others is not reported, nor
-    /// a map that only a function of another package would have made.
+    /// no longer nil for certain (a map operation such as `delete` or `len` does not count).
+    /// A map made on some paths and not others is not reported, nor a map that only a function
+    /// of another package would have made, nor a write under a test that rules nil out (`if
+    /// p.m != nil`), nor a struct field whose address some call is given (`fill(&p.m)`) for
+    /// a struct of that type.
     pub static NIL_MAP_WRITE = {
         name: "nil-map-write",
         category: Correctness,

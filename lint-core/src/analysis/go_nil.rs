@@ -10,7 +10,7 @@ use rustc_hash::FxHashSet as HashSet;
 
 use super::go_state::{GoState, NilWrite};
 use super::sharing::Sharing;
-use crate::graph::points_to::{NilOrigin, ObjId, ObjKind, PointsTo};
+use crate::graph::points_to::{FieldKey, NilOrigin, ObjId, ObjKind, PointsTo};
 use crate::model::Program;
 use crate::model::facts::Value;
 use crate::source::Span;
@@ -19,10 +19,13 @@ use crate::source::Span;
 pub fn nil_writes(program: &Program, points_to: &PointsTo, go: &GoState) -> Vec<NilWrite> {
     let sharing = Sharing::compute(points_to);
     let handed_out = points_to.handed_out_objects();
+    let fields_by_address = fields_whose_address_is_taken(program, points_to);
     let mut out = Vec::new();
     let mut seen: HashSet<Span> = HashSet::default();
     for access in &go.accesses {
-        if !access.panics_when_nil || seen.contains(&access.span) {
+        // A write under a test that rules nil out (`if m != nil { m[k] = v }`) never runs
+        // on a nil map.
+        if !access.panics_when_nil || access.known_non_nil || seen.contains(&access.span) {
             continue;
         }
         let owner = program.function(access.function).owner;
@@ -32,10 +35,10 @@ pub fn nil_writes(program: &Program, points_to: &PointsTo, go: &GoState) -> Vec<
             let Some(&first) = objects.first() else {
                 continue;
             };
-            if !objects
-                .iter()
-                .all(|&object| certainly_nil(program, points_to, &sharing, &handed_out, object))
-            {
+            if !objects.iter().all(|&object| {
+                certainly_nil(program, points_to, &sharing, &handed_out, object)
+                    && !filled_through_address(points_to, &fields_by_address, object)
+            }) {
                 continue;
             }
             let Some(declared) = origin_span(program, points_to, first) else {
@@ -116,6 +119,55 @@ fn assigned_from_unknown(
             && !matches!(arena.value(value), Value::Literal)
             && points_to.pts(program, owner, value).is_empty()
     })
+}
+
+/// Struct fields whose address some call is given (`&p.Inline`, by the struct's type): it may
+/// make the map (`mergeInline(&p.Inline, ..)` does `*dst = make(..)`).
+fn fields_whose_address_is_taken(
+    program: &Program,
+    points_to: &PointsTo,
+) -> HashSet<(
+    crate::model::types::TyId,
+    crate::graph::points_to::FieldName,
+)> {
+    let mut fields = HashSet::default();
+    for owner in program.function_ids() {
+        if program.function(owner).owner != owner {
+            continue;
+        }
+        let body = program.body(owner);
+        // Handed to a call (`fill(&p.m)`); an address kept in a local to write through
+        // (`ptr := &p.m; (*ptr)[k] = v`) makes nothing.
+        for &arg in body.calls.iter().flat_map(|call| call.args.iter()) {
+            let (Value::Ref { inner, .. } | Value::RawRef { inner, .. }) = body.value(arg) else {
+                continue;
+            };
+            if let Value::Field { base, name } = body.value(*inner) {
+                let ty = program.types.strip_refs(program.value_ty(owner, *base));
+                if let Some(field) = points_to.field_name(name) {
+                    fields.insert((ty, field));
+                }
+            }
+        }
+    }
+    fields
+}
+
+/// A nil map field whose address some code takes for a struct of its parent's type.
+fn filled_through_address(
+    points_to: &PointsTo,
+    fields: &HashSet<(
+        crate::model::types::TyId,
+        crate::graph::points_to::FieldName,
+    )>,
+    object: ObjId,
+) -> bool {
+    let ObjKind::Nil(NilOrigin::Field(parent, FieldKey::Named(field))) =
+        &points_to.object(object).kind
+    else {
+        return false;
+    };
+    fields.contains(&(points_to.object(*parent).ty, *field))
 }
 
 /// Whether the arena takes a local's address anywhere (`&m`).

@@ -84,6 +84,9 @@ pub struct MapAccess {
     /// The map is a field of a local struct value that this call filled with a new map on
     /// every path to the access (`c := *cfg; c.Meta = make(..); c.Meta[k] = v`).
     pub fresh_field: bool,
+    /// A nil-tracked map (a local, or a field of a local struct) known not to be nil here,
+    /// on every path: made, or tested (`if p.Inline != nil { .. }`).
+    pub known_non_nil: bool,
 }
 
 /// A deferred call that locks a mutex its function still holds.
@@ -1769,14 +1772,20 @@ impl<'a> Walker<'a> {
         if let CallTarget::Function(callee) = target {
             self.nil_through_call(owner, fact, callee, state);
         }
-        // Passing a nil-tracked map or struct by address, or calling a method on it, may make it.
+        // Passing a nil-tracked map or struct by address, or calling a method on it, may make
+        // it; a map operation (`delete(m, k)`, `len(m)`) does not, and nothing makes a map
+        // that is there nil again.
+        let map_operation = matches!(target, CallTarget::Lib(LibCall::Map { .. }));
         for &arg in fact.args.iter().chain(match &fact.callee {
             Callee::Method { receiver, .. } => Some(receiver),
             _ => None,
         }) {
+            if map_operation {
+                break;
+            }
             if let Some(local) = root_local(body, arg) {
                 for (key, value) in state.nil.iter_mut() {
-                    if key.0 == local {
+                    if key.0 == local && *value == Tri::Yes {
                         *value = Tri::Maybe;
                     }
                 }
@@ -1999,6 +2008,8 @@ impl<'a> Walker<'a> {
             root: root_object(self.program.body(owner), map),
             context_known: self.context_known,
             after_empty_section: state.emptied.filter(|_| write && state.held.is_empty()),
+            known_non_nil: nil_key(self.program.body(owner), map)
+                .is_some_and(|key| state.nil.get(&key) == Some(&Tri::No)),
             fresh_field: match self.program.body(owner).value(map) {
                 Value::Field { base, name } => match self.program.body(owner).value(*base) {
                     Value::Local(local) => state.fresh.contains(&(*local, name.clone())),
@@ -2182,6 +2193,23 @@ pub fn root_object(body: &crate::model::facts::Body, value: ValueId) -> ValueId 
         | Value::Field { base: inner, .. }
         | Value::Index { base: inner } => root_object(body, *inner),
         _ => value,
+    }
+}
+
+/// The nil-tracked place a map expression is: a local, or a field of a local struct (or of
+/// what a local points to).
+fn nil_key(body: &crate::model::facts::Body, map: ValueId) -> Option<NilKey> {
+    match body.value(map) {
+        Value::Local(local) => Some((*local, None)),
+        Value::Field { base, name } => match body.value(*base) {
+            Value::Local(local) => Some((*local, Some(name.clone()))),
+            Value::Deref(inner) => match body.value(*inner) {
+                Value::Local(local) => Some((*local, Some(name.clone()))),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
     }
 }
 
