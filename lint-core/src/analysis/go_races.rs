@@ -265,7 +265,7 @@ impl GoRaces {
                 Vec::new()
             }
         };
-        let run_once = run_once(program, calls);
+        let run_once = run_once(program, points_to, calls);
         let mut instances: Vec<AccessInstance> = Vec::new();
         for (index, access) in go.accesses.iter().enumerate() {
             let owner = program.function(access.function).owner;
@@ -637,52 +637,28 @@ impl GoRaces {
 /// what only they call. Every `Do` of that `Once` returns after the function has run, so its
 /// writes are a lazy initialisation, ordered before what the callers of `Do` do next; a reader
 /// that bypasses the `Once` is the fault to report, not the initialising write.
-fn run_once(program: &Program, calls: &CallGraph) -> HashSet<FunctionId> {
+fn run_once(program: &Program, points_to: &PointsTo, calls: &CallGraph) -> HashSet<FunctionId> {
     let mut once: HashSet<FunctionId> = HashSet::default();
     for owner in program.function_ids() {
         if program.function(owner).owner != owner {
             continue;
         }
-        let body = program.body(owner);
-        let file = program.function(owner).file;
-        for (index, call) in body.calls.iter().enumerate() {
+        for (index, call) in program.body(owner).calls.iter().enumerate() {
             let id = crate::model::facts::CallId::from_index(index);
             if program.call_target(owner, id)
                 != crate::model::CallTarget::Lib(crate::model::LibCall::RunOnce)
             {
                 continue;
             }
+            let caller = program.function_id(program.function(owner).file, call.function);
             for &arg in &call.args {
-                if let Some(closure) = crate::graph::calls::closure_of(body, arg) {
-                    once.insert(program.function_id(file, closure));
-                }
+                once.extend(crate::graph::calls::func_value_targets(
+                    program, points_to, caller, arg,
+                ));
             }
         }
     }
-    if once.is_empty() {
-        return once;
-    }
-    let roots: Vec<FunctionId> = once.iter().copied().collect();
-    let reached: Vec<FunctionId> = calls.reachable_in_task(&roots);
-    loop {
-        let added: Vec<FunctionId> = reached
-            .iter()
-            .copied()
-            .filter(|function| !once.contains(function))
-            .filter(|&function| {
-                let mut callers = calls.edges_to(function).peekable();
-                callers.peek().is_some()
-                    && callers.all(|(caller, kind)| {
-                        !matches!(kind, crate::graph::calls::EdgeKind::Spawn(_))
-                            && once.contains(&caller)
-                    })
-            })
-            .collect();
-        if added.is_empty() {
-            return once;
-        }
-        once.extend(added);
-    }
+    calls.only_called_from(&once)
 }
 
 /// The access reaches its map through a local that keeps it to its call: a map (or struct)

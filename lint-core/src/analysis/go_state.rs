@@ -368,22 +368,22 @@ impl GoState {
         }
         // Closures handed to a call whose callee (or what it calls) is the only code that
         // calls them: they run during the call.
-        let handed = handed_closures(program, calls);
-        let runs_within: HashSet<FunctionId> = handed
-            .iter()
-            .filter(|(closure, receivers)| {
-                let Some(sites) = by_callee.get(*closure) else {
+        let runs_within: HashSet<FunctionId> = calls
+            .handed_closures()
+            .filter(|(closure, (caller, call))| {
+                let Some(sites) = by_callee.get(closure) else {
                     return false;
                 };
+                let receivers = calls.call_targets(program, *caller, *call);
                 let mut invoked = sites.iter().filter(|site| site.call.is_some()).peekable();
                 if invoked.peek().is_none() || !sites.iter().any(|site| site.call.is_none()) {
                     return false;
                 }
                 let reached: HashSet<FunctionId> =
-                    calls.reachable_in_task(receivers).into_iter().collect();
+                    calls.reachable_in_task(&receivers).into_iter().collect();
                 invoked.all(|site| reached.contains(&site.caller))
             })
-            .map(|(closure, _)| *closure)
+            .map(|(closure, _)| closure)
             .collect();
         let entry = entry_locks(program, &by_callee, &runs_within, &|site, held| {
             translate_held(program, identity, locks, site, held)
@@ -438,13 +438,15 @@ impl GoState {
             walker.context_known = context_known(function);
             walker.entry_fresh = closure_fresh.get(&function).cloned().unwrap_or_default();
             walker.entry_maybe = entry_maybe.get(&function).cloned().unwrap_or_default();
-            for held in handed_over.get(&function).into_iter().flatten() {
-                if !held_classes(&walker.entry_maybe, held.class)
-                    && !held_classes(walker.entry, held.class)
-                {
-                    walker.entry_maybe.push(*held);
-                }
-            }
+            union_held(
+                &mut walker.entry_maybe,
+                handed_over
+                    .get(&function)
+                    .into_iter()
+                    .flatten()
+                    .filter(|lock| !held_classes(held, lock.class))
+                    .copied(),
+            );
             walker.effects = Some(&effects);
             walker.joins_always = Some(&joins_always);
             walker.walk_function();
@@ -458,18 +460,11 @@ impl GoState {
             for (key, held) in walker.held_at_call {
                 go.held_at_call
                     .entry(key)
-                    .and_modify(|previous| {
-                        previous.retain(|kept| held.iter().any(|other| other.class == kept.class))
-                    })
+                    .and_modify(|previous| previous.retain(|kept| held_classes(&held, kept.class)))
                     .or_insert(held);
             }
             for (key, maybe) in walker.maybe_at_call {
-                let known = go.maybe_at_call.entry(key).or_default();
-                for held in maybe {
-                    if !known.iter().any(|kept| kept.class == held.class) {
-                        known.push(held);
-                    }
-                }
+                union_held(go.maybe_at_call.entry(key).or_default(), maybe);
             }
         }
         go
@@ -669,41 +664,14 @@ fn initialised_statics(program: &Program) -> HashSet<StaticId> {
 /// Functions that only run while the package initialises: variable initialisers, `init`
 /// functions, and what only they call.
 fn init_only(program: &Program, calls: &CallGraph) -> HashSet<FunctionId> {
-    let mut init: HashSet<FunctionId> = program
+    let init: HashSet<FunctionId> = program
         .function_ids()
         .filter(|&function| {
             let fact = program.fact(function);
             fact.kind == FnKind::StaticInit || (fact.kind == FnKind::Free && &*fact.name == "init")
         })
         .collect();
-    if init.is_empty() {
-        return init;
-    }
-    // Only what the initialisers reach can join them.
-    let roots: Vec<FunctionId> = init.iter().copied().collect();
-    let reached: Vec<FunctionId> = calls
-        .reachable_in_task(&roots)
-        .into_iter()
-        .filter(|function| !init.contains(function))
-        .collect();
-    loop {
-        let added: Vec<FunctionId> = reached
-            .iter()
-            .copied()
-            .filter(|function| !init.contains(function))
-            .filter(|&function| {
-                let mut callers = calls.edges_to(function).peekable();
-                callers.peek().is_some()
-                    && callers.all(|(caller, kind)| {
-                        !matches!(kind, EdgeKind::Spawn(_)) && init.contains(&caller)
-                    })
-            })
-            .collect();
-        if added.is_empty() {
-            return init;
-        }
-        init.extend(added);
-    }
+    calls.only_called_from(&init)
 }
 
 /// The locks every caller holds when calling each function (must, to a fixed point). Exported
@@ -722,6 +690,19 @@ fn entry_locks(
             entry.insert(callee, None);
         }
     }
+    // Each site's locks with those named in the callee's terms, once: they do not change
+    // between rounds.
+    let own: HashMap<FunctionId, Vec<Vec<GoHeld>>> = entry
+        .keys()
+        .map(|callee| {
+            let sites = by_callee[callee].iter().map(|site| {
+                let mut held = site.held.clone();
+                held.extend(site.held.iter().filter_map(|lock| translate(site, lock)));
+                held
+            });
+            (*callee, sites.collect())
+        })
+        .collect();
     let mut changed = true;
     let mut rounds = 0;
     while changed && rounds < 32 {
@@ -729,44 +710,35 @@ fn entry_locks(
         rounds += 1;
         let callees: Vec<FunctionId> = entry.keys().copied().collect();
         for callee in callees {
-            // What a call site holds: its own locks, its caller's on entry, and those in the
-            // callee's terms. `None`: the caller's own entry is not known yet.
-            let site_held = |site: &CallSite| -> Option<Vec<GoHeld>> {
-                let mut held = site.held.clone();
-                match entry.get(&site.caller) {
-                    Some(None) => return None,
-                    Some(Some(caller_entry)) => held.extend(caller_entry.iter().copied()),
-                    None => {}
-                }
-                held.extend(site.held.iter().filter_map(|lock| translate(site, lock)));
-                Some(held)
-            };
-            let intersect = |sites: &mut dyn Iterator<Item = &&CallSite>| {
+            let sites = &by_callee[&callee];
+            // What each site holds: its own locks and its caller's on entry (not known yet:
+            // left out of the intersection).
+            let intersect = |creations: Option<bool>| {
                 let mut result: Option<Vec<GoHeld>> = None;
-                for site in sites {
-                    if site.caller == callee {
+                for (site, own) in sites.iter().zip(&own[&callee]) {
+                    if site.caller == callee
+                        || creations.is_some_and(|creation| creation != site.call.is_none())
+                    {
                         continue;
                     }
-                    let Some(held) = site_held(site) else {
-                        continue;
-                    };
+                    let mut held = own.clone();
+                    match entry.get(&site.caller) {
+                        Some(None) => continue,
+                        Some(Some(caller_entry)) => held.extend(caller_entry.iter().copied()),
+                        None => {}
+                    }
                     result = Some(match result {
                         None => held,
-                        Some(previous) => previous
-                            .into_iter()
-                            .filter(|kept| held.iter().any(|other| other.class == kept.class))
-                            .collect(),
+                        Some(previous) => intersect_held(previous, &held),
                     });
                 }
                 result
             };
-            let sites = &by_callee[&callee];
             // A closure handed to a function of the program that calls it itself (not stored
             // for later) runs during that call: it holds what its creator holds at the call,
             // and what the function holds where it calls it.
             let result = if runs_within.contains(&callee) {
-                let created = intersect(&mut sites.iter().filter(|site| site.call.is_none()));
-                let invoked = intersect(&mut sites.iter().filter(|site| site.call.is_some()));
+                let (created, invoked) = (intersect(Some(true)), intersect(Some(false)));
                 match (created, invoked) {
                     (Some(mut created), Some(invoked)) => {
                         created.extend(invoked);
@@ -776,7 +748,7 @@ fn entry_locks(
                     (None, invoked) => invoked,
                 }
             } else {
-                intersect(&mut sites.iter())
+                intersect(None)
             };
             let Some(mut result) = result else { continue };
             result.sort_by_key(|held| held.class);
@@ -791,35 +763,6 @@ fn entry_locks(
         .into_iter()
         .filter_map(|(function, held)| Some((function, held?)))
         .collect()
-}
-
-/// Closures handed to a call, with the functions the call may go to.
-fn handed_closures(program: &Program, calls: &CallGraph) -> HashMap<FunctionId, Vec<FunctionId>> {
-    let mut handed: HashMap<FunctionId, Vec<FunctionId>> = HashMap::default();
-    for owner in program.function_ids() {
-        if program.function(owner).owner != owner {
-            continue;
-        }
-        let body = program.body(owner);
-        let file = program.function(owner).file;
-        for (index, call) in body.calls.iter().enumerate() {
-            for &arg in &call.args {
-                if let Some(closure) = crate::graph::calls::closure_of(body, arg) {
-                    let caller = program.function_id(file, call.function);
-                    let targets = calls.call_targets(
-                        program,
-                        caller,
-                        crate::model::facts::CallId::from_index(index),
-                    );
-                    handed
-                        .entry(program.function_id(file, closure))
-                        .or_default()
-                        .extend(targets);
-                }
-            }
-        }
-    }
-    handed
 }
 
 /// A lock held at a call, in the callee's terms: `x.mu.Lock(); x.helper()` or `e.db.Lock();
@@ -904,59 +847,55 @@ fn handed_over_locks(
     deferred: &Deferred,
     effects: &HashMap<FunctionId, LockEffect>,
 ) -> HashMap<FunctionId, Vec<GoHeld>> {
+    // An acquisition of each lock, to name it.
+    let mut acquisition: HashMap<ClassId, LockOpId> = HashMap::default();
+    for index in 0..locks.ops.len() {
+        let op = LockOpId(index as u32);
+        if let Some(class) = locks.get(op).lock_class {
+            acquisition.entry(class).or_insert(op);
+        }
+    }
     let mut handed: HashMap<FunctionId, Vec<GoHeld>> = HashMap::default();
     for (&function, effect) in effects {
         if effect.releases.is_empty() {
             continue;
         }
-        let fact = program.fact(function);
         // A deferred call's unlock is its function's (`defer mu.Unlock()`, `defer func() {
-        // mu.Unlock() }()`).
-        let mut targets: Vec<FunctionId> = match fact.kind {
-            FnKind::DeferBody { parent, .. } => {
-                vec![program.function_id(program.function(function).file, parent)]
-            }
-            _ => Vec::new(),
-        };
-        if targets.is_empty() {
-            if deferred.is_deferred(function) {
-                targets.extend(
-                    calls
-                        .edges_to(function)
-                        .filter(|(_, kind)| !matches!(kind, EdgeKind::Spawn(_)))
-                        .map(|(caller, _)| caller),
-                );
-                targets.sort();
-                targets.dedup();
-            }
-            if targets.is_empty() {
-                targets.push(function);
-            }
+        // mu.Unlock() }()`): the callers of deferred code, then the function whose `defer`
+        // statement runs it.
+        let mut targets: Vec<FunctionId> = Vec::new();
+        if deferred.is_deferred(function) {
+            targets.extend(
+                calls
+                    .edges_to(function)
+                    .filter(|(_, kind)| !matches!(kind, EdgeKind::Spawn(_)))
+                    .map(|(caller, _)| caller),
+            );
         }
-        // The function whose `defer` statement runs it.
+        if targets.is_empty() {
+            targets.push(function);
+        }
         for target in &mut targets {
             if let FnKind::DeferBody { parent, .. } = program.fact(*target).kind {
                 *target = program.function_id(program.function(*target).file, parent);
             }
         }
-        for &class in &effect.releases {
-            // Some acquisition of the lock, to name it.
-            let Some(lock) = (0..locks.ops.len())
-                .map(|index| LockOpId(index as u32))
-                .find(|&op| locks.get(op).lock_class == Some(class))
-            else {
-                continue;
-            };
-            for &target in &targets {
-                let list = handed.entry(target).or_default();
-                if !list.iter().any(|held| held.class == class) {
-                    list.push(GoHeld {
-                        class,
-                        mode: locks.get(lock).mode,
-                        lock,
-                    });
-                }
-            }
+        targets.sort();
+        targets.dedup();
+        let held: Vec<GoHeld> = effect
+            .releases
+            .iter()
+            .filter_map(|&class| {
+                let lock = *acquisition.get(&class)?;
+                Some(GoHeld {
+                    class,
+                    mode: locks.get(lock).mode,
+                    lock,
+                })
+            })
+            .collect();
+        for &target in &targets {
+            union_held(handed.entry(target).or_default(), held.iter().copied());
         }
     }
     handed
@@ -964,6 +903,22 @@ fn handed_over_locks(
 
 fn held_classes(list: &[GoHeld], class: ClassId) -> bool {
     list.iter().any(|held| held.class == class)
+}
+
+/// The locks of `kept` whose class `other` holds too.
+fn intersect_held(kept: Vec<GoHeld>, other: &[GoHeld]) -> Vec<GoHeld> {
+    kept.into_iter()
+        .filter(|held| held_classes(other, held.class))
+        .collect()
+}
+
+/// Adds the locks of `more` whose class `list` does not hold yet.
+fn union_held(list: &mut Vec<GoHeld>, more: impl IntoIterator<Item = GoHeld>) {
+    for held in more {
+        if !held_classes(list, held.class) {
+            list.push(held);
+        }
+    }
 }
 
 /// The locks held on some paths only when each function starts: a lock that every caller holds
@@ -1010,10 +965,7 @@ fn entry_maybe_locks(
                 held.extend(site.held.iter().chain(&site.maybe).copied());
                 result = Some(match result {
                     None => held,
-                    Some(previous) => previous
-                        .into_iter()
-                        .filter(|kept| held.iter().any(|other| other.class == kept.class))
-                        .collect(),
+                    Some(previous) => intersect_held(previous, &held),
                 });
             }
             let Some(mut result) = result else { continue };

@@ -470,15 +470,14 @@ impl<'a> SharingQueries<'a> {
             let Some(result) = self.call_value(owner, call) else {
                 continue;
             };
-            // The object the call returns, or one in its fields that the call made too
-            // (`newProduceSet()` returns a struct with a new map in a field).
-            let returned = self.points_to.pts(self.program, owner, result);
-            if !returned.contains(&object) && !self.within_handed_depth(returned).contains(&object)
-            {
+            // The call makes the object (memoized, so first) and returns it, or holds it in
+            // the fields of what it returns (`newProduceSet()`: a struct with a new map).
+            let targets = self.calls.call_targets(self.program, function, call);
+            if targets.is_empty() || !self.reached(&targets).contains(&maker) {
                 continue;
             }
-            let targets = self.calls.call_targets(self.program, function, call);
-            if !targets.is_empty() && self.reached(&targets).contains(&maker) {
+            let returned = self.points_to.pts(self.program, owner, result);
+            if returned.contains(&object) || self.within_handed_depth(returned).contains(&object) {
                 return Some(result);
             }
         }

@@ -81,7 +81,10 @@ pub struct CallGraph {
     param_calls: HashMap<FunctionId, Vec<(CallId, usize, Option<Sym>)>>,
     /// At each call of such a function, what each of those calls runs there: the functions
     /// the call's argument designates (`withRecover(bp.run)` runs `run`).
-    bound: HashMap<(FunctionId, CallId), Binding>,
+    bound: HashMap<(FunctionId, CallId), std::rc::Rc<Binding>>,
+    /// Closures handed to a call (`sort.Slice(xs, func ..)`, `g.Go(func ..)`): the function
+    /// making the call, and the call.
+    handed_to: HashMap<FunctionId, (FunctionId, CallId)>,
 }
 
 /// For each call of a func-typed parameter in a function, what a call site hands it.
@@ -108,6 +111,7 @@ impl CallGraph {
             dynamic: HashMap::default(),
             param_calls: HashMap::default(),
             bound: HashMap::default(),
+            handed_to: HashMap::default(),
         };
         // Closures handed to a call, per body: the call decides what the closure is.
         let mut handed_to: HashMap<FunctionId, (FunctionId, CallId)> = HashMap::default();
@@ -283,6 +287,7 @@ impl CallGraph {
             }
         }
         call_graph.bind_func_parameters(program, points_to);
+        call_graph.handed_to = handed_to;
         // A call whose result is spawned (`tokio::spawn(worker())`) runs in the task, not here.
         if !spawned_calls.is_empty() {
             call_graph.graph.retain_edges(|graph, edge| {
@@ -407,28 +412,14 @@ impl CallGraph {
                         }
                     }
                 };
-                let functions: Vec<FunctionId> = match closure_of(body, arg) {
-                    Some(closure) => {
-                        vec![program.function_id(program.function(owner).file, closure)]
-                    }
-                    None => points_to
-                        .pts(program, caller, arg)
-                        .into_iter()
-                        .filter_map(|object| match points_to.object(object).kind {
-                            ObjKind::Func { function, .. } | ObjKind::Method { function, .. } => {
-                                Some(function)
-                            }
-                            _ => None,
-                        })
-                        .collect(),
-                };
+                let functions = func_value_targets(program, points_to, caller, arg);
                 // An argument the analysis does not resolve leaves the call to every target.
                 if !functions.is_empty() {
                     binding.push((param_call, functions));
                 }
             }
             if !binding.is_empty() {
-                bound.insert((caller, call), binding);
+                bound.insert((caller, call), std::rc::Rc::new(binding));
             }
         }
         self.bound = bound;
@@ -475,10 +466,7 @@ impl CallGraph {
                 }
                 match kind {
                     EdgeKind::Call(call) => {
-                        let binding = self
-                            .bound
-                            .get(&(function, call))
-                            .map(|binding| std::rc::Rc::new(binding.clone()));
+                        let binding = self.bound.get(&(function, call)).cloned();
                         stack.push((target, binding, Some((function, call))));
                     }
                     _ => stack.push((target, None, None)),
@@ -493,6 +481,42 @@ impl CallGraph {
             }
         }
         order
+    }
+
+    /// Closures handed to a call, each with the function that makes the call and the call.
+    pub fn handed_closures(&self) -> impl Iterator<Item = (FunctionId, (FunctionId, CallId))> + '_ {
+        self.handed_to
+            .iter()
+            .map(|(&closure, &call)| (closure, call))
+    }
+
+    /// `roots` and the functions only they (and what only they call) call, not through a
+    /// spawn: code that runs only as part of the roots' runs.
+    pub fn only_called_from(&self, roots: &HashSet<FunctionId>) -> HashSet<FunctionId> {
+        let mut only = roots.clone();
+        if only.is_empty() {
+            return only;
+        }
+        let start: Vec<FunctionId> = roots.iter().copied().collect();
+        let reached = self.reachable_in_task(&start);
+        loop {
+            let added: Vec<FunctionId> = reached
+                .iter()
+                .copied()
+                .filter(|function| !only.contains(function))
+                .filter(|&function| {
+                    let mut callers = self.edges_to(function).peekable();
+                    callers.peek().is_some()
+                        && callers.all(|(caller, kind)| {
+                            !matches!(kind, EdgeKind::Spawn(_)) && only.contains(&caller)
+                        })
+                })
+                .collect();
+            if added.is_empty() {
+                return only;
+            }
+            only.extend(added);
+        }
     }
 
     /// Breadth-first from `root` through non-spawn edges: each function reached, its distance
@@ -543,6 +567,28 @@ impl CallGraph {
 }
 
 /// The closure a value is: a closure expression, or a local bound to one.
+/// The functions a func value designates: a closure literal (or a local bound to one), or what
+/// the points-to analysis finds (a function name, a method value `s.run`).
+pub fn func_value_targets(
+    program: &Program,
+    points_to: &PointsTo,
+    function: FunctionId,
+    value: ValueId,
+) -> Vec<FunctionId> {
+    let owner = program.function(function).owner;
+    if let Some(closure) = closure_of(program.body(owner), value) {
+        return vec![program.function_id(program.function(owner).file, closure)];
+    }
+    points_to
+        .pts(program, function, value)
+        .into_iter()
+        .filter_map(|object| match points_to.object(object).kind {
+            ObjKind::Func { function, .. } | ObjKind::Method { function, .. } => Some(function),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn closure_of(body: &Body, value: ValueId) -> Option<crate::model::facts::FnIdx> {
     match body.value(value) {
         Value::Closure(closure) => Some(*closure),
