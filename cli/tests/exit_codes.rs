@@ -187,3 +187,52 @@ fn a_go_test_file_named_on_the_command_line_is_checked() {
     let folder = deferlint(tree.root(), &["store"]);
     assert_eq!(folder.code, 0, "{folder:#?}");
 }
+
+/// A file the default Go build leaves out (`//go:build dev`, `_windows.go`) is not part of its
+/// package: the second dispatcher a development build starts does not share the notifier's
+/// map in the default build, where the file's `!dev` counterpart starts none.
+#[test]
+fn go_files_outside_the_default_build_are_left_out_of_their_package() {
+    let notifier = b"package main\n\ntype Notifier struct {\n\tclients map[int]bool\n\treg     chan int\n}\n\nfunc (n *Notifier) dispatch() {\n\tfor id := range n.reg {\n\t\tn.clients[id] = true\n\t}\n}\n\nfunc main() {\n\tn := &Notifier{clients: map[int]bool{}, reg: make(chan int)}\n\tgo n.dispatch()\n\textraDispatchers(n)\n\tn.reg <- 1\n}\n";
+    let extra = |constraint: &str, body: &str| {
+        format!("{constraint}package main\n\nfunc extraDispatchers(n *Notifier) {{ {body} }}\n")
+    };
+    for (dev_name, dev_constraint, plain_name, plain_constraint, expected) in [
+        (
+            "dev.go",
+            "//go:build dev\n\n",
+            "nodev.go",
+            "//go:build !dev\n\n",
+            0,
+        ),
+        (
+            "dev.go",
+            "// +build dev\n\n",
+            "nodev.go",
+            "// +build !dev\n\n",
+            0,
+        ),
+        ("dev_windows.go", "", "nodev_linux.go", "", 0),
+        (
+            "dev.go",
+            "//go:build !dev\n\n",
+            "nodev.go",
+            "//go:build dev\n\n",
+            1,
+        ),
+        ("dev_linux.go", "", "nodev_windows.go", "", 1),
+    ] {
+        let dev = extra(dev_constraint, "go n.dispatch()");
+        let plain = extra(plain_constraint, "");
+        let tree = TempTree::new(&[
+            ("notify/notifier.go", notifier),
+            (&format!("notify/{dev_name}"), dev.as_bytes()),
+            (&format!("notify/{plain_name}"), plain.as_bytes()),
+        ]);
+        let run = deferlint(tree.root(), &["notify"]);
+        assert_eq!(
+            run.code, expected,
+            "{dev_name} {dev_constraint:?}: {run:#?}"
+        );
+    }
+}

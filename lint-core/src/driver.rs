@@ -134,7 +134,20 @@ pub fn lower_file(
     };
     let mut facts = match source.language {
         Language::Rust => crate::frontend::rust::lower_file(file, &text, edition, extensions),
-        Language::Go => crate::frontend::go::lower_file(file, &text, source.is_go_test()),
+        Language::Go => {
+            let facts = crate::frontend::go::lower_file(file, &text, source.is_go_test());
+            // A file the default build leaves out (`//go:build dev`, `_windows.go`) is not
+            // part of its package: only its package clause is kept.
+            if crate::frontend::go::build::in_default_build(&source.path, &text) {
+                facts
+            } else {
+                FileFacts {
+                    package_name: facts.package_name,
+                    byte_len: facts.byte_len,
+                    ..FileFacts::default()
+                }
+            }
+        }
     };
     // Found while the text is in memory, so that no file is read twice.
     facts.suppressions = crate::suppress::scan(file, &text, source.language);

@@ -80,7 +80,13 @@ crate::declare_rule! {
     /// `errgroup.Group` made by `errgroup.WithContext`) is taken to wait for what its `Go`
     /// started, and its `Lock()`/`RLock()`/`Unlock()`/`RUnlock()` for a lock's (a dependency's
     /// mutex wrapper); such a lock is taken to be one per struct field when the objects holding
-    /// it are unknown.
+    /// it are unknown. A call in a range loop that hands over only the loop's element (`for _,
+    /// c := range clients { c.start() }`) is taken to start each goroutine on an element of its
+    /// own, as if the collection held no object twice. An exported function that waits for a
+    /// group (`s.wg.Wait()`) on every path before an access is taken to wait for the goroutines
+    /// a constructor or a `Start` left running. Only the default build is checked (Linux,
+    /// amd64, no custom tags): files under `//go:build dev`, `gofuzz` or another operating
+    /// system are left out.
     pub static SHARED_MAP_WRITE = {
         name: "shared-map-write",
         category: Correctness,

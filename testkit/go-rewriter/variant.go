@@ -24,9 +24,23 @@ type result struct {
 	notApplicable string
 }
 
-// variantModule is the module path of multi-package variants; `go 1.19` keeps the loop
-// variables of Go 1.19 whichever toolchain builds them.
+// variantModule is the module path of multi-package variants.
 const variantModule = "deferlint.test/variant"
+
+// goRelease is the `go` line of a multi-package variant's go.mod: the release the fixture's
+// `//@ go:` header names (the syntax and loop variables it is written for), else `1.19`,
+// which keeps the loop variables of Go 1.19 whichever toolchain builds it.
+func goRelease(src []byte) string {
+	for _, line := range strings.Split(string(src), "\n") {
+		if !strings.HasPrefix(line, "//") {
+			break
+		}
+		if release, ok := strings.CutPrefix(line, "//@ go:"); ok {
+			return strings.TrimSpace(release)
+		}
+	}
+	return "1.19"
+}
 
 // rewriteCtx is one rewrite of one program under way: the edits of the main file, the other
 // files, the fresh names handed out, and the places left alone with the reason.
@@ -277,7 +291,7 @@ func (rw *rewriteCtx) finish(nothing string, imp types.Importer) (result, error)
 	var files []outFile
 	files = append(files, outFile{Path: "main.go", Text: texts[0]})
 	if rw.goMod {
-		files = append(files, outFile{Path: "go.mod", Text: "module " + variantModule + "\n\ngo 1.19\n"})
+		files = append(files, outFile{Path: "go.mod", Text: "module " + variantModule + "\n\ngo " + goRelease(p.Src) + "\n"})
 	}
 	for i, fe := range eds[1:] {
 		files = append(files, outFile{Path: fe.path, Text: texts[i+1]})

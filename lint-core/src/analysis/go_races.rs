@@ -267,6 +267,22 @@ impl GoRaces {
         };
         let run_once = run_once(program, points_to, calls);
         let mut instances: Vec<AccessInstance> = Vec::new();
+        // The closures that run only as goroutines, and the closures inside them (a named
+        // function a spawn runs may also be called; its spawned call marks where it starts).
+        let goroutine_bodies: HashSet<FunctionId> = calls
+            .spawn_sites
+            .iter()
+            .flat_map(|site| site.bodies.iter().copied())
+            .collect();
+        let runs_as_goroutine = |mut function: FunctionId| loop {
+            let Some(parent) = program.fact(function).kind.parent() else {
+                return false;
+            };
+            if goroutine_bodies.contains(&function) {
+                return true;
+            }
+            function = program.function_id(program.function(function).file, parent);
+        };
         for (index, access) in go.accesses.iter().enumerate() {
             let owner = program.function(access.function).owner;
             let body = program.function(owner).body;
@@ -337,8 +353,23 @@ impl GoRaces {
                 };
                 // The locks the callers hold at the calls of the context, and whether the
                 // innermost call hands the callee a map its caller keeps to itself.
+                // Only the calls made within the task the access runs in: a goroutine starts
+                // with no lock, whatever its creator held where it started it.
+                let mut within = 0;
+                for (position, &(caller, call)) in sites.iter().enumerate() {
+                    if spawn_site_of.contains_key(&(caller, call))
+                        || calls.is_spawned_call(caller, call)
+                    {
+                        within = position + 1;
+                    } else if runs_as_goroutine(caller) {
+                        within = position;
+                    }
+                }
+                if runs_as_goroutine(access.walked) {
+                    within = sites.len();
+                }
                 let mut held = access.held.clone();
-                for &(caller, call) in sites {
+                for &(caller, call) in &sites[within..] {
                     for lock in go.held_at_call.get(&(caller, call)).into_iter().flatten() {
                         if !held.iter().any(|kept| kept.class == lock.class) {
                             held.push(*lock);
@@ -601,7 +632,7 @@ impl GoRaces {
         for &task in &task_accesses {
             for &api in &api_accesses {
                 let (a, b) = (&go.accesses[task], &go.accesses[api]);
-                if !(a.write || b.write) || protected(a, b) {
+                if !(a.write || b.write) || protected(a, b) || waited_first(go, b) {
                     continue;
                 }
                 let Some(site) = outliving_goroutine(program, calls, go, (a, &parties[task]), b)
@@ -713,6 +744,9 @@ fn spawner_overlap(
         .iter()
         .any(|(callee, order, _)| *callee == main.walked && *order > 0);
     if main.walked != spawner && !called_by_spawner {
+        if waited_first(go, main) {
+            return None;
+        }
         return outlives(program, timeline, spawner, spawn_order, main);
     }
     let positions: Vec<(u32, &[u32])> = if main.walked == spawner {
@@ -798,6 +832,15 @@ fn field_name(
         Value::Field { name, .. } => Some(name),
         _ => None,
     }
+}
+
+/// An exported function's access made after it waited for a group of goroutines on every
+/// path (`close(s.quit); s.wg.Wait()` in `Stop`): the goroutines a constructor or a `Start`
+/// left running are taken to be among those it waited for, as such code intends.
+fn waited_first(go: &GoState, api: &MapAccess) -> bool {
+    go.timelines
+        .get(&api.walked)
+        .is_some_and(|timeline| timeline.waited_before(&api.joins_before))
 }
 
 /// Two spawn sites of one function with a join between them on every path (`go a(); wg.Wait();

@@ -154,6 +154,8 @@ pub struct Timeline {
     pub spawns: Vec<Spawn>,
     /// Orders of `wg.Wait()`, channel receives and other joins.
     pub joins: Vec<u32>,
+    /// The joins that wait for a group of goroutines (`wg.Wait()`, `g.Wait()`).
+    pub waits: Vec<u32>,
     /// Calls to program functions: the callee, the order of the call, and the joins made on
     /// every path before it.
     pub calls: Vec<(FunctionId, u32, Vec<u32>)>,
@@ -169,6 +171,13 @@ impl Timeline {
     /// started before.
     pub fn joins_after(&self, order: u32) -> bool {
         self.joins.iter().any(|&join| join > order)
+    }
+
+    /// Among the joins made on every path before a position (`joins_before`), one waits for
+    /// a group of goroutines: `close(s.quit); s.wg.Wait()` in a `Stop` before it reads what
+    /// its goroutines wrote.
+    pub fn waited_before(&self, joins_before: &[u32]) -> bool {
+        joins_before.iter().any(|join| self.waits.contains(join))
     }
 }
 
@@ -385,9 +394,19 @@ impl GoState {
             })
             .map(|(closure, _)| closure)
             .collect();
-        let entry = entry_locks(program, &by_callee, &runs_within, &|site, held| {
-            translate_held(program, identity, locks, site, held)
-        });
+        // What runs as a new goroutine holds no lock when it starts, whatever its creator holds.
+        let spawned: HashSet<FunctionId> = calls
+            .spawn_sites
+            .iter()
+            .flat_map(|site| site.bodies.iter().copied())
+            .collect();
+        let entry = entry_locks(
+            program,
+            &by_callee,
+            &runs_within,
+            &spawned,
+            &|site, held| translate_held(program, identity, locks, site, held),
+        );
         // A closure that runs where it is created sees the fields its creators filled.
         let closure_fresh: HashMap<FunctionId, BTreeSet<(LocalId, Sym)>> = by_callee
             .iter()
@@ -405,7 +424,7 @@ impl GoState {
             .collect();
         go.unlocked_calls = unlocked_calls(&by_callee, &entry);
         let handed_over = handed_over_locks(program, locks, calls, deferred, &effects);
-        let entry_maybe = entry_maybe_locks(program, &by_callee, &entry, &handed_over);
+        let entry_maybe = entry_maybe_locks(program, &by_callee, &entry, &handed_over, &spawned);
         // Where the locks held on entry cannot be known: functions nothing in the package calls
         // (called through values or interfaces from unseen code), unless exported or spawned.
         let called: HashSet<FunctionId> = by_callee.keys().copied().collect();
@@ -680,13 +699,17 @@ fn entry_locks(
     program: &Program,
     by_callee: &HashMap<FunctionId, Vec<&CallSite>>,
     runs_within: &HashSet<FunctionId>,
+    spawned: &HashSet<FunctionId>,
     translate: &dyn Fn(&CallSite, &GoHeld) -> Option<GoHeld>,
 ) -> HashMap<FunctionId, Vec<GoHeld>> {
     let mut entry: HashMap<FunctionId, Option<Vec<GoHeld>>> = HashMap::default();
     for &callee in by_callee.keys() {
         let fact = program.fact(callee);
         let unseen_callers = exported_api(program, callee) || &*fact.name == "main";
-        if !unseen_callers && !matches!(fact.kind, FnKind::DeferBody { .. }) {
+        if !unseen_callers
+            && !spawned.contains(&callee)
+            && !matches!(fact.kind, FnKind::DeferBody { .. })
+        {
             entry.insert(callee, None);
         }
     }
@@ -930,13 +953,15 @@ fn entry_maybe_locks(
     by_callee: &HashMap<FunctionId, Vec<&CallSite>>,
     entry: &HashMap<FunctionId, Vec<GoHeld>>,
     handed_over: &HashMap<FunctionId, Vec<GoHeld>>,
+    spawned: &HashSet<FunctionId>,
 ) -> HashMap<FunctionId, Vec<GoHeld>> {
     // What protects each function on entry (held on all paths or some), to a fixed point of
-    // the intersection over its callers; functions with callers outside start with nothing.
+    // the intersection over its callers; functions with callers outside, and goroutine
+    // bodies, start with nothing.
     let mut protecting: HashMap<FunctionId, Option<Vec<GoHeld>>> = HashMap::default();
     for &callee in by_callee.keys() {
         let fact = program.fact(callee);
-        if !(exported_api(program, callee) || &*fact.name == "main") {
+        if !(exported_api(program, callee) || &*fact.name == "main" || spawned.contains(&callee)) {
             protecting.insert(callee, None);
         }
     }
@@ -1792,6 +1817,9 @@ impl<'a> Walker<'a> {
             }
             CallTarget::Lib(LibCall::Join) if self.deferred_stack.is_empty() => {
                 self.timeline.joins.push(order);
+                if matches!(&fact.callee, Callee::Method { name, .. } if &**name == "Wait") {
+                    self.timeline.waits.push(order);
+                }
                 state.joins.insert(order);
             }
             CallTarget::Lib(LibCall::Spawn(_)) if self.deferred_stack.is_empty() => {

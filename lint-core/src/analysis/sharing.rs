@@ -25,7 +25,7 @@ use super::loops::Loops;
 use super::tasks::Tasks;
 use crate::graph::calls::{CallGraph, EdgeKind, SpawnSiteId};
 use crate::graph::points_to::{ObjId, ObjKind, PointsTo};
-use crate::model::facts::{CallId, Value, ValueId};
+use crate::model::facts::{CallId, Callee, Value, ValueId};
 use crate::model::modules::FunctionId;
 use crate::model::{Program, SpawnKind};
 
@@ -598,12 +598,7 @@ impl<'a> SharingQueries<'a> {
         if depth > MAX_CALLER_DEPTH {
             return false;
         }
-        let mut calls_by_caller: HashMap<FunctionId, Vec<CallId>> = HashMap::default();
-        for (caller, kind) in self.calls.edges_to(function) {
-            if let EdgeKind::Call(call) = kind {
-                calls_by_caller.entry(caller).or_default().push(call);
-            }
-        }
+        let calls_by_caller = self.calls_handing_over(object, function);
         let mut callers_passing_it_in = 0;
         for (caller, calls) in calls_by_caller {
             let body = self.program.function(caller).body;
@@ -616,7 +611,7 @@ impl<'a> SharingQueries<'a> {
                                 .loops
                                 .is_within(body, self.loops.of_value(body, value), lp)
                         }
-                        None => true,
+                        None => !self.handed_as_element(object, caller, call, lp),
                     };
                     if shared {
                         return true;
@@ -634,6 +629,104 @@ impl<'a> SharingQueries<'a> {
         // Several callers, none of which makes the object: it comes from further out, the
         // same for each of their calls.
         callers_passing_it_in >= 2
+    }
+
+    /// The calls to `function`, by caller, that hand `object` to it: an argument or the
+    /// receiver holds it within the fields a spawn hands over. Two calls that hand over two
+    /// objects of one allocation site (`loop(&coalescer{..})` twice) repeat the function, not
+    /// the object: each run has its own. When no call hands the object over as far as the
+    /// analysis sees (it comes some other way), every call counts.
+    fn calls_handing_over(
+        &self,
+        object: ObjId,
+        function: FunctionId,
+    ) -> HashMap<FunctionId, Vec<CallId>> {
+        let mut all: HashMap<FunctionId, Vec<CallId>> = HashMap::default();
+        let mut handing: HashMap<FunctionId, Vec<CallId>> = HashMap::default();
+        for (caller, kind) in self.calls.edges_to(function) {
+            let EdgeKind::Call(call) = kind else {
+                continue;
+            };
+            all.entry(caller).or_default().push(call);
+            let owner = self.program.function(caller).owner;
+            let roots: Vec<ObjId> = call_operands(self.program.body(owner).call(call))
+                .flat_map(|value| self.points_to.pts(self.program, owner, value))
+                .collect();
+            if self.within_handed_depth(roots).contains(&object) {
+                handing.entry(caller).or_default().push(call);
+            }
+        }
+        if handing.is_empty() { all } else { handing }
+    }
+
+    /// The call hands `object` over only as the element of the range loop `lp` it sits in
+    /// (`for _, c := range m.clients { c.start() }`): each iteration hands over an element of
+    /// its own, as [`Self::per_iteration_element`] takes it for goroutines a loop starts.
+    fn handed_as_element(
+        &self,
+        object: ObjId,
+        caller: FunctionId,
+        call: CallId,
+        lp: super::loops::LoopId,
+    ) -> bool {
+        if self.program.language != crate::source::Language::Go {
+            return false;
+        }
+        let owner = self.program.function(caller).owner;
+        let body = self.program.body(owner);
+        let arena = self.program.function(owner).body;
+        let mut via_element = false;
+        for value in call_operands(body.call(call)) {
+            let pts = self.points_to.pts(self.program, owner, value);
+            if !self.within_handed_depth(pts).contains(&object) {
+                continue;
+            }
+            // The element itself, its address, or it converted (`Iface(c)`).
+            let mut base = value;
+            loop {
+                base = match body.value(base) {
+                    Value::Ref { inner, .. } | Value::Deref(inner) | Value::Cast { inner, .. } => {
+                        *inner
+                    }
+                    Value::Call(inner) => match self.conversion_operand(owner, *inner) {
+                        Some(operand) => operand,
+                        None => break,
+                    },
+                    _ => break,
+                };
+            }
+            let Value::Local(local) = body.value(base) else {
+                return false;
+            };
+            let local_fact = body.local(*local);
+            let element = local_fact.origin == crate::model::facts::LocalOrigin::ForLoop
+                && local_fact
+                    .init
+                    .is_some_and(|init| matches!(body.value(init), Value::Element(_)))
+                && self.loops.of_local(arena, *local) == Some(lp);
+            if !element {
+                return false;
+            }
+            via_element = true;
+        }
+        via_element
+    }
+
+    /// The operand of a call that converts it to a type of the program (`Iface(x)`).
+    fn conversion_operand(&self, owner: FunctionId, call: CallId) -> Option<ValueId> {
+        let fact = self.program.body(owner).call(call);
+        let (Callee::Path(path), [only]) = (&fact.callee, fact.args.as_slice()) else {
+            return None;
+        };
+        let module = self.program.function(owner).module;
+        matches!(
+            self.program.tree.resolve(module, &path.segments, path.leading_colon),
+            Some(crate::model::Resolved::Item(
+                crate::model::ItemRef::Adt(_) | crate::model::ItemRef::Alias(_),
+                extra
+            )) if extra.is_empty()
+        )
+        .then_some(*only)
     }
 
     /// Every pair of calls from `caller` to `callee` has a join between them on every path
@@ -798,4 +891,14 @@ impl<'a> SharingQueries<'a> {
         self.many.borrow_mut().insert(function, result);
         result
     }
+}
+
+/// What a call hands its callee: the arguments, and the receiver or the called value.
+fn call_operands(fact: &crate::model::facts::CallFact) -> impl Iterator<Item = ValueId> + '_ {
+    let receiver = match &fact.callee {
+        Callee::Method { receiver, .. } => Some(*receiver),
+        Callee::Dynamic(value) => Some(*value),
+        Callee::Path(_) => None,
+    };
+    fact.args.iter().copied().chain(receiver)
 }

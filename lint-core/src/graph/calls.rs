@@ -85,6 +85,9 @@ pub struct CallGraph {
     /// Closures handed to a call (`sort.Slice(xs, func ..)`, `g.Go(func ..)`): the function
     /// making the call, and the call.
     handed_to: HashMap<FunctionId, (FunctionId, CallId)>,
+    /// Calls whose result a spawn runs (`go s.run()`, `tokio::spawn(worker())`): the callee
+    /// runs in the new task, not in the caller.
+    spawned_calls: HashSet<(FunctionId, CallId)>,
 }
 
 /// For each call of a func-typed parameter in a function, what a call site hands it.
@@ -112,6 +115,7 @@ impl CallGraph {
             param_calls: HashMap::default(),
             bound: HashMap::default(),
             handed_to: HashMap::default(),
+            spawned_calls: HashSet::default(),
         };
         // Closures handed to a call, per body: the call decides what the closure is.
         let mut handed_to: HashMap<FunctionId, (FunctionId, CallId)> = HashMap::default();
@@ -288,6 +292,7 @@ impl CallGraph {
         }
         call_graph.bind_func_parameters(program, points_to);
         call_graph.handed_to = handed_to;
+        call_graph.spawned_calls = spawned_calls.clone();
         // A call whose result is spawned (`tokio::spawn(worker())`) runs in the task, not here.
         if !spawned_calls.is_empty() {
             call_graph.graph.retain_edges(|graph, edge| {
@@ -484,6 +489,11 @@ impl CallGraph {
     }
 
     /// Closures handed to a call, each with the function that makes the call and the call.
+    /// A call whose callee runs in a task the call's spawn starts (`go s.run()`).
+    pub fn is_spawned_call(&self, caller: FunctionId, call: CallId) -> bool {
+        self.spawned_calls.contains(&(caller, call))
+    }
+
     pub fn handed_closures(&self) -> impl Iterator<Item = (FunctionId, (FunctionId, CallId))> + '_ {
         self.handed_to
             .iter()

@@ -428,8 +428,11 @@ impl Program {
             for item in &facts.statics {
                 let id = StaticId(self.statics.len() as u32);
                 let module = modules[item.module.index()];
-                self.tree
-                    .define(module, item.name.clone(), ItemRef::Static(id));
+                // `var _ I = (*T)(nil)`: the blank name declares nothing code can name.
+                if &*item.name != "_" {
+                    self.tree
+                        .define(module, item.name.clone(), ItemRef::Static(id));
+                }
                 self.statics.push(Static {
                     name: item.name.clone(),
                     module,

@@ -863,13 +863,15 @@ impl<'c, 't> Lowerer<'c, 't> {
                             if name.kind() == "identifier" {
                                 let sym = lowerer.cx.sym(name);
                                 let span = lowerer.span(name);
-                                lowerer.declare(
+                                let local = lowerer.declare(
                                     sym,
                                     None,
                                     Some(element),
                                     LocalOrigin::ForLoop,
                                     span,
                                 );
+                                // Bound at every iteration: where the loop analysis places it.
+                                lowerer.emit(Event::Bind(Slot::Local(local)));
                             }
                         }
                     }
@@ -1118,6 +1120,10 @@ impl<'c, 't> Lowerer<'c, 't> {
                 let name = self.cx.text(node);
                 if let Some(local) = self.lookup(name) {
                     return self.value(Value::Local(local));
+                }
+                // `_ = f()`: the blank identifier stores nothing anywhere.
+                if name == "_" {
+                    return self.literal();
                 }
                 self.value(Value::Path(simple_path(name)))
             }

@@ -4,6 +4,7 @@
 //! never at `os.Exit`), and `go f(x)` becomes a spawn of a closure that makes the call.
 
 mod body;
+pub mod build;
 mod fields;
 
 use std::cell::RefCell;
