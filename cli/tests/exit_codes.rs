@@ -236,3 +236,26 @@ fn go_files_outside_the_default_build_are_left_out_of_their_package() {
         );
     }
 }
+
+/// What callers outside hand an exported API is one abstract object per type; a lock in the
+/// type says its values are shared, and so are the maps in its fields. Deep below it (a map
+/// in a message taken from a free list of the server's router) the abstract object stands for
+/// every value ever stored there: the goroutines per request are not taken to share it, while
+/// a map field of the server itself still is.
+#[test]
+fn maps_deep_below_an_exported_receiver_are_not_taken_as_shared() {
+    let server = |write: &str| {
+        format!(
+            "package rpc\n\nimport \"sync\"\n\ntype message struct{{ Header map[string]string }}\n\ntype response struct {{\n\tnext *response\n\tmsg  message\n}}\n\ntype router struct {{\n\tmu   sync.Mutex\n\tfree *response\n}}\n\nfunc (r *router) get() *response {{\n\tr.mu.Lock()\n\tdefer r.mu.Unlock()\n\tresp := r.free\n\tif resp == nil {{\n\t\treturn &response{{}}\n\t}}\n\tr.free = resp.next\n\treturn resp\n}}\n\nfunc (r *router) put(resp *response) {{\n\tr.mu.Lock()\n\tresp.next = r.free\n\tr.free = resp\n\tr.mu.Unlock()\n}}\n\ntype Server struct {{\n\tmu     sync.Mutex\n\tseen   map[string]int\n\trouter *router\n}}\n\ntype Request struct{{ Header map[string]string }}\n\nfunc (s *Server) ServeConn(reqs <-chan *Request) {{\n\tfor req := range reqs {{\n\t\tgo s.serve(req)\n\t}}\n}}\n\nfunc (s *Server) serve(req *Request) {{\n\tresp := s.router.get()\n\tresp.msg.Header = req.Header\n\t{write}\n\ts.router.put(resp)\n}}\n"
+        )
+    };
+    for (write, expected) in [
+        ("resp.msg.Header[\"status\"] = \"ok\"", 0),
+        ("s.seen[req.Header[\"id\"]]++", 1),
+    ] {
+        let text = server(write);
+        let tree = TempTree::new(&[("rpc/server.go", text.as_bytes())]);
+        let run = deferlint(tree.root(), &["rpc"]);
+        assert_eq!(run.code, expected, "{write}: {run:#?}");
+    }
+}

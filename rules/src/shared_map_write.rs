@@ -65,7 +65,8 @@ crate::declare_rule! {
     /// analysis cannot tell apart (one allocation site standing for every object it makes) is
     /// not reported, so races on objects fetched from shared registries or caches through
     /// helper calls are missed. What callers outside the module hand in (parameters of
-    /// exported functions) pairs accesses only when its type holds a lock. Callers of an
+    /// exported functions) pairs accesses only when its type holds a lock, and only for maps
+    /// within three fields of it. Callers of an
     /// exported API are not taken to run it concurrently (except against a goroutine that
     /// outlives its spawner), and a lock a caller in another package holds is not seen.
     /// Goroutines of a loop that each capture their own range element (`for _, shard := range

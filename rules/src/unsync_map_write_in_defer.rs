@@ -88,7 +88,9 @@ crate::declare_rule! {
     /// used there (not handed to a goroutine, a field or another call first) is its own and is
     /// not reported; locks held by every caller count, locks a caller might hold through an
     /// interface call do not, so a function reached only through unseen callers is not
-    /// reported.
+    /// reported. In `defer f(x)()` the call `f(x)` runs at the defer statement, as Go runs it;
+    /// the function it returns, which runs deferred, is not followed, so a write it makes is
+    /// missed.
     ///
     /// Rust: safe Rust cannot race on a map, so only maps reached through `static mut`, raw pointers
     /// or `UnsafeCell` are considered. The threads must be visible as spawns in the same crate;

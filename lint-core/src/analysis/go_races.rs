@@ -458,8 +458,11 @@ impl GoRaces {
             // accesses meet on it only as far as the type says its values are shared, by
             // carrying a lock (a type meant for concurrent use); a plain map or struct handed
             // to two exported functions is most often two values.
+            // Below it, within a few fields only: deeper down, what the abstract object's
+            // fields hold stands for every value code outside and inside stored there over
+            // time (per-request messages taken from a free list of the server's router).
             if let ObjKind::Extern(ty) = points_to.object(points_to.root_object(*object)).kind {
-                if !holds_lock(program, ty, 2) {
+                if !holds_lock(program, ty, 2) || fields_below_root(points_to, *object) > 3 {
                     continue;
                 }
             }
@@ -832,6 +835,17 @@ fn field_name(
         Value::Field { name, .. } => Some(name),
         _ => None,
     }
+}
+
+/// How many fields below the object it is part of an object is (`s.router.free.msg.Header`
+/// is four below `s`).
+fn fields_below_root(points_to: &PointsTo, mut object: ObjId) -> u32 {
+    let mut depth = 0;
+    while let ObjKind::Sub { parent, .. } = points_to.object(object).kind {
+        depth += 1;
+        object = parent;
+    }
+    depth
 }
 
 /// An exported function's access made after it waited for a group of goroutines on every

@@ -1071,9 +1071,61 @@ impl<'c, 't> Lowerer<'c, 't> {
 
     /// A closure whose body is one call expression.
     fn wrapper(&mut self, kind: FnKind, call: Node<'_>, span: Span, name: &str) -> ValueId {
+        // `defer trace("x")()`, `defer atexit.OnError(..)()`: the function value is evaluated
+        // at the statement (Go evaluates it there), so the call making it runs now, in this
+        // function; only the call of what it returns is deferred (or run by the goroutine).
+        const MADE_NOW: &str = "{function value}";
+        let made_now = (call.kind() == "call_expression")
+            .then(|| call.field(field_ids().function))
+            .flatten()
+            .filter(|function| {
+                let mut inner = *function;
+                while inner.kind() == "parenthesized_expression" {
+                    match inner.named_child(0) {
+                        Some(next) => inner = next,
+                        None => break,
+                    }
+                }
+                inner.kind() == "call_expression"
+            })
+            .map(|function| {
+                let value = self.expr(function, Usage::Value);
+                let local_span = self.span(function);
+                self.declare(
+                    MADE_NOW.into(),
+                    None,
+                    Some(value),
+                    LocalOrigin::Let,
+                    local_span,
+                )
+            });
         let fn_idx = self.open_closure(name.into(), kind, None, span);
-        self.with_scope(|lowerer| {
-            lowerer.expr(call, Usage::Value);
+        self.with_scope(|lowerer| match made_now {
+            Some(_) => {
+                let local = lowerer.lookup(MADE_NOW).expect("just declared");
+                let callee = lowerer.value(Value::Local(local));
+                let mut args = Vec::new();
+                if let Some(arguments) = call.field(field_ids().arguments) {
+                    let mut cursor = arguments.walk();
+                    let children: Vec<Node<'_>> = arguments.named_children(&mut cursor).collect();
+                    for argument in children {
+                        let argument = match argument.kind() {
+                            "variadic_argument" => match argument.named_child(0) {
+                                Some(inner) => inner,
+                                None => continue,
+                            },
+                            _ => argument,
+                        };
+                        args.push(lowerer.expr(argument, Usage::Value));
+                    }
+                }
+                let call_span = lowerer.span(call);
+                let end = Span::new(call_span.file, call_span.hi.saturating_sub(1), call_span.hi);
+                lowerer.push_call(Callee::Dynamic(callee), args, call_span, end);
+            }
+            None => {
+                lowerer.expr(call, Usage::Value);
+            }
         });
         self.close_closure(fn_idx, Vec::new())
     }
