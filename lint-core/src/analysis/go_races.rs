@@ -558,7 +558,14 @@ impl GoRaces {
                             let overlap = match (party_a, party_b) {
                                 (Party::Task(task_a), Party::Task(task_b)) if task_a == task_b => {
                                     (queries.many(task_a)
-                                        && queries.shared_by_siblings(*object, task_a))
+                                        && queries.shared_by_siblings(*object, task_a)
+                                        && !serialised_by_token(
+                                            program,
+                                            calls,
+                                            go,
+                                            points_to,
+                                            task_a.site,
+                                        ))
                                     .then_some(Overlap::Siblings)
                                 }
                                 // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`), or
@@ -846,6 +853,68 @@ fn fields_below_root(points_to: &PointsTo, mut object: ObjId) -> u32 {
         object = parent;
     }
     depth
+}
+
+/// The tasks of a spawn run one at a time: the spawner takes a token before it starts each
+/// (a receive from a channel on every path to the `go`), and the task gives it back in
+/// deferred code it registers itself (a send on that channel), a one-slot channel used as a
+/// lock: `case <-r.stopped: go r.runLoop()` with `defer func() { r.stopped <- struct{}{} }()`
+/// in `runLoop`. (A channel holding several tokens would let as many run at once: not told
+/// apart.)
+fn serialised_by_token(
+    program: &Program,
+    calls: &CallGraph,
+    go: &GoState,
+    points_to: &PointsTo,
+    site: SpawnSiteId,
+) -> bool {
+    let data = &calls.spawn_sites[site.0 as usize];
+    let Some(timeline) = go.timelines.get(&data.spawner) else {
+        return false;
+    };
+    let Some(spawn) = timeline.spawn(data.call) else {
+        return false;
+    };
+    let spawner_owner = program.function(data.spawner).owner;
+    let tokens: HashSet<ObjId> = timeline
+        .receives
+        .iter()
+        .filter(|(order, _)| spawn.joins_before.contains(order))
+        .flat_map(|(_, channel)| points_to.pts(program, spawner_owner, *channel))
+        .collect();
+    if tokens.is_empty() {
+        return false;
+    }
+    // What a function calls directly (`go r.runLoop()` runs a closure that calls `runLoop`;
+    // `defer func() { .. }()` registers a closure that calls the literal).
+    let called = |function: FunctionId| -> Vec<FunctionId> {
+        program
+            .own_calls(function)
+            .flat_map(|(call, _)| calls.call_targets(program, function, call))
+            .collect()
+    };
+    let sends_token = |function: FunctionId| {
+        let owner = program.function(function).owner;
+        program.own_calls(function).any(|(_, fact)| {
+            matches!((&fact.callee, fact.args.first()), (crate::model::facts::Callee::Path(path), Some(_)) if path.last() == "<send>")
+                && points_to
+                    .pts(program, owner, fact.args[0])
+                    .iter()
+                    .any(|object| tokens.contains(object))
+        })
+    };
+    let task_code: Vec<FunctionId> = data
+        .bodies
+        .iter()
+        .flat_map(|&body| std::iter::once(body).chain(called(body)))
+        .collect();
+    task_code.iter().any(|&function| {
+        calls
+            .defer_sites
+            .iter()
+            .filter(|site| site.registrant == function)
+            .any(|site| sends_token(site.body) || called(site.body).into_iter().any(sends_token))
+    })
 }
 
 /// An exported function's access made after it waited for a group of goroutines on every

@@ -156,6 +156,8 @@ pub struct Timeline {
     pub joins: Vec<u32>,
     /// The joins that wait for a group of goroutines (`wg.Wait()`, `g.Wait()`).
     pub waits: Vec<u32>,
+    /// The joins that receive from a channel: their order and the channel's value.
+    pub receives: Vec<(u32, ValueId)>,
     /// Calls to program functions: the callee, the order of the call, and the joins made on
     /// every path before it.
     pub calls: Vec<(FunctionId, u32, Vec<u32>)>,
@@ -1819,6 +1821,11 @@ impl<'a> Walker<'a> {
                 self.timeline.joins.push(order);
                 if matches!(&fact.callee, Callee::Method { name, .. } if &**name == "Wait") {
                     self.timeline.waits.push(order);
+                }
+                if let (Callee::Path(path), [channel]) = (&fact.callee, fact.args.as_slice()) {
+                    if path.last() == "<recv>" {
+                        self.timeline.receives.push((order, *channel));
+                    }
                 }
                 state.joins.insert(order);
             }
