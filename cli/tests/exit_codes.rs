@@ -188,9 +188,10 @@ fn a_go_test_file_named_on_the_command_line_is_checked() {
     assert_eq!(folder.code, 0, "{folder:#?}");
 }
 
-/// A file the default Go build leaves out (`//go:build dev`, `_windows.go`) is not part of its
-/// package: the second dispatcher a development build starts does not share the notifier's
-/// map in the default build, where the file's `!dev` counterpart starts none.
+/// A file the default Go build leaves out (`//go:build dev`, `_windows.go`) is not part of a
+/// package the default build compiles: the second dispatcher a development build starts does
+/// not share the notifier's map in the default build, where the file's `!dev` counterpart
+/// starts none.
 #[test]
 fn go_files_outside_the_default_build_are_left_out_of_their_package() {
     let notifier = b"package main\n\ntype Notifier struct {\n\tclients map[int]bool\n\treg     chan int\n}\n\nfunc (n *Notifier) dispatch() {\n\tfor id := range n.reg {\n\t\tn.clients[id] = true\n\t}\n}\n\nfunc main() {\n\tn := &Notifier{clients: map[int]bool{}, reg: make(chan int)}\n\tgo n.dispatch()\n\textraDispatchers(n)\n\tn.reg <- 1\n}\n";
@@ -235,6 +236,13 @@ fn go_files_outside_the_default_build_are_left_out_of_their_package() {
             "{dev_name} {dev_constraint:?}: {run:#?}"
         );
     }
+    // A package all of whose files the default build leaves out (a `//go:build tools` script
+    // run with `go run`) is a program of its own: it is checked whole.
+    let script = format!("//go:build tools\n\n{}", String::from_utf8_lossy(notifier))
+        .replace("extraDispatchers(n)", "go n.dispatch()");
+    let tree = TempTree::new(&[("build/build.go", script.as_bytes())]);
+    let run = deferlint(tree.root(), &["build"]);
+    assert_eq!(run.code, 1, "{run:#?}");
 }
 
 /// What callers outside hand an exported API is one abstract object per type; a lock in the

@@ -135,23 +135,52 @@ pub fn lower_file(
     let mut facts = match source.language {
         Language::Rust => crate::frontend::rust::lower_file(file, &text, edition, extensions),
         Language::Go => {
-            let facts = crate::frontend::go::lower_file(file, &text, source.is_go_test());
-            // A file the default build leaves out (`//go:build dev`, `_windows.go`) is not
-            // part of its package: only its package clause is kept.
-            if crate::frontend::go::build::in_default_build(&source.path, &text) {
-                facts
-            } else {
-                FileFacts {
-                    package_name: facts.package_name,
-                    byte_len: facts.byte_len,
-                    ..FileFacts::default()
-                }
-            }
+            let mut facts = crate::frontend::go::lower_file(file, &text, source.is_go_test());
+            facts.outside_default_build =
+                !crate::frontend::go::build::in_default_build(&source.path, &text);
+            facts
         }
     };
     // Found while the text is in memory, so that no file is read twice.
     facts.suppressions = crate::suppress::scan(file, &text, source.language);
     facts
+}
+
+/// A Go file the default build leaves out (`//go:build dev`, `_windows.go`) is not part of
+/// its package when the package has files the default build compiles: only its package
+/// clause is kept, so that a development copy of a function, or another system's version of
+/// it, does not run alongside the default one. A package all of whose files are left out (a
+/// `//go:build tools` script run with `go run`, a package for one system only) is kept whole:
+/// it is a program of its own, with nothing to be confused with.
+fn leave_out_files_outside_the_default_build(
+    sources: &SourceMap,
+    files: &mut [(FileId, FileFacts)],
+) {
+    let package = |file: FileId, facts: &FileFacts| {
+        (
+            sources
+                .get(file)
+                .path
+                .parent()
+                .map(std::path::Path::to_path_buf),
+            facts.package_name.clone(),
+        )
+    };
+    let built: std::collections::HashSet<_> = files
+        .iter()
+        .filter(|(_, facts)| !facts.outside_default_build)
+        .map(|(file, facts)| package(*file, facts))
+        .collect();
+    for (file, facts) in files.iter_mut() {
+        if facts.outside_default_build && built.contains(&package(*file, facts)) {
+            *facts = FileFacts {
+                package_name: facts.package_name.take(),
+                byte_len: facts.byte_len,
+                outside_default_build: true,
+                ..FileFacts::default()
+            };
+        }
+    }
 }
 
 /// A unit's index with its files' facts, waiting for its analysis.
@@ -356,11 +385,12 @@ fn run_on_current_pool(
                 .collect();
             for &crate_index in batch.iter().rev() {
                 let split = lowered.partition_point(|(index, _, _)| *index != crate_index);
-                let unit_files: Vec<(FileId, FileFacts)> = lowered
+                let mut unit_files: Vec<(FileId, FileFacts)> = lowered
                     .split_off(split)
                     .into_iter()
                     .map(|(_, file, facts)| (file, facts))
                     .collect();
+                leave_out_files_outside_the_default_build(sources, &mut unit_files);
                 {
                     let mut queue = pending.lock().expect("no panic while holding the queue");
                     queue.0.push_back((crate_index, unit_files));

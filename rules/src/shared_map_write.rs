@@ -87,7 +87,8 @@ crate::declare_rule! {
     /// group (`s.wg.Wait()`) on every path before an access is taken to wait for the goroutines
     /// a constructor or a `Start` left running. Only the default build is checked (Linux,
     /// amd64, no custom tags): files under `//go:build dev`, `gofuzz` or another operating
-    /// system are left out. A goroutine started only after a receive from a channel, and that
+    /// system are left out of a package the default build compiles (a package all of whose
+    /// files are tagged, such as a `//go:build tools` script, is checked whole). A goroutine started only after a receive from a channel, and that
     /// sends on that channel in its own deferred code (`case <-r.stopped: go r.runLoop()`),
     /// is taken to run one at a time, as a channel holding one token makes it; a channel
     /// filled with several tokens would let as many run at once, and is not told apart.

@@ -57,6 +57,9 @@ struct Computed {
     /// its fields hold may be anybody's, so only a field the call itself filled with a new map
     /// is private through it.
     slots_only: HashSet<LocalId>,
+    /// Locals also assigned values made elsewhere (`out = job.Output`): private only where
+    /// the walk saw a new map assigned on every path (`out = make(..); out[k] = v`).
+    where_fresh: HashSet<LocalId>,
 }
 
 /// Private locals of each function body, computed on demand.
@@ -98,6 +101,18 @@ impl<'p> PrivateLocals<'p> {
     /// The value (a root object of an access at `at`, in `owner`'s arena) is a private local
     /// whose object has not left yet.
     pub fn is_private(&mut self, owner: FunctionId, value: ValueId, at: Span) -> bool {
+        let Value::Local(local) = self.program.body(owner).value(value) else {
+            return false;
+        };
+        let computed = self.leaves(owner);
+        !computed.slots_only.contains(local)
+            && !computed.where_fresh.contains(local)
+            && not_left(&computed, *local, at)
+    }
+
+    /// The value is a local that holds, at `at`, a map the call made (the walk saw it assigned
+    /// on every path: `MapAccess::fresh_local`), and that has not left yet.
+    pub fn is_private_where_fresh(&mut self, owner: FunctionId, value: ValueId, at: Span) -> bool {
         let Value::Local(local) = self.program.body(owner).value(value) else {
             return false;
         };
@@ -247,12 +262,35 @@ impl<'p> PrivateLocals<'p> {
                 candidates.remove(&local);
             }
         }
+        // Locals assigned a new map somewhere and something else elsewhere: their leaving
+        // point is computed too, for the accesses where the walk saw the new map.
+        let mut where_fresh: HashSet<LocalId> = HashSet::default();
+        for event in &events {
+            if let Event::Assign { target, value, .. } = event {
+                if let Value::Local(local) = body.value(*target) {
+                    let fact = body.local(*local);
+                    if fresh_value(program, owner, *value)
+                        && !candidates.contains(local)
+                        && fact.origin == LocalOrigin::Let
+                        && !fact.by_ref
+                        && !self.handed_to_goroutine.contains(&(body_id, *local))
+                    {
+                        where_fresh.insert(*local);
+                    }
+                }
+            }
+        }
+        candidates.extend(where_fresh.iter().copied());
         let mut leaves: HashMap<LocalId, Leaves> = candidates
             .iter()
             .map(|local| (*local, Leaves::Never))
             .collect();
         if leaves.is_empty() {
-            return Computed { leaves, slots_only };
+            return Computed {
+                leaves,
+                slots_only,
+                where_fresh,
+            };
         }
         let uses = uses_of(
             program,
@@ -301,7 +339,11 @@ impl<'p> PrivateLocals<'p> {
                 }
             }
             if !changed {
-                return Computed { leaves, slots_only };
+                return Computed {
+                    leaves,
+                    slots_only,
+                    where_fresh,
+                };
             }
         }
     }

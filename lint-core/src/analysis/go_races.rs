@@ -708,6 +708,7 @@ fn private_access(private: &mut PrivateLocals<'_>, program: &Program, access: &M
     let owner = program.function(access.function).owner;
     private.is_private(owner, access.root, access.span)
         || (access.fresh_field && private.has_private_slots(owner, access.root, access.span))
+        || (access.fresh_local && private.is_private_where_fresh(owner, access.root, access.span))
 }
 
 /// Both accesses hold one lock, and not both only for reading.
@@ -964,6 +965,12 @@ fn outlives(
     let owner = program.function(main.function).owner;
     let root = parameter_root(program, main)?;
     let ty = program.types.strip_refs(program.value_ty(owner, root));
+    // A map in an object callers keep (`s.items`), as for an outliving goroutine and an
+    // exported method: a map handed over whole (`go j.run(in)`) is the goroutine's from then
+    // on, by the usual contract of such an API.
+    if program.types.map(ty).is_some() {
+        return None;
+    }
     // The goroutine outlives the function that starts it, on an object its callers keep: one
     // the function makes and returns (a constructor), or one they hand it (a method starting
     // a goroutine on its receiver). Any exported method may then run on that object while the

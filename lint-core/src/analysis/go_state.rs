@@ -84,6 +84,9 @@ pub struct MapAccess {
     /// The map is a field of a local struct value that this call filled with a new map on
     /// every path to the access (`c := *cfg; c.Meta = make(..); c.Meta[k] = v`).
     pub fresh_field: bool,
+    /// The map is a local that holds a map this call made, assigned on every path to the
+    /// access (`out = make(rc.Params); out["jobid"] = id`), whatever it holds elsewhere.
+    pub fresh_local: bool,
     /// A nil-tracked map (a local, or a field of a local struct) known not to be nil here,
     /// on every path: made, or tested (`if p.Inline != nil { .. }`).
     pub known_non_nil: bool,
@@ -231,6 +234,8 @@ struct State {
     /// Map fields of local struct values that hold a map made by this call on every path
     /// (`c.Meta = make(..)`).
     fresh: BTreeSet<(LocalId, Sym)>,
+    /// Locals that hold a map this call made, assigned on every path (`out = make(..)`).
+    fresh_locals: BTreeSet<LocalId>,
 }
 
 impl State {
@@ -286,6 +291,11 @@ impl State {
                 .emptied
                 .filter(|emptied| other.emptied == Some(*emptied)),
             fresh: self.fresh.intersection(&other.fresh).cloned().collect(),
+            fresh_locals: self
+                .fresh_locals
+                .intersection(&other.fresh_locals)
+                .copied()
+                .collect(),
         }
     }
 }
@@ -1516,6 +1526,11 @@ impl<'a> Walker<'a> {
                     }
                     Value::Local(local) => {
                         state.fresh.retain(|(fresh, _)| fresh != local);
+                        if super::go_private::fresh_value(self.program, owner, *value) {
+                            state.fresh_locals.insert(*local);
+                        } else {
+                            state.fresh_locals.remove(local);
+                        }
                         let nil =
                             matches!(body.value(*value), Value::Path(path) if path.last() == "nil");
                         if state.nil.contains_key(&(*local, None)) {
@@ -1997,6 +2012,8 @@ impl<'a> Walker<'a> {
             after_empty_section: state.emptied.filter(|_| write && state.held.is_empty()),
             known_non_nil: nil_key(self.program.body(owner), map)
                 .is_some_and(|key| state.nil.get(&key) == Some(&Tri::No)),
+            fresh_local: matches!(self.program.body(owner).value(map),
+                Value::Local(local) if state.fresh_locals.contains(local)),
             fresh_field: match self.program.body(owner).value(map) {
                 Value::Field { base, name } => match self.program.body(owner).value(*base) {
                     Value::Local(local) => state.fresh.contains(&(*local, name.clone())),

@@ -90,6 +90,9 @@ pub struct FileFacts {
     /// The file's `// deferlint: allow(..)` comments, when it has any. The driver takes them
     /// out before the program is built and applies them to the unit's findings.
     pub suppressions: Option<Box<crate::suppress::FileSuppressions>>,
+    /// A Go file the default build leaves out (`//go:build dev`, `_windows.go`).
+    #[serde(default)]
+    pub outside_default_build: bool,
 }
 
 /// A problem in one file: the file does not parse, or a construct is too deep.
