@@ -236,6 +236,8 @@ struct State {
     fresh: BTreeSet<(LocalId, Sym)>,
     /// Locals that hold a map this call made, assigned on every path (`out = make(..)`).
     fresh_locals: BTreeSet<LocalId>,
+    /// Spawns made on some path to here, by order.
+    spawned: BTreeSet<u32>,
 }
 
 impl State {
@@ -296,6 +298,7 @@ impl State {
                 .intersection(&other.fresh_locals)
                 .copied()
                 .collect(),
+            spawned: self.spawned.union(&other.spawned).copied().collect(),
         }
     }
 }
@@ -364,7 +367,7 @@ impl GoState {
                 .min()
                 .unwrap_or(u32::MAX);
             if !walker.exit_joins.is_empty()
-                && walker.exit_joins.iter().all(|joins| !joins.is_empty())
+                && walker.exit_joins.iter().all(|(joins, _)| !joins.is_empty())
             {
                 joins_always.insert(function);
             }
@@ -1128,7 +1131,7 @@ struct Walker<'a> {
     /// Locks held on some paths only when the function starts.
     entry_maybe: Vec<GoHeld>,
     /// The joins made on every path to each way out of the walked function.
-    exit_joins: Vec<BTreeSet<u32>>,
+    exit_joins: Vec<(BTreeSet<u32>, BTreeSet<u32>)>,
     /// Functions whose every path joins before returning.
     joins_always: Option<&'a HashSet<FunctionId>>,
 }
@@ -1196,15 +1199,19 @@ impl<'a> Walker<'a> {
         self.seed_nil_locals(self.function, &mut state);
         let nodes = &self.program.fact(self.function).nodes;
         if self.walk(self.function, nodes, &mut state) {
-            self.exit_joins.push(state.joins.clone());
+            self.exit_joins
+                .push((state.joins.clone(), state.spawned.clone()));
         }
-        // A spawn every way out of the function joins after.
+        // A spawn every way out of the function that passes it joins after (a return taken
+        // before the spawn, `if err != nil { return err }`, does not count).
         for spawn in &mut self.timeline.spawns {
-            spawn.joined_before_return = !self.exit_joins.is_empty()
-                && self
-                    .exit_joins
-                    .iter()
-                    .all(|joins| joins.iter().any(|&join| join > spawn.order));
+            let mut passing = self
+                .exit_joins
+                .iter()
+                .filter(|(_, spawned)| spawned.contains(&spawn.order))
+                .peekable();
+            spawn.joined_before_return = passing.peek().is_some()
+                && passing.all(|(joins, _)| joins.iter().any(|&join| join > spawn.order));
         }
     }
 
@@ -1636,7 +1643,8 @@ impl<'a> Walker<'a> {
                     && function == self.function
                     && *kind == ExitKind::Function
                 {
-                    self.exit_joins.push(state.joins.clone());
+                    self.exit_joins
+                        .push((state.joins.clone(), state.spawned.clone()));
                 }
                 return false;
             }
@@ -1845,6 +1853,7 @@ impl<'a> Walker<'a> {
                 state.joins.insert(order);
             }
             CallTarget::Lib(LibCall::Spawn(_)) if self.deferred_stack.is_empty() => {
+                state.spawned.insert(order);
                 self.timeline.spawns.push(Spawn {
                     call,
                     order,

@@ -773,8 +773,58 @@ impl<'a> SharingQueries<'a> {
             self.calls.spawn_sites[b.0 as usize].spawner,
         );
         spawner_a == spawner_b
-            || self.reached(&[spawner_a]).contains(&spawner_b)
-            || self.reached(&[spawner_b]).contains(&spawner_a)
+            || (self.reached(&[spawner_a]).contains(&spawner_b)
+                && !self.runs_before_spawning(a, spawner_b))
+            || (self.reached(&[spawner_b]).contains(&spawner_a)
+                && !self.runs_before_spawning(b, spawner_a))
+    }
+
+    /// The spawner of `site` runs `callee` only through its own calls made before the spawn,
+    /// outside loops (the spawn may be in one): the tasks `callee` starts and waits for are done before the site's
+    /// start (`tags, err := d.listTags(ctx)` waits for its `errgroup` before the caller's
+    /// goroutines that read `tags` start).
+    fn runs_before_spawning(&self, site: SpawnSiteId, callee: FunctionId) -> bool {
+        let data = &self.calls.spawn_sites[site.0 as usize];
+        let Some(timeline) = self.go.timelines.get(&data.spawner) else {
+            return false;
+        };
+        let Some(spawn) = timeline.spawn(data.call) else {
+            return false;
+        };
+        let body = self.program.function(data.spawner).body;
+        let runs =
+            |target: FunctionId| target == callee || self.reached(&[target]).contains(&callee);
+        // Each call of the spawner that runs it: before the spawn, outside the spawner's loops
+        // (a loop around the call and the spawn would run it again while the tasks run).
+        let mut found = false;
+        for (call, _) in self.program.own_calls(data.spawner) {
+            let targets = self.calls.call_targets(self.program, data.spawner, call);
+            if !targets.iter().any(|&target| runs(target)) {
+                continue;
+            }
+            let looped = self
+                .loops
+                .of_call(body, call)
+                .is_some_and(|lp| self.loops.function_of(body, lp) == Some(data.spawner));
+            let mut orders = timeline
+                .calls
+                .iter()
+                .filter(|(target, _, _)| targets.contains(target))
+                .peekable();
+            if looped
+                || orders.peek().is_none()
+                || !orders.all(|(_, order, _)| *order < spawn.order)
+            {
+                return false;
+            }
+            found = true;
+        }
+        // Nothing else of the spawner (its closures, defers, goroutines) runs it.
+        found
+            && self
+                .calls
+                .edges_from(data.spawner)
+                .all(|(target, kind)| matches!(kind, EdgeKind::Call(_)) || !runs(target))
     }
 
     /// A task identity has many tasks that can run at once.
