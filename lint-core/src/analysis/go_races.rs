@@ -269,11 +269,7 @@ impl GoRaces {
         let mut instances: Vec<AccessInstance> = Vec::new();
         // The closures that run only as goroutines, and the closures inside them (a named
         // function a spawn runs may also be called; its spawned call marks where it starts).
-        let goroutine_bodies: HashSet<FunctionId> = calls
-            .spawn_sites
-            .iter()
-            .flat_map(|site| site.bodies.iter().copied())
-            .collect();
+        let goroutine_bodies = calls.spawn_bodies();
         let runs_as_goroutine = |mut function: FunctionId| loop {
             let Some(parent) = program.fact(function).kind.parent() else {
                 return false;
@@ -897,9 +893,14 @@ fn serialised_by_token(
     let sends_token = |function: FunctionId| {
         let owner = program.function(function).owner;
         program.own_calls(function).any(|(_, fact)| {
-            matches!((&fact.callee, fact.args.first()), (crate::model::facts::Callee::Path(path), Some(_)) if path.last() == "<send>")
+            let (crate::model::facts::Callee::Path(path), Some(&channel)) =
+                (&fact.callee, fact.args.first())
+            else {
+                return false;
+            };
+            path.last() == "<send>"
                 && points_to
-                    .pts(program, owner, fact.args[0])
+                    .pts(program, owner, channel)
                     .iter()
                     .any(|object| tokens.contains(object))
         })

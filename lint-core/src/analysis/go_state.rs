@@ -410,11 +410,7 @@ impl GoState {
             .map(|(closure, _)| closure)
             .collect();
         // What runs as a new goroutine holds no lock when it starts, whatever its creator holds.
-        let spawned: HashSet<FunctionId> = calls
-            .spawn_sites
-            .iter()
-            .flat_map(|site| site.bodies.iter().copied())
-            .collect();
+        let spawned = calls.spawn_bodies();
         let entry = entry_locks(
             program,
             &by_callee,

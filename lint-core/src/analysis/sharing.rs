@@ -513,11 +513,7 @@ impl<'a> SharingQueries<'a> {
             let arena = program.function(owner).body;
             let body = program.body(owner);
             for &local in &program.fact(closure).captures {
-                let fact = body.local(local);
-                let element = fact.origin == crate::model::facts::LocalOrigin::ForLoop
-                    && fact
-                        .init
-                        .is_some_and(|init| matches!(body.value(init), Value::Element(_)));
+                let element = is_range_element(body, local);
                 for &ctx in self.points_to.contexts_of(arena) {
                     let pts = self.points_to.local_pts_in(arena, ctx, local);
                     if element {
@@ -698,12 +694,8 @@ impl<'a> SharingQueries<'a> {
             let Value::Local(local) = body.value(base) else {
                 return false;
             };
-            let local_fact = body.local(*local);
-            let element = local_fact.origin == crate::model::facts::LocalOrigin::ForLoop
-                && local_fact
-                    .init
-                    .is_some_and(|init| matches!(body.value(init), Value::Element(_)))
-                && self.loops.of_local(arena, *local) == Some(lp);
+            let element =
+                is_range_element(body, *local) && self.loops.of_local(arena, *local) == Some(lp);
             if !element {
                 return false;
             }
@@ -718,15 +710,9 @@ impl<'a> SharingQueries<'a> {
         let (Callee::Path(path), [only]) = (&fact.callee, fact.args.as_slice()) else {
             return None;
         };
-        let module = self.program.function(owner).module;
-        matches!(
-            self.program.tree.resolve(module, &path.segments, path.leading_colon),
-            Some(crate::model::Resolved::Item(
-                crate::model::ItemRef::Adt(_) | crate::model::ItemRef::Alias(_),
-                extra
-            )) if extra.is_empty()
-        )
-        .then_some(*only)
+        self.program
+            .names_type(self.program.function(owner).module, path)
+            .then_some(*only)
     }
 
     /// Every pair of calls from `caller` to `callee` has a join between them on every path
@@ -951,4 +937,13 @@ fn call_operands(fact: &crate::model::facts::CallFact) -> impl Iterator<Item = V
         Callee::Path(_) => None,
     };
     fact.args.iter().copied().chain(receiver)
+}
+
+/// A range loop's element variable (`c` in `for _, c := range clients`).
+fn is_range_element(body: &crate::model::facts::Body, local: crate::model::facts::LocalId) -> bool {
+    let fact = body.local(local);
+    fact.origin == crate::model::facts::LocalOrigin::ForLoop
+        && fact
+            .init
+            .is_some_and(|init| matches!(body.value(init), Value::Element(_)))
 }

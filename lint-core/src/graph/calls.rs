@@ -494,6 +494,14 @@ impl CallGraph {
         self.spawned_calls.contains(&(caller, call))
     }
 
+    /// The functions some spawn runs as its task (a goroutine closure, a named function).
+    pub fn spawn_bodies(&self) -> HashSet<FunctionId> {
+        self.spawn_sites
+            .iter()
+            .flat_map(|site| site.bodies.iter().copied())
+            .collect()
+    }
+
     pub fn handed_closures(&self) -> impl Iterator<Item = (FunctionId, (FunctionId, CallId))> + '_ {
         self.handed_to
             .iter()

@@ -1804,12 +1804,7 @@ impl Generator<'_> {
             // A conversion to a type of the program (`Iface(x)`, `Celsius(t)`): the same
             // object.
             Callee::Path(path) => {
-                let module = program.function(owner).module;
-                let is_type = matches!(
-                    program.tree.resolve(module, &path.segments, path.leading_colon),
-                    Some(Resolved::Item(ItemRef::Adt(_) | ItemRef::Alias(_), extra))
-                        if extra.is_empty()
-                );
+                let is_type = program.names_type(program.function(owner).module, path);
                 if let (true, [only]) = (is_type, args.as_slice()) {
                     pts.copy(*only, result);
                 }

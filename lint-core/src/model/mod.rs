@@ -359,6 +359,15 @@ impl Program {
             .display(ty, &|adt| self.adts[adt.0 as usize].name.to_string())
     }
 
+    /// The path names a type of the program (a struct, a named type, an alias), so that a
+    /// call of it with one argument is a conversion (`Iface(x)`, `Celsius(t)`).
+    pub fn names_type(&self, module: ModuleId, path: &facts::PathExpr) -> bool {
+        matches!(
+            self.tree.resolve(module, &path.segments, path.leading_colon),
+            Some(Resolved::Item(ItemRef::Adt(_) | ItemRef::Alias(_), extra)) if extra.is_empty()
+        )
+    }
+
     /// A readable name for a function: `Type::method`, `function`, `closure in function`.
     pub fn function_name(&self, id: FunctionId) -> String {
         let fact = self.fact(id);

@@ -1109,14 +1109,7 @@ impl<'c, 't> Lowerer<'c, 't> {
                     let mut cursor = arguments.walk();
                     let children: Vec<Node<'_>> = arguments.named_children(&mut cursor).collect();
                     for argument in children {
-                        let argument = match argument.kind() {
-                            "variadic_argument" => match argument.named_child(0) {
-                                Some(inner) => inner,
-                                None => continue,
-                            },
-                            _ => argument,
-                        };
-                        args.push(lowerer.expr(argument, Usage::Value));
+                        args.extend(lowerer.argument(argument));
                     }
                 }
                 let call_span = lowerer.span(call);
@@ -1353,12 +1346,8 @@ impl<'c, 't> Lowerer<'c, 't> {
                             && self.lookup(self.cx.text(function)).is_none()));
                 if is_type {
                     type_args.push(self.cx.type_expr(argument));
-                } else if argument.kind() == "variadic_argument" {
-                    if let Some(inner) = argument.named_child(0) {
-                        args.push(self.expr(inner, Usage::Value));
-                    }
                 } else {
-                    args.push(self.expr(argument, Usage::Value));
+                    args.extend(self.argument(argument));
                 }
             }
         }
@@ -1437,6 +1426,15 @@ impl<'c, 't> Lowerer<'c, 't> {
                 self.push_call(Callee::Dynamic(callee), args, span, end)
             }
         }
+    }
+
+    /// A call's argument: an expression, or the slice of `xs...`.
+    fn argument(&mut self, argument: Node<'_>) -> Option<ValueId> {
+        let argument = match argument.kind() {
+            "variadic_argument" => argument.named_child(0)?,
+            _ => argument,
+        };
+        Some(self.expr(argument, Usage::Value))
     }
 
     /// A name that is not a local (a local indexed and called is a slice or map of funcs),
