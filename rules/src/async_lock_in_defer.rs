@@ -272,7 +272,7 @@ fn contended(context: &Context<'_>, op: &LockOp) -> bool {
     let protects_map = program
         .types
         .lock(receiver_ty)
-        .is_some_and(|(_, _, inner)| program.types.map(inner).is_some());
+        .is_some_and(|(_, _, inner)| program.holds_map(inner));
     protects_map
         && (!analyses.aliases.statics_of(class).is_empty()
             || !analyses.tasks.sites_touching(class).is_empty())

@@ -6,7 +6,7 @@ use deferlint_core::analysis::deferred::DeferredRoot;
 use deferlint_core::diagnostic::{Diagnostic, Label};
 use deferlint_core::model::facts::{CallId, Callee, StaticKind, Value};
 use deferlint_core::model::modules::{FunctionId, StaticId};
-use deferlint_core::model::types::{LibTy, TyId};
+use deferlint_core::model::types::TyId;
 use deferlint_core::model::{CallTarget, ItemRef, LibCall, Program, Resolved};
 
 use crate::Context;
@@ -239,28 +239,7 @@ fn map_accesses(program: &Program) -> Vec<Access> {
     accesses
 }
 
-/// A `LocalKey` of a map, possibly inside `RefCell`, `Cell`, a lock, `Option` or `Box`.
+/// A `LocalKey` whose value holds a map (in a cell, a lock, an `Option`, or a struct's field).
 fn holds_map(program: &Program, key_ty: TyId) -> bool {
-    let types = &program.types;
-    let mut ty = types.arg(key_ty, 0);
-    for _ in 0..6 {
-        if types.map(ty).is_some() {
-            return true;
-        }
-        ty = match types.as_lib(types.autoderef(ty)) {
-            Some(
-                LibTy::RefCell
-                | LibTy::Cell
-                | LibTy::Mutex(_)
-                | LibTy::RwLock(_)
-                | LibTy::Option
-                | LibTy::UnsafeCell,
-            ) => types.arg(types.autoderef(ty), 0),
-            _ => return false,
-        };
-        if ty.is_unknown() {
-            return false;
-        }
-    }
-    false
+    program.holds_map(program.types.arg(key_ty, 0))
 }

@@ -256,6 +256,21 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             // The threads that run this deferred write.
             let running: Vec<SpawnSiteId> = analyses.tasks.sites_running(function).to_vec();
             if running.is_empty() {
+                // Run by the code that spawns the tasks touching the map: a race when it runs
+                // after a spawn and before the join.
+                let sharing = analyses.tasks.sites_touching(class);
+                let Some(span) = sharing.iter().find_map(|&site| {
+                    deferred_runs_in_spawner_before_join(program, analyses, site, function)
+                }) else {
+                    continue;
+                };
+                diagnostics.push(
+                    diagnostic(context, owner, call, *receiver, access, root, &sharing, None)
+                        .with_label(Label::new(
+                            span,
+                            "the deferred code runs here, in the spawning thread, while the spawned thread still runs",
+                        )),
+                );
                 continue;
             }
             let instances: usize = running
@@ -425,6 +440,51 @@ fn spawner_touch_before_join(
                 {
                     if touches(drops) {
                         return Some(*origin);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where the spawning function runs `deferred` after the spawn and before any join: it drops
+/// a value whose `Drop` reaches it, or calls code that does.
+fn deferred_runs_in_spawner_before_join(
+    program: &Program,
+    analyses: &deferlint_core::analysis::Analyses,
+    site: SpawnSiteId,
+    deferred: FunctionId,
+) -> Option<Span> {
+    let site = &analyses.calls.spawn_sites[site.0 as usize];
+    let spawner = site.spawner;
+    let owner = program.function(spawner).owner;
+    let body = program.body(owner);
+    let runs = |functions: &[FunctionId]| {
+        analyses
+            .calls
+            .reachable_in_task(functions)
+            .contains(&deferred)
+    };
+    let mut events = Vec::new();
+    deferlint_core::graph::calls::collect_events(&program.fact(spawner).nodes, &mut events);
+    let position = events
+        .iter()
+        .position(|event| matches!(event, Event::Call(call) if *call == site.call))?;
+    for event in &events[position + 1..] {
+        match event {
+            Event::Call(call) => match program.call_target(owner, *call) {
+                CallTarget::Lib(LibCall::Join) => return None,
+                CallTarget::Function(function) if runs(&[function]) => {
+                    return Some(body.call(*call).span);
+                }
+                _ => {}
+            },
+            Event::Release { slot, span, .. } => {
+                if let Some(Content::Owned { drops, .. }) = analyses.slots.get(owner, *slot) {
+                    if runs(drops) {
+                        return Some(*span);
                     }
                 }
             }

@@ -11,8 +11,10 @@ use super::locks::{LockOpId, LockOps};
 use super::slots::{Content, SlotContents};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::graph::calls::{DeferSiteId, DropGlue};
-use crate::model::facts::{Callee, Event, FnKind, Node, ReleaseReason, Slot, Value};
+use crate::graph::calls::{CallGraph, DeferSiteId, DropGlue};
+use crate::model::facts::{
+    CallId, Callee, Event, FnKind, Node, ReleaseReason, Slot, Value, ValueId,
+};
 use crate::model::modules::FunctionId;
 use crate::model::{CallTarget, LibCall, MapOpKind, Program};
 use crate::source::Span;
@@ -139,9 +141,12 @@ impl LockState {
         contents: &SlotContents,
         locks: &LockOps,
         glue: &DropGlue,
+        calls: &CallGraph,
     ) -> LockState {
-        // First pass: the locks each call of a program function is made under.
+        // First pass: the locks each call of a program function is made under, and each call
+        // of a func-typed parameter.
         let mut call_sites: Vec<CallSite> = Vec::new();
+        let mut param_call_sites: HashMap<(FunctionId, CallId), Vec<HeldLock>> = HashMap::default();
         let mut discarded = Vec::new();
         for function in program.function_ids() {
             let mut walker = Walker::new(
@@ -154,10 +159,15 @@ impl LockState {
                 &mut discarded,
             );
             walker.call_sites = Some(&mut call_sites);
+            walker.param_calls = Some((calls, &mut param_call_sites));
             let mut start = walker.initial_state();
             walker.walk(&program.fact(function).nodes, &mut start);
         }
-        let entry = entry_locks(program, locks, &call_sites);
+        let closure_sites = closure_call_sites(program, calls, &param_call_sites);
+        let called_back: HashSet<FunctionId> =
+            closure_sites.iter().map(|site| site.callee).collect();
+        call_sites.extend(closure_sites);
+        let entry = entry_locks(program, locks, &call_sites, &called_back);
         let exit_calls = exit_calls(program);
         let effect_drops = effect_drops(program);
         // Second pass: deferred runs, with the locks every caller holds, and exits.
@@ -255,6 +265,121 @@ fn functions_used_as_values(
     used
 }
 
+/// The calls of closures written in place as an argument of a program function that calls
+/// them through its parameter (`registry.visit(|name, value| ..)` and `visitor(name, value)` in
+/// `visit`, or in a function `visit` hands the parameter on to): the function calls the
+/// closure, with the locks its own guards hold at the call. Only where the functions do nothing
+/// else with the parameter (store it, capture it, hand it to code not seen), so that these are
+/// all the closure's callers.
+fn closure_call_sites(
+    program: &Program,
+    calls: &CallGraph,
+    held_at_param_calls: &HeldAtCalls,
+) -> Vec<CallSite> {
+    let mut sites = Vec::new();
+    for (closure, (caller, call)) in calls.handed_closures() {
+        let owner = program.function(caller).owner;
+        let CallTarget::Function(callee) = program.call_target(owner, call) else {
+            continue;
+        };
+        let body = program.body(owner);
+        let fact = body.call(call);
+        let operands: Vec<ValueId> = match &fact.callee {
+            Callee::Method { receiver, .. } => std::iter::once(*receiver)
+                .chain(fact.args.iter().copied())
+                .collect(),
+            _ => fact.args.clone(),
+        };
+        let file = program.function(owner).file;
+        let Some(position) = operands.iter().position(|&operand| {
+            crate::graph::calls::closure_of(body, operand)
+                .is_some_and(|found| program.function_id(file, found) == closure)
+        }) else {
+            continue;
+        };
+        let mut param_calls = Vec::new();
+        if !parameter_calls(program, callee, position, 0, &mut param_calls) {
+            continue;
+        }
+        for (function, param_call) in param_calls {
+            sites.push(CallSite {
+                caller: function,
+                callee: closure,
+                held: held_at_param_calls
+                    .get(&(function, param_call))
+                    .cloned()
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    sites
+}
+
+/// The calls of a function's parameter (receiver first), in the function's own code and in
+/// the functions it hands the parameter to; `false` when the parameter has any other use.
+fn parameter_calls(
+    program: &Program,
+    function: FunctionId,
+    position: usize,
+    depth: u32,
+    out: &mut Vec<(FunctionId, CallId)>,
+) -> bool {
+    if depth > 4 || program.function(function).owner != function {
+        return false;
+    }
+    let Some(&param) = program.fact(function).params.get(position) else {
+        return false;
+    };
+    let body = program.body(function);
+    let is_param =
+        |value: ValueId| matches!(body.value(value), Value::Local(local) if *local == param);
+    let uses = body
+        .values
+        .iter()
+        .filter(|value| matches!(value, Value::Local(local) if *local == param))
+        .count();
+    let mut accounted = 0;
+    for (call, fact) in program.own_calls(function) {
+        if let Callee::Dynamic(callee) = &fact.callee
+            && is_param(*callee)
+        {
+            out.push((function, call));
+            accounted += 1;
+        }
+        let handed: Vec<usize> = match &fact.callee {
+            Callee::Method { receiver, .. } => std::iter::once(*receiver)
+                .chain(fact.args.iter().copied())
+                .enumerate()
+                .filter(|&(_, operand)| is_param(operand))
+                .map(|(index, _)| index)
+                .collect(),
+            _ => fact
+                .args
+                .iter()
+                .enumerate()
+                .filter(|&(_, &operand)| is_param(operand))
+                .map(|(index, _)| index)
+                .collect(),
+        };
+        if handed.is_empty() {
+            continue;
+        }
+        let CallTarget::Function(next) = program.call_target(function, call) else {
+            return false;
+        };
+        for index in handed {
+            if !parameter_calls(program, next, index, depth + 1, out) {
+                return false;
+            }
+            accounted += 1;
+        }
+    }
+    uses == accounted
+}
+
+/// The locks a function's own guards hold at some of its calls.
+type HeldAtCalls = HashMap<(FunctionId, CallId), Vec<HeldLock>>;
+
 /// A call of a program function, with the locks definitely held by the caller's own guards.
 struct CallSite {
     caller: FunctionId,
@@ -264,11 +389,14 @@ struct CallSite {
 
 /// The locks held on entry to each function by every one of its callers: a must-analysis to a
 /// fixed point. A function that code outside the crate may call (`pub`, a trait method), or
-/// that is never called, holds nothing on entry; closures are called by code that is not seen.
+/// that is never called, holds nothing on entry; closures are called by code that is not seen,
+/// except those in `called_back`, which only a function of the program calls through its
+/// parameter.
 fn entry_locks(
     program: &Program,
     locks: &LockOps,
     call_sites: &[CallSite],
+    called_back: &HashSet<FunctionId>,
 ) -> HashMap<FunctionId, Vec<HeldLock>> {
     let mut by_callee: HashMap<FunctionId, Vec<usize>> = HashMap::default();
     for (index, site) in call_sites.iter().enumerate() {
@@ -277,6 +405,9 @@ fn entry_locks(
     let referenced = functions_used_as_values(program, &by_callee);
     let eligible = |function: FunctionId| {
         let fact = program.fact(function);
+        if called_back.contains(&function) {
+            return true;
+        }
         !fact.is_public
             && fact.kind.parent().is_none()
             && fact.kind != FnKind::StaticInit
@@ -366,6 +497,8 @@ struct Walker<'a> {
     runs: &'a mut Vec<DeferredRun>,
     /// When set, calls of program functions are recorded with the locks held.
     call_sites: Option<&'a mut Vec<CallSite>>,
+    /// First pass: the calls of func-typed parameters, with the locks held at each.
+    param_calls: Option<(&'a CallGraph, &'a mut HeldAtCalls)>,
     /// When set, exits with deferred code pending are recorded.
     exits: Option<&'a mut Vec<PendingExit>>,
     /// When set, `.await`s with guards held are recorded.
@@ -613,6 +746,7 @@ impl<'a> Walker<'a> {
             held_on_entry,
             runs,
             call_sites: None,
+            param_calls: None,
             exits: None,
             suspensions: None,
             drop_places: None,
@@ -936,7 +1070,9 @@ impl<'a> Walker<'a> {
             return;
         }
         // `*slot = next`, `device.handle = Some(handle)`: the old value of the place dies here.
-        let runs = self.glue.glue(self.program, ty, false);
+        let runs = self
+            .glue
+            .glue_inside(self.program, ty, false, self.owner, false);
         if runs.is_empty() {
             return;
         }
@@ -980,6 +1116,22 @@ impl<'a> Walker<'a> {
 
     fn call(&mut self, call: crate::model::facts::CallId, state: &State) {
         let target = self.program.call_target(self.owner, call);
+        let function = self.function;
+        if self
+            .param_calls
+            .as_ref()
+            .is_some_and(|(calls, _)| calls.is_param_call(function, call))
+        {
+            let held: Vec<HeldLock> = self
+                .held(state, None)
+                .into_iter()
+                .filter(|held| matches!(held.holder, Holder::Slot(_)))
+                .filter(|held| self.locks.get(held.lock).class.is_some())
+                .collect();
+            if let Some((_, sites)) = self.param_calls.as_mut() {
+                sites.insert((function, call), held);
+            }
+        }
         if let (CallTarget::Function(callee), Some(_)) = (target, self.call_sites.as_ref()) {
             // Only the function's own guards: what its callers hold is added by the fixpoint.
             let held: Vec<HeldLock> = self
@@ -1260,7 +1412,9 @@ impl<'a> Walker<'a> {
         state: &State,
         within: Option<LockOpId>,
     ) {
-        let runs = self.glue.glue(self.program, value_ty, true);
+        let runs = self
+            .glue
+            .glue_inside(self.program, value_ty, true, self.owner, false);
         if runs.is_empty() {
             return;
         }

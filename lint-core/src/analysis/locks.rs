@@ -301,7 +301,7 @@ impl LockOps {
         let mut found = Vec::new();
         for &value in &program.fact(function).returns {
             let mut current = value;
-            for _ in 0..6 {
+            for _ in 0..8 {
                 match body.value(current) {
                     Value::Call(call) => {
                         if let Some(lock) = self.at(owner, *call) {
@@ -354,6 +354,11 @@ impl LockOps {
                         }
                     }
                     Value::Try(inner) => current = *inner,
+                    // `let hit = map.get(&k)?; .. Some(hit)`: the guard bound to a local.
+                    Value::Local(local) => match body.local(*local).init {
+                        Some(init) => current = init,
+                        None => break,
+                    },
                     _ => break,
                 }
             }

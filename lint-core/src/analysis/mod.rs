@@ -97,7 +97,7 @@ impl Analyses {
         let tasks = Tasks::compute(program, &calls, &aliases);
         let (lock_state, go) = match program.language {
             crate::source::Language::Rust => (
-                LockState::compute(program, &slots, &locks, &glue),
+                LockState::compute(program, &slots, &locks, &glue, &calls),
                 go_state::GoState::default(),
             ),
             crate::source::Language::Go => (

@@ -391,7 +391,10 @@ impl ContentCx<'_> {
         if value.is_some_and(|value| self.is_shared_clone(value)) {
             return None;
         }
-        let drops = self.glue.glue(self.program, ty, may_be_last_owner);
+        let incidental = value.is_some_and(|value| self.is_replaced_old_value(value));
+        let drops =
+            self.glue
+                .glue_inside(self.program, ty, may_be_last_owner, self.owner, incidental);
         if drops.is_empty() {
             return None;
         }
@@ -470,6 +473,18 @@ impl ContentCx<'_> {
                 .local(*local)
                 .init
                 .is_some_and(|init| self.may_be_last_owner(init, depth + 1)),
+            _ => false,
+        }
+    }
+
+    /// The old value a map's `insert` (or `replace`) returns: there is one only if the key was
+    /// present.
+    fn is_replaced_old_value(&self, value: ValueId) -> bool {
+        match self.body.value(value) {
+            Value::Call(call) => matches!(
+                &self.body.call(*call).callee,
+                Callee::Method { name, .. } if matches!(&**name, "insert" | "replace")
+            ),
             _ => false,
         }
     }

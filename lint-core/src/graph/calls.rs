@@ -329,16 +329,19 @@ impl CallGraph {
     /// Finds the functions that call a func-typed parameter of their own, and what that call
     /// runs at each of their call sites whose argument is known.
     fn bind_func_parameters(&mut self, program: &Program, points_to: &PointsTo) {
+        // Rust units have no points-to analysis (yet): every call of a local is a candidate,
+        // bound below to the closures written in place at each call site.
+        let rust = program.language == crate::source::Language::Rust;
         let dynamic_callers: HashSet<FunctionId> = self.dynamic.keys().map(|(f, _)| *f).collect();
         for id in program.function_ids() {
-            if program.function(id).owner != id || !dynamic_callers.contains(&id) {
+            if program.function(id).owner != id || !(rust || dynamic_callers.contains(&id)) {
                 continue;
             }
             let params = &program.fact(id).params;
             let body = program.body(id);
             let mut found = Vec::new();
             for (call, _) in program.own_calls(id) {
-                if !self.dynamic.contains_key(&(id, call)) {
+                if !(rust || self.dynamic.contains_key(&(id, call))) {
                     continue;
                 }
                 let (local, field) = match &body.call(call).callee {
@@ -490,6 +493,14 @@ impl CallGraph {
 
     /// Closures handed to a call, each with the function that makes the call and the call.
     /// A call whose callee runs in a task the call's spawn starts (`go s.run()`).
+    /// The call is one of the function's calls of a func-typed parameter (`visitor(k, v)` in
+    /// `fn visit(&self, visitor: impl FnMut(..))`).
+    pub fn is_param_call(&self, function: FunctionId, call: CallId) -> bool {
+        self.param_calls
+            .get(&function)
+            .is_some_and(|calls| calls.iter().any(|(found, _, _)| *found == call))
+    }
+
     pub fn is_spawned_call(&self, caller: FunctionId, call: CallId) -> bool {
         self.spawned_calls.contains(&(caller, call))
     }
@@ -614,7 +625,11 @@ pub fn closure_of(body: &Body, value: ValueId) -> Option<crate::model::facts::Fn
             Some(Value::Closure(closure)) => Some(*closure),
             _ => None,
         },
-        Value::Call(_) | Value::Ref { .. } => None,
+        // `&|v| ..` handed as a `&dyn Fn`.
+        Value::Ref { inner, .. } => match body.value(*inner) {
+            Value::Closure(closure) => Some(*closure),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -715,7 +730,15 @@ pub fn slot_type(program: &Program, function: FunctionId, slot: &Slot) -> TyId {
 /// Which `Drop` impls run when a value of a type is dropped, memoised.
 #[derive(Debug, Default)]
 pub struct DropGlue {
-    memo: RefCell<HashMap<(TyId, Shared), Vec<FunctionId>>>,
+    memo: RefCell<HashMap<(TyId, Shared, TraitObjects), Vec<FunctionId>>>,
+}
+
+/// Whether drop glue goes into a `dyn Trait`: the object may be any of the program's types
+/// that implement the trait, so what it runs is a may-fact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum TraitObjects {
+    Every,
+    Skip,
 }
 
 /// How far drop glue follows `Arc`/`Rc`: whether the value dropped may be the last owner of
@@ -741,148 +764,177 @@ impl DropGlue {
         } else {
             Shared::No
         };
-        self.glue_with(program, ty, shared)
+        self.glue_with(program, ty, shared, TraitObjects::Every)
+    }
+
+    /// Like [`DropGlue::glue`], for a value dropped inside `running` (a function of the
+    /// program): a trait object is not taken to run `running` itself again (that needs a
+    /// structure that nests values of one type, which the types do not tell), and not at all
+    /// when `incidental` (the value exists only if a key was present: the old value `insert`
+    /// returns). Two may-facts together are too weak to report on.
+    pub fn glue_inside(
+        &self,
+        program: &Program,
+        ty: TyId,
+        through_shared: bool,
+        running: FunctionId,
+        incidental: bool,
+    ) -> Vec<FunctionId> {
+        let shared = if through_shared {
+            Shared::AtTop
+        } else {
+            Shared::No
+        };
+        if incidental {
+            return self.glue_with(program, ty, shared, TraitObjects::Skip);
+        }
+        let every = self.glue_with(program, ty, shared, TraitObjects::Every);
+        if every.contains(&running) {
+            self.glue_with(program, ty, shared, TraitObjects::Skip)
+        } else {
+            every
+        }
     }
 
     /// Like [`DropGlue::glue`], following `Rc` at every level, fields included (not `Arc`):
     /// what runs when a value and everything it reaches on its thread die together, as a
     /// thread's thread-locals do when it exits.
     pub fn glue_of_last_owner(&self, program: &Program, ty: TyId) -> Vec<FunctionId> {
-        self.glue_with(program, ty, Shared::Everywhere)
+        self.glue_with(program, ty, Shared::Everywhere, TraitObjects::Every)
     }
 
-    fn glue_with(&self, program: &Program, ty: TyId, shared: Shared) -> Vec<FunctionId> {
+    fn glue_with(
+        &self,
+        program: &Program,
+        ty: TyId,
+        shared: Shared,
+        objects: TraitObjects,
+    ) -> Vec<FunctionId> {
         if ty.is_unknown() {
             return Vec::new();
         }
-        if let Some(found) = self.memo.borrow().get(&(ty, shared)) {
+        if let Some(found) = self.memo.borrow().get(&(ty, shared, objects)) {
             return found.clone();
         }
         let mut out = Vec::new();
         let mut visiting = Vec::new();
-        collect_glue(program, ty, &[], shared, &mut visiting, &mut out, 0);
+        let mut walk = GlueWalk {
+            program,
+            objects,
+            visiting: &mut visiting,
+            out: &mut out,
+        };
+        walk.collect(ty, &[], shared, 0);
         out.sort();
         out.dedup();
-        self.memo.borrow_mut().insert((ty, shared), out.clone());
+        self.memo
+            .borrow_mut()
+            .insert((ty, shared, objects), out.clone());
         out
     }
 }
 
-fn collect_glue(
-    program: &Program,
-    ty: TyId,
-    substitution: &[(Sym, TyId)],
-    through_shared: Shared,
-    visiting: &mut Vec<AdtId>,
-    out: &mut Vec<FunctionId>,
-    depth: u32,
-) {
-    if depth > 12 {
-        return;
-    }
-    match program.types.kind(ty) {
-        TyKind::Adt(adt, args) => {
-            if visiting.contains(adt) {
-                return;
-            }
-            let data = program.adt(*adt);
-            if let Some(drop_fn) = data.drop_fn {
-                out.push(drop_fn);
-            }
-            let args: Vec<TyId> = args
-                .iter()
-                .map(|&arg| substituted(program, arg, substitution))
-                .collect();
-            let inner: Vec<(Sym, TyId)> = data.generics.iter().cloned().zip(args).collect();
-            let taken = data
-                .drop_fn
-                .map(|drop_fn| fields_taken_by(program, drop_fn))
-                .unwrap_or_default();
-            visiting.push(*adt);
-            for (name, field) in &data.fields {
-                // A field the type's own `Drop` takes out (`self.job.take()`) is empty by the
-                // time the fields are dropped: what it held dies wherever `drop` sends it.
-                if taken.contains(name) {
-                    continue;
+struct GlueWalk<'a> {
+    program: &'a Program,
+    objects: TraitObjects,
+    visiting: &'a mut Vec<AdtId>,
+    out: &'a mut Vec<FunctionId>,
+}
+
+impl GlueWalk<'_> {
+    fn collect(
+        &mut self,
+        ty: TyId,
+        substitution: &[(Sym, TyId)],
+        through_shared: Shared,
+        depth: u32,
+    ) {
+        let program = self.program;
+        if depth > 12 {
+            return;
+        }
+        match program.types.kind(ty) {
+            TyKind::Adt(adt, args) => {
+                if self.visiting.contains(adt) {
+                    return;
                 }
-                let field = *field;
-                let shared = match through_shared {
-                    Shared::Everywhere => Shared::Everywhere,
-                    _ => Shared::No,
+                let data = program.adt(*adt);
+                if let Some(drop_fn) = data.drop_fn {
+                    self.out.push(drop_fn);
+                }
+                let args: Vec<TyId> = args
+                    .iter()
+                    .map(|&arg| substituted(program, arg, substitution))
+                    .collect();
+                let inner: Vec<(Sym, TyId)> = data.generics.iter().cloned().zip(args).collect();
+                let taken = data
+                    .drop_fn
+                    .map(|drop_fn| fields_taken_by(program, drop_fn))
+                    .unwrap_or_default();
+                self.visiting.push(*adt);
+                for (name, field) in &data.fields {
+                    // A field the type's own `Drop` takes out (`self.job.take()`) is empty by the
+                    // time the fields are dropped: what it held dies wherever `drop` sends it.
+                    if taken.contains(name) {
+                        continue;
+                    }
+                    let field = *field;
+                    let shared = match through_shared {
+                        Shared::Everywhere => Shared::Everywhere,
+                        _ => Shared::No,
+                    };
+                    self.collect(field, &inner, shared, depth + 1);
+                }
+                self.visiting.pop();
+            }
+            TyKind::Lib(lib, args) => {
+                let follows = match lib {
+                    // An `Arc` may be shared with another thread, which may outlive this one.
+                    LibTy::Arc => through_shared == Shared::AtTop,
+                    LibTy::Rc => through_shared != Shared::No,
+                    LibTy::Weak
+                    | LibTy::ManuallyDrop
+                    | LibTy::Guard { .. }
+                    | LibTy::JoinHandle
+                    | LibTy::String
+                    | LibTy::Atomic
+                    | LibTy::ScopeGuard => false,
+                    _ => true,
                 };
-                collect_glue(program, field, &inner, shared, visiting, out, depth + 1);
-            }
-            visiting.pop();
-        }
-        TyKind::Lib(lib, args) => {
-            let follows = match lib {
-                // An `Arc` may be shared with another thread, which may outlive this one.
-                LibTy::Arc => through_shared == Shared::AtTop,
-                LibTy::Rc => through_shared != Shared::No,
-                LibTy::Weak
-                | LibTy::ManuallyDrop
-                | LibTy::Guard { .. }
-                | LibTy::JoinHandle
-                | LibTy::String
-                | LibTy::Atomic
-                | LibTy::ScopeGuard => false,
-                _ => true,
-            };
-            if follows {
-                for &arg in args {
-                    collect_glue(
-                        program,
-                        arg,
-                        substitution,
-                        through_shared,
-                        visiting,
-                        out,
-                        depth + 1,
-                    );
+                if follows {
+                    for &arg in args {
+                        self.collect(arg, substitution, through_shared, depth + 1);
+                    }
                 }
             }
-        }
-        TyKind::Param(name) => {
-            if let Some(&(_, actual)) = substitution.iter().find(|(param, _)| param == name) {
-                collect_glue(
-                    program,
-                    actual,
-                    &[],
-                    through_shared,
-                    visiting,
-                    out,
-                    depth + 1,
-                );
+            TyKind::Param(name) => {
+                if let Some(&(_, actual)) = substitution.iter().find(|(param, _)| param == name) {
+                    self.collect(actual, &[], through_shared, depth + 1);
+                }
             }
-        }
-        TyKind::Tuple(elements) => {
-            for &element in elements {
-                collect_glue(
-                    program,
-                    element,
-                    substitution,
-                    through_shared,
-                    visiting,
-                    out,
-                    depth + 1,
-                );
+            TyKind::Tuple(elements) => {
+                for &element in elements {
+                    self.collect(element, substitution, through_shared, depth + 1);
+                }
             }
+            TyKind::Slice(element) => {
+                self.collect(*element, substitution, through_shared, depth + 1)
+            }
+            // A trait object may be any of the program's types that implement the trait.
+            TyKind::Dyn(trait_name) => {
+                if self.objects == TraitObjects::Skip {
+                    return;
+                }
+                for &(_, implementor) in program.trait_implementor_types(trait_name) {
+                    self.collect(implementor, &[], through_shared, depth + 1);
+                }
+            }
+            TyKind::Ref(..)
+            | TyKind::Ptr(..)
+            | TyKind::Unknown
+            | TyKind::Never
+            | TyKind::Opaque(_) => {}
         }
-        TyKind::Slice(element) => collect_glue(
-            program,
-            *element,
-            substitution,
-            through_shared,
-            visiting,
-            out,
-            depth + 1,
-        ),
-        TyKind::Ref(..)
-        | TyKind::Ptr(..)
-        | TyKind::Unknown
-        | TyKind::Never
-        | TyKind::Opaque(_)
-        | TyKind::Dyn(_) => {}
     }
 }
 

@@ -349,6 +349,14 @@ impl Program {
         }
     }
 
+    /// Rust: the program's types that implement a trait (by name), with their `Self` type:
+    /// what a `dyn Trait` may be.
+    pub fn trait_implementor_types(&self, trait_name: &str) -> &[(AdtId, TyId)] {
+        self.trait_implementors
+            .get(trait_name)
+            .map_or(&[], Vec::as_slice)
+    }
+
     pub fn static_item(&self, id: StaticId) -> &Static {
         &self.statics[id.0 as usize]
     }
@@ -357,6 +365,41 @@ impl Program {
     pub fn type_name(&self, ty: TyId) -> String {
         self.types
             .display(ty, &|adt| self.adts[adt.0 as usize].name.to_string())
+    }
+
+    /// A value of this type holds a map: it is one, or owns one inside a cell, a lock, an
+    /// `Option`, a box, or a field of a struct of the program (a few levels down). Shared
+    /// pointers and references are looked through, as method calls look through them.
+    pub fn holds_map(&self, ty: TyId) -> bool {
+        self.holds_map_within(ty, 0)
+    }
+
+    fn holds_map_within(&self, ty: TyId, depth: u32) -> bool {
+        if depth > 4 || ty.is_unknown() {
+            return false;
+        }
+        let ty = self.types.autoderef(ty);
+        if self.types.map(ty).is_some() {
+            return true;
+        }
+        match self.types.kind(ty) {
+            TyKind::Lib(
+                LibTy::RefCell
+                | LibTy::Cell
+                | LibTy::UnsafeCell
+                | LibTy::Mutex(_)
+                | LibTy::RwLock(_)
+                | LibTy::Option,
+                args,
+            ) => args
+                .first()
+                .is_some_and(|&inner| self.holds_map_within(inner, depth + 1)),
+            TyKind::Adt(adt, _) => self.adts[adt.0 as usize]
+                .fields
+                .iter()
+                .any(|&(_, field)| self.holds_map_within(field, depth + 1)),
+            _ => false,
+        }
     }
 
     /// The path names a type of the program (a struct, a named type, an alias), so that a

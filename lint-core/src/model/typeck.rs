@@ -336,13 +336,35 @@ impl Program {
                 self.payload_type(inner, &**constructor == "Err")
             }
             Value::Await(inner) => ty_of(checker, *inner),
-            Value::Struct { path, .. } => {
+            Value::Struct { path, fields, .. } => {
                 match self
                     .tree
                     .resolve(checker.module, &path.segments, path.leading_colon)
                 {
                     Some(Resolved::Item(ItemRef::Adt(adt), extra)) if extra.is_empty() => {
-                        self.adt_type(adt, Vec::new())
+                        // A generic parameter that is a field's whole type takes the type of
+                        // the value given for that field (`Holder { inner: guard }`).
+                        let data = &self.adts[adt.0 as usize];
+                        let args: Vec<TyId> = data
+                            .generics
+                            .iter()
+                            .map(|generic| {
+                                data.fields
+                                    .iter()
+                                    .find(|(_, ty)| {
+                                        matches!(self.types.kind(*ty), TyKind::Param(name) if name == generic)
+                                    })
+                                    .and_then(|(field, _)| {
+                                        fields.iter().find(|(given, _)| given == field)
+                                    })
+                                    .map_or(TyId::UNKNOWN, |(_, value)| ty_of(checker, *value))
+                            })
+                            .collect();
+                        if args.iter().all(|arg| arg.is_unknown()) {
+                            self.adt_type(adt, Vec::new())
+                        } else {
+                            self.adt_type(adt, args)
+                        }
                     }
                     _ if path.segments.len() == 1 && &*path.segments[0] == "Self" => {
                         checker.context.self_ty.unwrap_or(TyId::UNKNOWN)
@@ -567,13 +589,11 @@ impl Program {
                 (target, ty)
             }
             Callee::Dynamic(callee) => {
-                // A function literal called where it is written (Go's `func(){..}()`), or, in
-                // Go, a local bound to one (`fail := func() {..}; fail()`).
+                // A function literal called where it is written (Go's `func(){..}()`), or a
+                // local bound to one (`fail := func() {..}; fail()`, `let f = || ..; f()`).
                 let closure = match &checker.body.values[callee.index()] {
                     Value::Closure(closure) => Some(*closure),
-                    Value::Local(_) if self.language == crate::source::Language::Go => {
-                        crate::graph::calls::closure_of(checker.body, *callee)
-                    }
+                    Value::Local(_) => crate::graph::calls::closure_of(checker.body, *callee),
                     _ => None,
                 };
                 match closure {
@@ -1020,6 +1040,34 @@ impl Program {
                     (MapOpKind::Write, "get_mut") if !value.is_unknown() => {
                         let reference = self.types.intern(TyKind::Ref(value, true));
                         self.types.lib(LibTy::Option, vec![reference])
+                    }
+                    // Iterators borrow what they yield; like `drain`'s, their type is the
+                    // sequence of their items, so that a `for` loop and a pattern type them.
+                    (
+                        MapOpKind::Read | MapOpKind::Write,
+                        "iter" | "iter_mut" | "range" | "keys" | "values" | "values_mut",
+                    ) => {
+                        let map = self.types.autoderef(receiver);
+                        let (key, is_set) = match self.types.kind(map) {
+                            TyKind::Lib(LibTy::Map { is_set, .. }, args) => {
+                                (args.first().copied().unwrap_or(TyId::UNKNOWN), *is_set)
+                            }
+                            _ => (TyId::UNKNOWN, false),
+                        };
+                        let mutable = name.ends_with("_mut");
+                        let key_ref = self.types.intern(TyKind::Ref(key, false));
+                        let value_ref = self.types.intern(TyKind::Ref(value, mutable));
+                        let item = match name {
+                            _ if is_set => key_ref,
+                            "keys" => key_ref,
+                            "values" | "values_mut" => value_ref,
+                            _ => self.types.intern(TyKind::Tuple(vec![key_ref, value_ref])),
+                        };
+                        if value.is_unknown() && !(is_set || name == "keys") {
+                            TyId::UNKNOWN
+                        } else {
+                            self.types.lib(LibTy::Vec, vec![item])
+                        }
                     }
                     (MapOpKind::Drain, _) => {
                         let map = self.types.autoderef(receiver);

@@ -356,6 +356,16 @@ impl Lowerer<'_, '_> {
         id
     }
 
+    /// A local of that name is in scope.
+    fn is_local_name(&self, name: &str) -> bool {
+        self.scopes.iter().any(|scope| {
+            scope
+                .names
+                .iter()
+                .any(|(candidate, _)| &**candidate == name)
+        })
+    }
+
     fn lookup(&mut self, name: &str) -> Option<LocalId> {
         for (index, scope) in self.scopes.iter().enumerate().rev() {
             if let Some((_, local)) = scope
@@ -1087,7 +1097,17 @@ impl Lowerer<'_, '_> {
         let span = self
             .cx
             .span_between(start_span(&call.func), call.paren_token.span.close());
-        if let Expr::Path(path) = strip_parens(&call.func) {
+        let names_local = |path: &syn::ExprPath| {
+            path.qself.is_none()
+                && path.path.leading_colon.is_none()
+                && path.path.segments.len() == 1
+                && self.is_local_name(&path.path.segments[0].ident.to_string())
+        };
+        // A call of a local (`visitor(k, v)`, `f()`) calls the value it holds: a closure, a
+        // function, a func-typed parameter.
+        if let Expr::Path(path) = strip_parens(&call.func)
+            && !names_local(path)
+        {
             let segments: Vec<String> = path
                 .path
                 .segments
