@@ -267,3 +267,35 @@ fn maps_deep_below_an_exported_receiver_are_not_taken_as_shared() {
         assert_eq!(run.code, expected, "{write}: {run:#?}");
     }
 }
+
+/// A library's public API hands out a guard whose `Drop` uses `LocalKey::with` on a
+/// thread-local map: the crates that use it decide where it dies, and one that keeps it in its
+/// own thread-local makes it die while the thread's locals are destroyed. The same module in a
+/// binary, where no thread-local keeps the guard, and the library with `try_with`, stay silent.
+#[test]
+fn guard_a_library_hands_out_may_die_in_a_callers_thread_local() {
+    let module = |access: &str| {
+        format!(
+            "use std::cell::RefCell;\nuse std::collections::HashMap;\n\nthread_local! {{\n    static OPEN: RefCell<HashMap<u64, String>> = RefCell::new(HashMap::new());\n}}\n\npub struct Span {{\n    id: u64,\n}}\n\npub fn open(id: u64, name: &str) -> Span {{\n    OPEN.with(|open| open.borrow_mut().insert(id, name.to_string()));\n    Span {{ id }}\n}}\n\nimpl Drop for Span {{\n    fn drop(&mut self) {{\n        let _ = OPEN.{access}(|open| open.borrow_mut().remove(&self.id));\n    }}\n}}\n"
+        )
+    };
+    let manifest = b"[package]\nname = \"spans\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
+    for (file, access, reported) in [
+        ("src/lib.rs", "with", true),
+        ("src/lib.rs", "try_with", false),
+        ("src/main.rs", "with", false),
+    ] {
+        let mut text = module(access);
+        if file.ends_with("main.rs") {
+            text.push_str("\nfn main() {\n    let _span = open(1, \"main\");\n}\n");
+        }
+        let tree = TempTree::new(&[("Cargo.toml", manifest), (file, text.as_bytes())]);
+        let run = deferlint(tree.root(), &["-D", "warnings", "."]);
+        assert_eq!(
+            run.stderr.contains("tls-map-access-in-defer"),
+            reported,
+            "{file} {access}: {run:#?}"
+        );
+        assert_eq!(run.code, i32::from(reported), "{file} {access}: {run:#?}");
+    }
+}

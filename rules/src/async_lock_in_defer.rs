@@ -68,7 +68,9 @@ crate::declare_rule! {
     /// call those places: a value dropped by code of another crate (an executor dropping a
     /// future) is not seen. Code that checks for a runtime first (`Handle::try_current()` in the same
     /// function) or blocks inside `block_in_place` is not reported. A `try_lock` retried in a loop, or with a fallback that spawns a task in the same
-    /// function, is not reported. Locks whose type cannot be seen are not recognised.
+    /// function, is not reported. Locks whose type cannot be seen are not recognised. A
+    /// `try_lock` is reported when the lock protects a map, directly or in a field of the
+    /// struct it protects, and a spawned task or a static shares the lock.
     pub static ASYNC_LOCK_IN_DEFER = {
         name: "async-lock-in-defer",
         category: Suspicious,

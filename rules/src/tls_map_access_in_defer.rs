@@ -6,7 +6,7 @@ use deferlint_core::analysis::deferred::DeferredRoot;
 use deferlint_core::diagnostic::{Diagnostic, Label};
 use deferlint_core::model::facts::{CallId, Callee, StaticKind, Value};
 use deferlint_core::model::modules::{FunctionId, StaticId};
-use deferlint_core::model::types::TyId;
+use deferlint_core::model::types::{AdtId, LibTy, TyId, TyKind};
 use deferlint_core::model::{CallTarget, ItemRef, LibCall, Program, Resolved};
 
 use crate::Context;
@@ -17,7 +17,8 @@ crate::declare_rule! {
     /// Finds `LocalKey::with` (and `with_borrow`, `with_borrow_mut`, `set`, `take`,
     /// `replace`, `get`) on a `thread_local!` map inside `Drop` code — the `drop` body and the
     /// functions it calls — of a type whose values are kept in a thread-local themselves (in
-    /// the same key or another one).
+    /// the same key or another one), or that a library's public API hands to other crates
+    /// (`pub fn enter() -> Scope`), which may keep them in thread-locals of their own.
     ///
     /// ### Why is this bad?
     /// When a thread exits, its thread-local values are destroyed one key at a time, in an
@@ -48,11 +49,14 @@ crate::declare_rule! {
     /// do when it fails is the code's decision.
     ///
     /// ### Known limitations
-    /// Only values kept in a `thread_local!` of the crate count: through the key's type, the
-    /// fields of the structs it holds, boxes, `Rc`s and collections. Values behind an `Arc`
-    /// (another thread may keep them alive), behind a trait object (`Box<dyn Any>`), or kept
-    /// by a thread-local of another crate are not seen. Scope guards (`defer!`) are not
-    /// considered, since they die with their scope.
+    /// Values kept in a `thread_local!` of the crate count: through the key's type, the
+    /// fields of the structs it holds, boxes, `Rc`s, collections and trait objects of the
+    /// crate's types. Values behind an `Arc` are not (another thread may keep them alive). A
+    /// library's type counts when a public function of the library returns it (as is, or in an
+    /// `Option` or `Result`); a type users get some other way (a field, a trait method of
+    /// another crate) is not seen. A binary's types count only through its own thread-locals.
+    /// Scope guards (`defer!`) are not considered, since they die with their scope.
+    /// The map may be the key's value or inside a cell, a lock, an `Option` or a struct field.
     pub static TLS_MAP_ACCESS_IN_DEFER = {
         name: "tls-map-access-in-defer",
         category: Suspicious,
@@ -69,17 +73,26 @@ struct Access {
     key: StaticId,
 }
 
+/// What keeps the guard alive until its thread's locals are destroyed.
+#[derive(Clone, Copy)]
+enum Keeper {
+    /// A thread-local of the crate holds such values.
+    ThreadLocal(StaticId),
+    /// A public function of the library hands such a value to other crates, which may keep
+    /// it in their own thread-locals (as users of tokio's `EnterGuard` did).
+    HandedOut(FunctionId),
+}
+
 fn diagnostic(
     context: &Context<'_>,
     access: &Access,
     root: DeferredRoot,
-    holder: StaticId,
+    keeper: Keeper,
 ) -> Diagnostic {
     let program = context.program;
     let analyses = context.analyses;
     let call = program.body(access.owner).call(access.call);
     let key = program.static_item(access.key);
-    let holder_item = program.static_item(holder);
     let DeferredRoot::Drop(adt, _) = root else {
         unreachable!("only `Drop` roots are checked")
     };
@@ -102,15 +115,31 @@ fn diagnostic(
                 key.name
             ),
         ),
-    )
-    .with_label(Label::new(
-        holder_item.span,
-        format!(
-            "`{}` keeps `{type_name}` values: they are dropped while the thread's locals are destroyed",
-            holder_item.name
-        ),
-    ));
-    if holder != access.key {
+    );
+    let holder = match keeper {
+        Keeper::ThreadLocal(holder) => {
+            let holder_item = program.static_item(holder);
+            diagnostic = diagnostic.with_label(Label::new(
+                holder_item.span,
+                format!(
+                    "`{}` keeps `{type_name}` values: they are dropped while the thread's locals are destroyed",
+                    holder_item.name
+                ),
+            ));
+            Some(holder)
+        }
+        Keeper::HandedOut(function) => {
+            diagnostic = diagnostic.with_label(Label::new(
+                program.fact(function).span,
+                format!(
+                    "`{}` hands a `{type_name}` to other crates: a caller may keep it in a thread-local of its own, which is destroyed with the thread",
+                    program.function_name(function)
+                ),
+            ));
+            None
+        }
+    };
+    if holder != Some(access.key) {
         diagnostic = diagnostic.with_label(Label::new(
             key.span,
             format!(
@@ -122,7 +151,7 @@ fn diagnostic(
     diagnostic = diagnostic.with_note(format!(
         "{}; a value kept in a thread-local dies when its thread exits, while the thread-locals are destroyed one by one{}",
         when_it_runs(program, analyses, root),
-        if holder == access.key {
+        if holder == Some(access.key) {
             format!(
                 ", and `{}` is being destroyed while its own value's `Drop` runs",
                 key.name
@@ -188,11 +217,56 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
                     })
                     .map(|(holder, _)| (reach.root, *holder))
             });
-        if let Some((root, holder)) = found {
-            diagnostics.push(diagnostic(context, &access, root, holder));
+        let found = found
+            .map(|(root, holder)| (root, Keeper::ThreadLocal(holder)))
+            .or_else(|| handed_out(context, access.function));
+        if let Some((root, keeper)) = found {
+            diagnostics.push(diagnostic(context, &access, root, keeper));
         }
     }
     diagnostics
+}
+
+/// A `Drop` the access is reached from whose type the library's public API returns (as is,
+/// or in an `Option` or `Result`): the crates that use the library decide where it dies.
+fn handed_out(context: &Context<'_>, function: FunctionId) -> Option<(DeferredRoot, Keeper)> {
+    let program = context.program;
+    let analyses = context.analyses;
+    analyses
+        .deferred
+        .reaches(function)
+        .iter()
+        .filter(|reach| reach.depth <= crate::MAX_DEFERRED_DEPTH)
+        .find_map(|reach| {
+            let DeferredRoot::Drop(adt, _) = reach.root else {
+                return None;
+            };
+            program
+                .function_ids()
+                .find(|&candidate| {
+                    let fact = program.fact(candidate);
+                    fact.is_public
+                        && !fact.is_test
+                        && fact.kind.parent().is_none()
+                        && program.is_library_code(candidate)
+                        && returns_adt(program, program.function(candidate).ret_ty, adt)
+                })
+                .map(|giver| (reach.root, Keeper::HandedOut(giver)))
+        })
+}
+
+/// The type is the data type, or an `Option`/`Result` of it.
+fn returns_adt(program: &Program, ty: TyId, adt: AdtId) -> bool {
+    let types = &program.types;
+    if let TyKind::Adt(found, _) = types.kind(ty) {
+        return *found == adt;
+    }
+    match types.as_lib(ty) {
+        Some(LibTy::Option | LibTy::Result) => {
+            matches!(types.kind(types.arg(ty, 0)), TyKind::Adt(found, _) if *found == adt)
+        }
+        _ => false,
+    }
 }
 
 /// Every panicking access (`with` and friends) to a thread-local whose value holds a map.

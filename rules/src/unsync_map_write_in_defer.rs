@@ -97,7 +97,10 @@ crate::declare_rule! {
     /// a map shared with threads started by another crate (a thread pool, a runtime) is not
     /// reported. Accesses are not ordered against `join`: a spawned thread plus the spawning
     /// function counts as two parties only when the spawner touches the map after the spawn
-    /// and before any `join`.
+    /// and before any `join` (in the order the spawning function's code is written; a join
+    /// in a branch counts). Deferred code that runs in the spawning thread itself (a value
+    /// dropped there) races the spawned threads that touch the map when it runs after the
+    /// spawn and before the join.
     pub static UNSYNC_MAP_WRITE_IN_DEFER = {
         name: "unsync-map-write-in-defer",
         category: Correctness,

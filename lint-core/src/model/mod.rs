@@ -218,6 +218,18 @@ impl Program {
         self.tree.module(module).target
     }
 
+    /// A function of the unit's library target: other crates may call it.
+    pub fn is_library_code(&self, id: FunctionId) -> bool {
+        let module = self.function(id).module;
+        matches!(
+            self.tree
+                .module(module)
+                .target
+                .and_then(|target| self.target_kinds.get(target)),
+            Some(crate::unit::TargetKind::Lib)
+        )
+    }
+
     /// Test code: a `#[test]` function, code in a `#[cfg(test)]` module, or a file of a test
     /// or bench target. Findings there are reported only when tests are asked for.
     pub fn is_test_code(&self, id: FunctionId) -> bool {
