@@ -1326,6 +1326,13 @@ impl<'a> Walker<'a> {
         };
         let future = *future;
         let future_ty = self.program.value_ty(self.owner, future);
+        // A finished `async fn` future owns nothing: its locals died before it returned.
+        if matches!(
+            self.program.types.kind(future_ty),
+            crate::model::types::TyKind::AsyncCall(_)
+        ) {
+            return;
+        }
         let runs = self.glue.glue(self.program, future_ty, true);
         if runs.is_empty() {
             return;

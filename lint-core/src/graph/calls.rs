@@ -929,6 +929,12 @@ impl GlueWalk<'_> {
                     self.collect(implementor, &[], through_shared, depth + 1);
                 }
             }
+            // An unfinished `async fn` future: what the function holds where it waits.
+            TyKind::AsyncCall(function) => {
+                for held in suspended_slot_types(program, *function) {
+                    self.collect(held, &[], through_shared, depth + 1);
+                }
+            }
             TyKind::Ref(..)
             | TyKind::Ptr(..)
             | TyKind::Unknown
@@ -936,6 +942,35 @@ impl GlueWalk<'_> {
             | TyKind::Opaque(_) => {}
         }
     }
+}
+
+/// The types of the locals and temporaries of a function that are alive at one of its
+/// `.await`s (bound before it, not released or moved away yet, in the order the code is
+/// written): what its future owns while it waits there.
+fn suspended_slot_types(program: &Program, function: FunctionId) -> Vec<TyId> {
+    let mut events = Vec::new();
+    collect_events(&program.fact(function).nodes, &mut events);
+    let mut live: Vec<Slot> = Vec::new();
+    let mut held: Vec<Slot> = Vec::new();
+    for event in events {
+        match event {
+            Event::Bind(slot) => live.push(*slot),
+            Event::Release { slot, .. } => live.retain(|alive| alive != slot),
+            Event::Move { local, .. } => live.retain(|alive| *alive != Slot::Local(*local)),
+            Event::Suspend { .. } => {
+                for &slot in &live {
+                    if !held.contains(&slot) {
+                        held.push(slot);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    held.iter()
+        .map(|slot| slot_type(program, function, slot))
+        .filter(|ty| !ty.is_unknown())
+        .collect()
 }
 
 /// The fields of `self` a `Drop::drop` takes out: `self.f.take()`, `mem::take(&mut self.f)`,

@@ -2016,7 +2016,7 @@ fn may_hold_object(program: &Program, ty: TyId) -> bool {
     let types = &program.types;
     match types.kind(ty) {
         TyKind::Unknown | TyKind::Param(_) => true,
-        TyKind::Opaque(_) | TyKind::Never => false,
+        TyKind::Opaque(_) | TyKind::Never | TyKind::AsyncCall(_) => false,
         TyKind::Tuple(elements) => elements
             .iter()
             .any(|&element| may_hold_object(program, element)),

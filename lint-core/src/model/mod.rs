@@ -962,7 +962,11 @@ impl Program {
                 let inner = self.substitute(inner, substitution);
                 self.types.intern(TyKind::Slice(inner))
             }
-            TyKind::Unknown | TyKind::Never | TyKind::Opaque(_) | TyKind::Dyn(_) => ty,
+            TyKind::Unknown
+            | TyKind::Never
+            | TyKind::Opaque(_)
+            | TyKind::Dyn(_)
+            | TyKind::AsyncCall(_) => ty,
         }
     }
 

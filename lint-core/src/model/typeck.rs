@@ -325,7 +325,17 @@ impl Program {
                 }
                 let (target, ty) = self.check_call(checker, call.index());
                 checker.types.call_target[call.index()] = target;
-                ty
+                // A call of an `async fn` of the program makes its future; `.await` gives the
+                // function's output.
+                match target {
+                    CallTarget::Function(function)
+                        if self.language == crate::source::Language::Rust
+                            && self.fact(function).is_async =>
+                    {
+                        self.types.intern(TyKind::AsyncCall(function))
+                    }
+                    _ => ty,
+                }
             }
             Value::Try(inner) => {
                 let inner = ty_of(checker, *inner);
@@ -335,7 +345,13 @@ impl Program {
                 let inner = ty_of(checker, *of);
                 self.payload_type(inner, &**constructor == "Err")
             }
-            Value::Await(inner) => ty_of(checker, *inner),
+            Value::Await(inner) => {
+                let future = ty_of(checker, *inner);
+                match self.types.kind(future) {
+                    TyKind::AsyncCall(function) => self.functions[function.index()].ret_ty,
+                    _ => future,
+                }
+            }
             Value::Struct { path, fields, .. } => {
                 match self
                     .tree

@@ -123,6 +123,9 @@ pub enum TyKind {
     /// `dyn Trait` or `impl Trait`: some type implementing the trait (by its name).
     Dyn(Sym),
     Never,
+    /// The future a call of one of the program's `async fn`s makes: until it finishes it owns
+    /// the function's locals that are alive where it waits, and dropping it drops them.
+    AsyncCall(crate::model::modules::FunctionId),
 }
 
 /// The program's types, each stored once.
@@ -340,6 +343,7 @@ impl TyInterner {
             TyKind::Param(name) | TyKind::Opaque(name) => name.to_string(),
             TyKind::Dyn(name) => format!("dyn {name}"),
             TyKind::Never => "!".to_string(),
+            TyKind::AsyncCall(_) => "impl Future".to_string(),
         }
     }
 }
