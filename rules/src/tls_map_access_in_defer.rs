@@ -52,9 +52,10 @@ crate::declare_rule! {
     /// Values kept in a `thread_local!` of the crate count: through the key's type, the
     /// fields of the structs it holds, boxes, `Rc`s, collections and trait objects of the
     /// crate's types. Values behind an `Arc` are not (another thread may keep them alive). A
-    /// library's type counts when a public function of the library returns it (as is, or in an
-    /// `Option` or `Result`); a type users get some other way (a field, a trait method of
-    /// another crate) is not seen. A binary's types count only through its own thread-locals.
+    /// library's type counts when it is a guard of the thread's context: a public function of
+    /// the library that uses the same thread-local returns it (as is, or in an `Option` or
+    /// `Result`), and it holds plain values only (numbers, strings, ids, `PhantomData`); a
+    /// resource object that owns more, or a type users get some other way, is not seen. A binary's types count only through its own thread-locals.
     /// Scope guards (`defer!`) are not considered, since they die with their scope.
     /// The map may be the key's value or inside a cell, a lock, an `Option` or a struct field.
     pub static TLS_MAP_ACCESS_IN_DEFER = {
@@ -189,7 +190,8 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
         return Vec::new();
     }
     let mut diagnostics = Vec::new();
-    for access in map_accesses(program) {
+    let accesses = map_accesses(program);
+    for access in &accesses {
         if !context.reports_in(access.function) {
             continue;
         }
@@ -219,22 +221,39 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             });
         let found = found
             .map(|(root, holder)| (root, Keeper::ThreadLocal(holder)))
-            .or_else(|| handed_out(context, access.function));
+            .or_else(|| handed_out(context, &access, &accesses));
         if let Some((root, keeper)) = found {
-            diagnostics.push(diagnostic(context, &access, root, keeper));
+            diagnostics.push(diagnostic(context, access, root, keeper));
         }
     }
     diagnostics
 }
 
 /// A `Drop` the access is reached from whose type the library's public API returns (as is,
-/// or in an `Option` or `Result`): the crates that use the library decide where it dies.
-fn handed_out(context: &Context<'_>, function: FunctionId) -> Option<(DeferredRoot, Keeper)> {
+/// or in an `Option` or `Result`) from code that uses the same thread-local: a guard of the
+/// thread's context (enter sets it, the guard's `Drop` resets it), which the crates that use
+/// the library may keep for the thread's lifetime, in a thread-local of their own.
+fn handed_out(
+    context: &Context<'_>,
+    access: &Access,
+    accesses: &[Access],
+) -> Option<(DeferredRoot, Keeper)> {
     let program = context.program;
     let analyses = context.analyses;
+    let uses_key = |giver: FunctionId| {
+        analyses
+            .calls
+            .reachable_in_task(&[giver])
+            .into_iter()
+            .any(|function| {
+                accesses
+                    .iter()
+                    .any(|other| other.key == access.key && other.function == function)
+            })
+    };
     analyses
         .deferred
-        .reaches(function)
+        .reaches(access.function)
         .iter()
         .filter(|reach| reach.depth <= crate::MAX_DEFERRED_DEPTH)
         .find_map(|reach| {
@@ -250,9 +269,58 @@ fn handed_out(context: &Context<'_>, function: FunctionId) -> Option<(DeferredRo
                         && fact.kind.parent().is_none()
                         && program.is_library_code(candidate)
                         && returns_adt(program, program.function(candidate).ret_ty, adt)
+                        && uses_key(candidate)
                 })
+                .filter(|_| is_plain_guard(program, adt, 0))
                 .map(|giver| (reach.root, Keeper::HandedOut(giver)))
         })
+}
+
+/// A guard of the thread's context holds plain values only (numbers, booleans, strings, ids,
+/// `PhantomData`, other such guards): a resource object that owns more (handles, buffers, cells)
+/// is kept by its owner's structures, not parked for a thread's lifetime.
+fn is_plain_guard(program: &Program, adt: AdtId, depth: u32) -> bool {
+    depth < 3
+        && program
+            .adt(adt)
+            .fields
+            .iter()
+            .all(|&(_, ty)| is_plain_value(program, ty, depth))
+}
+
+fn is_plain_value(program: &Program, ty: TyId, depth: u32) -> bool {
+    let types = &program.types;
+    match types.kind(ty) {
+        TyKind::Opaque(name) => matches!(
+            &**name,
+            "u8" | "u16"
+                | "u32"
+                | "u64"
+                | "u128"
+                | "usize"
+                | "i8"
+                | "i16"
+                | "i32"
+                | "i64"
+                | "i128"
+                | "isize"
+                | "bool"
+                | "char"
+                | "PhantomData"
+                | "NonZeroU64"
+                | "NonZeroU32"
+                | "NonZeroUsize"
+        ),
+        TyKind::Lib(LibTy::String, _) => true,
+        TyKind::Lib(LibTy::Option, args) => args
+            .iter()
+            .all(|&arg| is_plain_value(program, arg, depth + 1)),
+        TyKind::Tuple(elements) => elements
+            .iter()
+            .all(|&element| is_plain_value(program, element, depth + 1)),
+        TyKind::Adt(inner, _) => is_plain_guard(program, *inner, depth + 1),
+        _ => false,
+    }
 }
 
 /// The type is the data type, or an `Option`/`Result` of it.
