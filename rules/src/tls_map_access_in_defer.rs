@@ -221,7 +221,7 @@ pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
             });
         let found = found
             .map(|(root, holder)| (root, Keeper::ThreadLocal(holder)))
-            .or_else(|| handed_out(context, &access, &accesses));
+            .or_else(|| handed_out(context, access, &accesses));
         if let Some((root, keeper)) = found {
             diagnostics.push(diagnostic(context, access, root, keeper));
         }
