@@ -55,7 +55,8 @@ crate::declare_rule! {
     /// library's type counts when it is a guard of the thread's context: a public function of
     /// the library that uses the same thread-local returns it (as is, or in an `Option` or
     /// `Result`), and it holds plain values only (numbers, strings, ids, `PhantomData`); a
-    /// resource object that owns more, or a type users get some other way, is not seen. A binary's types count only through its own thread-locals.
+    /// resource object that owns more, or a type users get some other way, is not seen. A
+    /// binary's types count only through its own thread-locals.
     /// Scope guards (`defer!`) are not considered, since they die with their scope.
     /// The map may be the key's value or inside a cell, a lock, an `Option` or a struct field.
     pub static TLS_MAP_ACCESS_IN_DEFER = {

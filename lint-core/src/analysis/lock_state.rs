@@ -12,6 +12,7 @@ use super::slots::{Content, SlotContents};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::graph::calls::{CallGraph, DeferSiteId, DropGlue};
+use crate::model::facts::LocalId;
 use crate::model::facts::{
     CallId, Callee, Event, FnKind, Node, ReleaseReason, Slot, Value, ValueId,
 };
@@ -339,11 +340,15 @@ fn parameter_calls(
         .filter(|value| matches!(value, Value::Local(local) if *local == param))
         .count();
     let mut accounted = 0;
-    for (call, fact) in program.own_calls(function) {
+    let file = program.function(function).file;
+    // The function's own calls and those of the closures in it, which capture the parameter.
+    for (index, fact) in body.calls.iter().enumerate() {
+        let call = CallId::from_index(index);
+        let caller = program.function_id(file, fact.function);
         if let Callee::Dynamic(callee) = &fact.callee
             && is_param(*callee)
         {
-            out.push((function, call));
+            out.push((caller, call));
             accounted += 1;
         }
         let handed: Vec<usize> = match &fact.callee {
@@ -364,7 +369,7 @@ fn parameter_calls(
         if handed.is_empty() {
             continue;
         }
-        let CallTarget::Function(next) = program.call_target(function, call) else {
+        let CallTarget::Function(next) = program.call_target(caller, call) else {
             return false;
         };
         for index in handed {
@@ -758,15 +763,38 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// What a function owns when it starts: a `move` closure owns the values it captured.
+    /// What a function owns when it starts: a `move` closure owns the values it captured, and
+    /// any closure owns those its own code drops or moves away (Rust captures them by value).
     fn initial_state(&self) -> State {
         let mut state = State::new();
-        if is_move_closure(self.program, self.function) {
-            for &local in &self.program.fact(self.function).captures {
-                let slot = Slot::Local(local);
-                if self.content(slot).is_some() {
-                    state.insert(slot, SlotState::Owned);
+        let is_closure = self.program.fact(self.function).kind.parent().is_some();
+        if !is_closure {
+            return state;
+        }
+        let by_move = is_move_closure(self.program, self.function);
+        let mut consumed: Vec<LocalId> = Vec::new();
+        if !by_move {
+            let mut events = Vec::new();
+            crate::graph::calls::collect_events(
+                &self.program.fact(self.function).nodes,
+                &mut events,
+            );
+            for event in events {
+                match event {
+                    Event::Move { local, .. }
+                    | Event::Release {
+                        slot: Slot::Local(local),
+                        reason: ReleaseReason::Explicit,
+                        ..
+                    } => consumed.push(*local),
+                    _ => {}
                 }
+            }
+        }
+        for &local in &self.program.fact(self.function).captures {
+            let slot = Slot::Local(local);
+            if (by_move || consumed.contains(&local)) && self.content(slot).is_some() {
+                state.insert(slot, SlotState::Owned);
             }
         }
         state
@@ -1117,11 +1145,11 @@ impl<'a> Walker<'a> {
     fn call(&mut self, call: crate::model::facts::CallId, state: &State) {
         let target = self.program.call_target(self.owner, call);
         let function = self.function;
-        if self
-            .param_calls
-            .as_ref()
-            .is_some_and(|(calls, _)| calls.is_param_call(function, call))
-        {
+        let calls_a_local = matches!(
+            &self.program.body(self.owner).call(call).callee,
+            Callee::Dynamic(callee) if matches!(self.program.body(self.owner).value(*callee), Value::Local(_))
+        );
+        if calls_a_local && self.param_calls.is_some() {
             let held: Vec<HeldLock> = self
                 .held(state, None)
                 .into_iter()

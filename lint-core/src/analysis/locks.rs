@@ -253,23 +253,33 @@ impl LockOps {
         }
         if program.language == crate::source::Language::Rust {
             let mut call_counts: Option<HashMap<FunctionId, usize>> = None;
-            for function in program.function_ids() {
-                let returned = ops.find_returned_guards(program, function);
-                if returned.is_empty() {
-                    continue;
-                }
-                let lock = returned[0].1;
-                ops.returned.insert(function, returned);
-                // A helper that locks what it is handed (`fn lock<T>(m: &Mutex<T>)`) and is
-                // called from several places may be handed different locks, which the alias
-                // classes merge: its guard is followed into its callers only when it has one.
-                if locks_a_parameter(program, ops.get(lock)) {
-                    let counts = call_counts.get_or_insert_with(|| calls_per_function(program));
-                    if counts.get(&function).copied().unwrap_or(0) > 1 {
+            // Rounds: a function returning what a guard-returning helper returns is found in
+            // the round after the helper.
+            let mut pending: Vec<FunctionId> = program.function_ids().collect();
+            for _ in 0..4 {
+                let before = ops.returning.len();
+                pending.retain(|function| !ops.returning.contains_key(function));
+                for &function in &pending {
+                    let returned = ops.find_returned_guards(program, function);
+                    if returned.is_empty() {
                         continue;
                     }
+                    let lock = returned[0].1;
+                    ops.returned.insert(function, returned);
+                    // A helper that locks what it is handed (`fn lock<T>(m: &Mutex<T>)`) and is
+                    // called from several places may be handed different locks, which the alias
+                    // classes merge: its guard is followed into its callers only when it has one.
+                    if locks_a_parameter(program, ops.get(lock)) {
+                        let counts = call_counts.get_or_insert_with(|| calls_per_function(program));
+                        if counts.get(&function).copied().unwrap_or(0) > 1 {
+                            continue;
+                        }
+                    }
+                    ops.returning.insert(function, lock);
                 }
-                ops.returning.insert(function, lock);
+                if ops.returning.len() == before {
+                    break;
+                }
             }
         }
         ops
@@ -301,7 +311,7 @@ impl LockOps {
         let mut found = Vec::new();
         for &value in &program.fact(function).returns {
             let mut current = value;
-            for _ in 0..8 {
+            for _ in 0..12 {
                 match body.value(current) {
                     Value::Call(call) => {
                         if let Some(lock) = self.at(owner, *call) {
@@ -322,6 +332,14 @@ impl LockOps {
                             break;
                         }
                         let fact = body.call(*call);
+                        // A helper of the program that returns a guard (`fn entry(&self) ->
+                        // Ref<..> { self.lookup() }`).
+                        if let CallTarget::Function(callee) = program.call_target(owner, *call)
+                            && let Some(&lock) = self.returning.get(&callee)
+                        {
+                            found.push((*call, lock));
+                            break;
+                        }
                         match (program.call_target(owner, *call), &fact.callee) {
                             (
                                 CallTarget::Lib(
@@ -353,7 +371,18 @@ impl LockOps {
                             _ => break,
                         }
                     }
-                    Value::Try(inner) => current = *inner,
+                    Value::Try(inner) | Value::Payload { of: inner, .. } => current = *inner,
+                    // `match x { Some(v) => v, None => unreachable!() }`: the one arm that
+                    // gives a value.
+                    Value::Either(arms) => {
+                        let mut giving = arms.iter().filter(|&&arm| {
+                            !matches!(body.value(arm), Value::Macro { .. } | Value::Unknown)
+                        });
+                        match (giving.next(), giving.next()) {
+                            (Some(&arm), None) => current = arm,
+                            _ => break,
+                        }
+                    }
                     // `let hit = map.get(&k)?; .. Some(hit)`: the guard bound to a local.
                     Value::Local(local) => match body.local(*local).init {
                         Some(init) => current = init,

@@ -316,12 +316,13 @@ impl Aliases {
                         _ => NONE,
                     }
                 }
-                // `let (a, b) = (x, y);`: a position of a tuple expression is that element.
+                // `let (a, b) = (x, y);`, `let pair = (x, ()); pair.0`: a position of a tuple
+                // expression is that element.
                 Value::Field { base, name }
-                    if matches!(body.value(*base), Value::Tuple(_))
+                    if matches!(body.value(tuple_behind(body, *base)), Value::Tuple(_))
                         && name.parse::<usize>().is_ok() =>
                 {
-                    let Value::Tuple(elements) = body.value(*base) else {
+                    let Value::Tuple(elements) = body.value(tuple_behind(body, *base)) else {
                         unreachable!("matched above")
                     };
                     name.parse::<usize>()
@@ -734,4 +735,19 @@ fn visit_assignments(nodes: &[crate::model::facts::Node], f: &mut impl FnMut(Val
             Node::Event(_) => {}
         }
     }
+}
+
+/// The value a local was initialised with, through locals bound from locals (a tuple built
+/// once and read by position).
+fn tuple_behind(body: &crate::model::facts::Body, mut value: ValueId) -> ValueId {
+    for _ in 0..8 {
+        match body.value(value) {
+            Value::Local(local) => match body.local(*local).init {
+                Some(init) => value = init,
+                None => return value,
+            },
+            _ => return value,
+        }
+    }
+    value
 }

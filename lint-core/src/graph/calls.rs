@@ -967,10 +967,26 @@ fn suspended_slot_types(program: &Program, function: FunctionId) -> Vec<TyId> {
             _ => {}
         }
     }
-    held.iter()
+    let mut types: Vec<TyId> = held
+        .iter()
         .map(|slot| slot_type(program, function, slot))
         .filter(|ty| !ty.is_unknown())
-        .collect()
+        .collect();
+    // The future it waits on, while it waits (`helper(..).await`).
+    let owner = program.function(function).owner;
+    let body = program.body(owner);
+    let file = program.function(owner).file;
+    for (index, value) in body.values.iter().enumerate() {
+        let Value::Await(inner) = value else { continue };
+        if program.function_id(file, body.value_fn(ValueId::from_index(index))) != function {
+            continue;
+        }
+        let ty = program.value_ty(owner, *inner);
+        if matches!(program.types.kind(ty), TyKind::AsyncCall(_)) && !types.contains(&ty) {
+            types.push(ty);
+        }
+    }
+    types
 }
 
 /// The fields of `self` a `Drop::drop` takes out: `self.f.take()`, `mem::take(&mut self.f)`,
