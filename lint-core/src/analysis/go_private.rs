@@ -18,7 +18,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::loops::Loops;
 use crate::graph::calls::collect_events;
-use crate::model::facts::{Callee, Event, LocalId, LocalOrigin, Value, ValueId};
+use crate::model::facts::{Callee, Event, LocalId, LocalOrigin, Sym, Value, ValueId};
 use crate::model::modules::FunctionId;
 use crate::model::{BodyId, CallTarget, LibCall, Program};
 use crate::source::Span;
@@ -280,6 +280,42 @@ impl<'p> PrivateLocals<'p> {
                 }
             }
         }
+        // Locals loaded from a field that the call then fills with a new map (`todo :=
+        // a.pending; a.pending = make(..)`, a swap): the walk says where they hold the map
+        // swapped out.
+        let stored_fresh: Vec<(LocalId, &Sym)> = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Assign { target, value, .. } if fresh_value(program, owner, *value) => {
+                    match body.value(*target) {
+                        Value::Field { base, name } => match body.value(*base) {
+                            Value::Local(base) => Some((*base, name)),
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .collect();
+        if !stored_fresh.is_empty() {
+            for (index, fact) in body.locals.iter().enumerate() {
+                let local = LocalId::from_index(index);
+                let loaded = fact.init.is_some_and(|init| {
+                    matches!(body.value(init), Value::Field { base, name }
+                        if matches!(body.value(*base), Value::Local(from)
+                            if stored_fresh.iter().any(|(stored, field)| stored == from && *field == name)))
+                });
+                if loaded
+                    && !candidates.contains(&local)
+                    && fact.origin == LocalOrigin::Let
+                    && !fact.by_ref
+                    && !self.handed_to_goroutine.contains(&(body_id, local))
+                {
+                    where_fresh.insert(local);
+                }
+            }
+        }
         candidates.extend(where_fresh.iter().copied());
         let mut leaves: HashMap<LocalId, Leaves> = candidates
             .iter()
@@ -436,10 +472,11 @@ fn uses_of(
         // Map operations (`delete(m, k)`, `h.Set(k, v)`, `len(m)`) and constructors keep the
         // object where it is; any other call may keep or share what it is given.
         let target = program.call_target(owner, id);
+        // (The frontend's mark of a `for range` loop's end is no call.)
         let stays = matches!(
             target,
             CallTarget::Lib(LibCall::Map { .. } | LibCall::Construct(_))
-        );
+        ) || matches!(&call.callee, Callee::Path(path) if path.last() == "<range-end>");
         let leaves_at_call = Use::Call {
             lo: call.span.lo,
             in_loop: call.in_loop,

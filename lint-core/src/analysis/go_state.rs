@@ -236,6 +236,10 @@ struct State {
     fresh: BTreeSet<(LocalId, Sym)>,
     /// Locals that hold a map this call made, assigned on every path (`out = make(..)`).
     fresh_locals: BTreeSet<LocalId>,
+    /// Locals loaded from a field of a local (`todo := a.pending`) inside the current critical
+    /// section, with the field: storing a new map in that field before the section ends swaps
+    /// the old one out (`a.pending = make(..)`), and the local then holds it alone.
+    swappable: BTreeSet<(LocalId, LocalId, Sym)>,
     /// Spawns made on some path to here, by order.
     spawned: BTreeSet<u32>,
 }
@@ -297,6 +301,11 @@ impl State {
                 .fresh_locals
                 .intersection(&other.fresh_locals)
                 .copied()
+                .collect(),
+            swappable: self
+                .swappable
+                .intersection(&other.swappable)
+                .cloned()
                 .collect(),
             spawned: self.spawned.union(&other.spawned).copied().collect(),
         }
@@ -1502,6 +1511,44 @@ impl<'a> Walker<'a> {
         state.held.values().copied().collect()
     }
 
+    /// Locals declared from `base.field` (`todo := a.pending`) after the latest lock still
+    /// held was taken, and before `at`: loaded in the current critical section.
+    fn declared_from_field_in_section(
+        &self,
+        owner: FunctionId,
+        base: LocalId,
+        field: &Sym,
+        at: Span,
+        state: &State,
+    ) -> Vec<LocalId> {
+        let Some(section_start) = state
+            .held
+            .values()
+            .map(|held| self.locks.get(held.lock).span)
+            .filter(|lock| lock.file == at.file && lock.hi <= at.lo)
+            .map(|lock| lock.hi)
+            .max()
+        else {
+            return Vec::new();
+        };
+        let body = self.program.body(owner);
+        body.locals
+            .iter()
+            .enumerate()
+            .filter(|(_, fact)| {
+                fact.span.file == at.file
+                    && fact.span.lo >= section_start
+                    && fact.span.hi <= at.lo
+                    && fact.init.is_some_and(|init| {
+                        matches!(body.value(init), Value::Field { base: loaded, name }
+                            if name == field
+                                && matches!(body.value(*loaded), Value::Local(from) if *from == base))
+                    })
+            })
+            .map(|(index, _)| LocalId::from_index(index))
+            .collect()
+    }
+
     fn current_defer(&self) -> Option<DeferSiteId> {
         self.deferred_stack.iter().find_map(|(site, _)| *site)
     }
@@ -1533,6 +1580,13 @@ impl<'a> Walker<'a> {
                             state.fresh_locals.insert(*local);
                         } else {
                             state.fresh_locals.remove(local);
+                        }
+                        state.swappable.retain(|(swapped, _, _)| swapped != local);
+                        if !state.held.is_empty()
+                            && let Value::Field { base, name } = body.value(*value)
+                            && let Value::Local(base) = body.value(*base)
+                        {
+                            state.swappable.insert((*local, *base, name.clone()));
                         }
                         let nil =
                             matches!(body.value(*value), Value::Path(path) if path.last() == "nil");
@@ -1569,6 +1623,18 @@ impl<'a> Walker<'a> {
                             let fresh = (*local, name.clone());
                             if super::go_private::fresh_value(self.program, owner, *value) {
                                 state.fresh.insert(fresh);
+                                // The swap: what was loaded from the field in this critical
+                                // section is out of it now, held by the local alone.
+                                let mut swapped: Vec<LocalId> = state
+                                    .swappable
+                                    .iter()
+                                    .filter(|(_, base, field)| base == local && field == name)
+                                    .map(|(swapped, _, _)| *swapped)
+                                    .collect();
+                                swapped.extend(self.declared_from_field_in_section(
+                                    owner, *local, name, *span, state,
+                                ));
+                                state.fresh_locals.extend(swapped);
                             } else {
                                 state.fresh.remove(&fresh);
                             }
@@ -1807,6 +1873,7 @@ impl<'a> Walker<'a> {
                 }
             }
             CallTarget::Lib(LibCall::Unlock { .. }) => {
+                state.swappable.clear();
                 if let Callee::Method { receiver, .. } = &fact.callee {
                     if let Some(class) = self.identity.class_of(owner, *receiver) {
                         state.held.remove(&class);

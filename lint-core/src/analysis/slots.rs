@@ -392,6 +392,40 @@ impl ContentCx<'_> {
             return None;
         }
         let incidental = value.is_some_and(|value| self.is_replaced_old_value(value));
+        // A struct literal whose field is moved out where it is written (`Holder { inner: x
+        // }.inner`): only its other fields are left to drop.
+        if let (Slot::Temp(_), Some(value)) = (slot, value)
+            && let Value::Struct { fields, .. } = self.body.value(value)
+            && let Some(moved) = self
+                .body
+                .values
+                .iter()
+                .find_map(|projection| match projection {
+                    Value::Field { base, name } if *base == value => Some(name),
+                    _ => None,
+                })
+        {
+            let mut drops: Vec<FunctionId> = fields
+                .iter()
+                .filter(|(field, _)| field != moved)
+                .flat_map(|(_, field)| {
+                    let ty = self.program.value_ty(self.owner, *field);
+                    self.glue
+                        .glue_inside(self.program, ty, false, self.owner, incidental)
+                })
+                .collect();
+            drops.sort();
+            drops.dedup();
+            if drops.is_empty() {
+                return None;
+            }
+            let origin = self.origin_span(value);
+            return Some(Content::Owned {
+                drops,
+                origin,
+                may_be_last_owner,
+            });
+        }
         let drops =
             self.glue
                 .glue_inside(self.program, ty, may_be_last_owner, self.owner, incidental);

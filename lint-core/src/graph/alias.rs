@@ -331,6 +331,21 @@ impl Aliases {
                         .map(|element| node(&nodes, element))
                         .unwrap_or(NONE)
                 }
+                // `Holder { inner: x }.inner`: a field of a struct literal read where it is
+                // made is the value given for it (not the field of every `Holder`).
+                Value::Field { base, name }
+                    if matches!(body.value(tuple_behind(body, *base)), Value::Struct { fields, .. }
+                        if fields.iter().any(|(field, _)| field == name)) =>
+                {
+                    let Value::Struct { fields, .. } = body.value(tuple_behind(body, *base)) else {
+                        unreachable!("matched above")
+                    };
+                    fields
+                        .iter()
+                        .find(|(field, _)| field == name)
+                        .map(|(_, value)| node(&nodes, value))
+                        .unwrap_or(NONE)
+                }
                 Value::Field { base, name } => {
                     let base_ty = types.value_ty[base.index()];
                     let deref = program.types.autoderef(base_ty);
