@@ -283,17 +283,11 @@ impl<'p> PrivateLocals<'p> {
         // Locals loaded from a field that the call then fills with a new map (`todo :=
         // a.pending; a.pending = make(..)`, a swap): the walk says where they hold the map
         // swapped out.
-        let stored_fresh: Vec<(LocalId, &Sym)> = events
+        let stored_fresh: Vec<SwapPlace> = events
             .iter()
             .filter_map(|event| match event {
                 Event::Assign { target, value, .. } if fresh_value(program, owner, *value) => {
-                    match body.value(*target) {
-                        Value::Field { base, name } => match body.value(*base) {
-                            Value::Local(base) => Some((*base, name)),
-                            _ => None,
-                        },
-                        _ => None,
-                    }
+                    swap_place(body, *target)
                 }
                 _ => None,
             })
@@ -301,11 +295,10 @@ impl<'p> PrivateLocals<'p> {
         if !stored_fresh.is_empty() {
             for (index, fact) in body.locals.iter().enumerate() {
                 let local = LocalId::from_index(index);
-                let loaded = fact.init.is_some_and(|init| {
-                    matches!(body.value(init), Value::Field { base, name }
-                        if matches!(body.value(*base), Value::Local(from)
-                            if stored_fresh.iter().any(|(stored, field)| stored == from && *field == name)))
-                });
+                let loaded = fact
+                    .init
+                    .and_then(|init| swap_place(body, init))
+                    .is_some_and(|place| stored_fresh.contains(&place));
                 if loaded
                     && !candidates.contains(&local)
                     && fact.origin == LocalOrigin::Let
@@ -673,6 +666,29 @@ fn not_left(computed: &Computed, local: LocalId, at: Span) -> bool {
         Some(Leaves::Never) => true,
         Some(Leaves::At(lo)) => at.hi <= *lo,
         Some(Leaves::Always) | None => false,
+    }
+}
+
+/// A place a map can be swapped out of: a field of a local (`a.pending`), or what a local
+/// pointer points to (`*p`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SwapPlace {
+    Field(LocalId, Sym),
+    Pointee(LocalId),
+}
+
+/// The place a value reads or a target writes, when it is one a swap can name.
+pub fn swap_place(body: &crate::model::facts::Body, value: ValueId) -> Option<SwapPlace> {
+    match body.value(value) {
+        Value::Field { base, name } => match body.value(*base) {
+            Value::Local(base) => Some(SwapPlace::Field(*base, name.clone())),
+            _ => None,
+        },
+        Value::Deref(inner) => match body.value(*inner) {
+            Value::Local(pointer) => Some(SwapPlace::Pointee(*pointer)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

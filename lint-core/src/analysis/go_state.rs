@@ -239,7 +239,7 @@ struct State {
     /// Locals loaded from a field of a local (`todo := a.pending`) inside the current critical
     /// section, with the field: storing a new map in that field before the section ends swaps
     /// the old one out (`a.pending = make(..)`), and the local then holds it alone.
-    swappable: BTreeSet<(LocalId, LocalId, Sym)>,
+    swappable: BTreeSet<(LocalId, super::go_private::SwapPlace)>,
     /// Spawns made on some path to here, by order.
     spawned: BTreeSet<u32>,
 }
@@ -1511,13 +1511,12 @@ impl<'a> Walker<'a> {
         state.held.values().copied().collect()
     }
 
-    /// Locals declared from `base.field` (`todo := a.pending`) after the latest lock still
-    /// held was taken, and before `at`: loaded in the current critical section.
-    fn declared_from_field_in_section(
+    /// Locals declared from the place (`todo := a.pending`, `batch := *p`) after the latest
+    /// lock still held was taken, and before `at`: loaded in the current critical section.
+    fn declared_from_place_in_section(
         &self,
         owner: FunctionId,
-        base: LocalId,
-        field: &Sym,
+        place: &super::go_private::SwapPlace,
         at: Span,
         state: &State,
     ) -> Vec<LocalId> {
@@ -1539,11 +1538,10 @@ impl<'a> Walker<'a> {
                 fact.span.file == at.file
                     && fact.span.lo >= section_start
                     && fact.span.hi <= at.lo
-                    && fact.init.is_some_and(|init| {
-                        matches!(body.value(init), Value::Field { base: loaded, name }
-                            if name == field
-                                && matches!(body.value(*loaded), Value::Local(from) if *from == base))
-                    })
+                    && fact
+                        .init
+                        .and_then(|init| super::go_private::swap_place(body, init))
+                        .is_some_and(|loaded| loaded == *place)
             })
             .map(|(index, _)| LocalId::from_index(index))
             .collect()
@@ -1570,6 +1568,23 @@ impl<'a> Walker<'a> {
                 span,
             } => {
                 let body = self.program.body(owner);
+                // A swap: a new map stored where a local of the current critical section
+                // loaded the old one from (`todo := a.pending; a.pending = make(..)`); the old
+                // map is out of the place now, held by the local alone.
+                if !state.held.is_empty()
+                    && super::go_private::fresh_value(self.program, owner, *value)
+                    && let Some(place) = super::go_private::swap_place(body, *target)
+                {
+                    let mut swapped: Vec<LocalId> = state
+                        .swappable
+                        .iter()
+                        .filter(|(_, loaded)| *loaded == place)
+                        .map(|(swapped, _)| *swapped)
+                        .collect();
+                    swapped
+                        .extend(self.declared_from_place_in_section(owner, &place, *span, state));
+                    state.fresh_locals.extend(swapped);
+                }
                 match body.value(*target) {
                     Value::Index { base } => {
                         self.map_access(function, *base, true, true, *span, state);
@@ -1581,12 +1596,11 @@ impl<'a> Walker<'a> {
                         } else {
                             state.fresh_locals.remove(local);
                         }
-                        state.swappable.retain(|(swapped, _, _)| swapped != local);
+                        state.swappable.retain(|(swapped, _)| swapped != local);
                         if !state.held.is_empty()
-                            && let Value::Field { base, name } = body.value(*value)
-                            && let Value::Local(base) = body.value(*base)
+                            && let Some(place) = super::go_private::swap_place(body, *value)
                         {
-                            state.swappable.insert((*local, *base, name.clone()));
+                            state.swappable.insert((*local, place));
                         }
                         let nil =
                             matches!(body.value(*value), Value::Path(path) if path.last() == "nil");
@@ -1623,18 +1637,6 @@ impl<'a> Walker<'a> {
                             let fresh = (*local, name.clone());
                             if super::go_private::fresh_value(self.program, owner, *value) {
                                 state.fresh.insert(fresh);
-                                // The swap: what was loaded from the field in this critical
-                                // section is out of it now, held by the local alone.
-                                let mut swapped: Vec<LocalId> = state
-                                    .swappable
-                                    .iter()
-                                    .filter(|(_, base, field)| base == local && field == name)
-                                    .map(|(swapped, _, _)| *swapped)
-                                    .collect();
-                                swapped.extend(self.declared_from_field_in_section(
-                                    owner, *local, name, *span, state,
-                                ));
-                                state.fresh_locals.extend(swapped);
                             } else {
                                 state.fresh.remove(&fresh);
                             }
