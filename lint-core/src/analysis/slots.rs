@@ -392,22 +392,51 @@ impl ContentCx<'_> {
             return None;
         }
         let incidental = value.is_some_and(|value| self.is_replaced_old_value(value));
-        // A struct literal whose field is moved out where it is written (`Holder { inner: x
-        // }.inner`): only its other fields are left to drop.
-        if let (Slot::Temp(_), Some(value)) = (slot, value)
-            && let Value::Struct { fields, .. } = self.body.value(value)
-            && let Some(moved) = self
+        // A struct or tuple literal whose field is moved out (`Holder { inner: x }.inner`
+        // where it is written, `let job = pair.0` from the local holding it): only its other
+        // fields are left to drop.
+        let literal_fields: Option<Vec<(crate::model::facts::Sym, ValueId)>> =
+            value.and_then(|value| match self.body.value(value) {
+                Value::Struct { fields, .. } => Some(fields.clone()),
+                Value::Tuple(elements) => Some(
+                    elements
+                        .iter()
+                        .enumerate()
+                        .map(|(position, &element)| (position.to_string().into(), element))
+                        .collect(),
+                ),
+                _ => None,
+            });
+        let moved: Vec<&crate::model::facts::Sym> = match (slot, value, &literal_fields) {
+            (Slot::Temp(_), Some(value), Some(_)) => self
                 .body
                 .values
                 .iter()
-                .find_map(|projection| match projection {
+                .filter_map(|projection| match projection {
                     Value::Field { base, name } if *base == value => Some(name),
                     _ => None,
                 })
-        {
+                .collect(),
+            (Slot::Local(local), Some(_), Some(_)) => self
+                .body
+                .locals
+                .iter()
+                .filter_map(|other| other.init)
+                .filter_map(|init| match self.body.value(init) {
+                    Value::Field { base, name }
+                        if matches!(self.body.value(*base), Value::Local(from) if *from == local) =>
+                    {
+                        Some(name)
+                    }
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let (Some(fields), Some(value), false) = (&literal_fields, value, moved.is_empty()) {
             let mut drops: Vec<FunctionId> = fields
                 .iter()
-                .filter(|(field, _)| field != moved)
+                .filter(|(field, _)| !moved.contains(&field))
                 .flat_map(|(_, field)| {
                     let ty = self.program.value_ty(self.owner, *field);
                     self.glue

@@ -992,29 +992,51 @@ fn suspended_slot_types(program: &Program, function: FunctionId) -> Vec<TyId> {
 /// The fields of `self` a `Drop::drop` takes out: `self.f.take()`, `mem::take(&mut self.f)`,
 /// `mem::replace(&mut self.f, ..)`.
 fn fields_taken_by(program: &Program, drop_fn: FunctionId) -> Vec<Sym> {
-    let owner = program.function(drop_fn).owner;
-    let body = program.body(owner);
-    let self_field = |value: crate::model::facts::ValueId| -> Option<Sym> {
-        let mut value = value;
-        if let Value::Ref { inner, .. } = body.value(value) {
-            value = *inner;
-        }
-        match body.value(value) {
-            Value::Field { base, name } => match body.value(*base) {
-                Value::Local(local) if &*body.local(*local).name == "self" => Some(name.clone()),
-                Value::Deref(inner) => match body.value(*inner) {
-                    Value::Local(local) if &*body.local(*local).name == "self" => {
-                        Some(name.clone())
-                    }
-                    _ => None,
+    let mut taken = Vec::new();
+    if let Some(&this) = program.fact(drop_fn).params.first() {
+        collect_fields_taken(program, drop_fn, this, 0, &mut taken);
+    }
+    taken
+}
+
+/// The fields of the struct `this` (a parameter of `function`) that the function takes out,
+/// itself or in a helper of the program it hands `this` to (`drop_helper(self)`).
+fn collect_fields_taken(
+    program: &Program,
+    function: FunctionId,
+    this: crate::model::facts::LocalId,
+    depth: u32,
+    taken: &mut Vec<Sym>,
+) {
+    if depth > 3 || program.function(function).owner != function {
+        return;
+    }
+    let body = program.body(function);
+    // Through references, derefs and locals bound to them (`let this: &mut dyn T = self`).
+    let strip = |mut value: ValueId| {
+        for _ in 0..8 {
+            value = match body.value(value) {
+                Value::Ref { inner, .. } | Value::Deref(inner) | Value::Cast { inner, .. } => {
+                    *inner
+                }
+                Value::Local(local) if *local != this => match body.local(*local).init {
+                    Some(init) => init,
+                    None => return value,
                 },
-                _ => None,
-            },
+                _ => return value,
+            };
+        }
+        value
+    };
+    let is_this =
+        |value: ValueId| matches!(body.value(strip(value)), Value::Local(local) if *local == this);
+    let self_field = |value: ValueId| -> Option<Sym> {
+        match body.value(strip(value)) {
+            Value::Field { base, name } if is_this(*base) => Some(name.clone()),
             _ => None,
         }
     };
-    let mut taken = Vec::new();
-    for call in &body.calls {
+    for (index, call) in body.calls.iter().enumerate() {
         let field = match &call.callee {
             crate::model::facts::Callee::Method { receiver, name, .. }
                 if &**name == "take" && call.args.is_empty() =>
@@ -1029,8 +1051,43 @@ fn fields_taken_by(program: &Program, drop_fn: FunctionId) -> Vec<Sym> {
             _ => None,
         };
         taken.extend(field);
+        // `this` handed to a helper of the program (or to the method of a trait object that
+        // is `this`: its type's implementation).
+        let call_id = CallId::from_index(index);
+        let helpers: Vec<FunctionId> = match program.call_target(function, call_id) {
+            CallTarget::Function(helper) => vec![helper],
+            _ => {
+                let this_adt = program.types.adt(program.local_ty(function, this));
+                program
+                    .dyn_targets(function, call_id)
+                    .into_iter()
+                    .filter(|&target| {
+                        this_adt.is_some()
+                            && program
+                                .function(target)
+                                .self_ty
+                                .and_then(|ty| program.types.adt(ty))
+                                == this_adt
+                    })
+                    .collect()
+            }
+        };
+        let operands: Vec<ValueId> = match &call.callee {
+            crate::model::facts::Callee::Method { receiver, .. } => std::iter::once(*receiver)
+                .chain(call.args.iter().copied())
+                .collect(),
+            _ => call.args.clone(),
+        };
+        for helper in helpers {
+            for (position, &operand) in operands.iter().enumerate() {
+                if is_this(operand)
+                    && let Some(&param) = program.fact(helper).params.get(position)
+                {
+                    collect_fields_taken(program, helper, param, depth + 1, taken);
+                }
+            }
+        }
     }
-    taken
 }
 
 fn substituted(program: &Program, ty: TyId, substitution: &[(Sym, TyId)]) -> TyId {
