@@ -469,7 +469,7 @@ fn uses_of(
         let stays = matches!(
             target,
             CallTarget::Lib(LibCall::Map { .. } | LibCall::Construct(_))
-        ) || matches!(&call.callee, Callee::Path(path) if path.last() == "<range-end>");
+        ) || matches!(&call.callee, Callee::Path(path) if path.last() == crate::model::facts::RANGE_END);
         let leaves_at_call = Use::Call {
             lo: call.span.lo,
             in_loop: call.in_loop,

@@ -828,12 +828,7 @@ fn translate_held(
     let caller_body = program.body(caller_owner);
     let (lock_root, lock_fields) = place_path(caller_body, op.receiver)?;
     let fact = caller_body.call(call);
-    let operands: Vec<ValueId> = match &fact.callee {
-        Callee::Method { receiver, .. } => std::iter::once(*receiver)
-            .chain(fact.args.iter().copied())
-            .collect(),
-        _ => fact.args.clone(),
-    };
+    let operands: Vec<ValueId> = fact.positional_operands();
     let callee = site.callee;
     let callee_owner = program.function(callee).owner;
     if callee_owner != callee {
@@ -1315,12 +1310,7 @@ impl<'a> Walker<'a> {
             return;
         }
         let body = self.program.body(owner);
-        let arguments: Vec<ValueId> = match &fact.callee {
-            Callee::Method { receiver, .. } => std::iter::once(*receiver)
-                .chain(fact.args.iter().copied())
-                .collect(),
-            _ => fact.args.clone(),
-        };
+        let arguments: Vec<ValueId> = fact.positional_operands();
         let params = &self.program.fact(callee).params;
         let mut seeds = Vec::new();
         // A closure of this function (`func() { .. }()`) shares its locals: every nil one is

@@ -160,7 +160,7 @@ impl LockState {
                 &mut discarded,
             );
             walker.call_sites = Some(&mut call_sites);
-            walker.param_calls = Some((calls, &mut param_call_sites));
+            walker.param_calls = Some(&mut param_call_sites);
             let mut start = walker.initial_state();
             walker.walk(&program.fact(function).nodes, &mut start);
         }
@@ -285,12 +285,7 @@ fn closure_call_sites(
         };
         let body = program.body(owner);
         let fact = body.call(call);
-        let operands: Vec<ValueId> = match &fact.callee {
-            Callee::Method { receiver, .. } => std::iter::once(*receiver)
-                .chain(fact.args.iter().copied())
-                .collect(),
-            _ => fact.args.clone(),
-        };
+        let operands: Vec<ValueId> = fact.positional_operands();
         let file = program.function(owner).file;
         let Some(position) = operands.iter().position(|&operand| {
             crate::graph::calls::closure_of(body, operand)
@@ -351,21 +346,13 @@ fn parameter_calls(
             out.push((caller, call));
             accounted += 1;
         }
-        let handed: Vec<usize> = match &fact.callee {
-            Callee::Method { receiver, .. } => std::iter::once(*receiver)
-                .chain(fact.args.iter().copied())
-                .enumerate()
-                .filter(|&(_, operand)| is_param(operand))
-                .map(|(index, _)| index)
-                .collect(),
-            _ => fact
-                .args
-                .iter()
-                .enumerate()
-                .filter(|&(_, &operand)| is_param(operand))
-                .map(|(index, _)| index)
-                .collect(),
-        };
+        let handed: Vec<usize> = fact
+            .positional_operands()
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, operand)| is_param(operand))
+            .map(|(index, _)| index)
+            .collect();
         if handed.is_empty() {
             continue;
         }
@@ -502,8 +489,9 @@ struct Walker<'a> {
     runs: &'a mut Vec<DeferredRun>,
     /// When set, calls of program functions are recorded with the locks held.
     call_sites: Option<&'a mut Vec<CallSite>>,
-    /// First pass: the calls of func-typed parameters, with the locks held at each.
-    param_calls: Option<(&'a CallGraph, &'a mut HeldAtCalls)>,
+    /// First pass: the calls of locals (func-typed parameters among them), with the locks
+    /// held at each.
+    param_calls: Option<&'a mut HeldAtCalls>,
     /// When set, exits with deferred code pending are recorded.
     exits: Option<&'a mut Vec<PendingExit>>,
     /// When set, `.await`s with guards held are recorded.
@@ -1142,32 +1130,32 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// The locks the function's own guards hold here (not what its callers hold).
+    fn own_guards_held(&self, state: &State) -> Vec<HeldLock> {
+        self.held(state, None)
+            .into_iter()
+            .filter(|held| matches!(held.holder, Holder::Slot(_)))
+            .filter(|held| self.locks.get(held.lock).class.is_some())
+            .collect()
+    }
+
     fn call(&mut self, call: crate::model::facts::CallId, state: &State) {
         let target = self.program.call_target(self.owner, call);
-        let function = self.function;
-        let calls_a_local = matches!(
-            &self.program.body(self.owner).call(call).callee,
-            Callee::Dynamic(callee) if matches!(self.program.body(self.owner).value(*callee), Value::Local(_))
-        );
-        if calls_a_local && self.param_calls.is_some() {
-            let held: Vec<HeldLock> = self
-                .held(state, None)
-                .into_iter()
-                .filter(|held| matches!(held.holder, Holder::Slot(_)))
-                .filter(|held| self.locks.get(held.lock).class.is_some())
-                .collect();
-            if let Some((_, sites)) = self.param_calls.as_mut() {
+        if self.param_calls.is_some()
+            && matches!(
+                &self.program.body(self.owner).call(call).callee,
+                Callee::Dynamic(callee) if matches!(self.program.body(self.owner).value(*callee), Value::Local(_))
+            )
+        {
+            let held = self.own_guards_held(state);
+            let function = self.function;
+            if let Some(sites) = self.param_calls.as_mut() {
                 sites.insert((function, call), held);
             }
         }
         if let (CallTarget::Function(callee), Some(_)) = (target, self.call_sites.as_ref()) {
             // Only the function's own guards: what its callers hold is added by the fixpoint.
-            let held: Vec<HeldLock> = self
-                .held(state, None)
-                .into_iter()
-                .filter(|held| matches!(held.holder, Holder::Slot(_)))
-                .filter(|held| self.locks.get(held.lock).class.is_some())
-                .collect();
+            let held = self.own_guards_held(state);
             let caller = self.function;
             if let Some(sites) = self.call_sites.as_mut() {
                 sites.push(CallSite {

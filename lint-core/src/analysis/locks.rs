@@ -384,30 +384,10 @@ impl LockOps {
                         }
                     }
                     // `(guard, ()).0`, `Holder { inner: guard }.inner`: the value given there.
-                    Value::Field { base, name } => {
-                        let mut literal = *base;
-                        while let Value::Local(local) = body.value(literal) {
-                            match body.local(*local).init {
-                                Some(init) => literal = init,
-                                None => break,
-                            }
-                        }
-                        let given = match body.value(literal) {
-                            Value::Tuple(elements) => name
-                                .parse::<usize>()
-                                .ok()
-                                .and_then(|position| elements.get(position).copied()),
-                            Value::Struct { fields, .. } => fields
-                                .iter()
-                                .find(|(field, _)| field == name)
-                                .map(|(_, value)| *value),
-                            _ => None,
-                        };
-                        match given {
-                            Some(given) => current = given,
-                            None => break,
-                        }
-                    }
+                    Value::Field { base, name } => match body.literal_field(*base, name) {
+                        Some(given) => current = given,
+                        None => break,
+                    },
                     // `let hit = map.get(&k)?; .. Some(hit)`: the guard bound to a local.
                     Value::Local(local) => match body.local(*local).init {
                         Some(init) => current = init,

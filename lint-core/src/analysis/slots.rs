@@ -254,19 +254,8 @@ impl ContentCx<'_> {
             }
             // `let (g, t) = (m.lock().unwrap(), now());`, `let pair = (g, ()); pair.0`,
             // `Holder { inner: g }.inner`: the element or field is the guard.
-            Value::Field { base, name }
-                if matches!(
-                    self.body.value(self.through_locals(*base)),
-                    Value::Tuple(_) | Value::Struct { .. }
-                ) =>
-            {
-                let element = match self.body.value(self.through_locals(*base)) {
-                    Value::Tuple(elements) => *elements.get(name.parse::<usize>().ok()?)?,
-                    Value::Struct { fields, .. } => {
-                        fields.iter().find(|(field, _)| field == name)?.1
-                    }
-                    _ => return None,
-                };
+            Value::Field { base, name } if self.body.literal_field(*base, name).is_some() => {
+                let element = self.body.literal_field(*base, name)?;
                 self.content_of_value(element, depth + 1)
             }
             // `Entry::Occupied(e)` out of an entry: `e` keeps the entry's shard locked.
@@ -293,20 +282,6 @@ impl ContentCx<'_> {
             },
             _ => None,
         }
-    }
-
-    /// The value a local was initialised with, through locals bound from locals.
-    fn through_locals(&self, mut value: ValueId) -> ValueId {
-        for _ in 0..8 {
-            match self.body.value(value) {
-                Value::Local(local) => match self.body.local(*local).init {
-                    Some(init) => value = init,
-                    None => return value,
-                },
-                _ => return value,
-            }
-        }
-        value
     }
 
     /// The guard a future of the program gives when awaited: its type's `poll` returns one.
@@ -407,29 +382,31 @@ impl ContentCx<'_> {
                 ),
                 _ => None,
             });
+        // The fields projected out of the temporary's value, or out of the local into another
+        // local (`let job = pair.0`).
+        let projected = |from: ValueId, into_local: bool| {
+            self.index.consumers[from.index()]
+                .iter()
+                .filter_map(move |consumer| match consumer {
+                    Consumer::Other(projection) => match self.body.value(*projection) {
+                        Value::Field { name, .. }
+                            if !into_local
+                                || self.index.consumers[projection.index()]
+                                    .iter()
+                                    .any(|used| matches!(used, Consumer::Init(_))) =>
+                        {
+                            Some(name)
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                })
+        };
         let moved: Vec<&crate::model::facts::Sym> = match (slot, value, &literal_fields) {
-            (Slot::Temp(_), Some(value), Some(_)) => self
-                .body
-                .values
+            (Slot::Temp(_), Some(value), Some(_)) => projected(value, false).collect(),
+            (Slot::Local(local), Some(_), Some(_)) => self.index.local_uses[local.index()]
                 .iter()
-                .filter_map(|projection| match projection {
-                    Value::Field { base, name } if *base == value => Some(name),
-                    _ => None,
-                })
-                .collect(),
-            (Slot::Local(local), Some(_), Some(_)) => self
-                .body
-                .locals
-                .iter()
-                .filter_map(|other| other.init)
-                .filter_map(|init| match self.body.value(init) {
-                    Value::Field { base, name }
-                        if matches!(self.body.value(*base), Value::Local(from) if *from == local) =>
-                    {
-                        Some(name)
-                    }
-                    _ => None,
-                })
+                .flat_map(|&read| projected(read, true))
                 .collect(),
             _ => Vec::new(),
         };

@@ -316,36 +316,13 @@ impl Aliases {
                         _ => NONE,
                     }
                 }
-                // `let (a, b) = (x, y);`, `let pair = (x, ()); pair.0`: a position of a tuple
-                // expression is that element.
-                Value::Field { base, name }
-                    if matches!(body.value(tuple_behind(body, *base)), Value::Tuple(_))
-                        && name.parse::<usize>().is_ok() =>
-                {
-                    let Value::Tuple(elements) = body.value(tuple_behind(body, *base)) else {
-                        unreachable!("matched above")
-                    };
-                    name.parse::<usize>()
-                        .ok()
-                        .and_then(|position| elements.get(position))
-                        .map(|element| node(&nodes, element))
-                        .unwrap_or(NONE)
-                }
-                // `Holder { inner: x }.inner`: a field of a struct literal read where it is
-                // made is the value given for it (not the field of every `Holder`).
-                Value::Field { base, name }
-                    if matches!(body.value(tuple_behind(body, *base)), Value::Struct { fields, .. }
-                        if fields.iter().any(|(field, _)| field == name)) =>
-                {
-                    let Value::Struct { fields, .. } = body.value(tuple_behind(body, *base)) else {
-                        unreachable!("matched above")
-                    };
-                    fields
-                        .iter()
-                        .find(|(field, _)| field == name)
-                        .map(|(_, value)| node(&nodes, value))
-                        .unwrap_or(NONE)
-                }
+                // `let (a, b) = (x, y);`, `let pair = (x, ()); pair.0`, `Holder { inner: x
+                // }.inner`: a position of a tuple or a field of a struct literal read where it
+                // is made is the value given there (not the field of every `Holder`).
+                Value::Field { base, name } if body.literal_field(*base, name).is_some() => body
+                    .literal_field(*base, name)
+                    .map(|given| node(&nodes, &given))
+                    .unwrap_or(NONE),
                 Value::Field { base, name } => {
                     let base_ty = types.value_ty[base.index()];
                     let deref = program.types.autoderef(base_ty);
@@ -750,19 +727,4 @@ fn visit_assignments(nodes: &[crate::model::facts::Node], f: &mut impl FnMut(Val
             Node::Event(_) => {}
         }
     }
-}
-
-/// The value a local was initialised with, through locals bound from locals (a tuple built
-/// once and read by position).
-fn tuple_behind(body: &crate::model::facts::Body, mut value: ValueId) -> ValueId {
-    for _ in 0..8 {
-        match body.value(value) {
-            Value::Local(local) => match body.local(*local).init {
-                Some(init) => value = init,
-                None => return value,
-            },
-            _ => return value,
-        }
-    }
-    value
 }

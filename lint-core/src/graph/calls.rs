@@ -387,12 +387,7 @@ impl CallGraph {
             let owner = program.function(caller).owner;
             let body = program.body(owner);
             let fact = body.call(call);
-            let operands: Vec<ValueId> = match &fact.callee {
-                Callee::Method { receiver, .. } => std::iter::once(*receiver)
-                    .chain(fact.args.iter().copied())
-                    .collect(),
-                _ => fact.args.clone(),
-            };
+            let operands: Vec<ValueId> = fact.positional_operands();
             let mut binding = Vec::new();
             for (param_call, position, field) in param_calls {
                 let (param_call, position) = (*param_call, *position);
@@ -491,16 +486,7 @@ impl CallGraph {
         order
     }
 
-    /// Closures handed to a call, each with the function that makes the call and the call.
     /// A call whose callee runs in a task the call's spawn starts (`go s.run()`).
-    /// The call is one of the function's calls of a func-typed parameter (`visitor(k, v)` in
-    /// `fn visit(&self, visitor: impl FnMut(..))`).
-    pub fn is_param_call(&self, function: FunctionId, call: CallId) -> bool {
-        self.param_calls
-            .get(&function)
-            .is_some_and(|calls| calls.iter().any(|(found, _, _)| *found == call))
-    }
-
     pub fn is_spawned_call(&self, caller: FunctionId, call: CallId) -> bool {
         self.spawned_calls.contains(&(caller, call))
     }
@@ -513,6 +499,7 @@ impl CallGraph {
             .collect()
     }
 
+    /// Closures handed to a call, each with the function that makes the call and the call.
     pub fn handed_closures(&self) -> impl Iterator<Item = (FunctionId, (FunctionId, CallId))> + '_ {
         self.handed_to
             .iter()
@@ -1072,12 +1059,7 @@ fn collect_fields_taken(
                     .collect()
             }
         };
-        let operands: Vec<ValueId> = match &call.callee {
-            crate::model::facts::Callee::Method { receiver, .. } => std::iter::once(*receiver)
-                .chain(call.args.iter().copied())
-                .collect(),
-            _ => call.args.clone(),
-        };
+        let operands: Vec<ValueId> = call.positional_operands();
         for helper in helpers {
             for (position, &operand) in operands.iter().enumerate() {
                 if is_this(operand)

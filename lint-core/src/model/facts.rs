@@ -429,7 +429,40 @@ impl Body {
     pub fn local(&self, id: LocalId) -> &LocalFact {
         &self.locals[id.index()]
     }
+
+    /// The value a local was initialised with, through locals bound from locals (a few
+    /// levels); any other value is itself.
+    pub fn initial_value(&self, mut value: ValueId) -> ValueId {
+        for _ in 0..8 {
+            match self.value(value) {
+                Value::Local(local) => match self.local(*local).init {
+                    Some(init) => value = init,
+                    None => return value,
+                },
+                _ => return value,
+            }
+        }
+        value
+    }
+
+    /// What a field of a tuple or struct literal read where it is made, or through the local
+    /// holding it, is: the value given there (`(x, ()).0`, `let pair = (x, ()); pair.0`,
+    /// `Holder { inner: x }.inner`).
+    pub fn literal_field(&self, base: ValueId, name: &str) -> Option<ValueId> {
+        match self.value(self.initial_value(base)) {
+            Value::Tuple(elements) => elements.get(name.parse::<usize>().ok()?).copied(),
+            Value::Struct { fields, .. } => fields
+                .iter()
+                .find(|(field, _)| &**field == name)
+                .map(|(_, value)| *value),
+            _ => None,
+        }
+    }
 }
+
+/// The name of the frontend's pseudo-call at the end of a Go `for range` loop, on what it
+/// ranged over (a join when that is a channel).
+pub const RANGE_END: &str = "<range-end>";
 
 /// How a local came to be.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -556,6 +589,17 @@ pub struct CallFact {
 }
 
 impl CallFact {
+    /// What binds to the callee's parameters, in order: the receiver first, then the
+    /// arguments.
+    pub fn positional_operands(&self) -> Vec<ValueId> {
+        match &self.callee {
+            Callee::Method { receiver, .. } => std::iter::once(*receiver)
+                .chain(self.args.iter().copied())
+                .collect(),
+            _ => self.args.clone(),
+        }
+    }
+
     /// The value a `Some(x)` or `Ok(x)` wraps: the variant is transparent to what designates
     /// which object (a guard, a lock, a shared map).
     pub fn wrapped_variant(&self) -> Option<ValueId> {

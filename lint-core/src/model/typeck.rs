@@ -643,7 +643,7 @@ impl Program {
         let segments: Vec<&str> = external.iter().map(|segment| &**segment).collect();
         // The end of a `for range` loop: a join when it ranged over a channel (the loop ends
         // when the sender closes it).
-        if segments == ["<range-end>"] {
+        if segments == [crate::model::facts::RANGE_END] {
             let first = arg_tys.first().copied().unwrap_or(TyId::UNKNOWN);
             return matches!(
                 self.types.kind(self.types.strip_refs(first)),

@@ -889,7 +889,7 @@ impl<'c, 't> Lowerer<'c, 't> {
             lowerer.emit_node(FactNode::Loop(body));
             if let Some((iterated, _)) = range_element {
                 let span = lowerer.span(node);
-                lowerer.path_call("<range-end>", vec![iterated], span);
+                lowerer.path_call(crate::model::facts::RANGE_END, vec![iterated], span);
             }
         });
     }
