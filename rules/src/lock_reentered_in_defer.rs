@@ -63,8 +63,11 @@ crate::declare_rule! {
     /// ### Known limitations
     /// The lock must be visibly the same object: the same local, a clone of the same `Arc`, a
     /// field of the same type, a static, or an argument of a call in the same crate. A lock
-    /// held by a caller counts only when every caller in the crate holds it; values moved into
-    /// functions of other crates are not followed. A guard returned by a helper that locks
+    /// held by a caller counts only when every caller in the crate holds it; a closure written
+    /// as an argument of a function of the crate that calls it (itself, in a closure of its
+    /// own, or through a function it hands the closure to, and does nothing else with it)
+    /// holds what that function holds where it calls it. Values moved into functions of other
+    /// crates are not followed. A guard returned by a helper that locks
     /// the lock it is handed (`fn lock<T>(m: &Mutex<T>)`) is followed into its caller only
     /// when the helper has a single caller. Go: deferred code is followed three calls
     /// deep. A lock taken on a field of the value being dropped itself is

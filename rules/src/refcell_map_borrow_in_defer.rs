@@ -56,8 +56,10 @@ crate::declare_rule! {
     /// `Rc`, a field of the same type, an argument of a call in the same crate). Borrows held
     /// across an `.await` by another `spawn_local` task, callbacks stored and called later,
     /// and a `RefMut` kept in a field of a struct (rather than a local) are not followed. A
-    /// borrow of a field of the value being dropped itself is not reported. Values stored
-    /// behind trait objects (`Rc<RefCell<dyn Any>>`) hide their `Drop`.
+    /// borrow of a field of the value being dropped itself is not reported. A trait object
+    /// (`Box<dyn Widget>`) may be any of the crate's implementations of the trait, except
+    /// where it is the old value an `insert` returns, or its `Drop` would be the one running;
+    /// `dyn Any` and traits of other crates hide their `Drop`.
     pub static REFCELL_MAP_BORROW_IN_DEFER = {
         name: "refcell-map-borrow-in-defer",
         category: Suspicious,

@@ -42,10 +42,11 @@ crate::declare_rule! {
     ///
     /// ### Known limitations
     /// The map must be visibly the same object (the same local, a clone of the same `Arc`, a
-    /// field of the same type, an argument of a call in the same crate). References kept in
-    /// locals that are returned, or stored in structs, are not followed; a reference returned
-    /// straight from `get` or `get_mut` (also by a function of the crate, an `async fn`, or a
-    /// future's `poll`) is. Two keys may fall in different shards: the deadlock needs the
+    /// field of the same type, an argument of a call in the same crate). A reference returned
+    /// from `get` or `get_mut` — straight, bound to a local first, through a `match` arm, a
+    /// tuple or a struct literal, by a function of the crate, an `async fn`, or a future's
+    /// `poll` — is followed into the caller; references stored in the fields of structs are
+    /// not. Two keys may fall in different shards: the deadlock needs the
     /// same shard, which the keys' hashes decide, so it comes and goes with the data; the
     /// finding does not depend on the keys. Only DashMap's reference types are modelled as
     /// holding a shard; other sharded maps' references are not.
