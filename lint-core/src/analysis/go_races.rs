@@ -270,15 +270,15 @@ impl GoRaces {
         // The closures that run only as goroutines, and the closures inside them (a named
         // function a spawn runs may also be called; its spawned call marks where it starts).
         let goroutine_bodies = calls.spawn_bodies();
-        let runs_as_goroutine = |mut function: FunctionId| loop {
-            let Some(parent) = program.fact(function).kind.parent() else {
-                return false;
-            };
+        // The goroutine closure a function is (or is nested in).
+        let goroutine_closure = |mut function: FunctionId| loop {
+            let parent = program.fact(function).kind.parent()?;
             if goroutine_bodies.contains(&function) {
-                return true;
+                return Some(function);
             }
             function = program.function_id(program.function(function).file, parent);
         };
+        let runs_as_goroutine = |function: FunctionId| goroutine_closure(function).is_some();
         for (index, access) in go.accesses.iter().enumerate() {
             let owner = program.function(access.function).owner;
             let body = program.function(owner).body;
@@ -319,12 +319,27 @@ impl GoRaces {
                         .iter()
                         .rev()
                         .find_map(|&(caller, call)| spawn_site_of.get(&(caller, call)).copied());
+                    // A call of the context made by a goroutine closure: the code runs in the
+                    // tasks that run that closure only, not in those of the other spawns of
+                    // the closure's function.
+                    let in_closure = sites
+                        .iter()
+                        .rev()
+                        .find_map(|&(caller, _)| goroutine_closure(caller));
                     parties[index]
                         .iter()
                         .copied()
                         .filter(|party| match (party, spawned) {
                             (Party::Task(task), Some(site)) => task.site == site,
                             (Party::Main, Some(_)) => false,
+                            (Party::Task(task), None) if in_closure.is_some() => in_closure
+                                .is_some_and(|closure| {
+                                    task.closure == Some(closure)
+                                        || calls.spawn_sites[task.site.0 as usize]
+                                            .bodies
+                                            .contains(&closure)
+                                }),
+                            (Party::Main, None) if in_closure.is_some() => false,
                             (party, None) => match party {
                                 Party::Main => main_reach.contains(&outermost),
                                 Party::Task(task) => {

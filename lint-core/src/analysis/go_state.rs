@@ -713,6 +713,12 @@ fn init_only(program: &Program, calls: &CallGraph) -> HashSet<FunctionId> {
     calls.only_called_from(&init)
 }
 
+/// A function name that says, by Go's convention, that its caller holds the lock it needs:
+/// `addLocked`, `ClearSharesLocked`, `flush_locked`.
+pub(crate) fn caller_holds_lock(name: &str) -> bool {
+    name.len() > "Locked".len() && (name.ends_with("Locked") || name.ends_with("_locked"))
+}
+
 /// The locks every caller holds when calling each function (must, to a fixed point). Exported
 /// functions and functions used as values have unseen callers and start with nothing.
 fn entry_locks(
@@ -725,7 +731,11 @@ fn entry_locks(
     let mut entry: HashMap<FunctionId, Option<Vec<GoHeld>>> = HashMap::default();
     for &callee in by_callee.keys() {
         let fact = program.fact(callee);
-        let unseen_callers = exported_api(program, callee) || &*fact.name == "main";
+        // An exported function whose name says its caller holds the lock (`AddShareLocked`,
+        // Go's convention for "call with the mutex held") is taken to be called by unseen
+        // callers as by the seen ones.
+        let unseen_callers = (exported_api(program, callee) && !caller_holds_lock(&fact.name))
+            || &*fact.name == "main";
         if !unseen_callers
             && !spawned.contains(&callee)
             && !matches!(fact.kind, FnKind::DeferBody { .. })

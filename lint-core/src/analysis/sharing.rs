@@ -25,7 +25,7 @@ use super::loops::Loops;
 use super::tasks::Tasks;
 use crate::graph::calls::{CallGraph, EdgeKind, SpawnSiteId};
 use crate::graph::points_to::{ObjId, ObjKind, PointsTo};
-use crate::model::facts::{CallId, Callee, Value, ValueId};
+use crate::model::facts::{CallId, Callee, Event, ExitKind, Node, Value, ValueId};
 use crate::model::modules::FunctionId;
 use crate::model::{Program, SpawnKind};
 
@@ -161,6 +161,7 @@ pub struct SharingQueries<'a> {
     reached: RefCell<HashMap<Vec<FunctionId>, Rc<HashSet<FunctionId>>>>,
     call_values: RefCell<HashMap<crate::model::BodyId, Rc<Vec<Option<ValueId>>>>>,
     many: RefCell<HashMap<FunctionId, bool>>,
+    once: RefCell<HashMap<FunctionId, bool>>,
     concurrent: RefCell<HashMap<FunctionId, bool>>,
     visible: RefCell<HashMap<TaskId, Rc<HashSet<ObjId>>>>,
     statics_named: RefCell<HashMap<FunctionId, Rc<Vec<ObjId>>>>,
@@ -187,6 +188,7 @@ impl<'a> SharingQueries<'a> {
             reached: RefCell::default(),
             call_values: RefCell::default(),
             many: RefCell::default(),
+            once: RefCell::default(),
             concurrent: RefCell::default(),
             visible: RefCell::default(),
             statics_named: RefCell::default(),
@@ -355,7 +357,7 @@ impl<'a> SharingQueries<'a> {
     }
 
     /// The object is made by the code a task runs (each task makes its own), as far as its
-    /// context tells: the outermost call of its context, or its maker, is task code.
+    /// context tells: a call of its context, or its maker, is task code.
     ///
     /// An object a task makes and later stores where others can reach it (a field of a shared
     /// object) is taken as its task's still: the task is taken to write it before it hands it
@@ -371,18 +373,40 @@ impl<'a> SharingQueries<'a> {
         let ObjKind::Alloc { ctx, .. } = self.points_to.object(object).kind else {
             return false;
         };
-        match self.points_to.context(ctx).first() {
-            // The function whose code makes the outermost call: a closure of the arena (the
-            // goroutine's own `func() { l := newWriter(); .. }`), not only the arena's owner.
-            Some(&(outermost, call)) => {
-                let owner = self.program.function(outermost).owner;
-                let file = self.program.function(owner).file;
-                let making = self
-                    .program
-                    .function_id(file, self.program.body(owner).call(call).function);
-                task_code.contains(&outermost) || task_code.contains(&making)
+        // The context is the innermost calls of the chain that made the object: when the
+        // function whose code makes any of them is task code (a closure of the arena, as the
+        // goroutine's own `func() { l := newWriter(); .. }`, not only the arena's owner), the
+        // object was made while the task ran.
+        let sites = self.points_to.context(ctx);
+        if sites.is_empty() || self.within_spawned_closure(maker, task) {
+            return task_code.contains(&maker);
+        }
+        sites.iter().any(|&(caller, call)| {
+            let owner = self.program.function(caller).owner;
+            let file = self.program.function(owner).file;
+            let making = self
+                .program
+                .function_id(file, self.program.body(owner).call(call).function);
+            task_code.contains(&caller) || task_code.contains(&making)
+        })
+    }
+
+    /// `function` is the closure a task runs, or a closure within it: its code runs only in
+    /// that task, whatever calls led to the code that created it.
+    fn within_spawned_closure(&self, mut function: FunctionId, task: TaskId) -> bool {
+        let bodies = &self.calls.spawn_sites[task.site.0 as usize].bodies;
+        loop {
+            if task.closure == Some(function)
+                || (task.closure.is_none() && bodies.contains(&function))
+            {
+                return true;
             }
-            None => task_code.contains(&maker),
+            let Some(parent) = self.program.fact(function).kind.parent() else {
+                return false;
+            };
+            function = self
+                .program
+                .function_id(self.program.function(function).file, parent);
         }
     }
 
@@ -565,7 +589,11 @@ impl<'a> SharingQueries<'a> {
         if self.per_iteration_element(object, task) {
             return false;
         }
-        if self.sharing.is_shared_global(object) {
+        // Reachable from a package variable: one object for everyone when it is made once. An
+        // object made by code that runs many times is many objects, each of which may be
+        // published there (a job registry keeps every job's result); tasks that are handed one
+        // by their spawn share it only as the repetition below says.
+        if self.sharing.is_shared_global(object) && !self.made_repeatedly(object) {
             return true;
         }
         match (made, lp) {
@@ -614,7 +642,10 @@ impl<'a> SharingQueries<'a> {
                     }
                 }
             }
-            if calls.len() >= 2 && !self.joined_between_calls(caller, function) {
+            if calls.len() >= 2
+                && self.two_on_one_path(caller, &calls)
+                && !self.joined_between_calls(caller, function)
+            {
                 return true;
             }
             if made.is_none() && self.shared_across_runs(object, caller, depth + 1) {
@@ -623,8 +654,50 @@ impl<'a> SharingQueries<'a> {
             callers_passing_it_in += usize::from(made.is_none());
         }
         // Several callers, none of which makes the object: it comes from further out, the
-        // same for each of their calls.
-        callers_passing_it_in >= 2
+        // same for each of their calls, when it is made once. An object made by code that runs
+        // many times is many objects: two callers that each hand one over need not hand over
+        // the same (what a type-erased container hands out, `in["inputs"].([]any)`, stands for
+        // every map of that type stored anywhere).
+        callers_passing_it_in >= 2 && !self.made_repeatedly(object)
+    }
+
+    /// The code that makes the object may run many times (each run makes one of its own): it
+    /// is not known to run once.
+    fn made_repeatedly(&self, object: ObjId) -> bool {
+        self.maker(self.points_to.root_object(object))
+            .is_some_and(|(maker, _)| !self.runs_once(maker, 0))
+    }
+
+    /// A function runs once in the program: it is `main`, `init` or a package variable's
+    /// initializer, or it is called once, outside loops, by a function that runs once, and no
+    /// task runs it. A function with no caller in the program (an exported function, one
+    /// called through a value the analysis cannot follow) is not known to run once.
+    fn runs_once(&self, function: FunctionId, depth: u32) -> bool {
+        let fact = self.program.fact(function);
+        if fact.kind == crate::model::facts::FnKind::StaticInit
+            || (fact.kind == crate::model::facts::FnKind::Free
+                && matches!(&*fact.name, "main" | "init"))
+        {
+            return true;
+        }
+        if depth > MAX_CALLER_DEPTH || !self.tasks.sites_running(function).is_empty() {
+            return false;
+        }
+        if let Some(&found) = self.once.borrow().get(&function) {
+            return found;
+        }
+        // A cycle runs many times.
+        self.once.borrow_mut().insert(function, false);
+        let mut calls = self.calls.edges_to(function);
+        let result = match (calls.next(), calls.next()) {
+            (Some((caller, EdgeKind::Call(call))), None) => {
+                let body = self.program.function(caller).body;
+                self.loops.of_call(body, call).is_none() && self.runs_once(caller, depth + 1)
+            }
+            _ => false,
+        };
+        self.once.borrow_mut().insert(function, result);
+        result
     }
 
     /// The calls to `function`, by caller, that hand `object` to it: an argument or the
@@ -713,6 +786,53 @@ impl<'a> SharingQueries<'a> {
         self.program
             .names_type(self.program.function(owner).module, path)
             .then_some(*only)
+    }
+
+    /// Two of the calls run in one activation of their function: on some path through it,
+    /// not in arms of which one runs, nor one on a path that has returned before the other.
+    fn two_on_one_path(&self, caller: FunctionId, calls: &[CallId]) -> bool {
+        /// The most calls on a path through `nodes` that goes on after them, and on one that
+        /// leaves the function within them (`None`: no such path).
+        fn most(nodes: &[Node], calls: &[CallId], from: u32) -> (Option<u32>, u32) {
+            let mut going = Some(from);
+            let mut left = 0;
+            for node in nodes {
+                let Some(count) = going else {
+                    break;
+                };
+                match node {
+                    Node::Event(Event::Call(call)) if calls.contains(call) => {
+                        going = Some(count + 1);
+                    }
+                    Node::Event(Event::Exit {
+                        kind: ExitKind::Function,
+                        ..
+                    }) => {
+                        left = left.max(count);
+                        going = None;
+                    }
+                    Node::Event(_) => {}
+                    Node::Branch(arms) => {
+                        going = None;
+                        for arm in arms {
+                            let (arm_going, arm_left) = most(arm, calls, count);
+                            left = left.max(arm_left);
+                            going = going.max(arm_going);
+                        }
+                    }
+                    // A call in a loop runs many times: taken as two.
+                    Node::Loop(body) => {
+                        let (body_going, body_left) = most(body, calls, count);
+                        let repeated = |after: u32| if after > count { after + 1 } else { after };
+                        left = left.max(repeated(body_left));
+                        going = Some(repeated(body_going.unwrap_or(count)).max(count));
+                    }
+                }
+            }
+            (going, left)
+        }
+        let (going, left) = most(&self.program.fact(caller).nodes, calls, 0);
+        going.unwrap_or(0).max(left) >= 2
     }
 
     /// Every pair of calls from `caller` to `callee` has a join between them on every path
@@ -918,7 +1038,9 @@ impl<'a> SharingQueries<'a> {
             if calls
                 .iter()
                 .any(|&call| self.loops.of_call(body, call).is_some())
-                || (calls.len() >= 2 && !self.joined_between_calls(*caller, function))
+                || (calls.len() >= 2
+                    && self.two_on_one_path(*caller, calls)
+                    && !self.joined_between_calls(*caller, function))
                 || self.runs_repeatedly(*caller, depth + 1)
             {
                 result = true;
