@@ -13,7 +13,7 @@ use deferlint_core::driver::Edition;
 /// The flags of [`CompatArgs`], which `--help` lists in one line rather than one entry each.
 macro_rules! compatibility_note {
     () => {
-        "Also accepted, with no effect, as cargo and rust-analyzer pass them: --keep-going, --all-targets, \
+        "Also accepted, with no effect, as cargo and rust-analyzer pass them: --all-targets, \
          --lib, --bins, --examples, --tests, --benches, --bin, --example, --test, --bench, --features, \
          --all-features, --no-default-features, --target, --config, --frozen, --locked, --offline."
     };
@@ -128,8 +128,10 @@ pub struct CommonArgs {
 // Clap fills these fields; nothing reads most of them, on purpose.
 #[allow(dead_code)]
 pub struct CompatArgs {
-    #[arg(long, hide = true)]
-    keep_going: bool,
+    /// Check what can be read when a file or folder cannot be: without it, that fails the run
+    /// (exit code 2) after the findings are reported
+    #[arg(long)]
+    pub keep_going: bool,
     /// Also report findings in test code (`#[test]`, `#[cfg(test)]`, tests/ and benches/)
     #[arg(long)]
     all_targets: bool,
@@ -231,8 +233,8 @@ pub enum ColorChoice {
 /// What to check.
 #[derive(Debug)]
 pub enum Mode {
-    /// `deferlint [PATH]...`
-    Folders { paths: Vec<PathBuf> },
+    /// `deferlint [PATH]...`; `given` is false when no path was given and `.` stands in.
+    Folders { paths: Vec<PathBuf>, given: bool },
     /// `cargo deferlint`
     Cargo(CargoSelection),
 }
@@ -280,12 +282,18 @@ pub fn parse(mut args: Vec<OsString>) -> Result<Invocation, clap::Error> {
         let matches = command.try_get_matches_from_mut(args)?;
         let cli =
             FolderCli::from_arg_matches(&matches).map_err(|error| error.format(&mut command))?;
-        let paths = if cli.paths.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
+        let given = !cli.paths.is_empty();
+        let paths = if given {
             cli.paths
+        } else {
+            vec![PathBuf::from(".")]
         };
-        finish(Mode::Folders { paths }, cli.common, &matches, &mut command)
+        finish(
+            Mode::Folders { paths, given },
+            cli.common,
+            &matches,
+            &mut command,
+        )
     }
 }
 
@@ -447,10 +455,11 @@ mod tests {
 
     #[test]
     fn folder_mode_defaults_to_the_current_folder() {
-        let Mode::Folders { paths } = parse_words("deferlint").unwrap().mode else {
+        let Mode::Folders { paths, given } = parse_words("deferlint").unwrap().mode else {
             panic!("expected folder mode")
         };
         assert_eq!(paths, [PathBuf::from(".")]);
+        assert!(!given);
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         None => None,
     };
     // A Go test file named on the command line is checked, whatever the target flags say.
-    let names_test_file = matches!(&invocation.mode, Mode::Folders { paths }
+    let names_test_file = matches!(&invocation.mode, Mode::Folders { paths, .. }
         if paths.iter().any(|path| path.is_file()
             && path.to_string_lossy().ends_with("_test.go")));
     let include_tests = common.compat.includes_tests() || names_test_file;
@@ -110,16 +110,25 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         sources,
         mut crates,
         warnings,
+        unreadable_folders,
         root,
     } = match &invocation.mode {
-        Mode::Folders { paths } => discovery::discover_folders(paths, common.edition, target_dir)?,
+        Mode::Folders { paths, .. } => {
+            discovery::discover_folders(paths, common.edition, target_dir)?
+        }
         Mode::Cargo(selection) => discovery::discover_cargo(selection, target_dir)?,
     };
     if !common.quiet {
         for warning in &warnings {
             output::warning(warning);
         }
-        if sources.is_empty() {
+        for folder in &unreadable_folders {
+            output::warning(&format!(
+                "could not read the folder {folder}; the files in it are not checked"
+            ));
+        }
+        // With paths given, an empty run is an error, reported with the summary.
+        if sources.is_empty() && !matches!(invocation.mode, Mode::Folders { given: true, .. }) {
             output::warning("no Rust or Go files to check");
         }
     }
@@ -136,6 +145,9 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         .as_deref()
         .map(|dir| cache::Cache::new(dir, &rules.describe(), &all_diagnostic_names()));
     let cache_warned = std::sync::atomic::AtomicBool::new(false);
+    // Counted before levels drop findings, since `-A parse-error` must not hide that a file
+    // was never checked; the last round of `--fix` is the one that counts.
+    let unchecked_files = std::cell::Cell::new(UncheckedFiles::default());
     let lint = || -> Result<RunOutput> {
         // The units given by their indices into `crates`, with findings indexed the same way.
         // The facts of `store` are by index into `units`.
@@ -189,6 +201,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
                 .install(run),
             None => run(),
         };
+        unchecked_files.set(UncheckedFiles::count(&output.findings));
         output
             .findings
             .retain_mut(|finding| unit_levels[finding.crate_index].relevel(finding));
@@ -203,7 +216,15 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     } else {
         lint()?
     };
-    let files_checked = output.files_checked();
+    let unchecked = unchecked_files.get();
+    let files_checked = output.files_checked() - unchecked.total();
+    // Without `--keep-going`, a file or folder that could not be read fails the run: a gate
+    // must not pass on code it never saw.
+    let read_failures = if common.compat.keep_going {
+        0
+    } else {
+        unchecked.unreadable + unreadable_folders.len()
+    };
     let mut findings = output.findings;
     let invalid_suppressions = findings
         .iter()
@@ -212,7 +233,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     if let Some(path) = common
         .write_baseline
         .as_deref()
-        .filter(|_| invalid_suppressions == 0)
+        .filter(|_| invalid_suppressions == 0 && read_failures == 0)
     {
         let written = baseline::write(path, &sources, &findings)?;
         if !common.quiet {
@@ -267,22 +288,45 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
             error_count,
             warning_count,
             files_checked,
+            unchecked.total(),
             started.elapsed().as_secs_f64(),
         ));
         if let Some(outcome) = &baseline_outcome {
             output::stderr(&baseline_note(outcome));
         }
     }
-    if invalid_suppressions > 0 {
-        let what = if common.write_baseline.is_some() {
-            "; the baseline was not written"
-        } else {
-            ""
-        };
+    let not_written = if common.write_baseline.is_some() {
+        "; the baseline was not written"
+    } else {
+        ""
+    };
+    let mut failed = false;
+    if read_failures > 0 {
+        let mut what = Vec::new();
+        if unchecked.unreadable > 0 {
+            what.push(counted(unchecked.unreadable, "file"));
+        }
+        if !unreadable_folders.is_empty() {
+            what.push(counted(unreadable_folders.len(), "folder"));
+        }
         output::error(&format!(
-            "{} (an unknown rule name or a malformed `deferlint:` comment){what}",
+            "{} could not be read{not_written}; `--keep-going` checks the rest without failing",
+            what.join(" and ")
+        ));
+        failed = true;
+    }
+    if matches!(invocation.mode, Mode::Folders { given: true, .. }) && files_checked == 0 {
+        output::error("no Rust or Go file was checked in the paths given");
+        failed = true;
+    }
+    if invalid_suppressions > 0 {
+        output::error(&format!(
+            "{} (an unknown rule name or a malformed `deferlint:` comment){not_written}",
             counted(invalid_suppressions, "invalid suppression comment")
         ));
+        failed = true;
+    }
+    if failed {
         return Ok(Exit::Error);
     }
     Ok(if error_count > 0 {
@@ -350,8 +394,39 @@ fn baseline_note(outcome: &baseline::BaselineOutcome) -> String {
     note
 }
 
-/// `deferlint: 3 errors, 1 warning in 42 files (0.12s)`.
-fn summary(errors: usize, warnings: usize, files: usize, seconds: f64) -> String {
+/// Files of the run that were not checked at all: not readable, or not UTF-8. Told apart from
+/// other parse errors by the engine's messages for them.
+#[derive(Clone, Copy, Debug, Default)]
+struct UncheckedFiles {
+    unreadable: usize,
+    not_utf8: usize,
+}
+
+impl UncheckedFiles {
+    fn count(findings: &[deferlint_core::driver::Finding]) -> UncheckedFiles {
+        let mut unchecked = UncheckedFiles::default();
+        for finding in findings {
+            let diagnostic = &finding.diagnostic;
+            if diagnostic.rule != PARSE_ERROR {
+                continue;
+            }
+            if diagnostic.message.starts_with(driver::UNREADABLE_FILE) {
+                unchecked.unreadable += 1;
+            } else if diagnostic.message == driver::NOT_UTF8_FILE {
+                unchecked.not_utf8 += 1;
+            }
+        }
+        unchecked
+    }
+
+    fn total(self) -> usize {
+        self.unreadable + self.not_utf8
+    }
+}
+
+/// `deferlint: 3 errors, 1 warning in 42 files (0.12s)`, with `, 2 files not checked` before
+/// the time when some could not be read.
+fn summary(errors: usize, warnings: usize, files: usize, unchecked: usize, seconds: f64) -> String {
     let findings = if errors + warnings == 0 {
         "no findings".to_string()
     } else {
@@ -361,11 +436,19 @@ fn summary(errors: usize, warnings: usize, files: usize, seconds: f64) -> String
             counted(warnings, "warning")
         )
     };
+    let unchecked = if unchecked == 0 {
+        String::new()
+    } else {
+        format!(", {} not checked", counted(unchecked, "file"))
+    };
     format!(
-        "deferlint: {findings} in {} ({seconds:.2}s)\n",
+        "deferlint: {findings} in {}{unchecked} ({seconds:.2}s)\n",
         counted(files, "file")
     )
 }
+
+/// The tool's diagnostic for files and items that could not be read or parsed.
+const PARSE_ERROR: &str = "parse-error";
 
 /// The tool's own diagnostics are named like rules in `-A`/`-D` and `--explain`, so they are
 /// documented here, next to the rules' own docs.
@@ -625,16 +708,16 @@ mod tests {
     #[test]
     fn summary_counts_with_plurals() {
         assert_eq!(
-            summary(3, 1, 42, 0.123),
+            summary(3, 1, 42, 0, 0.123),
             "deferlint: 3 errors, 1 warning in 42 files (0.12s)\n"
         );
         assert_eq!(
-            summary(0, 0, 1, 0.0),
+            summary(0, 0, 1, 0, 0.0),
             "deferlint: no findings in 1 file (0.00s)\n"
         );
         assert_eq!(
-            summary(1, 0, 2, 1.0),
-            "deferlint: 1 error, 0 warnings in 2 files (1.00s)\n"
+            summary(1, 0, 2, 1, 1.0),
+            "deferlint: 1 error, 0 warnings in 2 files, 1 file not checked (1.00s)\n"
         );
     }
 }

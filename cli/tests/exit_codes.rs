@@ -117,7 +117,7 @@ fn warnings_exit_with_0_and_errors_with_1() {
     assert!(
         warned
             .stderr
-            .contains("deferlint: 0 errors, 2 warnings in 2 files ("),
+            .contains("deferlint: 0 errors, 2 warnings in 1 file, 1 file not checked ("),
         "{warned:#?}"
     );
     for args in [
@@ -136,7 +136,7 @@ fn warnings_exit_with_0_and_errors_with_1() {
         assert!(
             denied
                 .stderr
-                .contains("deferlint: 2 errors, 0 warnings in 2 files ("),
+                .contains("deferlint: 2 errors, 0 warnings in 1 file, 1 file not checked ("),
             "{denied:#?}"
         );
     }
@@ -145,7 +145,7 @@ fn warnings_exit_with_0_and_errors_with_1() {
     assert!(
         allowed
             .stderr
-            .starts_with("deferlint: no findings in 2 files ("),
+            .starts_with("deferlint: no findings in 1 file, 1 file not checked ("),
         "{allowed:#?}"
     );
 }
@@ -160,7 +160,7 @@ fn quiet_prints_findings_only() {
     );
     assert!(
         loud.stderr
-            .contains("deferlint: 0 errors, 1 warning in 1 file ("),
+            .contains("deferlint: 0 errors, 1 warning in 0 files, 1 file not checked ("),
         "{loud:#?}"
     );
     let quiet = deferlint(tree.root(), &["--quiet"]);
@@ -184,8 +184,17 @@ fn a_go_test_file_named_on_the_command_line_is_checked() {
     let named = deferlint(tree.root(), &["store/fill_test.go"]);
     assert_eq!(named.code, 1, "{named:#?}");
     assert!(named.stderr.contains("shared-map-write"), "{named:#?}");
+    // In a folder, test code is left out without `--tests`: nothing was checked, which fails.
     let folder = deferlint(tree.root(), &["store"]);
-    assert_eq!(folder.code, 0, "{folder:#?}");
+    assert_eq!(folder.code, 2, "{folder:#?}");
+    assert!(
+        folder
+            .stderr
+            .ends_with("error: no Rust or Go file was checked in the paths given\n"),
+        "{folder:#?}"
+    );
+    let with_tests = deferlint(tree.root(), &["--tests", "store"]);
+    assert_eq!(with_tests.code, 1, "{with_tests:#?}");
 }
 
 /// A file the default Go build leaves out (`//go:build dev`, `_windows.go`) is not part of a

@@ -82,7 +82,7 @@ fn short_format_is_one_line_per_finding() {
     );
     assert!(rest.starts_with("warning[parse-error]: "), "{run:#?}");
     assert!(
-        lines[2].starts_with("deferlint: 0 errors, 2 warnings in 2 files ("),
+        lines[2].starts_with("deferlint: 0 errors, 2 warnings in 1 file, 1 file not checked ("),
         "{run:#?}"
     );
 }
