@@ -321,7 +321,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     }
     if invalid_suppressions > 0 {
         output::error(&format!(
-            "{} (an unknown rule name or a malformed `deferlint:` comment){not_written}",
+            "{} (a malformed `deferlint:` comment){not_written}",
             counted(invalid_suppressions, "invalid suppression comment")
         ));
         failed = true;
@@ -460,25 +460,41 @@ It is a warning: it does not fail the run unless `-D parse-error` or `-D warning
 `-A parse-error` hides it.\n";
 const UNUSED_SUPPRESSION_SUMMARY: &str =
     "a `// deferlint: allow(rule)` comment, or a rule name in it, suppressed nothing";
-const INVALID_SUPPRESSION_SUMMARY: &str =
-    "a `deferlint:` comment is malformed or names an unknown rule";
+const INVALID_SUPPRESSION_SUMMARY: &str = "a `deferlint:` comment is not a well-formed suppression";
 const INVALID_SUPPRESSION_DOCS: &str = "### What it does\n\
 Reports a comment that starts with `deferlint:` but is not a well-formed suppression \
-(`// deferlint: allow(rule-name, ..) reason`), or that names a rule deferlint does not have. It \
-is always an error: the run exits with 2, and `--write-baseline` writes nothing, whatever the \
-levels say.\n\n\
+(`// deferlint: allow(rule-name, ..) reason`). It is always an error: the run exits with 2, and \
+`--write-baseline` writes nothing, whatever the levels say. (A well-formed comment that names a \
+rule deferlint does not have is `unknown-rule`, a warning.)\n\n\
 ### Why is this bad?\n\
-A misspelt rule name suppresses nothing, so the finding it was meant to excuse stays, or worse, \
-the comment looks like it excuses a finding that is still reported elsewhere. Failing the run \
-makes the typo visible at once instead of after the next refactoring.\n\n\
+A malformed comment suppresses nothing, so the finding it was meant to excuse stays, while the \
+comment looks like it excuses it. Failing the run makes the mistake visible at once.\n\n\
+### Example\n\
+```rust\n\
+// deferlint: allow poisoned-lock-unwrap-in-defer (the names go in parentheses)\n\
+let mut map = self.map.lock().unwrap();\n\
+```\n\n\
+### Use instead\n\
+Name the rules inside `allow(..)`, with the reason after the parenthesis: \
+`// deferlint: allow(poisoned-lock-unwrap-in-defer) no task panics with the lock held`.\n";
+const UNKNOWN_RULE_SUMMARY: &str = "a suppression comment names a rule deferlint does not have";
+const UNKNOWN_RULE_DOCS: &str = "### What it does\n\
+Reports a rule name in a suppression comment, `// deferlint: allow(rule-name) reason`, that no \
+rule has, with the closest valid name when there is one (`help: did you mean`, an edit that \
+may be applied by hand). The other names of the comment still suppress their findings.\n\n\
+It is a warning, as rustc's `unknown_lints`, so that a comment written for another version of \
+deferlint does not fail the build: `-D unknown-rule` or `-D warnings` makes it fail the run, \
+`-A unknown-rule` hides it.\n\n\
+### Why is this bad?\n\
+A misspelt rule name suppresses nothing: the finding it was meant to excuse stays, and the \
+comment looks like it excuses it.\n\n\
 ### Example\n\
 ```rust\n\
 // deferlint: allow(poisoned-lock-unwrap) the rule is `poisoned-lock-unwrap-in-defer`\n\
 let mut map = self.map.lock().unwrap();\n\
 ```\n\n\
 ### Use instead\n\
-Name the rule as `--list-rules` prints it, inside `allow(..)`, with the reason after the \
-parenthesis.\n";
+Name the rule as `--list-rules` prints it.\n";
 const UNUSED_SUPPRESSION_DOCS: &str = "### What it does\n\
 Reports a suppression comment, `// deferlint: allow(rule-name) reason`, or a rule name in its list, that \
 suppressed no finding in this run. A comment after code covers the findings of the rules it names on \
@@ -604,6 +620,7 @@ fn tool_diagnostic_docs(name: &str) -> (&'static str, &'static str) {
         deferlint_core::suppress::UNUSED_SUPPRESSION => {
             (UNUSED_SUPPRESSION_SUMMARY, UNUSED_SUPPRESSION_DOCS)
         }
+        deferlint_core::suppress::UNKNOWN_RULE => (UNKNOWN_RULE_SUMMARY, UNKNOWN_RULE_DOCS),
         _ => (PARSE_ERROR_SUMMARY, PARSE_ERROR_DOCS),
     }
 }
@@ -637,6 +654,13 @@ fn rule_table() -> String {
             tool_diagnostic_docs(name).0.into(),
         ]);
     }
+    rows.push([
+        INVALID_SUPPRESSION.to_string(),
+        "Rust, Go".into(),
+        // Always: no flag lowers it.
+        "deny".into(),
+        INVALID_SUPPRESSION_SUMMARY.into(),
+    ]);
     let width = |column: usize| {
         rows.iter()
             .map(|row| row[column].chars().count())
