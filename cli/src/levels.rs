@@ -256,7 +256,7 @@ mod tests {
             assert!(error.contains(rule.meta.name), "{error}");
         }
         assert!(
-            error.ends_with("parse-error, unused-suppression, warnings"),
+            error.ends_with("parse-error, unused-suppression, unknown-rule, warnings"),
             "{error}"
         );
     }
