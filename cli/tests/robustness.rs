@@ -279,12 +279,13 @@ fn bytes_that_are_not_utf8_are_a_parse_error() {
         errors["latin1.go"], "the file is not valid UTF-8",
         "{run:#?}"
     );
-    // The code cannot be shown; the human format says where the first bad byte is.
+    // The code cannot be shown; the human format names the file and says where the first bad
+    // byte is.
     let human = deferlint(tree.root(), &["--color", "never"]);
     for (name, offset) in [("latin1.rs", 6), ("latin1.go", 20)] {
         assert!(
             human.stderr.contains(&format!(
-                "in `{name}` at bytes {offset}..{offset}; the code cannot be shown"
+                "\n --> {name}\n = note: at byte {offset}; the code cannot be shown"
             )),
             "{human:#?}"
         );
