@@ -16,6 +16,7 @@ mod exit;
 mod fix;
 mod levels;
 mod output;
+mod targets;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -101,6 +102,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         if paths.iter().any(|path| path.is_file()
             && path.to_string_lossy().ends_with("_test.go")));
     let include_tests = common.compat.includes_tests() || names_test_file;
+    let target_selection = targets::TargetSelection::from_flags(&common.compat)?;
     levels.rules.include_tests(include_tests);
     // Decided before the run so that a bad CARGO_TERM_COLOR fails fast.
     let color = output::stderr_color(common.color)?;
@@ -131,6 +133,9 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         if sources.is_empty() && !matches!(invocation.mode, Mode::Folders { given: true, .. }) {
             output::warning("no Rust or Go files to check");
         }
+    }
+    if let Some(selection) = &target_selection {
+        selection.check_exists(&crates)?;
     }
     let unit_levels = apply_configuration(
         &sources,
@@ -201,6 +206,11 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
                 .install(run),
             None => run(),
         };
+        if let Some(selection) = &target_selection {
+            output
+                .findings
+                .retain(|finding| selection.keeps(&crates, finding));
+        }
         unchecked_files.set(UncheckedFiles::count(&output.findings));
         output
             .findings
