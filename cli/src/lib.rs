@@ -466,8 +466,9 @@ const PARSE_ERROR_SUMMARY: &str = "a file could not be read or parsed; the rest 
 const PARSE_ERROR_DOCS: &str = "### What it does\n\
 Reports a file that could not be read (missing, not UTF-8) or parsed. The file is skipped and the rest of \
 the run goes on, so one bad file never hides the findings of the others.\n\n\
-It is a warning: it does not fail the run unless `-D parse-error` or `-D warnings` is given. \
-`-A parse-error` hides it.\n";
+It is a warning: it fails the run only with `-D parse-error`. `-D warnings` leaves it a \
+warning, since it says where deferlint's parser gave up, not that the code is wrong: a gate on \
+`-D warnings` fails on hazards, not on the parser. `-A parse-error` hides it.\n";
 const UNUSED_SUPPRESSION_SUMMARY: &str =
     "a `// deferlint: allow(rule)` comment, or a rule name in it, suppressed nothing";
 const INVALID_SUPPRESSION_SUMMARY: &str = "a `deferlint:` comment is not a well-formed suppression";

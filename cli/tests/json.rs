@@ -208,7 +208,7 @@ fn the_binary_writes_a_cargo_stream_to_stdout() {
     let go_target = &messages[1].target;
     assert_eq!(go_target.src_path.as_std_path(), tree.path("go/broken.go"));
 
-    let denied = deferlint(tree.root(), &["--message-format=json", "-D", "warnings"]);
+    let denied = deferlint(tree.root(), &["--message-format=json", "-D", "parse-error"]);
     assert_eq!(denied.code, 1, "{denied:#?}");
     let (messages, success) = parse_stream(&denied.stdout);
     assert!(!success);
