@@ -157,21 +157,26 @@ fn follows_minus(trees: &[TokenTree], index: usize) -> bool {
 }
 
 /// `Fn(..)` at `index` starts a type that needs `dyn`: it is followed by its parentheses and
-/// a `->` (without one it parses as a path), and stands where a type does, not a bound: after
-/// `<`, `,`, `&`, `&mut` or `&'a`.
+/// a `->` or a `+` (without either it parses as a path), and stands where a type does, not a
+/// bound: after `<`, `,`, `&`, `&mut`, `&'a`, or the `=` of a type alias.
 fn is_bare_closure_trait_object(trees: &[TokenTree], index: usize) -> bool {
     let is_punct = |at: usize, ch: char| matches!(trees.get(at), Some(TokenTree::Punct(punct)) if punct.as_char() == ch);
-    let followed = matches!(trees.get(index + 1), Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis)
-        && is_punct(index + 2, '-')
-        && is_punct(index + 3, '>');
+    let has_parameters = matches!(
+        trees.get(index + 1),
+        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis
+    );
+    let followed = has_parameters
+        && ((is_punct(index + 2, '-') && is_punct(index + 3, '>')) || is_punct(index + 2, '+'));
     if !followed || index == 0 {
         return false;
     }
     let before = index - 1;
     match &trees[before] {
         TokenTree::Punct(punct) => match punct.as_char() {
-            // `<` of a type argument, not the `>` of `->` or a `<-`.
-            '<' | ',' | '&' => !(punct.as_char() == '<' && before > 0 && is_punct(before - 1, '<')),
+            // `<` of a type argument, not the second of a `<<`.
+            '<' => !(before > 0 && is_punct(before - 1, '<')),
+            ',' | '&' => true,
+            '=' => is_type_alias(&trees[..before]),
             _ => false,
         },
         TokenTree::Ident(ident) if ident == "mut" => before > 0 && is_punct(before - 1, '&'),
@@ -181,6 +186,19 @@ fn is_bare_closure_trait_object(trees: &[TokenTree], index: usize) -> bool {
         }
         _ => false,
     }
+}
+
+/// The tokens before an `=` are a type alias's: `type` comes after the last `;` or block.
+fn is_type_alias(before: &[TokenTree]) -> bool {
+    before
+        .iter()
+        .rev()
+        .take_while(|tree| match tree {
+            TokenTree::Punct(punct) => punct.as_char() != ';',
+            TokenTree::Group(group) => group.delimiter() != Delimiter::Brace,
+            _ => true,
+        })
+        .any(|tree| matches!(tree, TokenTree::Ident(ident) if ident == "type"))
 }
 
 /// Gives each anonymous parameter of a trait method (a type alone) the name `_`.
@@ -258,8 +276,8 @@ mod tests {
 
     #[test]
     fn closure_trait_objects_get_dyn_where_they_are_types() {
-        let content = "fn f(a: Box<Fn(u8) -> u8 + Send>, b: &'a Fn() -> u8, c: &mut FnMut() -> u8) where F: Fn() -> u8 + Send {}\n";
-        let expected = "fn f(a: Box<dyn Fn(u8) -> u8 + Send>, b: &'a dyn Fn() -> u8, c: &mut dyn FnMut() -> u8) where F: Fn() -> u8 + Send {}\n";
+        let content = "type Action = Fn(&u8) + Send + Sync;\nfn f(a: Box<Fn(u8) -> u8 + Send>, b: &'a Fn() -> u8, c: &mut FnMut() -> u8) where F: Fn() -> u8 + Send { let x = y == Fn(1) + 2; }\n";
+        let expected = "type Action = dyn Fn(&u8) + Send + Sync;\nfn f(a: Box<dyn Fn(u8) -> u8 + Send>, b: &'a dyn Fn() -> u8, c: &mut dyn FnMut() -> u8) where F: Fn() -> u8 + Send { let x = y == Fn(1) + 2; }\n";
         assert_eq!(rewritten(content, Edition::E2018), expected);
         assert!(syn::parse_str::<syn::File>(expected).is_ok());
         assert!(rewrite(content, Edition::E2021).is_none());
