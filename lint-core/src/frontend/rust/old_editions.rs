@@ -292,6 +292,15 @@ mod tests {
             "fn main() { let asyn_ = 1; s.awai_; let s = \"async\"; }\n"
         );
         assert_eq!(rewrite.original(20), 20);
+        let non_ascii = super::rewrite(
+            "const É: &str = \"é\";\ntrait T { fn f(u8); }",
+            Edition::E2015,
+        )
+        .unwrap();
+        assert_eq!(
+            non_ascii.text,
+            "const É: &str = \"é\";\ntrait T { fn f(_: u8); }"
+        );
         let inserted = super::rewrite("trait T { fn f(u8); }", Edition::E2015).unwrap();
         assert_eq!(inserted.text, "trait T { fn f(_: u8); }");
         // `_: ` maps to where it was inserted, what follows it back by its length.
