@@ -105,3 +105,21 @@ fn targets_that_do_not_exist_are_errors() {
         "no library targets found in the packages checked",
     );
 }
+
+#[test]
+fn findings_from_the_cache_keep_their_targets() {
+    let tree = package();
+    let args = [
+        "--message-format",
+        "short",
+        "--cache-dir",
+        "cache",
+        "--bin",
+        "tool",
+        ".",
+    ];
+    let first = deferlint(tree.root(), &args);
+    let second = deferlint(tree.root(), &args);
+    assert_eq!(reported(&first.stderr), ["src/bin/tool.rs"], "{first:#?}");
+    assert_eq!(reported(&second.stderr), ["src/bin/tool.rs"], "{second:#?}");
+}
