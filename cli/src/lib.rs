@@ -235,6 +235,9 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     } else {
         unchecked.unreadable + unreadable_folders.len()
     };
+    // Paths were given and not one file of them could be checked.
+    let nothing_checked =
+        matches!(invocation.mode, Mode::Folders { given: true, .. }) && files_checked == 0;
     let mut findings = output.findings;
     let invalid_suppressions = findings
         .iter()
@@ -272,7 +275,11 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         MessageFormat::Json { ansi_rendered } => {
             let options = json::JsonOptions {
                 ansi_rendered,
-                success: error_count == 0,
+                // Cargo's `success`: false whenever the run fails, with exit code 1 or 2.
+                success: error_count == 0
+                    && read_failures == 0
+                    && invalid_suppressions == 0
+                    && !nothing_checked,
                 explanation: rule_explanation,
             };
             output::stdout(&json::render(&sources, &crates, &findings, &options))?;
@@ -325,7 +332,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         ));
         failed = true;
     }
-    if matches!(invocation.mode, Mode::Folders { given: true, .. }) && files_checked == 0 {
+    if nothing_checked {
         output::error("no Rust or Go file was checked in the paths given");
         failed = true;
     }
