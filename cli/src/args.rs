@@ -10,12 +10,13 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use deferlint_core::diagnostic::Level;
 use deferlint_core::driver::Edition;
 
-/// The flags of [`CompatArgs`], which `--help` lists in one line rather than one entry each.
+/// The flags of [`CompatArgs`] that only rust-analyzer and cargo habits pass, which `--help`
+/// lists in one line rather than one entry each.
 macro_rules! compatibility_note {
     () => {
-        "Also accepted, with no effect, as cargo and rust-analyzer pass them: --keep-going, --all-targets, \
-         --lib, --bins, --examples, --tests, --benches, --bin, --example, --test, --bench, --features, \
-         --all-features, --no-default-features, --target, --config, --frozen, --locked, --offline."
+        "Accepted for rust-analyzer's and cargo's sake, with no effect: --features, --all-features, \
+         --no-default-features (deferlint reads `cfg(feature = ..)` code whatever the features), \
+         --target, --config, --frozen, --locked, --offline."
     };
 }
 
@@ -121,37 +122,53 @@ pub struct CommonArgs {
     pub compat: CompatArgs,
 }
 
-/// Flags cargo and rust-analyzer pass to a `cargo check` replacement. deferlint reads source
-/// only and always checks every target, so they are accepted and have no effect, except
-/// `--target-dir`, which is kept out of the files to check.
+/// Flags cargo and rust-analyzer pass to a `cargo check` replacement: cargo's target selection,
+/// which decides which targets' findings are reported, `--keep-going` and `--target-dir`, and
+/// flags accepted with no effect (see [`compatibility_note`]).
 #[derive(Debug, Args)]
-// Clap fills these fields; nothing reads most of them, on purpose.
+// Clap fills these fields; nothing reads the ones accepted for compatibility, on purpose.
 #[allow(dead_code)]
 pub struct CompatArgs {
-    #[arg(long, hide = true)]
-    keep_going: bool,
-    /// Also report findings in test code (`#[test]`, `#[cfg(test)]`, tests/ and benches/)
+    /// Check what can be read when a file or folder cannot be: without it, that fails the run
+    /// (exit code 2) after the findings are reported
     #[arg(long)]
-    all_targets: bool,
-    #[arg(long, hide = true)]
-    lib: bool,
-    #[arg(long, hide = true)]
-    bins: bool,
-    #[arg(long, hide = true)]
-    examples: bool,
-    /// Same as `--all-targets` for test code
-    #[arg(long)]
-    tests: bool,
-    #[arg(long, hide = true)]
-    benches: bool,
-    #[arg(long = "bin", value_name = "NAME", hide = true)]
-    bin: Vec<String>,
-    #[arg(long = "example", value_name = "NAME", hide = true)]
-    example: Vec<String>,
-    #[arg(long = "test", value_name = "NAME", hide = true)]
-    test: Vec<String>,
-    #[arg(long = "bench", value_name = "NAME", hide = true)]
-    bench: Vec<String>,
+    pub keep_going: bool,
+    /// Check the library of each Rust package (targets as cargo selects them; without a
+    /// target flag, every target but test code)
+    #[arg(long, help_heading = "Target selection")]
+    pub lib: bool,
+    /// Check every binary
+    #[arg(long, help_heading = "Target selection")]
+    pub bins: bool,
+    /// Check the binary NAME (repeatable; glob patterns as cargo takes them)
+    #[arg(long = "bin", value_name = "NAME", help_heading = "Target selection")]
+    pub bin: Vec<String>,
+    /// Check every example
+    #[arg(long, help_heading = "Target selection")]
+    pub examples: bool,
+    /// Check the example NAME (repeatable)
+    #[arg(
+        long = "example",
+        value_name = "NAME",
+        help_heading = "Target selection"
+    )]
+    pub example: Vec<String>,
+    /// Check the targets cargo tests (library, binaries, tests/), test code included
+    /// (`#[test]`, `#[cfg(test)]`)
+    #[arg(long, help_heading = "Target selection")]
+    pub tests: bool,
+    /// Check the integration test NAME, test code included (repeatable)
+    #[arg(long = "test", value_name = "NAME", help_heading = "Target selection")]
+    pub test: Vec<String>,
+    /// Check the targets cargo benchmarks (library, binaries, benches/), test code included
+    #[arg(long, help_heading = "Target selection")]
+    pub benches: bool,
+    /// Check the benchmark NAME, test code included (repeatable)
+    #[arg(long = "bench", value_name = "NAME", help_heading = "Target selection")]
+    pub bench: Vec<String>,
+    /// Check every target, test code included, as `cargo clippy --all-targets` does
+    #[arg(long, help_heading = "Target selection")]
+    pub all_targets: bool,
     #[arg(short = 'F', long, value_name = "FEATURES", hide = true)]
     features: Vec<String>,
     #[arg(long, hide = true)]
@@ -231,8 +248,8 @@ pub enum ColorChoice {
 /// What to check.
 #[derive(Debug)]
 pub enum Mode {
-    /// `deferlint [PATH]...`
-    Folders { paths: Vec<PathBuf> },
+    /// `deferlint [PATH]...`; `given` is false when no path was given and `.` stands in.
+    Folders { paths: Vec<PathBuf>, given: bool },
     /// `cargo deferlint`
     Cargo(CargoSelection),
 }
@@ -280,12 +297,18 @@ pub fn parse(mut args: Vec<OsString>) -> Result<Invocation, clap::Error> {
         let matches = command.try_get_matches_from_mut(args)?;
         let cli =
             FolderCli::from_arg_matches(&matches).map_err(|error| error.format(&mut command))?;
-        let paths = if cli.paths.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
+        let given = !cli.paths.is_empty();
+        let paths = if given {
             cli.paths
+        } else {
+            vec![PathBuf::from(".")]
         };
-        finish(Mode::Folders { paths }, cli.common, &matches, &mut command)
+        finish(
+            Mode::Folders { paths, given },
+            cli.common,
+            &matches,
+            &mut command,
+        )
     }
 }
 
@@ -397,17 +420,22 @@ mod tests {
     }
 
     #[test]
-    fn help_names_every_hidden_compatibility_flag() {
+    fn help_names_every_flag_once_and_the_ones_without_effect_as_such() {
+        let in_note = |flag: &str| {
+            [",", ".", " ("]
+                .iter()
+                .any(|after| compatibility_note!().contains(&format!("{flag}{after}")))
+        };
         for command in [FolderCli::command(), CargoCli::command()] {
-            for argument in command
-                .get_arguments()
-                .filter(|argument| argument.is_hide_set())
-            {
-                let flag = format!("--{}", argument.get_long().unwrap());
-                assert!(
-                    compatibility_note!().contains(&format!("{flag},"))
-                        || compatibility_note!().contains(&format!("{flag}.")),
-                    "{flag} is missing from the note"
+            for argument in command.get_arguments() {
+                let Some(long) = argument.get_long() else {
+                    continue;
+                };
+                let flag = format!("--{long}");
+                assert_eq!(
+                    in_note(&flag),
+                    argument.is_hide_set(),
+                    "{flag}: hidden flags are in the note, listed ones are not"
                 );
             }
         }
@@ -447,10 +475,11 @@ mod tests {
 
     #[test]
     fn folder_mode_defaults_to_the_current_folder() {
-        let Mode::Folders { paths } = parse_words("deferlint").unwrap().mode else {
+        let Mode::Folders { paths, given } = parse_words("deferlint").unwrap().mode else {
             panic!("expected folder mode")
         };
         assert_eq!(paths, [PathBuf::from(".")]);
+        assert!(!given);
     }
 
     #[test]

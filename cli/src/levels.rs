@@ -8,6 +8,9 @@ use deferlint_rules::{RULES, RuleSet, TOOL_DIAGNOSTICS};
 /// rustc's name for every warning at once (`-D warnings`).
 const WARNINGS: &str = "warnings";
 
+/// The tool diagnostic that `-D warnings` leaves a warning.
+const PARSE_ERROR: &str = "parse-error";
+
 /// The levels of one run.
 #[derive(Debug)]
 pub struct Levels {
@@ -52,8 +55,11 @@ impl Levels {
         match warnings {
             Some(Level::Deny) => {
                 rules.deny_warnings();
+                // `parse-error` says where deferlint's parser gave up, not that the code is
+                // wrong (rustc may well accept it), so `-D warnings` gates on hazards only;
+                // `-D parse-error` still fails the run on it.
                 for entry in &mut tool_diagnostics {
-                    if entry.1 == Level::Warn {
+                    if entry.1 == Level::Warn && entry.0 != PARSE_ERROR {
                         entry.1 = Level::Deny;
                     }
                 }
@@ -189,12 +195,26 @@ mod tests {
     }
 
     #[test]
-    fn deny_warnings_denies_warn_rules_and_tool_diagnostics() {
+    fn deny_warnings_denies_warn_rules_and_tool_diagnostics_but_parse_errors() {
         let rule = warn_rule();
         let levels = Levels::from_flags(&flags(&[(Level::Deny, "warnings")])).unwrap();
         assert_eq!(levels.rules.level(rule), Some(Level::Deny));
+        assert!(
+            levels
+                .tool_diagnostics
+                .iter()
+                .all(|(name, level)| (*level == Level::Deny) == (*name != PARSE_ERROR))
+        );
         let mut findings = parse_error_finding();
         findings.retain_mut(|finding| levels.relevel(finding));
+        assert_eq!(findings[0].diagnostic.severity, Severity::Warning);
+        let named = Levels::from_flags(&flags(&[
+            (Level::Deny, "warnings"),
+            (Level::Deny, "parse-error"),
+        ]))
+        .unwrap();
+        let mut findings = parse_error_finding();
+        findings.retain_mut(|finding| named.relevel(finding));
         assert_eq!(findings[0].diagnostic.severity, Severity::Error);
     }
 
@@ -256,7 +276,7 @@ mod tests {
             assert!(error.contains(rule.meta.name), "{error}");
         }
         assert!(
-            error.ends_with("parse-error, unused-suppression, warnings"),
+            error.ends_with("parse-error, unused-suppression, unknown-rule, warnings"),
             "{error}"
         );
     }

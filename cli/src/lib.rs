@@ -16,6 +16,7 @@ mod exit;
 mod fix;
 mod levels;
 mod output;
+mod targets;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -97,10 +98,11 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         None => None,
     };
     // A Go test file named on the command line is checked, whatever the target flags say.
-    let names_test_file = matches!(&invocation.mode, Mode::Folders { paths }
+    let names_test_file = matches!(&invocation.mode, Mode::Folders { paths, .. }
         if paths.iter().any(|path| path.is_file()
             && path.to_string_lossy().ends_with("_test.go")));
     let include_tests = common.compat.includes_tests() || names_test_file;
+    let target_selection = targets::TargetSelection::from_flags(&common.compat)?;
     levels.rules.include_tests(include_tests);
     // Decided before the run so that a bad CARGO_TERM_COLOR fails fast.
     let color = output::stderr_color(common.color)?;
@@ -110,18 +112,30 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         sources,
         mut crates,
         warnings,
+        unreadable_folders,
         root,
     } = match &invocation.mode {
-        Mode::Folders { paths } => discovery::discover_folders(paths, common.edition, target_dir)?,
+        Mode::Folders { paths, .. } => {
+            discovery::discover_folders(paths, common.edition, target_dir)?
+        }
         Mode::Cargo(selection) => discovery::discover_cargo(selection, target_dir)?,
     };
     if !common.quiet {
         for warning in &warnings {
             output::warning(warning);
         }
-        if sources.is_empty() {
+        for folder in &unreadable_folders {
+            output::warning(&format!(
+                "could not read the folder {folder}; the files in it are not checked"
+            ));
+        }
+        // With paths given, an empty run is an error, reported with the summary.
+        if sources.is_empty() && !matches!(invocation.mode, Mode::Folders { given: true, .. }) {
             output::warning("no Rust or Go files to check");
         }
+    }
+    if let Some(selection) = &target_selection {
+        selection.check_exists(&crates)?;
     }
     let unit_levels = apply_configuration(
         &sources,
@@ -136,6 +150,9 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         .as_deref()
         .map(|dir| cache::Cache::new(dir, &rules.describe(), &all_diagnostic_names()));
     let cache_warned = std::sync::atomic::AtomicBool::new(false);
+    // Counted before levels drop findings, since `-A parse-error` must not hide that a file
+    // was never checked; the last round of `--fix` is the one that counts.
+    let unchecked_files = std::cell::Cell::new(UncheckedFiles::default());
     let lint = || -> Result<RunOutput> {
         // The units given by their indices into `crates`, with findings indexed the same way.
         // The facts of `store` are by index into `units`.
@@ -189,6 +206,12 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
                 .install(run),
             None => run(),
         };
+        if let Some(selection) = &target_selection {
+            output
+                .findings
+                .retain(|finding| selection.keeps(&crates, finding));
+        }
+        unchecked_files.set(UncheckedFiles::count(&output.findings));
         output
             .findings
             .retain_mut(|finding| unit_levels[finding.crate_index].relevel(finding));
@@ -203,7 +226,18 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     } else {
         lint()?
     };
-    let files_checked = output.files_checked();
+    let unchecked = unchecked_files.get();
+    let files_checked = output.files_checked() - unchecked.total();
+    // Without `--keep-going`, a file or folder that could not be read fails the run: a gate
+    // must not pass on code it never saw.
+    let read_failures = if common.compat.keep_going {
+        0
+    } else {
+        unchecked.unreadable + unreadable_folders.len()
+    };
+    // Paths were given and not one file of them could be checked.
+    let nothing_checked =
+        matches!(invocation.mode, Mode::Folders { given: true, .. }) && files_checked == 0;
     let mut findings = output.findings;
     let invalid_suppressions = findings
         .iter()
@@ -212,7 +246,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     if let Some(path) = common
         .write_baseline
         .as_deref()
-        .filter(|_| invalid_suppressions == 0)
+        .filter(|_| invalid_suppressions == 0 && read_failures == 0)
     {
         let written = baseline::write(path, &sources, &findings)?;
         if !common.quiet {
@@ -241,7 +275,11 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         MessageFormat::Json { ansi_rendered } => {
             let options = json::JsonOptions {
                 ansi_rendered,
-                success: error_count == 0,
+                // Cargo's `success`: false whenever the run fails, with exit code 1 or 2.
+                success: error_count == 0
+                    && read_failures == 0
+                    && invalid_suppressions == 0
+                    && !nothing_checked,
                 explanation: rule_explanation,
             };
             output::stdout(&json::render(&sources, &crates, &findings, &options))?;
@@ -267,22 +305,45 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
             error_count,
             warning_count,
             files_checked,
+            unchecked.total(),
             started.elapsed().as_secs_f64(),
         ));
         if let Some(outcome) = &baseline_outcome {
             output::stderr(&baseline_note(outcome));
         }
     }
-    if invalid_suppressions > 0 {
-        let what = if common.write_baseline.is_some() {
-            "; the baseline was not written"
-        } else {
-            ""
-        };
+    let not_written = if common.write_baseline.is_some() {
+        "; the baseline was not written"
+    } else {
+        ""
+    };
+    let mut failed = false;
+    if read_failures > 0 {
+        let mut what = Vec::new();
+        if unchecked.unreadable > 0 {
+            what.push(counted(unchecked.unreadable, "file"));
+        }
+        if !unreadable_folders.is_empty() {
+            what.push(counted(unreadable_folders.len(), "folder"));
+        }
         output::error(&format!(
-            "{} (an unknown rule name or a malformed `deferlint:` comment){what}",
+            "{} could not be read{not_written}; `--keep-going` checks the rest without failing",
+            what.join(" and ")
+        ));
+        failed = true;
+    }
+    if nothing_checked {
+        output::error("no Rust or Go file was checked in the paths given");
+        failed = true;
+    }
+    if invalid_suppressions > 0 {
+        output::error(&format!(
+            "{} (a malformed `deferlint:` comment){not_written}",
             counted(invalid_suppressions, "invalid suppression comment")
         ));
+        failed = true;
+    }
+    if failed {
         return Ok(Exit::Error);
     }
     Ok(if error_count > 0 {
@@ -350,8 +411,39 @@ fn baseline_note(outcome: &baseline::BaselineOutcome) -> String {
     note
 }
 
-/// `deferlint: 3 errors, 1 warning in 42 files (0.12s)`.
-fn summary(errors: usize, warnings: usize, files: usize, seconds: f64) -> String {
+/// Files of the run that were not checked at all: not readable, or not UTF-8. Told apart from
+/// other parse errors by the engine's messages for them.
+#[derive(Clone, Copy, Debug, Default)]
+struct UncheckedFiles {
+    unreadable: usize,
+    not_utf8: usize,
+}
+
+impl UncheckedFiles {
+    fn count(findings: &[deferlint_core::driver::Finding]) -> UncheckedFiles {
+        let mut unchecked = UncheckedFiles::default();
+        for finding in findings {
+            let diagnostic = &finding.diagnostic;
+            if diagnostic.rule != PARSE_ERROR {
+                continue;
+            }
+            if diagnostic.message.starts_with(driver::UNREADABLE_FILE) {
+                unchecked.unreadable += 1;
+            } else if diagnostic.message == driver::NOT_UTF8_FILE {
+                unchecked.not_utf8 += 1;
+            }
+        }
+        unchecked
+    }
+
+    fn total(self) -> usize {
+        self.unreadable + self.not_utf8
+    }
+}
+
+/// `deferlint: 3 errors, 1 warning in 42 files (0.12s)`, with `, 2 files not checked` before
+/// the time when some could not be read.
+fn summary(errors: usize, warnings: usize, files: usize, unchecked: usize, seconds: f64) -> String {
     let findings = if errors + warnings == 0 {
         "no findings".to_string()
     } else {
@@ -361,11 +453,19 @@ fn summary(errors: usize, warnings: usize, files: usize, seconds: f64) -> String
             counted(warnings, "warning")
         )
     };
+    let unchecked = if unchecked == 0 {
+        String::new()
+    } else {
+        format!(", {} not checked", counted(unchecked, "file"))
+    };
     format!(
-        "deferlint: {findings} in {} ({seconds:.2}s)\n",
+        "deferlint: {findings} in {}{unchecked} ({seconds:.2}s)\n",
         counted(files, "file")
     )
 }
+
+/// The tool's diagnostic for files and items that could not be read or parsed.
+const PARSE_ERROR: &str = "parse-error";
 
 /// The tool's own diagnostics are named like rules in `-A`/`-D` and `--explain`, so they are
 /// documented here, next to the rules' own docs.
@@ -373,29 +473,46 @@ const PARSE_ERROR_SUMMARY: &str = "a file could not be read or parsed; the rest 
 const PARSE_ERROR_DOCS: &str = "### What it does\n\
 Reports a file that could not be read (missing, not UTF-8) or parsed. The file is skipped and the rest of \
 the run goes on, so one bad file never hides the findings of the others.\n\n\
-It is a warning: it does not fail the run unless `-D parse-error` or `-D warnings` is given. \
-`-A parse-error` hides it.\n";
+It is a warning: it fails the run only with `-D parse-error`. `-D warnings` leaves it a \
+warning, since it says where deferlint's parser gave up, not that the code is wrong: a gate on \
+`-D warnings` fails on hazards, not on the parser. `-A parse-error` hides it.\n";
 const UNUSED_SUPPRESSION_SUMMARY: &str =
     "a `// deferlint: allow(rule)` comment, or a rule name in it, suppressed nothing";
-const INVALID_SUPPRESSION_SUMMARY: &str =
-    "a `deferlint:` comment is malformed or names an unknown rule";
+const INVALID_SUPPRESSION_SUMMARY: &str = "a `deferlint:` comment is not a well-formed suppression";
 const INVALID_SUPPRESSION_DOCS: &str = "### What it does\n\
 Reports a comment that starts with `deferlint:` but is not a well-formed suppression \
-(`// deferlint: allow(rule-name, ..) reason`), or that names a rule deferlint does not have. It \
-is always an error: the run exits with 2, and `--write-baseline` writes nothing, whatever the \
-levels say.\n\n\
+(`// deferlint: allow(rule-name, ..) reason`). It is always an error: the run exits with 2, and \
+`--write-baseline` writes nothing, whatever the levels say. (A well-formed comment that names a \
+rule deferlint does not have is `unknown-rule`, a warning.)\n\n\
 ### Why is this bad?\n\
-A misspelt rule name suppresses nothing, so the finding it was meant to excuse stays, or worse, \
-the comment looks like it excuses a finding that is still reported elsewhere. Failing the run \
-makes the typo visible at once instead of after the next refactoring.\n\n\
+A malformed comment suppresses nothing, so the finding it was meant to excuse stays, while the \
+comment looks like it excuses it. Failing the run makes the mistake visible at once.\n\n\
+### Example\n\
+```rust\n\
+// deferlint: allow poisoned-lock-unwrap-in-defer (the names go in parentheses)\n\
+let mut map = self.map.lock().unwrap();\n\
+```\n\n\
+### Use instead\n\
+Name the rules inside `allow(..)`, with the reason after the parenthesis: \
+`// deferlint: allow(poisoned-lock-unwrap-in-defer) no task panics with the lock held`.\n";
+const UNKNOWN_RULE_SUMMARY: &str = "a suppression comment names a rule deferlint does not have";
+const UNKNOWN_RULE_DOCS: &str = "### What it does\n\
+Reports a rule name in a suppression comment, `// deferlint: allow(rule-name) reason`, that no \
+rule has, with the closest valid name when there is one (`help: did you mean`, an edit that \
+may be applied by hand). The other names of the comment still suppress their findings.\n\n\
+It is a warning, as rustc's `unknown_lints`, so that a comment written for another version of \
+deferlint does not fail the build: `-D unknown-rule` or `-D warnings` makes it fail the run, \
+`-A unknown-rule` hides it.\n\n\
+### Why is this bad?\n\
+A misspelt rule name suppresses nothing: the finding it was meant to excuse stays, and the \
+comment looks like it excuses it.\n\n\
 ### Example\n\
 ```rust\n\
 // deferlint: allow(poisoned-lock-unwrap) the rule is `poisoned-lock-unwrap-in-defer`\n\
 let mut map = self.map.lock().unwrap();\n\
 ```\n\n\
 ### Use instead\n\
-Name the rule as `--list-rules` prints it, inside `allow(..)`, with the reason after the \
-parenthesis.\n";
+Name the rule as `--list-rules` prints it.\n";
 const UNUSED_SUPPRESSION_DOCS: &str = "### What it does\n\
 Reports a suppression comment, `// deferlint: allow(rule-name) reason`, or a rule name in its list, that \
 suppressed no finding in this run. A comment after code covers the findings of the rules it names on \
@@ -521,6 +638,7 @@ fn tool_diagnostic_docs(name: &str) -> (&'static str, &'static str) {
         deferlint_core::suppress::UNUSED_SUPPRESSION => {
             (UNUSED_SUPPRESSION_SUMMARY, UNUSED_SUPPRESSION_DOCS)
         }
+        deferlint_core::suppress::UNKNOWN_RULE => (UNKNOWN_RULE_SUMMARY, UNKNOWN_RULE_DOCS),
         _ => (PARSE_ERROR_SUMMARY, PARSE_ERROR_DOCS),
     }
 }
@@ -554,6 +672,13 @@ fn rule_table() -> String {
             tool_diagnostic_docs(name).0.into(),
         ]);
     }
+    rows.push([
+        INVALID_SUPPRESSION.to_string(),
+        "Rust, Go".into(),
+        // Always: no flag lowers it.
+        "deny".into(),
+        INVALID_SUPPRESSION_SUMMARY.into(),
+    ]);
     let width = |column: usize| {
         rows.iter()
             .map(|row| row[column].chars().count())
@@ -625,16 +750,16 @@ mod tests {
     #[test]
     fn summary_counts_with_plurals() {
         assert_eq!(
-            summary(3, 1, 42, 0.123),
+            summary(3, 1, 42, 0, 0.123),
             "deferlint: 3 errors, 1 warning in 42 files (0.12s)\n"
         );
         assert_eq!(
-            summary(0, 0, 1, 0.0),
+            summary(0, 0, 1, 0, 0.0),
             "deferlint: no findings in 1 file (0.00s)\n"
         );
         assert_eq!(
-            summary(1, 0, 2, 1.0),
-            "deferlint: 1 error, 0 warnings in 2 files (1.00s)\n"
+            summary(1, 0, 2, 1, 1.0),
+            "deferlint: 1 error, 0 warnings in 2 files, 1 file not checked (1.00s)\n"
         );
     }
 }

@@ -66,6 +66,11 @@ pub fn stderr_color(flag: Option<ColorChoice>) -> Result<bool> {
     })
 }
 
+/// The progress line: files lowered, the time so far and indicatif's estimate of the time left
+/// (from the recent rate of files).
+const PROGRESS_TEMPLATE: &str =
+    "{spinner} checking {pos}/{len} files [{bar:30}] {elapsed}, about {eta} left";
+
 /// A progress bar on stderr for runs that take more than about a second: files lowered out
 /// of all the files. Only on a terminal and without `--quiet`; it is cleared before the
 /// findings are printed.
@@ -83,11 +88,9 @@ impl RunProgress {
             indicatif::ProgressDrawTarget::hidden(),
         );
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} checking {pos}/{len} files [{bar:30}] {elapsed}",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(PROGRESS_TEMPLATE)
+                .expect("a valid template")
+                .progress_chars("=> "),
         );
         RunProgress {
             bar,
@@ -114,5 +117,21 @@ impl RunProgress {
 
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_estimates_the_time_left() {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(10),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        bar.set_style(indicatif::ProgressStyle::with_template(PROGRESS_TEMPLATE).unwrap());
+        assert!(PROGRESS_TEMPLATE.contains("{eta}"));
+        assert!(PROGRESS_TEMPLATE.contains("{elapsed}"));
     }
 }

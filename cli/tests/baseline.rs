@@ -252,7 +252,7 @@ fn a_bad_baseline_exits_with_2_and_names_the_file() {
 fn no_baseline_is_written_while_a_suppression_comment_is_invalid() {
     let text = program().replace(
         "func main() {",
-        "func main() { // deferlint: allow(no-such-rule)",
+        "func main() { // deferlint: allow no-such-rule",
     );
     let tree = TempTree::new(&[("main.go", text.as_bytes())]);
     let run = deferlint(tree.root(), &["--write-baseline", "baseline.json", "."]);

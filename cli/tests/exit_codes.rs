@@ -117,13 +117,23 @@ fn warnings_exit_with_0_and_errors_with_1() {
     assert!(
         warned
             .stderr
-            .contains("deferlint: 0 errors, 2 warnings in 2 files ("),
+            .contains("deferlint: 0 errors, 2 warnings in 1 file, 1 file not checked ("),
         "{warned:#?}"
+    );
+    // `-D warnings` gates on hazards, not on where the parser gave up: parse errors stay
+    // warnings unless named.
+    let gated = deferlint(tree.root(), &["-D", "warnings"]);
+    assert_eq!(gated.code, 0, "{gated:#?}");
+    assert!(
+        gated
+            .stderr
+            .contains("warning[parse-error]: the file is not valid UTF-8"),
+        "{gated:#?}"
     );
     for args in [
         &["-D", "parse-error"][..],
-        &["-D", "warnings"],
-        &["-Dwarnings", "-W", "parse-error"],
+        &["-D", "warnings", "-D", "parse-error"],
+        &["-Dparse-error", "-W", "parse-error", "-D", "parse-error"],
     ] {
         let denied = deferlint(tree.root(), args);
         assert_eq!(denied.code, 1, "{args:?}: {denied:#?}");
@@ -136,7 +146,7 @@ fn warnings_exit_with_0_and_errors_with_1() {
         assert!(
             denied
                 .stderr
-                .contains("deferlint: 2 errors, 0 warnings in 2 files ("),
+                .contains("deferlint: 2 errors, 0 warnings in 1 file, 1 file not checked ("),
             "{denied:#?}"
         );
     }
@@ -145,7 +155,7 @@ fn warnings_exit_with_0_and_errors_with_1() {
     assert!(
         allowed
             .stderr
-            .starts_with("deferlint: no findings in 2 files ("),
+            .starts_with("deferlint: no findings in 1 file, 1 file not checked ("),
         "{allowed:#?}"
     );
 }
@@ -160,7 +170,7 @@ fn quiet_prints_findings_only() {
     );
     assert!(
         loud.stderr
-            .contains("deferlint: 0 errors, 1 warning in 1 file ("),
+            .contains("deferlint: 0 errors, 1 warning in 0 files, 1 file not checked ("),
         "{loud:#?}"
     );
     let quiet = deferlint(tree.root(), &["--quiet"]);
@@ -184,8 +194,17 @@ fn a_go_test_file_named_on_the_command_line_is_checked() {
     let named = deferlint(tree.root(), &["store/fill_test.go"]);
     assert_eq!(named.code, 1, "{named:#?}");
     assert!(named.stderr.contains("shared-map-write"), "{named:#?}");
+    // In a folder, test code is left out without `--tests`: nothing was checked, which fails.
     let folder = deferlint(tree.root(), &["store"]);
-    assert_eq!(folder.code, 0, "{folder:#?}");
+    assert_eq!(folder.code, 2, "{folder:#?}");
+    assert!(
+        folder
+            .stderr
+            .ends_with("error: no Rust or Go file was checked in the paths given\n"),
+        "{folder:#?}"
+    );
+    let with_tests = deferlint(tree.root(), &["--tests", "store"]);
+    assert_eq!(with_tests.code, 1, "{with_tests:#?}");
 }
 
 /// A file the default Go build leaves out (`//go:build dev`, `_windows.go`) is not part of a
@@ -298,4 +317,61 @@ fn guard_a_library_hands_out_may_die_in_a_callers_thread_local() {
         );
         assert_eq!(run.code, i32::from(reported), "{file} {access}: {run:#?}");
     }
+}
+
+/// Edition 2015 code that rustc accepts parses: trait methods with anonymous parameters, a
+/// closure trait object without `dyn`, `async` as a name. The rewrite that makes syn read it
+/// leaves every reported place where it is in the file.
+#[test]
+fn edition_2015_syntax_parses_and_findings_keep_their_place() {
+    let program = support::fixture_without_markers(
+        "poisoned-lock-unwrap-in-defer/drop_unwraps_lock_shared_with_spawned_thread.rs",
+    );
+    let prefix = "let _f: Option<Box<Fn(u8) -> u8 + Send>> = None; ";
+    let legacy = program.replacen(
+        "        self.registry.lock()",
+        &format!("        {prefix}self.registry.lock()"),
+        1,
+    );
+    let legacy = format!(
+        "trait Visitor {{ fn visit(&mut self, u8, &str) -> bool; }}\nfn old(async: u8) -> u8 {{ async }}\n{legacy}"
+    );
+    let tree = TempTree::new(&[
+        (
+            "Cargo.toml",
+            b"[package]\nname = \"legacy\"\nversion = \"0.1.0\"\n".as_slice(),
+        ),
+        ("src/main.rs", legacy.as_bytes()),
+        ("modern/main.rs", program.as_bytes()),
+    ]);
+    let run = deferlint(tree.root(), &["--message-format", "short", "."]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(!run.stderr.contains("parse-error"), "{run:#?}");
+    let modern = deferlint(tree.root(), &["--message-format", "short", "modern"]);
+    let place = |stderr: &str, file: &str| -> (usize, usize) {
+        let line = stderr
+            .lines()
+            .find(|line| line.starts_with(file) && line.contains("poisoned-lock-unwrap-in-defer"))
+            .unwrap_or_else(|| panic!("no finding in {stderr}"));
+        let parts: Vec<&str> = line.split(':').collect();
+        (parts[1].parse().unwrap(), parts[2].parse().unwrap())
+    };
+    let (line, column) = place(&modern.stderr, "modern/main.rs:");
+    assert_eq!(
+        place(&run.stderr, "src/main.rs:"),
+        (line + 2, column + prefix.len()),
+        "{run:#?}"
+    );
+    // The same code as edition 2021 is not what rustc accepts: parse errors.
+    let run = deferlint(
+        tree.root(),
+        &[
+            "--message-format",
+            "short",
+            "--edition",
+            "2021",
+            "src/main.rs",
+        ],
+    );
+    assert!(run.stderr.contains("parse-error"), "{run:#?}");
 }

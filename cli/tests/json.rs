@@ -208,7 +208,7 @@ fn the_binary_writes_a_cargo_stream_to_stdout() {
     let go_target = &messages[1].target;
     assert_eq!(go_target.src_path.as_std_path(), tree.path("go/broken.go"));
 
-    let denied = deferlint(tree.root(), &["--message-format=json", "-D", "warnings"]);
+    let denied = deferlint(tree.root(), &["--message-format=json", "-D", "parse-error"]);
     assert_eq!(denied.code, 1, "{denied:#?}");
     let (messages, success) = parse_stream(&denied.stdout);
     assert!(!success);
@@ -247,4 +247,19 @@ fn no_findings_is_just_build_finished() {
         run.stdout,
         "{\"reason\":\"build-finished\",\"success\":true}\n"
     );
+}
+
+/// A run that fails with exit code 2 says so in cargo's `build-finished` too.
+#[cfg(unix)]
+#[test]
+fn a_run_that_could_not_read_a_file_is_not_a_success() {
+    let tree = TempTree::new(&[("good.rs", b"fn main() {}\n")]);
+    std::os::unix::fs::symlink("nowhere.rs", tree.path("gone.rs")).unwrap();
+    let run = deferlint(tree.root(), &["--message-format", "json"]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    let (_, success) = parse_stream(&run.stdout);
+    assert!(!success, "{run:#?}");
+    let kept_going = deferlint(tree.root(), &["--message-format", "json", "--keep-going"]);
+    assert_eq!(kept_going.code, 0, "{kept_going:#?}");
+    assert!(parse_stream(&kept_going.stdout).1, "{kept_going:#?}");
 }

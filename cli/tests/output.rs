@@ -82,7 +82,7 @@ fn short_format_is_one_line_per_finding() {
     );
     assert!(rest.starts_with("warning[parse-error]: "), "{run:#?}");
     assert!(
-        lines[2].starts_with("deferlint: 0 errors, 2 warnings in 2 files ("),
+        lines[2].starts_with("deferlint: 0 errors, 2 warnings in 1 file, 1 file not checked ("),
         "{run:#?}"
     );
 }
@@ -142,4 +142,52 @@ fn loose_edition_flag_is_accepted_for_files() {
         run.stderr.starts_with("deferlint: no findings in 1 file ("),
         "{run:#?}"
     );
+}
+
+/// A minified line, a file that is not UTF-8 and one that cannot be read: every diagnostic
+/// names its place on a `-->` line, long lines are cut, and no line ends with whitespace.
+#[cfg(unix)]
+#[test]
+fn every_diagnostic_has_a_location_and_long_lines_are_cut() {
+    let minified = format!("fn a() {{ {} fn }}\n", "let x = 1; ".repeat(20_000));
+    let tree = TempTree::new(&[
+        ("min.rs", minified.as_bytes()),
+        ("bad.rs", LATIN1_RUST),
+        ("broken.go", BROKEN_GO),
+    ]);
+    std::os::unix::fs::symlink("nowhere.rs", tree.path("gone.rs")).unwrap();
+    for color in ["never", "always"] {
+        let run = deferlint(tree.root(), &["--keep-going", "--color", color, "."]);
+        assert_eq!(run.code, 0, "{run:#?}");
+        assert!(
+            run.stderr.len() < 4_000,
+            "the minified line is cut: {} bytes",
+            run.stderr.len()
+        );
+        let diagnostics: Vec<&str> = run
+            .stderr
+            .split("\n\n")
+            .filter(|block| block.contains("[parse-error]"))
+            .collect();
+        assert_eq!(diagnostics.len(), 4, "{run:#?}");
+        for diagnostic in diagnostics {
+            let location = diagnostic.lines().nth(1).unwrap_or_default();
+            assert!(strip_colour(location).contains("--> "), "{diagnostic}");
+        }
+        for line in run.stderr.lines() {
+            let visible = strip_colour(line);
+            assert!(!visible.ends_with([' ', '\t']), "{line:?} in {run:#?}");
+        }
+    }
+}
+
+fn strip_colour(line: &str) -> String {
+    let mut visible = line.to_string();
+    while let Some(escape) = visible.find('\u{1b}') {
+        let end = visible[escape..]
+            .find('m')
+            .map_or(visible.len(), |m| escape + m + 1);
+        visible.replace_range(escape..end, "");
+    }
+    visible
 }

@@ -279,12 +279,13 @@ fn bytes_that_are_not_utf8_are_a_parse_error() {
         errors["latin1.go"], "the file is not valid UTF-8",
         "{run:#?}"
     );
-    // The code cannot be shown; the human format says where the first bad byte is.
+    // The code cannot be shown; the human format names the file and says where the first bad
+    // byte is.
     let human = deferlint(tree.root(), &["--color", "never"]);
     for (name, offset) in [("latin1.rs", 6), ("latin1.go", 20)] {
         assert!(
             human.stderr.contains(&format!(
-                "in `{name}` at bytes {offset}..{offset}; the code cannot be shown"
+                "\n --> {name}\n = note: at byte {offset}; the code cannot be shown"
             )),
             "{human:#?}"
         );
@@ -398,7 +399,7 @@ fn byte_order_marks_and_crlf_line_ends_leave_lines_and_columns_as_they_are() {
 
 #[cfg(unix)]
 #[test]
-fn files_that_cannot_be_read_are_a_parse_error_and_unreadable_folders_a_warning() {
+fn files_and_folders_that_cannot_be_read_fail_the_run_unless_keep_going() {
     use std::os::unix::fs::{PermissionsExt, symlink};
 
     let tree = TempTree::new(&with_findings(&[
@@ -418,10 +419,28 @@ fn files_that_cannot_be_read_are_a_parse_error_and_unreadable_folders_a_warning(
     set_mode("locked", 0o000);
     // Root reads whatever the mode says: then only the links are unreadable.
     let permissions_hold = std::fs::read(tree.path("locked.rs")).is_err();
-    let run = short(tree.root(), &[]);
+    let run = short(tree.root(), &["--keep-going"]);
+    let gate = short(tree.root(), &[]);
     set_mode("locked", 0o755);
     set_mode("locked.rs", 0o644);
     assert_the_rest_goes_on(&run);
+    // Without `--keep-going`, the same findings, then an error and exit code 2.
+    assert_eq!(gate.code, 2, "{gate:#?}");
+    assert_eq!(parse_errors(&gate), parse_errors(&run), "{gate:#?}");
+    let unreadable_files = if permissions_hold { 5 } else { 4 };
+    let what = if permissions_hold {
+        format!("{unreadable_files} files and 1 folder")
+    } else {
+        format!("{unreadable_files} files")
+    };
+    assert_line(
+        &gate,
+        &format!("error: {what} could not be read; `--keep-going` checks the rest without failing"),
+    );
+    assert!(
+        summary_counts(&run).ends_with(&format!(", {unreadable_files} files not checked")),
+        "{run:#?}"
+    );
     let errors = parse_errors(&run);
     assert_eq!(
         errors["x.rs"], "could not read the file: No such file or directory (os error 2)",
@@ -452,14 +471,25 @@ fn files_that_cannot_be_read_are_a_parse_error_and_unreadable_folders_a_warning(
     } else {
         assert_line(&run, &format!("locked/inner.rs:{RUST_REPORTED}"));
     }
-    // The same files alone: warnings only, so the run succeeds.
+    // The same files alone: with `--keep-going`, warnings only, so the run succeeds.
     std::fs::remove_file(tree.path("good.rs")).unwrap();
     std::fs::remove_file(tree.path("good.go")).unwrap();
     std::fs::remove_file(tree.path("locked.rs")).unwrap();
     std::fs::remove_dir_all(tree.path("locked")).unwrap();
-    let run = short(tree.root(), &[]);
+    let run = short(tree.root(), &["--keep-going"]);
     assert_eq!(run.code, 0, "{run:#?}");
     assert_eq!(parse_errors(&run).len(), 4, "{run:#?}");
+    assert_eq!(
+        summary_counts(&run),
+        "0 errors, 4 warnings in 0 files, 4 files not checked"
+    );
+    // Given as a path, a tree of which nothing could be checked fails even then.
+    let run = short(tree.root(), &["--keep-going", "."]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert_line(
+        &run,
+        "error: no Rust or Go file was checked in the paths given",
+    );
 }
 
 #[cfg(unix)]

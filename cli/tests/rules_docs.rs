@@ -13,7 +13,8 @@ fn list_rules_has_a_row_per_rule_with_languages_level_and_summary() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
         lines.len(),
-        1 + RULES.len() + TOOL_DIAGNOSTICS.len(),
+        // The rules, the tool diagnostics and `invalid-suppression`, which no level changes.
+        1 + RULES.len() + TOOL_DIAGNOSTICS.len() + 1,
         "{run:#?}"
     );
     let header: Vec<&str> = lines[0].split_whitespace().collect();
@@ -48,6 +49,16 @@ fn list_rules_has_a_row_per_rule_with_languages_level_and_summary() {
     assert!(
         run.stdout.contains("suppressed nothing\n"),
         "the unused-suppression row has its own summary: {run:#?}"
+    );
+    assert!(
+        run.stdout.contains("does not have\n"),
+        "the unknown-rule row has its own summary: {run:#?}"
+    );
+    assert!(
+        lines
+            .last()
+            .is_some_and(|line| line.starts_with("invalid-suppression ") && line.contains(" deny ")),
+        "{run:#?}"
     );
     assert_eq!(
         cargo_deferlint(tree.root(), &["--list-rules"]).stdout,
@@ -91,6 +102,14 @@ fn explain_prints_the_docs_of_a_rule() {
     assert_eq!(unused.code, 0, "{unused:#?}");
     let invalid = deferlint(tree.root(), &["--explain", "invalid-suppression"]);
     assert_eq!(invalid.code, 0, "{invalid:#?}");
+    let unknown = deferlint(tree.root(), &["--explain", "unknown-rule"]);
+    assert_eq!(unknown.code, 0, "{unknown:#?}");
+    assert!(
+        unknown
+            .stdout
+            .starts_with("unknown-rule (tool diagnostic, warn by default"),
+        "{unknown:#?}"
+    );
     for section in [
         "### What it does\n",
         "### Why is this bad?\n",
@@ -99,6 +118,7 @@ fn explain_prints_the_docs_of_a_rule() {
     ] {
         assert!(unused.stdout.contains(section), "{section}: {unused:#?}");
         assert!(invalid.stdout.contains(section), "{section}: {invalid:#?}");
+        assert!(unknown.stdout.contains(section), "{section}: {unknown:#?}");
     }
     assert!(
         invalid

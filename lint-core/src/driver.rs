@@ -104,6 +104,13 @@ pub trait Checker: Sync {
     fn rule_runs(&self, name: &str, language: Language) -> bool;
 }
 
+/// How the `parse-error` of a file that could not be read starts (the reason follows), so that
+/// the cli can tell a file it could not check at all from a file with a syntax error.
+pub const UNREADABLE_FILE: &str = "could not read the file";
+
+/// The `parse-error` of a file that is not UTF-8: nothing of it was checked either.
+pub const NOT_UTF8_FILE: &str = "the file is not valid UTF-8";
+
 /// Reads, parses and lowers one file; a file that cannot be read or parsed yields facts with a
 /// problem, never an error for the run.
 pub fn lower_file(
@@ -118,7 +125,7 @@ pub fn lower_file(
         Err(error) => {
             return FileFacts::with_problem(
                 Span::new(file, 0, 0),
-                format!("could not read the file: {error}"),
+                format!("{UNREADABLE_FILE}: {error}"),
             );
         }
     };
@@ -128,7 +135,7 @@ pub fn lower_file(
             let offset = error.utf8_error().valid_up_to() as u32;
             return FileFacts::with_problem(
                 Span::new(file, offset, offset),
-                "the file is not valid UTF-8".to_string(),
+                NOT_UTF8_FILE.to_string(),
             );
         }
     };

@@ -25,10 +25,13 @@ use crate::source::{FileId, Language, Span};
 /// rule ran. A tool diagnostic: warn by default, named in `-A`/`-W`/`-D`.
 pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
 
-/// A comment that starts with `deferlint:` but does not read as a directive, or names a rule
-/// that does not exist. Always an error, and the cli exits with 2 for it: the input is wrong,
-/// as with an unknown rule name in a flag.
+/// A comment that starts with `deferlint:` but does not read as a directive. Always an error,
+/// and the cli exits with 2 for it: the input is wrong, as with a malformed flag.
 pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
+
+/// A directive names a rule that does not exist. A tool diagnostic, warn by default, as rustc's
+/// `unknown_lints`: a comment written for a newer or older deferlint must not break the build.
+pub const UNKNOWN_RULE: &str = "unknown-rule";
 
 /// What starts a directive's comment text.
 const MARKER: &str = "deferlint:";
@@ -182,8 +185,8 @@ pub fn scan(file: FileId, text: &str, language: Language) -> Option<Box<FileSupp
 }
 
 /// Removes from `diagnostics` the findings a directive covers, and returns the diagnostics
-/// about the directives themselves: `invalid-suppression` for malformed comments and unknown
-/// rule names, `unused-suppression` for names that covered nothing. A name counts as unused
+/// about the directives themselves: `invalid-suppression` for malformed comments,
+/// `unknown-rule` for unknown rule names, `unused-suppression` for names that covered nothing. A name counts as unused
 /// only where `rule_ran_at(name, comment)` says its rule ran on that code in this run: a rule
 /// set to allow, a rule of the other language, or test code that is not checked can say
 /// nothing about whether the suppression is still needed.
@@ -331,22 +334,21 @@ fn unused_diagnostic(directive: &Directive, unused: &[usize], own_line: u32) -> 
 
 fn unknown_name_diagnostic(name: &DirectiveName, rule_names: &[&'static str]) -> Diagnostic {
     let diagnostic = Diagnostic::new(
-        INVALID_SUPPRESSION,
-        Severity::Error,
+        UNKNOWN_RULE,
+        Severity::Warning,
         format!("unknown rule `{}` in a suppression comment", name.written),
         Label::new(name.span, "no rule has this name"),
-    )
-    .with_note(format!("valid names are {}", rule_names.join(", ")));
+    );
     match closest_name(&name.name, rule_names) {
         Some(closest) => diagnostic.with_suggestion(
-            "a rule with a similar name exists",
+            "did you mean",
             vec![Edit {
                 span: name.span,
                 replacement: closest.to_string(),
             }],
             Applicability::MaybeIncorrect,
         ),
-        None => diagnostic,
+        None => diagnostic.with_note(format!("valid names are {}", rule_names.join(", "))),
     }
 }
 
@@ -677,26 +679,29 @@ mod tests {
     }
 
     #[test]
-    fn unknown_names_are_errors_with_the_closest_valid_name() {
-        let text = "a(); // deferlint: allow(poisoned-lock-unwrap-in-defr, rule-a)\n";
+    fn unknown_names_are_warnings_with_the_closest_valid_name() {
+        let text = "a(); // deferlint: allow(poisoned-lock-unwrap-in-defr, rule-a)\nb(); // deferlint: allow(nothing-like-it)\n";
         let mut findings = vec![finding("rule-a", text, "a()")];
         let reports = apply_all(text, Language::Rust, &mut findings);
         assert!(findings.is_empty(), "the valid name still suppresses");
-        assert_eq!(reports.len(), 1, "{reports:#?}");
+        assert_eq!(reports.len(), 2, "{reports:#?}");
         let report = &reports[0];
-        assert_eq!(report.rule, INVALID_SUPPRESSION);
-        assert_eq!(report.severity, Severity::Error);
+        assert_eq!(report.rule, UNKNOWN_RULE);
+        assert_eq!(report.severity, Severity::Warning);
         assert_eq!(
             report.message,
             "unknown rule `poisoned-lock-unwrap-in-defr` in a suppression comment"
         );
-        assert_eq!(
-            report.notes,
-            ["valid names are rule-a, rule-b, poisoned-lock-unwrap-in-defer"]
-        );
-        assert_eq!(report.helps[0].message, "a rule with a similar name exists");
+        assert!(report.notes.is_empty(), "{report:#?}");
+        assert_eq!(report.helps[0].message, "did you mean");
         let edit = &report.helps[0].suggestion.as_ref().unwrap().edits[0];
         assert_eq!(edit.replacement, "poisoned-lock-unwrap-in-defer");
+        // Nothing near: the valid names instead.
+        assert!(reports[1].helps.is_empty(), "{:#?}", reports[1]);
+        assert_eq!(
+            reports[1].notes,
+            ["valid names are rule-a, rule-b, poisoned-lock-unwrap-in-defer"]
+        );
         assert_eq!(closest_name("nothing-like-it", NAMES), None);
     }
 

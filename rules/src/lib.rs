@@ -242,8 +242,11 @@ pub fn find_rule(name: &str) -> Option<&'static Rule> {
 
 /// Names of diagnostics the tool itself emits, which are not rules but can be named in
 /// configuration.
-pub const TOOL_DIAGNOSTICS: &[&str] =
-    &["parse-error", deferlint_core::suppress::UNUSED_SUPPRESSION];
+pub const TOOL_DIAGNOSTICS: &[&str] = &[
+    "parse-error",
+    deferlint_core::suppress::UNUSED_SUPPRESSION,
+    deferlint_core::suppress::UNKNOWN_RULE,
+];
 
 /// Runs the enabled rules at their configured levels.
 #[derive(Clone, Debug)]

@@ -46,11 +46,17 @@ pub fn discover_cargo(selection: &CargoSelection, target_dir: Option<&Path>) -> 
     let mut packages = selected_packages(&metadata, selection)?;
     packages.sort_by(|a, b| a.manifest_path.cmp(&b.manifest_path));
     let mut plans = Vec::with_capacity(packages.len());
-    let mut warnings = Vec::new();
+    let mut unreadable_folders = Vec::new();
     for package in packages {
-        plans.push(package_plan(package, &skip, &display, &mut warnings)?);
+        plans.push(package_plan(
+            package,
+            &skip,
+            &display,
+            &mut unreadable_folders,
+        )?);
     }
-    let mut discovered = build(plans, warnings);
+    let mut discovered = build(plans, Vec::new());
+    discovered.unreadable_folders = unreadable_folders;
     discovered.root = Some(metadata.workspace_root.clone().into_std_path_buf());
     Ok(discovered)
 }
@@ -115,7 +121,7 @@ fn package_plan(
     package: &Package,
     skip: &SkipRules,
     display: &DisplayBase,
-    warnings: &mut Vec<String>,
+    unreadable_folders: &mut Vec<String>,
 ) -> Result<UnitPlan> {
     let manifest_path = package.manifest_path.clone().into_std_path_buf();
     let root_dir = manifest_path
@@ -135,7 +141,7 @@ fn package_plan(
         })
         .collect();
     let mut files: Vec<PathBuf> = skip
-        .walk(&root_dir, display, warnings)
+        .walk(&root_dir, display, unreadable_folders)
         .with_context(|| format!("could not list the files of package `{}`", package.name))?
         .into_iter()
         .filter(|path| Language::of_path(path) == Some(Language::Rust))

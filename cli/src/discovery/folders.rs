@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use deferlint_core::driver::{Edition, TargetKind};
+use deferlint_core::render::json;
 use deferlint_core::source::Language;
 
 use super::loose::{self, LooseUnit};
@@ -28,6 +29,7 @@ pub fn discover_folders(
     let roots = checked_roots(paths)?;
     let mut plans = Vec::new();
     let mut warnings = Vec::new();
+    let mut unreadable_folders = Vec::new();
     for (given, root) in &roots {
         let display = DisplayBase {
             absolute: root.clone(),
@@ -41,6 +43,7 @@ pub fn discover_folders(
                 &skip,
                 &mut plans,
                 &mut warnings,
+                &mut unreadable_folders,
             )?;
         } else if root.file_name().is_some_and(|name| name == "Cargo.toml") {
             let dir = root.parent().unwrap_or(Path::new("/")).to_path_buf();
@@ -55,6 +58,7 @@ pub fn discover_folders(
                 &skip,
                 &mut plans,
                 &mut warnings,
+                &mut unreadable_folders,
             )?;
         } else {
             plans.push(single_file(
@@ -65,7 +69,9 @@ pub fn discover_folders(
             )?);
         }
     }
-    Ok(build(plans, warnings))
+    let mut discovered = build(plans, warnings);
+    discovered.unreadable_folders = unreadable_folders;
+    Ok(discovered)
 }
 
 /// The paths as given and as absolute paths. A path that does not exist is an error; a path
@@ -109,8 +115,9 @@ fn plan_folder(
     skip: &SkipRules,
     plans: &mut Vec<UnitPlan>,
     warnings: &mut Vec<String>,
+    unreadable_folders: &mut Vec<String>,
 ) -> Result<()> {
-    let files = skip.walk(root, display, warnings)?;
+    let files = skip.walk(root, display, unreadable_folders)?;
     let mut packages: BTreeMap<PathBuf, (PackageManifest, Vec<PathBuf>)> = BTreeMap::new();
     for manifest_path in files
         .iter()
@@ -339,6 +346,8 @@ fn package_plan(
         }
     }
     files.sort();
+    // The id cargo would give it, so that JSON consumers match it with cargo's own messages.
+    let package_id = json::path_package_id(&dir, &package.name, &package.version);
     UnitPlan {
         language: Language::Rust,
         name: package.name,
@@ -348,7 +357,7 @@ fn package_plan(
         root_dir: dir,
         targets: package.targets,
         files,
-        package_id: None,
+        package_id: Some(package_id),
         display: display.clone(),
     }
 }

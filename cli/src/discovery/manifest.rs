@@ -20,6 +20,9 @@ pub(super) enum Manifest {
 #[derive(Debug)]
 pub(super) struct PackageManifest {
     pub name: String,
+    /// `package.version`, inherited from the workspace when it says so; `0.0.0` when absent,
+    /// as cargo has it since 1.75.
+    pub version: String,
     pub edition: Edition,
     pub lib_name: Option<String>,
     /// Targets whose root file exists, with absolute paths.
@@ -43,9 +46,11 @@ pub(super) fn read_manifest(manifest_path: &Path) -> Result<Manifest, String> {
         .to_string();
     let dir = manifest_path.parent().unwrap_or(Path::new("/"));
     let edition = edition(package, dir);
+    let version = version(package, dir);
     let (targets, lib_name) = targets(dir, &table, package, &name);
     Ok(Manifest::Package(PackageManifest {
         name,
+        version,
         edition,
         lib_name,
         targets,
@@ -72,9 +77,29 @@ fn edition(package: &Table, dir: &Path) -> Edition {
     }
 }
 
+/// `package.version`: absent means `0.0.0`, as in cargo; `version.workspace = true` reads the
+/// workspace's `[workspace.package]`.
+fn version(package: &Table, dir: &Path) -> String {
+    let inherited = |value: &Value| {
+        value.get("workspace").and_then(Value::as_bool) == Some(true) && value.as_table().is_some()
+    };
+    match package.get("version") {
+        Some(Value::String(text)) => text.clone(),
+        Some(value) if inherited(value) => {
+            workspace_package_key(package, dir, "version").unwrap_or_else(|| "0.0.0".to_string())
+        }
+        _ => "0.0.0".to_string(),
+    }
+}
+
 /// The workspace root is `package.workspace` when given, else the nearest folder from the
 /// package's own upwards whose `Cargo.toml` has `[workspace]`, as cargo finds it.
 fn workspace_edition(package: &Table, dir: &Path) -> Option<Edition> {
+    Edition::parse(&workspace_package_key(package, dir, "edition")?)
+}
+
+/// A string of the workspace's `[workspace.package]`, for a key a package inherits.
+fn workspace_package_key(package: &Table, dir: &Path, key: &str) -> Option<String> {
     let workspace_table = match package.get("workspace").and_then(Value::as_str) {
         Some(root) => read_table(&dir.join(root).join("Cargo.toml")).ok()?,
         None => dir.ancestors().find_map(|ancestor| {
@@ -82,12 +107,14 @@ fn workspace_edition(package: &Table, dir: &Path) -> Option<Edition> {
             table.contains_key("workspace").then_some(table)
         })?,
     };
-    let edition = workspace_table
-        .get("workspace")?
-        .get("package")?
-        .get("edition")?
-        .as_str()?;
-    Edition::parse(edition)
+    Some(
+        workspace_table
+            .get("workspace")?
+            .get("package")?
+            .get(key)?
+            .as_str()?
+            .to_string(),
+    )
 }
 
 /// The kinds of target cargo discovers in folders, with the keys that declare or disable them.
@@ -368,6 +395,31 @@ mod tests {
             package(read_manifest(&tree.path("b/Cargo.toml")).unwrap()).edition,
             Edition::E2021
         );
+    }
+
+    #[test]
+    fn versions_are_read_inherited_or_cargos_default() {
+        let tree = TempTree::new(&[
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"*\"]\n\n[workspace.package]\nversion = \"2.3.4\"\n",
+            ),
+            (
+                "own/Cargo.toml",
+                "[package]\nname = \"own\"\nversion = \"0.1.0\"\n",
+            ),
+            (
+                "inherits/Cargo.toml",
+                "[package]\nname = \"inherits\"\nversion.workspace = true\n",
+            ),
+            ("none/Cargo.toml", "[package]\nname = \"none\"\n"),
+        ]);
+        let version = |name: &str| {
+            package(read_manifest(&tree.path(&format!("{name}/Cargo.toml"))).unwrap()).version
+        };
+        assert_eq!(version("own"), "0.1.0");
+        assert_eq!(version("inherits"), "2.3.4");
+        assert_eq!(version("none"), "0.0.0");
     }
 
     #[test]

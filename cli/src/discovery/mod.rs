@@ -27,6 +27,9 @@ pub struct Discovered {
     pub crates: Vec<CrateInput>,
     /// Problems that did not stop discovery, such as a `Cargo.toml` that does not parse.
     pub warnings: Vec<String>,
+    /// Folders that could not be read, each with the reason: the files in them are not
+    /// checked, which fails the run unless `--keep-going`.
+    pub unreadable_folders: Vec<String>,
     /// The folder shown file names are relative to, when it is not the current one: the
     /// workspace root for `cargo deferlint`.
     pub root: Option<std::path::PathBuf>,
@@ -143,6 +146,7 @@ fn build(plans: Vec<UnitPlan>, warnings: Vec<String>) -> Discovered {
         sources,
         crates,
         warnings,
+        unreadable_folders: Vec::new(),
         root: None,
     }
 }
@@ -182,12 +186,12 @@ impl SkipRules {
     /// through. Symbolic links to files are followed; links to folders are not, to avoid loops.
     /// A link that leads nowhere (dangling, or a loop of links) is listed, so that the run
     /// reports it as a file it could not read rather than skipping it without a word. A folder
-    /// below `root` that cannot be read is a warning, and the rest is walked.
+    /// that cannot be read is added to `unreadable_folders`, and the rest is walked.
     fn walk(
         &self,
         root: &Path,
         display: &DisplayBase,
-        warnings: &mut Vec<String>,
+        unreadable_folders: &mut Vec<String>,
     ) -> Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         let walker = WalkDir::new(root)
@@ -197,16 +201,15 @@ impl SkipRules {
         for entry in walker {
             let entry = match entry {
                 Ok(entry) => entry,
-                Err(error) if error.depth() > 0 => {
+                // A folder that cannot be listed, the given one included: its files are not
+                // checked, and the caller decides whether that fails the run.
+                Err(error) if error.path().is_some() && error.loop_ancestor().is_none() => {
                     let path = error.path().unwrap_or(root);
                     let reason = error
                         .io_error()
                         .map(ToString::to_string)
                         .unwrap_or_else(|| error.to_string());
-                    warnings.push(format!(
-                        "could not read the folder `{}` ({reason}); the files in it are not checked",
-                        display.name(path)
-                    ));
+                    unreadable_folders.push(format!("`{}` ({reason})", display.name(path)));
                     continue;
                 }
                 Err(error) => {

@@ -9,6 +9,7 @@ use codespan_reporting::term::{self, Chars, Config};
 
 use crate::diagnostic::{Diagnostic, Help, Label, Severity};
 use crate::driver::Finding;
+use crate::render::long_lines::{self, CutText, DiagnosticFiles};
 use crate::render::texts::SourceTexts;
 use crate::source::{FileId, SourceMap};
 
@@ -35,6 +36,8 @@ pub(crate) struct HumanRenderer<'a> {
     texts: &'a SourceTexts,
     files: SimpleFiles<&'a str, &'a str>,
     codespan_ids: BTreeMap<FileId, usize>,
+    /// The codespan ids of files with lines too long to print whole.
+    long_line_files: Vec<usize>,
     config: Config,
 }
 
@@ -42,11 +45,13 @@ impl<'a> HumanRenderer<'a> {
     pub(crate) fn new(sources: &'a SourceMap, texts: &'a SourceTexts) -> HumanRenderer<'a> {
         let mut files = SimpleFiles::new();
         let mut codespan_ids = BTreeMap::new();
+        let mut long_line_files = Vec::new();
         for (file, text) in texts.readable() {
-            codespan_ids.insert(
-                file,
-                files.add(sources.get(file).display_name.as_str(), text.body()),
-            );
+            let id = files.add(sources.get(file).display_name.as_str(), text.body());
+            codespan_ids.insert(file, id);
+            if long_lines::has_long_lines(text.body()) {
+                long_line_files.push(id);
+            }
         }
         // ASCII borders look like rustc's and survive CI logs and terminals without box-drawing
         // glyphs.
@@ -59,20 +64,23 @@ impl<'a> HumanRenderer<'a> {
             texts,
             files,
             codespan_ids,
+            long_line_files,
             config,
         }
     }
 
-    /// One diagnostic, ending with a newline.
+    /// One diagnostic, ending with a newline: a location line even when the code cannot be
+    /// shown, long lines cut around the labels, no whitespace at the ends of lines.
     pub(crate) fn render(&self, diagnostic: &Diagnostic, color: bool) -> String {
-        let codespan_diagnostic = self.to_codespan(diagnostic);
+        let mut codespan_diagnostic = self.to_codespan(diagnostic);
+        let files = self.cut_long_lines(&mut codespan_diagnostic);
         let mut buffer = if color {
             Buffer::ansi()
         } else {
             Buffer::no_color()
         };
         if let Err(error) =
-            term::emit_to_write_style(&mut buffer, &self.config, &self.files, &codespan_diagnostic)
+            term::emit_to_write_style(&mut buffer, &self.config, &files, &codespan_diagnostic)
         {
             // Ranges are clamped to the texts, so this only happens on a bug; the finding must
             // still reach the user.
@@ -84,7 +92,50 @@ impl<'a> HumanRenderer<'a> {
                 self.sources.get(diagnostic.primary.span.file).display_name,
             );
         }
-        String::from_utf8_lossy(buffer.as_slice()).into_owned()
+        let mut rendered = String::from_utf8_lossy(buffer.as_slice()).into_owned();
+        if !self.can_show(diagnostic.primary.span.file) {
+            // codespan draws no location without a label; rustc always names the file.
+            let name = &self.sources.get(diagnostic.primary.span.file).display_name;
+            let header_end = rendered.find('\n').map_or(rendered.len(), |end| end + 1);
+            // Indented like the notes below it, as codespan indents both by the gutter.
+            rendered.insert_str(header_end, &format!(" --> {name}\n"));
+        }
+        trim_line_ends(&rendered)
+    }
+
+    fn can_show(&self, file: FileId) -> bool {
+        self.texts.get(file).is_ok() && self.codespan_ids.contains_key(&file)
+    }
+
+    /// Gives the files with long lines a cut view around this diagnostic's labels, and moves
+    /// the labels into it.
+    fn cut_long_lines(&self, diagnostic: &mut cs::Diagnostic<usize>) -> DiagnosticFiles<'_> {
+        let mut cut = Vec::new();
+        for &id in &self.long_line_files {
+            if !diagnostic.labels.iter().any(|label| label.file_id == id) {
+                continue;
+            }
+            let points: Vec<usize> = diagnostic
+                .labels
+                .iter()
+                .filter(|label| label.file_id == id)
+                .flat_map(|label| [label.range.start, label.range.end])
+                .collect();
+            let source = self.files.get(id).map_or("", |file| *file.source());
+            let text = CutText::new(source, &points);
+            for label in diagnostic
+                .labels
+                .iter_mut()
+                .filter(|label| label.file_id == id)
+            {
+                label.range = text.to_cut(label.range.start)..text.to_cut(label.range.end);
+            }
+            cut.push((id, text));
+        }
+        DiagnosticFiles {
+            base: &self.files,
+            cut,
+        }
     }
 
     fn to_codespan(&self, diagnostic: &Diagnostic) -> cs::Diagnostic<usize> {
@@ -133,16 +184,28 @@ impl<'a> HumanRenderer<'a> {
             .get(file)
             .err()
             .unwrap_or("the file was not loaded");
-        let name = &self.sources.get(file).display_name;
         let (lo, hi) = (label.span.lo, label.span.hi);
-        notes.push(if label.message.is_empty() {
-            format!("note: in `{name}` at bytes {lo}..{hi}; the code cannot be shown: {reason}")
+        let place = if lo == hi {
+            format!("at byte {lo}")
         } else {
-            format!(
-                "note: in `{name}` at bytes {lo}..{hi}: {}; the code cannot be shown: {reason}",
+            format!("at bytes {lo}..{hi}")
+        };
+        // The primary label's file is named on the location line.
+        let place = if style == cs::LabelStyle::Primary {
+            place
+        } else {
+            format!("in `{}` {place}", self.sources.get(file).display_name)
+        };
+        if style == cs::LabelStyle::Primary && label.message.is_empty() && lo == 0 && hi == 0 {
+            // The whole file: the message says why, and the location line names it.
+        } else if label.message.is_empty() {
+            notes.push(format!("note: {place}; the code cannot be shown: {reason}"));
+        } else {
+            notes.push(format!(
+                "note: {place}: {}; the code cannot be shown: {reason}",
                 label.message
-            )
-        });
+            ));
+        }
     }
 
     /// rustc shows a short one-edit suggestion inline (`help: use: \`new\``); longer ones are
@@ -179,6 +242,45 @@ impl<'a> HumanRenderer<'a> {
         }
         line
     }
+}
+
+/// Removes the spaces codespan leaves at the ends of lines (after an empty gutter), also
+/// when colour escape codes follow them.
+fn trim_line_ends(text: &str) -> String {
+    let mut trimmed = String::with_capacity(text.len());
+    for (index, line) in text.split('\n').enumerate() {
+        if index > 0 {
+            trimmed.push('\n');
+        }
+        let mut rest = line;
+        let mut escapes = Vec::new();
+        loop {
+            let without_spaces = rest.trim_end_matches([' ', '\t']);
+            // A trailing `ESC [ .. m` colour code: look before it.
+            match without_spaces.rfind('\u{1b}') {
+                Some(escape) if is_colour_code(&without_spaces[escape..]) => {
+                    escapes.push(&without_spaces[escape..]);
+                    rest = &without_spaces[..escape];
+                }
+                _ => {
+                    rest = without_spaces;
+                    break;
+                }
+            }
+        }
+        trimmed.push_str(rest);
+        for escape in escapes.iter().rev() {
+            trimmed.push_str(escape);
+        }
+    }
+    trimmed
+}
+
+/// `ESC [ 1 ; 34 m` and the like, alone.
+fn is_colour_code(text: &str) -> bool {
+    text.strip_prefix("\u{1b}[")
+        .and_then(|rest| rest.strip_suffix('m'))
+        .is_some_and(|parameters| parameters.bytes().all(|b| b.is_ascii_digit() || b == b';'))
 }
 
 #[cfg(test)]
@@ -332,11 +434,11 @@ mod tests {
             &HumanOptions { color: false },
         );
         assert!(
-            output.starts_with("warning[parse-error]: could not parse\n"),
+            output.starts_with("warning[parse-error]: could not parse\n --> gone.rs\n"),
             "{output}"
         );
         assert!(
-            output.contains("= note: in `gone.rs` at bytes 3..9; the code cannot be shown:"),
+            output.contains("= note: at bytes 3..9; the code cannot be shown:"),
             "{output}"
         );
     }
@@ -357,7 +459,76 @@ mod tests {
             &HumanOptions { color: false },
         );
         assert!(output.contains("not valid UTF-8"), "{output}");
-        assert!(!output.contains("-->"), "{output}");
+        assert!(output.contains("\n --> src/shared.rs\n"), "{output}");
+        assert!(output.contains("= note: at byte 7; "), "{output}");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_labels_and_keep_their_columns() {
+        let text = format!(
+            "fn short() {{}}\nlet table = [{}]; let m = shared.insert(1);{}\n",
+            "0, ".repeat(30_000),
+            " 1,".repeat(30_000)
+        );
+        let file = TempFile::new("human-long.rs", text.as_bytes());
+        let sources = sources_with(&file);
+        let diagnostic = Diagnostic::new(
+            "unsync-map-write-in-defer",
+            Severity::Warning,
+            "write",
+            Label::new(span_of(&text, "shared.insert(1)"), "here"),
+        )
+        .with_label(Label::new(span_of(&text, "fn short"), "and here"));
+        let output = render(
+            &sources,
+            &[finding(diagnostic)],
+            &HumanOptions { color: false },
+        );
+        let column = "let table = [".len() + "0, ".repeat(30_000).len() + "]; let m = ".len() + 1;
+        insta::assert_snapshot!(output.replace(&column.to_string(), "COLUMN"), @r"
+        warning[unsync-map-write-in-defer]: write
+          --> src/shared.rs:2:COLUMN
+          |
+        1 | fn short() {}
+          | -------- and here
+        2 | ..., 0, 0, 0, 0, 0, 0, 0, 0, 0, ]; let m = shared.insert(1); 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,...
+          |                                            ^^^^^^^^^^^^^^^^ here
+        ");
+    }
+
+    #[test]
+    fn no_line_ends_with_whitespace_with_or_without_colour() {
+        let text = "fn f() {\n    defer! {\n        m.lock();\n    }\n}\n";
+        let file = TempFile::new("human-trailing.rs", text.as_bytes());
+        let sources = sources_with(&file);
+        let diagnostic = Diagnostic::new(
+            "lock-reentered-in-defer",
+            Severity::Error,
+            "m",
+            Label::new(span_of(text, "m.lock()"), "locks"),
+        )
+        .with_label(Label::new(
+            span_of(text, "defer! {\n        m.lock();\n    }"),
+            "deferred",
+        ));
+        for color in [false, true] {
+            let output = render(
+                &sources,
+                &[finding(diagnostic.clone())],
+                &HumanOptions { color },
+            );
+            for line in output.lines() {
+                let mut visible = line.to_string();
+                while let Some(escape) = visible.find('\u{1b}') {
+                    let end = visible[escape..]
+                        .find('m')
+                        .map_or(visible.len(), |m| escape + m + 1);
+                    visible.replace_range(escape..end, "");
+                }
+                assert!(!visible.ends_with(' '), "{line:?} in {output}");
+            }
+        }
+        assert_eq!(trim_line_ends("x \u{1b}[1mitem"), "x \u{1b}[1mitem");
     }
 
     #[test]

@@ -333,18 +333,26 @@ fn target_json(sources: &SourceMap, input: &CrateInput, finding: &Finding) -> Ta
 /// Cargo's package id, or for units cargo does not know (loose folders, Go packages) a stable
 /// one in the same shape, `path+file:///abs/dir#name@0.0.0`.
 fn package_id(input: &CrateInput) -> String {
-    if let Some(id) = &input.package_id {
-        return id.clone();
+    match &input.package_id {
+        Some(id) => id.clone(),
+        None => path_package_id(&input.root_dir, &input.name, "0.0.0"),
     }
-    let mut path = absolute_string(&input.root_dir).replace('\\', "/");
+}
+
+/// The id cargo gives a package at a path: `path+file:///abs/dir#name@version`, or
+/// `path+file:///abs/dir#version` when the folder has the package's name.
+pub fn path_package_id(root_dir: &Path, name: &str, version: &str) -> String {
+    let mut path = absolute_string(root_dir).replace('\\', "/");
     if !path.starts_with('/') {
         path.insert(0, '/');
     }
-    format!(
-        "path+file://{}#{}@0.0.0",
-        percent_encode(&path, "/:"),
-        percent_encode(&input.name, "")
-    )
+    let folder_is_name = root_dir.file_name().is_some_and(|folder| folder == name);
+    let fragment = if folder_is_name {
+        version.to_string()
+    } else {
+        format!("{}@{version}", percent_encode(name, ""))
+    };
+    format!("path+file://{}#{fragment}", percent_encode(&path, "/:"))
 }
 
 /// The package's manifest; for units without one, where it would be, so that its parent is the
@@ -467,10 +475,7 @@ mod tests {
         assert_eq!(values.len(), 2);
         let message = &values[0];
         assert_eq!(message["reason"], "compiler-message");
-        assert_eq!(
-            message["package_id"],
-            "path+file:///tmp/my%20folder#my%20folder@0.0.0"
-        );
+        assert_eq!(message["package_id"], "path+file:///tmp/my%20folder#0.0.0");
         assert_eq!(message["manifest_path"], "/tmp/my folder/Cargo.toml");
         assert_eq!(message["target"]["kind"], serde_json::json!(["bin"]));
         assert_eq!(message["target"]["name"], "tool");
@@ -577,6 +582,18 @@ mod tests {
                 .contains('\u{1b}')
         );
         assert_eq!(values[1]["success"], true);
+    }
+
+    #[test]
+    fn path_package_ids_are_shaped_like_cargos() {
+        assert_eq!(
+            path_package_id(Path::new("/w/crates/beta"), "beta", "0.2.0"),
+            "path+file:///w/crates/beta#0.2.0"
+        );
+        assert_eq!(
+            path_package_id(Path::new("/w/my dir"), "other", "1.0.0-rc.1"),
+            "path+file:///w/my%20dir#other@1.0.0-rc.1"
+        );
     }
 
     #[test]

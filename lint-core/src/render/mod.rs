@@ -7,6 +7,7 @@
 pub mod github;
 pub mod human;
 pub mod json;
+mod long_lines;
 pub mod sarif;
 pub mod short;
 mod texts;

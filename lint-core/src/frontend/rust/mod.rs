@@ -4,6 +4,7 @@
 mod body;
 mod items;
 mod macros;
+mod old_editions;
 mod types;
 
 use proc_macro2::Span as SynSpan;
@@ -65,26 +66,56 @@ fn lower_content(
         }
         streamed
     };
-    match parsed {
-        Ok(()) => cx.facts,
-        Err(_) => {
-            // Keep what parses: every item but the broken ones (old 2015-edition syntax such
-            // as bare trait objects, or a file in the middle of an edit).
-            let (items, errors) = parse_items_tolerantly(content);
-            cx.lower_items(&items, ModIdx(0), items::ItemContext::default());
-            for error in errors {
-                let range = error.span().byte_range();
-                let span = Span::new(file, offset + range.start as u32, offset + range.end as u32);
-                cx.facts.problems.push(FileProblem {
-                    span,
-                    message: format!(
-                        "could not parse this item ({error}); the rest of the file is checked"
-                    ),
-                });
-            }
-            cx.facts
-        }
+    if parsed.is_ok() {
+        return cx.facts;
     }
+    // Syntax of an older edition that syn does not parse (anonymous trait method parameters,
+    // bare closure trait objects), rewritten; the spans are mapped back to the file's text.
+    let Some(rewrite) = old_editions::rewrite(content, edition) else {
+        return lower_tolerantly(cx, content, None);
+    };
+    let mut cx = FileCx::new(file, offset, &rewrite.text, edition, extensions);
+    cx.original = Some((content, &rewrite));
+    let parsed = syn::parse_str::<syn::File>(&rewrite.text).map(|syntax| {
+        cx.lower_items(&syntax.items, ModIdx(0), items::ItemContext::default());
+    });
+    if parsed.is_ok() {
+        return cx.facts;
+    }
+    let mut cx = FileCx::new(file, offset, &rewrite.text, edition, extensions);
+    cx.original = Some((content, &rewrite));
+    lower_tolerantly(cx, &rewrite.text, Some(&rewrite))
+}
+
+/// Lowers every item that parses, and reports the others as problems. `content` is the text
+/// `cx` was made for: the file's, or `rewrite`'s.
+fn lower_tolerantly(
+    mut cx: FileCx<'_>,
+    content: &str,
+    rewrite: Option<&old_editions::Rewrite>,
+) -> FileFacts {
+    // Keep what parses: every item but the broken ones (a file in the middle of an edit,
+    // syntax syn does not know).
+    let (items, errors) = parse_items_tolerantly(content);
+    cx.lower_items(&items, ModIdx(0), items::ItemContext::default());
+    for error in errors {
+        let range = error.span().byte_range();
+        let (start, end) = match rewrite {
+            Some(rewrite) => (
+                rewrite.original(range.start as u32),
+                rewrite.original(range.end as u32),
+            ),
+            None => (range.start as u32, range.end as u32),
+        };
+        let span = Span::new(cx.file, cx.offset + start, cx.offset + end);
+        cx.facts.problems.push(FileProblem {
+            span,
+            message: format!(
+                "could not parse this item ({error}); the rest of the file is checked"
+            ),
+        });
+    }
+    cx.facts
 }
 
 /// Files smaller than this are parsed as they are; in larger ones, data tables are elided
@@ -342,6 +373,9 @@ pub(crate) struct FileCx<'t> {
     /// The project's own defer macros.
     pub(crate) extensions: &'t Extensions,
     pub(crate) facts: FileFacts,
+    /// When `content` is a rewrite of older-edition syntax: the text it rewrote, and the
+    /// rewrite, which maps offsets back to it.
+    original: Option<(&'t str, &'t old_editions::Rewrite)>,
 }
 
 impl<'t> FileCx<'t> {
@@ -363,14 +397,18 @@ impl<'t> FileCx<'t> {
             edition,
             extensions,
             facts: FileFacts::default(),
+            original: None,
         }
     }
 
     /// A proc-macro2 span as a byte span of the file. proc-macro2 knows lines and character
     /// columns cheaply; its byte offsets go through a cache that costs more than this.
     pub(crate) fn span(&self, span: SynSpan) -> Span {
-        let lo = self.byte_offset(span.start());
-        let hi = self.byte_offset(span.end());
+        let mut lo = self.byte_offset(span.start());
+        let mut hi = self.byte_offset(span.end());
+        if let Some((_, rewrite)) = self.original {
+            (lo, hi) = (rewrite.original(lo), rewrite.original(hi));
+        }
         Span::new(self.file, self.offset + lo, self.offset + hi)
     }
 
@@ -378,7 +416,8 @@ impl<'t> FileCx<'t> {
     pub(crate) fn text(&self, span: Span) -> &'t str {
         let lo = span.lo.saturating_sub(self.offset) as usize;
         let hi = span.hi.saturating_sub(self.offset) as usize;
-        self.content.get(lo..hi).unwrap_or("")
+        let text = self.original.map_or(self.content, |(original, _)| original);
+        text.get(lo..hi).unwrap_or("")
     }
 
     fn byte_offset(&self, position: proc_macro2::LineColumn) -> u32 {
