@@ -1905,7 +1905,7 @@ impl<'a> Walker<'a> {
             CallTarget::Lib(LibCall::Done) => {
                 state.done = Some(true);
             }
-            CallTarget::Lib(LibCall::Join) if self.deferred_stack.is_empty() => {
+            CallTarget::Lib(LibCall::Join) => {
                 self.timeline.joins.push(order);
                 if matches!(&fact.callee, Callee::Method { name, .. } if &**name == "Wait") {
                     self.timeline.waits.push(order);
