@@ -107,7 +107,10 @@ def list_rules(deferlint):
     rules = []
     for line in out.splitlines()[1:]:
         name = line.split()[0] if line.split() else ''
-        if name and name not in ('parse-error', 'unused-suppression'):
+        # The tool's own diagnostics are not rules to measure (and `invalid-suppression`
+        # takes no level flag).
+        if name and name not in ('parse-error', 'unused-suppression', 'unknown-rule',
+                                 'invalid-suppression'):
             rules.append(name)
     return rules
 

@@ -3,6 +3,7 @@
 use anyhow::{Result, bail};
 use deferlint_core::diagnostic::{Level, Severity};
 use deferlint_core::driver::Finding;
+use deferlint_core::suppress::INVALID_SUPPRESSION;
 use deferlint_rules::{RULES, RuleSet, TOOL_DIAGNOSTICS};
 
 /// rustc's name for every warning at once (`-D warnings`).
@@ -37,6 +38,14 @@ impl Levels {
             let bare = name.strip_prefix("deferlint::").unwrap_or(name);
             if bare == WARNINGS {
                 warnings = Some(*level);
+            } else if bare == INVALID_SUPPRESSION {
+                // Always an error: a malformed `deferlint:` comment is to be fixed.
+                if *level != Level::Deny {
+                    bail!(
+                        "`{name}` cannot be lowered (in `-{} {name}`): a malformed `deferlint:` comment is always an error",
+                        flag_letter(*level)
+                    );
+                }
             } else if let Some(entry) = tool_diagnostics.iter_mut().find(|(tool, _)| *tool == bare)
             {
                 entry.1 = *level;
@@ -259,6 +268,14 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].diagnostic.rule, "unused-suppression");
         assert_eq!(findings[0].diagnostic.severity, Severity::Error);
+    }
+
+    #[test]
+    fn invalid_suppression_is_accepted_only_as_deny() {
+        assert!(Levels::from_flags(&[(Level::Deny, "invalid-suppression".to_string())]).is_ok());
+        let error =
+            Levels::from_flags(&[(Level::Warn, "invalid-suppression".to_string())]).unwrap_err();
+        assert!(error.to_string().contains("cannot be lowered"), "{error}");
     }
 
     #[test]

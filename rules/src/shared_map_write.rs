@@ -68,7 +68,15 @@ crate::declare_rule! {
     /// exported functions) pairs accesses only when its type holds a lock, and only for maps
     /// within three fields of it. Callers of an
     /// exported API are not taken to run it concurrently (except against a goroutine that
-    /// outlives its spawner), and a lock a caller in another package holds is not seen.
+    /// outlives its spawner), and a lock a caller in another package holds is not seen,
+    /// except for an exported function named `…Locked`, whose callers outside are taken to
+    /// hold the lock its callers in the package hold (Go's naming convention). An object made
+    /// by code that runs many times (a request handler, a job's function) is taken for one
+    /// object per run even when a package variable keeps them all (a job registry): tasks
+    /// that each get one from their spawn are taken not to share it, so a registry entry
+    /// fetched and handed to two tasks is missed. Two calls of one function from one caller
+    /// are taken to repeat it only when both can run in one activation (not in the arms of an
+    /// `if`/`else`, nor one after a `return`).
     /// Goroutines of a loop that each capture their own range element (`for _, shard := range
     /// shards { go func() { shard[k] = v }() }`) are taken to write different maps, as Go 1.22
     /// made loop variables per iteration (modules that declare an older `go` release are not
