@@ -229,7 +229,39 @@ fn is_type_argument(rest: &str, packages: &[String]) -> bool {
             !member.contains('.') && packages.iter().any(|known| known == package)
         }
     };
-    starts_name && qualified_type && (after.starts_with(')') || after.starts_with('['))
+    starts_name
+        && qualified_type
+        && (after.starts_with(')') || (after.starts_with('[') && type_arguments_close(after)))
+}
+
+/// `[..]` after a type name holds type arguments and the argument of `new` ends after it
+/// (`new(List[int])`), rather than an index into a value that more follows or whose index is
+/// a number or an expression (`new(peers[0].ID)`, `new(counts[k])` stays a type only when `k`
+/// could name one).
+fn type_arguments_close(rest: &str) -> bool {
+    let mut depth = 0i32;
+    for (index, c) in rest.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    let inside = &rest[1..index];
+                    let after = rest[index + 1..].trim_start();
+                    let type_like = !inside
+                        .trim_start()
+                        .starts_with(|c: char| c.is_ascii_digit())
+                        && inside.chars().all(|c| {
+                            c.is_alphanumeric()
+                                || matches!(c, '_' | '.' | ',' | '*' | '[' | ']' | ' ')
+                        });
+                    return type_like && after.starts_with(')');
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A `{` at the outermost level before the parenthesis that closes the argument.
