@@ -112,7 +112,7 @@ pub fn run(
             }
             let edition = editions.get(&file).copied().unwrap_or_default();
             let problems_before =
-                driver::lower_file(sources, file, edition, &Extensions::default())
+                driver::lower_file(sources, file, edition, &Extensions::default(), None)
                     .problems
                     .len();
             write_atomically(path, applied.text.as_bytes())
@@ -125,7 +125,7 @@ pub fn run(
                 .filter(|(_, outcome)| outcome.fixes_its_finding())
                 .map(|(fix, _)| fix.rule)
                 .collect();
-            if driver::lower_file(sources, file, edition, &Extensions::default())
+            if driver::lower_file(sources, file, edition, &Extensions::default(), None)
                 .problems
                 .len()
                 > problems_before

@@ -80,6 +80,7 @@ fn rendered_findings_parse_as_cargo_messages() {
         package_id: None,
         manifest_path: None,
         extensions: Default::default(),
+        features: None,
     }];
     let findings = [Finding {
         crate_index: 0,

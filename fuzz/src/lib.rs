@@ -26,7 +26,7 @@ pub fn rust_frontend(data: &[u8]) {
         }
         for edition in [Edition::E2021, Edition::E2024] {
             let facts =
-                frontend::rust::lower_file(FileId(1), text, edition, &Extensions::default());
+                frontend::rust::lower_file(FileId(1), text, edition, &Extensions::default(), None);
             facts_round_trip(&facts);
         }
     });
@@ -87,6 +87,7 @@ pub fn pipeline(data: &[u8]) {
         package_id: None,
         manifest_path: None,
         extensions: Default::default(),
+        features: None,
     }];
     let output = driver::run(&sources, &crates, &RuleSet::every_rule());
     render_everything(&sources, &crates, &output.findings);

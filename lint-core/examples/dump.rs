@@ -33,8 +33,9 @@ fn main() {
         package_id: None,
         manifest_path: None,
         extensions: Default::default(),
+        features: None,
     };
-    let facts = lower_file(&sources, file, edition, &input.extensions);
+    let facts = lower_file(&sources, file, edition, &input.extensions, None);
     for problem in &facts.problems {
         println!("problem: {}", problem.message);
     }

@@ -15,7 +15,7 @@ use crate::model::extensions::Extensions;
 use crate::model::facts::FileFacts;
 use crate::source::{FileId, Language, SourceMap, Span};
 use crate::suppress::{self, FileSuppressions};
-pub use crate::unit::{CrateInput, Edition, TargetKind, TargetRoot};
+pub use crate::unit::{CrateInput, Edition, FeatureSet, TargetKind, TargetRoot};
 
 /// A diagnostic with the unit and target it belongs to.
 #[derive(Clone, Debug)]
@@ -112,12 +112,14 @@ pub const UNREADABLE_FILE: &str = "could not read the file";
 pub const NOT_UTF8_FILE: &str = "the file is not valid UTF-8";
 
 /// Reads, parses and lowers one file; a file that cannot be read or parsed yields facts with a
-/// problem, never an error for the run.
+/// problem, never an error for the run. `features` are the unit's enabled cargo features, when
+/// known (Rust code they configure out is left out).
 pub fn lower_file(
     sources: &SourceMap,
     file: FileId,
     edition: Edition,
     extensions: &Extensions,
+    features: Option<&FeatureSet>,
 ) -> FileFacts {
     let source = sources.get(file);
     let text = match source.read() {
@@ -140,7 +142,9 @@ pub fn lower_file(
         }
     };
     let mut facts = match source.language {
-        Language::Rust => crate::frontend::rust::lower_file(file, &text, edition, extensions),
+        Language::Rust => {
+            crate::frontend::rust::lower_file(file, &text, edition, extensions, features)
+        }
         Language::Go => {
             let mut facts = crate::frontend::go::lower_file(file, &text, source.is_go_test());
             facts.outside_default_build =
@@ -379,7 +383,13 @@ fn run_on_current_pool(
                     let started = Instant::now();
                     let stored = store.and_then(|store| store.load(crate_index, file));
                     let facts = stored.unwrap_or_else(|| {
-                        let facts = lower_file(sources, file, input.edition, &input.extensions);
+                        let facts = lower_file(
+                            sources,
+                            file,
+                            input.edition,
+                            &input.extensions,
+                            input.features.as_deref(),
+                        );
                         if let Some(store) = store {
                             store.lowered(crate_index, file, &facts);
                         }
@@ -443,6 +453,7 @@ fn check_crate(
     checker: &dyn Checker,
     clock: &PhaseClock,
 ) -> Vec<Finding> {
+    Program::leave_out_configured_out_files(sources, input, &mut files);
     let suppressions: Vec<(FileId, Box<FileSuppressions>)> = files
         .iter_mut()
         .filter_map(|(file, facts)| Some((*file, facts.suppressions.take()?)))

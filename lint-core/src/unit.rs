@@ -2,6 +2,7 @@
 //! with its edition, targets and files. Discovery makes these; the model and the frontends read
 //! them; the driver runs the pipeline over them.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -36,6 +37,36 @@ impl Edition {
             Edition::E2021 => "2021",
             Edition::E2024 => "2024",
         }
+    }
+}
+
+/// The cargo features enabled for a package, as cargo computes them for a build: the default
+/// feature (unless `--no-default-features`), the features asked for, and everything they
+/// enable in turn. The Rust frontend leaves out code under a `#[cfg(..)]` that these make
+/// definitely false.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FeatureSet {
+    enabled: BTreeSet<String>,
+}
+
+impl FeatureSet {
+    pub fn new<I, S>(features: I) -> FeatureSet
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        FeatureSet {
+            enabled: features.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    pub fn contains(&self, feature: &str) -> bool {
+        self.enabled.contains(feature)
+    }
+
+    /// The enabled features, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.enabled.iter().map(String::as_str)
     }
 }
 
@@ -94,4 +125,7 @@ pub struct CrateInput {
     pub manifest_path: Option<PathBuf>,
     /// The unit's configured spawn functions, defer macros and guards, maps and locks.
     pub extensions: Arc<Extensions>,
+    /// The package's enabled cargo features; `None` when they are not known (loose files, Go
+    /// units, callers that do not say), and then code under every `cfg(feature = ..)` is read.
+    pub features: Option<Arc<FeatureSet>>,
 }

@@ -123,6 +123,7 @@ fn lint_with_input(fixture: &Fixture) -> (SourceMap, CrateInput, Vec<Finding>) {
         package_id: None,
         manifest_path: None,
         extensions: Default::default(),
+        features: None,
     };
     let output = driver::run(&sources, std::slice::from_ref(&input), &rules_for(fixture));
     (sources, input, output.findings)

@@ -140,6 +140,7 @@ fn build(plans: Vec<UnitPlan>, warnings: Vec<String>) -> Discovered {
             package_id: plan.package_id,
             manifest_path: plan.manifest_path,
             extensions: Default::default(),
+            features: None,
         })
         .collect();
     Discovered {

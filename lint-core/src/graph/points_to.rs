@@ -2157,6 +2157,7 @@ mod tests {
             package_id: None,
             manifest_path: None,
             extensions: Default::default(),
+            features: None,
         };
         Program::build(&sources, &input, vec![(file, facts)])
     }

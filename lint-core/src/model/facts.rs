@@ -119,6 +119,10 @@ pub struct ModDecl {
     pub path_attribute: Option<String>,
     /// Declared under `#[cfg(test)]` (or inside test code).
     pub is_test: bool,
+    /// Under a `#[cfg(..)]` the unit's features make false (`#[cfg(feature = "x")] mod x;`
+    /// without `x`): the module is not compiled, and its file is left out.
+    #[serde(default)]
+    pub configured_out: bool,
 }
 
 /// `use a::b as c;` flattened: one fact per imported name.
@@ -738,7 +742,7 @@ mod tests {
         let extensions = crate::model::extensions::Extensions::default();
         let lowered = |file| {
             let mut facts =
-                crate::frontend::rust::lower_file(file, RUST, Edition::E2021, &extensions);
+                crate::frontend::rust::lower_file(file, RUST, Edition::E2021, &extensions, None);
             facts.suppressions = crate::suppress::scan(file, RUST, crate::source::Language::Rust);
             facts
         };
@@ -807,6 +811,7 @@ mod tests {
                         &text,
                         Edition::E2021,
                         &extensions,
+                        None,
                     )),
                     _ => None,
                 };

@@ -137,6 +137,49 @@ pub(crate) struct TypeContext {
 }
 
 impl Program {
+    /// Empties the facts of the files of modules that the unit's features configure out
+    /// (`#[cfg(feature = "x")] mod x;` without `x`, and the modules below): they are not part
+    /// of the crate cargo builds, so neither their items nor their parse errors nor their
+    /// suppressions count. Sorts `files` by id, as [`Program::build`] does.
+    pub fn leave_out_configured_out_files(
+        sources: &SourceMap,
+        input: &CrateInput,
+        files: &mut [(FileId, FileFacts)],
+    ) {
+        let any_configured_out = files.iter().any(|(_, facts)| {
+            facts
+                .mod_decls
+                .iter()
+                .any(|declaration| declaration.configured_out)
+        });
+        if input.language != Language::Rust || !any_configured_out {
+            return;
+        }
+        files.sort_by_key(|(id, _)| *id);
+        let paths: Vec<PathBuf> = files
+            .iter()
+            .map(|(id, _)| sources.get(*id).path.clone())
+            .collect();
+        let file_index: HashMap<FileId, u32> = files
+            .iter()
+            .enumerate()
+            .map(|(index, (id, _))| (*id, index as u32))
+            .collect();
+        let targets = target_files(input, &file_index);
+        let configured_out = {
+            let facts: Vec<&FileFacts> = files.iter().map(|(_, facts)| facts).collect();
+            ModuleTree::build(&paths, &facts, &targets, input.lib_name.as_deref())
+                .configured_out_files
+        };
+        for file in configured_out {
+            let facts = &mut files[file as usize].1;
+            *facts = FileFacts {
+                byte_len: facts.byte_len,
+                ..FileFacts::default()
+            };
+        }
+    }
+
     /// Resolves names and types over the files of one unit.
     pub fn build(
         sources: &SourceMap,
@@ -166,18 +209,7 @@ impl Program {
             .collect();
         let paths: Vec<PathBuf> = program_files.iter().map(|file| file.path.clone()).collect();
         let facts: Vec<&FileFacts> = program_files.iter().map(|file| &file.facts).collect();
-        let targets: Vec<(usize, u32, bool)> = input
-            .targets
-            .iter()
-            .enumerate()
-            .filter_map(|(index, target)| {
-                Some((
-                    index,
-                    *file_index.get(&target.file)?,
-                    target.kind == crate::unit::TargetKind::Lib,
-                ))
-            })
-            .collect();
+        let targets = target_files(input, &file_index);
         let tree = match input.language {
             Language::Rust => {
                 ModuleTree::build(&paths, &facts, &targets, input.lib_name.as_deref())
@@ -1140,4 +1172,21 @@ impl Program {
             _ => out.push('…'),
         }
     }
+}
+
+/// The unit's targets as the module tree takes them: index, program-local file of the root,
+/// and whether it is the library.
+fn target_files(input: &CrateInput, file_index: &HashMap<FileId, u32>) -> Vec<(usize, u32, bool)> {
+    input
+        .targets
+        .iter()
+        .enumerate()
+        .filter_map(|(index, target)| {
+            Some((
+                index,
+                *file_index.get(&target.file)?,
+                target.kind == crate::unit::TargetKind::Lib,
+            ))
+        })
+        .collect()
 }

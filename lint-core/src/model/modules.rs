@@ -89,6 +89,9 @@ pub struct ModuleTree {
     /// The library target's root module, named by `lib_name` from other targets.
     pub lib_root: Option<ModuleId>,
     pub lib_name: Option<Sym>,
+    /// Files (program-local indices) of modules whose `mod` declaration is configured out by
+    /// the unit's features, or that only such a module declares: no module holds them.
+    pub configured_out_files: Vec<u32>,
     /// Names already looked up, by module, name and namespace. An entry of `None` while a
     /// lookup is under way cuts cycles of `use` and glob imports.
     lookups: RefCell<HashMap<(ModuleId, Sym, bool), Option<Resolved>>>,
@@ -111,15 +114,19 @@ impl ModuleTree {
             file_modules: vec![Vec::new(); paths.len()],
             lib_root: None,
             lib_name: lib_name.map(Into::into),
+            configured_out_files: Vec::new(),
             lookups: RefCell::default(),
             go_packages: HashMap::default(),
         };
+        let mut configured_out = vec![false; paths.len()];
         let by_path: HashMap<&Path, u32> = paths
             .iter()
             .enumerate()
             .map(|(index, path)| (path.as_path(), index as u32))
             .collect();
-        let mut queue: Vec<(u32, bool)> = Vec::new();
+        // A file to follow, whether it is a root (or a `#[path]` file) whose children live
+        // beside it, and whether it belongs to a module configured out.
+        let mut queue: Vec<(u32, bool, bool)> = Vec::new();
         for &(target, file, is_lib) in targets {
             if !tree.file_modules[file as usize].is_empty() {
                 continue;
@@ -129,9 +136,9 @@ impl ModuleTree {
                 tree.lib_root = Some(root);
             }
             tree.assign_file(file, root, facts[file as usize]);
-            queue.push((file, true));
+            queue.push((file, true, false));
         }
-        while let Some((file, is_root)) = queue.pop() {
+        while let Some((file, is_root, file_configured_out)) = queue.pop() {
             let path = &paths[file as usize];
             let file_facts = &facts[file as usize];
             let stem = path
@@ -145,7 +152,6 @@ impl ModuleTree {
                 parent_dir.join(stem)
             };
             for declaration in &file_facts.mod_decls {
-                let parent_module = tree.file_modules[file as usize][declaration.parent.index()];
                 let mut dir = children_dir.clone();
                 for name in inline_path(file_facts, declaration.parent) {
                     dir.push(&*name);
@@ -163,7 +169,19 @@ impl ModuleTree {
                 let found = candidates
                     .iter()
                     .filter_map(|candidate| by_path.get(candidate.as_path()).copied())
-                    .find(|&child| tree.file_modules[child as usize].is_empty());
+                    .find(|&child| {
+                        tree.file_modules[child as usize].is_empty()
+                            && !configured_out[child as usize]
+                    });
+                if file_configured_out || declaration.configured_out {
+                    if let Some(child) = found {
+                        configured_out[child as usize] = true;
+                        tree.configured_out_files.push(child);
+                        queue.push((child, declaration.path_attribute.is_some(), true));
+                    }
+                    continue;
+                }
+                let parent_module = tree.file_modules[file as usize][declaration.parent.index()];
                 let target = tree.modules[parent_module.0 as usize].target;
                 let root = tree.modules[parent_module.0 as usize].root;
                 let child_module = tree.new_module(
@@ -182,7 +200,7 @@ impl ModuleTree {
                 if let Some(child) = found {
                     tree.assign_file(child, child_module, facts[child as usize]);
                     // A `#[path]` file is treated like a `mod.rs`: its children live beside it.
-                    queue.push((child, declaration.path_attribute.is_some()));
+                    queue.push((child, declaration.path_attribute.is_some(), false));
                 }
             }
         }
@@ -195,7 +213,7 @@ impl ModuleTree {
             })
             .collect();
         for file in 0..paths.len() as u32 {
-            if !tree.file_modules[file as usize].is_empty() {
+            if !tree.file_modules[file as usize].is_empty() || configured_out[file as usize] {
                 continue;
             }
             let module = tree.attach_orphan(&paths[file as usize], file, &target_dirs);
@@ -221,6 +239,7 @@ impl ModuleTree {
             file_modules: vec![Vec::new(); facts.len()],
             lib_root: None,
             lib_name: None,
+            configured_out_files: Vec::new(),
             lookups: RefCell::default(),
             go_packages: HashMap::default(),
         };

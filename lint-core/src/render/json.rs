@@ -409,6 +409,7 @@ mod tests {
             package_id: None,
             manifest_path: None,
             extensions: Default::default(),
+            features: None,
         }
     }
 

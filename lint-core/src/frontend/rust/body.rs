@@ -501,6 +501,9 @@ impl Lowerer<'_, '_> {
         let count = statements.len();
         for (index, statement) in statements.iter().enumerate() {
             let last = index + 1 == count;
+            if self.cx.is_configured_out(statement_attributes(statement)) {
+                continue;
+            }
             match statement {
                 Stmt::Local(local) => self.let_statement(local),
                 Stmt::Item(item) => {
@@ -948,9 +951,13 @@ impl Lowerer<'_, '_> {
                 self.unknown()
             }
             Expr::Struct(structure) => {
-                let fields = structure
+                let kept: Vec<&syn::FieldValue> = structure
                     .fields
                     .iter()
+                    .filter(|field| !self.cx.is_configured_out(&field.attrs))
+                    .collect();
+                let fields = kept
+                    .into_iter()
                     .map(|field| {
                         let name = match &field.member {
                             syn::Member::Named(ident) => sym(ident),
@@ -1472,6 +1479,9 @@ impl Lowerer<'_, '_> {
         let mut arms = Vec::with_capacity(match_expr.arms.len());
         let mut values = Vec::with_capacity(match_expr.arms.len());
         for arm in &match_expr.arms {
+            if self.cx.is_configured_out(&arm.attrs) {
+                continue;
+            }
             let close = self.span(end_span(&arm.body));
             let (nodes, value) = self.capture(|lowerer| {
                 lowerer.push_scope(close);
@@ -1809,5 +1819,40 @@ pub(crate) fn end_span(expr: &Expr) -> SynSpan {
         Expr::Assign(e) => end_span(&e.right),
         Expr::Lit(e) => e.lit.span(),
         _ => start_span(expr),
+    }
+}
+
+/// The attributes written on a statement: on a `let`, an item, a macro, or the expression of
+/// an expression statement (`#[cfg(..)] { .. }`, `#[cfg(..)] call();`).
+fn statement_attributes(statement: &Stmt) -> &[syn::Attribute] {
+    match statement {
+        Stmt::Local(local) => &local.attrs,
+        // Items check their own attributes as they are lowered.
+        Stmt::Item(_) => &[],
+        Stmt::Macro(statement) => &statement.attrs,
+        Stmt::Expr(expr, _) => expression_attributes(expr),
+    }
+}
+
+/// The outer attributes of the expression kinds that start a statement.
+fn expression_attributes(expr: &Expr) -> &[syn::Attribute] {
+    match expr {
+        Expr::Assign(expr) => &expr.attrs,
+        Expr::Async(expr) => &expr.attrs,
+        Expr::Await(expr) => &expr.attrs,
+        Expr::Block(expr) => &expr.attrs,
+        Expr::Call(expr) => &expr.attrs,
+        Expr::ForLoop(expr) => &expr.attrs,
+        Expr::If(expr) => &expr.attrs,
+        Expr::Loop(expr) => &expr.attrs,
+        Expr::Macro(expr) => &expr.attrs,
+        Expr::Match(expr) => &expr.attrs,
+        Expr::MethodCall(expr) => &expr.attrs,
+        Expr::Path(expr) => &expr.attrs,
+        Expr::Return(expr) => &expr.attrs,
+        Expr::Try(expr) => &expr.attrs,
+        Expr::Unsafe(expr) => &expr.attrs,
+        Expr::While(expr) => &expr.attrs,
+        _ => &[],
     }
 }

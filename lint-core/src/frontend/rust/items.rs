@@ -64,6 +64,22 @@ fn path_attribute(attrs: &[Attribute]) -> Option<String> {
 impl FileCx<'_> {
     pub(crate) fn lower_items(&mut self, items: &[Item], module: ModIdx, context: ItemContext) {
         for item in items {
+            if self.is_configured_out(item_attributes(item)) {
+                // A `mod name;` left out is still recorded, so that its file is not taken
+                // for a module no declaration reached: the module tree leaves it out.
+                if let Item::Mod(declaration) = item {
+                    if declaration.content.is_none() {
+                        self.facts.mod_decls.push(ModDecl {
+                            parent: module,
+                            name: sym(&declaration.ident),
+                            path_attribute: path_attribute(&declaration.attrs),
+                            is_test: context.in_test || is_test_attribute(&declaration.attrs),
+                            configured_out: true,
+                        });
+                    }
+                }
+                continue;
+            }
             self.lower_item(item, module, context);
         }
     }
@@ -84,14 +100,15 @@ impl FileCx<'_> {
             }
             Item::Impl(block) => self.lower_impl(block, module, context),
             Item::Struct(item) => {
-                let fields = lower_fields(&item.fields);
+                let fields = self.lower_fields(&item.fields);
                 self.push_adt(module, &item.ident, AdtKind::Struct, &item.generics, fields);
             }
             Item::Enum(item) => {
                 let fields = item
                     .variants
                     .iter()
-                    .flat_map(|variant| lower_fields(&variant.fields))
+                    .filter(|variant| !self.is_configured_out(&variant.attrs))
+                    .flat_map(|variant| self.lower_fields(&variant.fields))
                     .collect();
                 self.push_adt(module, &item.ident, AdtKind::Enum, &item.generics, fields);
             }
@@ -100,6 +117,7 @@ impl FileCx<'_> {
                     .fields
                     .named
                     .iter()
+                    .filter(|field| !self.is_configured_out(&field.attrs))
                     .filter_map(|field| {
                         Some(FieldFact {
                             name: sym(field.ident.as_ref()?),
@@ -156,6 +174,7 @@ impl FileCx<'_> {
                         name: sym(&item.ident),
                         path_attribute: path_attribute(&item.attrs),
                         is_test: in_test,
+                        configured_out: false,
                     }),
                 }
             }
@@ -188,7 +207,7 @@ impl FileCx<'_> {
                 });
                 for trait_item in &item.items {
                     if let TraitItem::Fn(method) = trait_item {
-                        if method.default.is_some() {
+                        if method.default.is_some() && !self.is_configured_out(&method.attrs) {
                             let kind = FnKind::TraitMethod {
                                 trait_name: sym(&item.ident),
                                 self_kind: self_kind(&method.sig),
@@ -280,6 +299,8 @@ impl FileCx<'_> {
         });
         for item in &block.items {
             match item {
+                ImplItem::Fn(method) if self.is_configured_out(&method.attrs) => {}
+                ImplItem::Macro(item) if self.is_configured_out(&item.attrs) => {}
                 ImplItem::Fn(method) => {
                     let kind = FnKind::Method {
                         impl_idx,
@@ -405,30 +426,59 @@ impl FileCx<'_> {
     }
 }
 
-fn lower_fields(fields: &Fields) -> Vec<FieldFact> {
-    match fields {
-        Fields::Named(named) => named
-            .named
-            .iter()
-            .filter_map(|field| {
-                Some(FieldFact {
-                    name: sym(field.ident.as_ref()?),
+/// The attributes written on an item.
+fn item_attributes(item: &Item) -> &[Attribute] {
+    match item {
+        Item::Const(item) => &item.attrs,
+        Item::Enum(item) => &item.attrs,
+        Item::ExternCrate(item) => &item.attrs,
+        Item::Fn(item) => &item.attrs,
+        Item::ForeignMod(item) => &item.attrs,
+        Item::Impl(item) => &item.attrs,
+        Item::Macro(item) => &item.attrs,
+        Item::Mod(item) => &item.attrs,
+        Item::Static(item) => &item.attrs,
+        Item::Struct(item) => &item.attrs,
+        Item::Trait(item) => &item.attrs,
+        Item::TraitAlias(item) => &item.attrs,
+        Item::Type(item) => &item.attrs,
+        Item::Union(item) => &item.attrs,
+        Item::Use(item) => &item.attrs,
+        _ => &[],
+    }
+}
+
+impl FileCx<'_> {
+    /// The fields of a struct or of one enum variant, but those `cfg`'d out.
+    fn lower_fields(&self, fields: &Fields) -> Vec<FieldFact> {
+        let kept = |field: &&syn::Field| !self.is_configured_out(&field.attrs);
+        match fields {
+            Fields::Named(named) => named
+                .named
+                .iter()
+                .filter(kept)
+                .filter_map(|field| {
+                    Some(FieldFact {
+                        name: sym(field.ident.as_ref()?),
+                        ty: type_expr(&field.ty),
+                        embedded: false,
+                    })
+                })
+                .collect(),
+            // Positions are counted over the fields that are compiled.
+            Fields::Unnamed(unnamed) => unnamed
+                .unnamed
+                .iter()
+                .filter(kept)
+                .enumerate()
+                .map(|(index, field)| FieldFact {
+                    name: index.to_string().into_boxed_str(),
                     ty: type_expr(&field.ty),
                     embedded: false,
                 })
-            })
-            .collect(),
-        Fields::Unnamed(unnamed) => unnamed
-            .unnamed
-            .iter()
-            .enumerate()
-            .map(|(index, field)| FieldFact {
-                name: index.to_string().into_boxed_str(),
-                ty: type_expr(&field.ty),
-                embedded: false,
-            })
-            .collect(),
-        Fields::Unit => Vec::new(),
+                .collect(),
+            Fields::Unit => Vec::new(),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! proc-macro2's span table for this thread are dropped.
 
 mod body;
+mod cfg;
 mod items;
 mod macros;
 mod old_editions;
@@ -12,15 +13,17 @@ use proc_macro2::Span as SynSpan;
 use crate::model::extensions::Extensions;
 use crate::model::facts::{Body, BodyIdx, FileFacts, FileProblem, FnFact, FnIdx, ModIdx};
 use crate::source::{FileId, Language, Span};
-use crate::unit::Edition;
+use crate::unit::{Edition, FeatureSet};
 
 /// Parses and lowers one Rust file. Never panics on bad input: a file that does not parse
-/// yields facts holding one problem.
+/// yields facts holding one problem. Code under a `#[cfg(..)]` that `features` makes
+/// definitely false is left out; with `None` every item is read.
 pub fn lower_file(
     file: FileId,
     text: &str,
     edition: Edition,
     extensions: &Extensions,
+    features: Option<&FeatureSet>,
 ) -> FileFacts {
     if let Some(facts) = super::nesting::skip_if_too_deep(file, text, Language::Rust) {
         return facts;
@@ -34,6 +37,7 @@ pub fn lower_file(
         &blank_doc_comments(original),
         edition,
         extensions,
+        features,
     );
     facts.byte_len = u32::try_from(text.len()).unwrap_or(u32::MAX);
     // Spans of this file are no longer needed; without this the thread's span table would grow
@@ -50,11 +54,12 @@ fn lower_content(
     content: &str,
     edition: Edition,
     extensions: &Extensions,
+    features: Option<&FeatureSet>,
 ) -> FileFacts {
-    let mut cx = FileCx::new(file, offset, content, edition, extensions);
+    let mut cx = FileCx::new(file, offset, content, edition, extensions, features);
     let parsed = if content.len() < LARGE_FILE_BYTES {
         syn::parse_str::<syn::File>(content).map(|syntax| {
-            cx.lower_items(&syntax.items, ModIdx(0), items::ItemContext::default());
+            cx.lower_file_items(&syntax.attrs, &syntax.items);
         })
     } else {
         // A large file is lowered item by item as it is parsed, each item's tree dropped
@@ -62,7 +67,7 @@ fn lower_content(
         let streamed = lower_large_file(&mut cx, content);
         if streamed.is_err() {
             // Start again from nothing: the tolerant path lowers every item that parses.
-            cx = FileCx::new(file, offset, content, edition, extensions);
+            cx = FileCx::new(file, offset, content, edition, extensions, features);
         }
         streamed
     };
@@ -74,15 +79,15 @@ fn lower_content(
     let Some(rewrite) = old_editions::rewrite(content, edition) else {
         return lower_tolerantly(cx, content, None);
     };
-    let mut cx = FileCx::new(file, offset, &rewrite.text, edition, extensions);
+    let mut cx = FileCx::new(file, offset, &rewrite.text, edition, extensions, features);
     cx.original = Some((content, &rewrite));
     let parsed = syn::parse_str::<syn::File>(&rewrite.text).map(|syntax| {
-        cx.lower_items(&syntax.items, ModIdx(0), items::ItemContext::default());
+        cx.lower_file_items(&syntax.attrs, &syntax.items);
     });
     if parsed.is_ok() {
         return cx.facts;
     }
-    let mut cx = FileCx::new(file, offset, &rewrite.text, edition, extensions);
+    let mut cx = FileCx::new(file, offset, &rewrite.text, edition, extensions, features);
     cx.original = Some((content, &rewrite));
     lower_tolerantly(cx, &rewrite.text, Some(&rewrite))
 }
@@ -96,8 +101,8 @@ fn lower_tolerantly(
 ) -> FileFacts {
     // Keep what parses: every item but the broken ones (a file in the middle of an edit,
     // syntax syn does not know).
-    let (items, errors) = parse_items_tolerantly(content);
-    cx.lower_items(&items, ModIdx(0), items::ItemContext::default());
+    let (attrs, items, errors) = parse_items_tolerantly(content);
+    cx.lower_file_items(&attrs, &items);
     for error in errors {
         let range = error.span().byte_range();
         let (start, end) = match rewrite {
@@ -142,7 +147,10 @@ fn lower_large_file(cx: &mut FileCx<'_>, content: &str) -> syn::Result<()> {
     use syn::parse::{ParseStream, Parser};
     let tokens: proc_macro2::TokenStream = content.parse()?;
     let parser = |input: ParseStream<'_>| -> syn::Result<()> {
-        input.call(syn::Attribute::parse_inner)?;
+        let attrs = input.call(syn::Attribute::parse_inner)?;
+        if cx.is_configured_out(&attrs) {
+            return Ok(());
+        }
         while !input.is_empty() {
             let item: syn::Item = input.parse()?;
             cx.lower_items(
@@ -292,13 +300,13 @@ fn blank_doc_comments(content: &str) -> std::borrow::Cow<'_, str> {
 
 /// Parses a file item by item, skipping each item that does not parse up to its end (a `;` or
 /// a braced group at the top level).
-fn parse_items_tolerantly(content: &str) -> (Vec<syn::Item>, Vec<syn::Error>) {
+fn parse_items_tolerantly(content: &str) -> (Vec<syn::Attribute>, Vec<syn::Item>, Vec<syn::Error>) {
     use syn::parse::discouraged::Speculative;
     use syn::parse::{ParseStream, Parser};
     let parser = |input: ParseStream<'_>| {
         let mut items = Vec::new();
         let mut errors = Vec::new();
-        let _ = input.call(syn::Attribute::parse_inner);
+        let attrs = input.call(syn::Attribute::parse_inner).unwrap_or_default();
         while !input.is_empty() {
             let fork = input.fork();
             match fork.parse::<syn::Item>() {
@@ -325,11 +333,11 @@ fn parse_items_tolerantly(content: &str) -> (Vec<syn::Item>, Vec<syn::Error>) {
                 }
             }
         }
-        Ok((items, errors))
+        Ok((attrs, items, errors))
     };
     match parser.parse_str(content) {
         Ok(result) => result,
-        Err(error) => (Vec::new(), vec![error]),
+        Err(error) => (Vec::new(), Vec::new(), vec![error]),
     }
 }
 
@@ -372,6 +380,8 @@ pub(crate) struct FileCx<'t> {
     pub(crate) edition: Edition,
     /// The project's own defer macros.
     pub(crate) extensions: &'t Extensions,
+    /// The unit's enabled cargo features, when known: code `cfg`'d out by them is skipped.
+    features: Option<&'t FeatureSet>,
     pub(crate) facts: FileFacts,
     /// When `content` is a rewrite of older-edition syntax: the text it rewrote, and the
     /// rewrite, which maps offsets back to it.
@@ -385,6 +395,7 @@ impl<'t> FileCx<'t> {
         content: &'t str,
         edition: Edition,
         extensions: &'t Extensions,
+        features: Option<&'t FeatureSet>,
     ) -> FileCx<'t> {
         let mut line_starts = vec![0];
         line_starts.extend(memchr_newlines(content));
@@ -396,8 +407,22 @@ impl<'t> FileCx<'t> {
             ascii: content.is_ascii(),
             edition,
             extensions,
+            features,
             facts: FileFacts::default(),
             original: None,
+        }
+    }
+
+    /// Whether a `#[cfg(..)]` among `attrs` is definitely false for the unit's features.
+    pub(crate) fn is_configured_out(&self, attrs: &[syn::Attribute]) -> bool {
+        !attrs.is_empty() && cfg::is_configured_out(attrs, self.features)
+    }
+
+    /// The items of a whole file, unless its inner attributes (`#![cfg(feature = "x")]`)
+    /// leave the file out.
+    fn lower_file_items(&mut self, attrs: &[syn::Attribute], items: &[syn::Item]) {
+        if !self.is_configured_out(attrs) {
+            self.lower_items(items, ModIdx(0), items::ItemContext::default());
         }
     }
 
@@ -484,7 +509,13 @@ mod tests {
         assert!(elided.contains("PAIRS : & [(u8 , i8)] = & [] ;"));
         // A closure is code, never data.
         assert!(elided.contains("[|| 1]"));
-        let facts = lower_file(FileId(0), &text, Edition::E2021, &Extensions::default());
+        let facts = lower_file(
+            FileId(0),
+            &text,
+            Edition::E2021,
+            &Extensions::default(),
+            None,
+        );
         assert!(facts.problems.is_empty());
         assert!(facts.statics.len() >= 2);
         assert!(!facts.functions.is_empty());
@@ -496,13 +527,25 @@ mod tests {
             .map(|index| format!("pub fn f{index}() {{ let x = {index}; }}\n"))
             .collect();
         assert!(good.len() > LARGE_FILE_BYTES);
-        let facts = lower_file(FileId(0), &good, Edition::E2021, &Extensions::default());
+        let facts = lower_file(
+            FileId(0),
+            &good,
+            Edition::E2021,
+            &Extensions::default(),
+            None,
+        );
         assert!(facts.problems.is_empty());
         assert_eq!(facts.functions.len(), 12_000);
         // A broken item halfway: the streamed half is thrown away, the tolerant parse keeps
         // every function that parses, once.
         let broken = good.replacen("pub fn f3000()", "pub fn f3000() ->", 1);
-        let facts = lower_file(FileId(0), &broken, Edition::E2021, &Extensions::default());
+        let facts = lower_file(
+            FileId(0),
+            &broken,
+            Edition::E2021,
+            &Extensions::default(),
+            None,
+        );
         assert_eq!(facts.problems.len(), 1);
         assert_eq!(facts.functions.len(), 11_999);
     }
@@ -558,8 +601,15 @@ mod doc_comment_tests {
                 }
                 let text = document(&std::fs::read_to_string(&path).unwrap());
                 let (offset, content) = strip_prefix(&text);
-                let plain = lower_content(FileId(1), offset, content, Edition::E2021, &extensions);
-                let mut blanked = lower_file(FileId(1), &text, Edition::E2021, &extensions);
+                let plain = lower_content(
+                    FileId(1),
+                    offset,
+                    content,
+                    Edition::E2021,
+                    &extensions,
+                    None,
+                );
+                let mut blanked = lower_file(FileId(1), &text, Edition::E2021, &extensions, None);
                 blanked.byte_len = 0;
                 assert_eq!(
                     format!("{plain:?}"),
