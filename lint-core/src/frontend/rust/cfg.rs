@@ -192,4 +192,165 @@ mod tests {
             None
         ));
     }
+
+    /// The names of the methods called in the file's bodies, sorted.
+    fn methods_called(facts: &crate::model::facts::FileFacts) -> Vec<String> {
+        let mut names: Vec<String> = facts
+            .bodies
+            .iter()
+            .flat_map(|body| &body.calls)
+            .filter_map(|call| match &call.callee {
+                crate::model::facts::Callee::Method { name, .. } => Some(name.to_string()),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn lower(text: &str, features: Option<&FeatureSet>) -> crate::model::facts::FileFacts {
+        crate::frontend::rust::lower_file(
+            crate::source::FileId(0),
+            text,
+            crate::unit::Edition::E2021,
+            &crate::model::extensions::Extensions::default(),
+            features,
+        )
+    }
+
+    const GATED: &str = r#"
+        #[cfg(feature = "b")]
+        use tokio::sync::Mutex;
+        #[cfg(not(feature = "b"))]
+        use std::sync::Mutex;
+        #[cfg(feature = "b")]
+        mod gated;
+        #[cfg(feature = "a")]
+        mod kept;
+        #[cfg(feature = "b")]
+        mod inline { fn in_b() {} }
+        #[cfg(feature = "b")]
+        fn only_b() {}
+        #[cfg(unix)]
+        fn only_unix() {}
+        struct Fields {
+            always: u8,
+            #[cfg(feature = "b")]
+            only_b: u8,
+        }
+        enum Variants { A(u8), #[cfg(feature = "b")] B(u16) }
+        struct S;
+        impl S {
+            #[cfg(feature = "b")]
+            fn method_b(&self) {}
+            fn method(&self, x: Option<u8>) {
+                #[cfg(feature = "b")]
+                let y = self.let_b();
+                #[cfg(feature = "b")]
+                {
+                    self.block_b();
+                }
+                #[cfg(feature = "b")]
+                self.statement_b();
+                #[cfg(all(unix, not(feature = "a")))]
+                self.statement_not_a();
+                #[cfg(any(unix, feature = "b"))]
+                self.statement_unix_or_b();
+                match x {
+                    #[cfg(feature = "b")]
+                    Some(_) => self.arm_b(),
+                    _ => self.arm(),
+                }
+                let _ = Fields { always: self.field(), #[cfg(feature = "b")] only_b: self.field_b() };
+            }
+        }
+    "#;
+
+    #[test]
+    fn lowering_leaves_out_what_the_features_configure_out() {
+        let features = FeatureSet::new(["a"]);
+        let facts = lower(GATED, Some(&features));
+        assert_eq!(
+            methods_called(&facts),
+            ["arm", "field", "statement_unix_or_b"]
+        );
+        let functions: Vec<&str> = facts.functions.iter().map(|f| &*f.name).collect();
+        assert!(functions.contains(&"only_unix"), "{functions:?}");
+        assert!(functions.contains(&"method"), "{functions:?}");
+        for left_out in ["only_b", "in_b", "method_b"] {
+            assert!(!functions.contains(&left_out), "{functions:?}");
+        }
+        assert!(facts.inline_modules.is_empty());
+        // Only the std `Mutex` is imported.
+        let uses: Vec<String> = facts.uses.iter().map(|u| u.path.join("::")).collect();
+        assert_eq!(uses, ["std::sync::Mutex"]);
+        // The left-out `mod gated;` is recorded as such, so that its file is left out.
+        let declarations: Vec<(&str, bool)> = facts
+            .mod_decls
+            .iter()
+            .map(|d| (&*d.name, d.configured_out))
+            .collect();
+        assert_eq!(declarations, [("gated", true), ("kept", false)]);
+        let field_names = |adt: &crate::model::facts::AdtFact| -> Vec<String> {
+            adt.fields.iter().map(|f| f.name.to_string()).collect()
+        };
+        assert_eq!(field_names(&facts.adts[0]), ["always"]);
+        assert_eq!(field_names(&facts.adts[1]), ["0"]);
+    }
+
+    #[test]
+    fn lowering_with_other_or_unknown_features_reads_more() {
+        let features = FeatureSet::new(["a", "b"]);
+        let facts = lower(GATED, Some(&features));
+        assert_eq!(
+            methods_called(&facts),
+            [
+                "arm",
+                "arm_b",
+                "block_b",
+                "field",
+                "field_b",
+                "let_b",
+                "statement_b",
+                "statement_unix_or_b"
+            ]
+        );
+        // Unknown features: everything, as before features were evaluated.
+        let facts = lower(GATED, None);
+        assert_eq!(methods_called(&facts).len(), 9);
+        assert_eq!(facts.uses.len(), 2);
+        assert!(facts.mod_decls.iter().all(|d| !d.configured_out));
+    }
+
+    #[test]
+    fn an_inner_cfg_attribute_leaves_the_whole_file_out() {
+        let text = "#![cfg(feature = \"b\")]\nfn f() { g(); }\n";
+        assert!(
+            lower(text, Some(&FeatureSet::new(["a"])))
+                .functions
+                .is_empty()
+        );
+        assert_eq!(
+            lower(text, Some(&FeatureSet::new(["b"]))).functions.len(),
+            1
+        );
+        // A large file is lowered item by item, inner attributes first.
+        let large = format!(
+            "#![cfg(feature = \"b\")]\n{}",
+            "fn f() { let x = 1; }\n".repeat(20_000)
+        );
+        assert!(large.len() > crate::frontend::rust::LARGE_FILE_BYTES);
+        assert!(
+            lower(&large, Some(&FeatureSet::new(["a"])))
+                .functions
+                .is_empty()
+        );
+        // An inline module's inner attribute.
+        let inline = "mod m { #![cfg(feature = \"b\")] fn f() {} }\n";
+        assert!(
+            lower(inline, Some(&FeatureSet::new(["a"])))
+                .functions
+                .is_empty()
+        );
+    }
 }
