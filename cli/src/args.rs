@@ -14,9 +14,8 @@ use deferlint_core::driver::Edition;
 /// lists in one line rather than one entry each.
 macro_rules! compatibility_note {
     () => {
-        "Accepted for rust-analyzer's and cargo's sake, with no effect: --features, --all-features, \
-         --no-default-features (deferlint reads `cfg(feature = ..)` code whatever the features), \
-         --target, --config, --frozen, --locked, --offline."
+        "Accepted for rust-analyzer's and cargo's sake, with no effect: --target, --config, \
+         --frozen, --locked, --offline."
     };
 }
 
@@ -123,8 +122,9 @@ pub struct CommonArgs {
 }
 
 /// Flags cargo and rust-analyzer pass to a `cargo check` replacement: cargo's target selection,
-/// which decides which targets' findings are reported, `--keep-going` and `--target-dir`, and
-/// flags accepted with no effect (see [`compatibility_note`]).
+/// which decides which targets' findings are reported, cargo's feature selection, which decides
+/// which `cfg(feature = ..)` code is checked, `--keep-going` and `--target-dir`, and flags
+/// accepted with no effect (see [`compatibility_note`]).
 #[derive(Debug, Args)]
 // Clap fills these fields; nothing reads the ones accepted for compatibility, on purpose.
 #[allow(dead_code)]
@@ -169,11 +169,20 @@ pub struct CompatArgs {
     /// Check every target, test code included, as `cargo clippy --all-targets` does
     #[arg(long, help_heading = "Target selection")]
     pub all_targets: bool,
-    #[arg(short = 'F', long, value_name = "FEATURES", hide = true)]
+    /// Features to enable, comma- or space-separated (repeatable); `PACKAGE/FEATURE` for one
+    /// package. Code under a `cfg(feature = ..)` that is false is not checked
+    #[arg(
+        short = 'F',
+        long,
+        value_name = "FEATURES",
+        help_heading = "Feature selection"
+    )]
     features: Vec<String>,
-    #[arg(long, hide = true)]
+    /// Enable every feature of the checked packages
+    #[arg(long, help_heading = "Feature selection")]
     all_features: bool,
-    #[arg(long, hide = true)]
+    /// Do not enable the `default` feature
+    #[arg(long, help_heading = "Feature selection")]
     no_default_features: bool,
     #[arg(long, value_name = "TRIPLE", hide = true)]
     target: Vec<String>,
@@ -191,6 +200,15 @@ pub struct CompatArgs {
 }
 
 impl CompatArgs {
+    /// The features to enable in each checked package, as cargo's feature flags say.
+    pub fn feature_request(&self) -> crate::discovery::FeatureRequest {
+        crate::discovery::FeatureRequest::new(
+            &self.features,
+            self.all_features,
+            self.no_default_features,
+        )
+    }
+
     /// Findings in test code are reported when tests are among the targets asked for.
     pub fn includes_tests(&self) -> bool {
         self.all_targets
@@ -534,6 +552,14 @@ mod tests {
         assert_eq!(
             invocation.common.compat.target_dir,
             Some(PathBuf::from("/w/target/ra"))
+        );
+        assert_eq!(
+            invocation.common.compat.feature_request(),
+            crate::discovery::FeatureRequest {
+                features: vec!["x".into(), "y".into(), "z".into()],
+                all_features: true,
+                no_default_features: true,
+            }
         );
     }
 

@@ -11,10 +11,11 @@
 //!   findings, under the hash of this binary (version, size and modification time of the
 //!   executable, so that another build never reads an entry it did not write), the rules that
 //!   run, their levels and whether test code is checked, the unit (language, names, edition,
-//!   configured extensions, target roots), and each file's path and bytes.
+//!   enabled features, configured extensions, target roots), and each file's path and bytes.
 //! - `facts/<file>`, named after the unit and the file's path: the file's facts as JSON (spans
 //!   without their file, read back into the file of this run), under the hash of the binary,
-//!   the unit's language, edition and extensions, and the file's path and bytes.
+//!   the unit's language, edition, enabled features and extensions, and the file's path and
+//!   bytes.
 //!
 //! Whatever does not match, or cannot be read or understood, is a miss: the work is done and
 //! the file written again (atomically, through a temporary file and a rename, so that two runs
@@ -186,8 +187,9 @@ impl Cache {
     }
 
     /// Where each file's facts are kept, and the key they must have: the binary, what the
-    /// frontends are given besides the bytes (language, edition, the configured extensions,
-    /// which name defer macros) and the file's path and bytes.
+    /// frontends are given besides the bytes (language, edition, the enabled features, which
+    /// decide what `cfg` leaves out, the configured extensions, which name defer macros) and
+    /// the file's path and bytes.
     fn fact_entries(
         &self,
         sources: &SourceMap,
@@ -198,6 +200,7 @@ impl Cache {
         self.binary_key.hash(&mut base);
         unit.language.hash(&mut base);
         unit.edition.as_str().hash(&mut base);
+        describe_features(unit).hash(&mut base);
         format!("{:?}", unit.extensions).hash(&mut base);
         let unit_entry = self.entry_path(unit, "");
         unit.files
@@ -377,15 +380,28 @@ fn describe_unit(sources: &SourceMap, unit: &CrateInput) -> String {
         })
         .collect();
     format!(
-        "{:?} {:?} {:?} {} {} {:?} {:?}",
+        "{:?} {:?} {:?} {} {} {} {:?} {:?}",
         unit.language,
         unit.name,
         unit.lib_name,
         unit.edition.as_str(),
+        describe_features(unit),
         unit.root_dir.display(),
         targets,
         unit.extensions,
     )
+}
+
+/// The unit's enabled features as part of a key: `*` when unknown (everything is read), else
+/// the sorted names.
+fn describe_features(unit: &CrateInput) -> String {
+    match &unit.features {
+        None => "*".to_string(),
+        Some(features) => {
+            let names: Vec<&str> = features.iter().collect();
+            format!("features[{}]", names.join(","))
+        }
+    }
 }
 
 /// std's SipHash with fixed keys: the same bytes give the same hash in every run of one

@@ -42,7 +42,8 @@ pub fn discover_for_benchmark(
     deferlint_core::source::SourceMap,
     Vec<deferlint_core::driver::CrateInput>,
 )> {
-    let discovered = discovery::discover_folders(paths, None, None)?;
+    let discovered =
+        discovery::discover_folders(paths, None, None, &discovery::FeatureRequest::default())?;
     Ok((discovered.sources, discovered.crates))
 }
 
@@ -108,6 +109,7 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
     let color = output::stderr_color(common.color)?;
     let started = Instant::now();
     let target_dir = common.compat.target_dir.as_deref();
+    let features = common.compat.feature_request();
     let Discovered {
         sources,
         mut crates,
@@ -116,9 +118,9 @@ fn execute(invocation: &Invocation) -> Result<Exit> {
         root,
     } = match &invocation.mode {
         Mode::Folders { paths, .. } => {
-            discovery::discover_folders(paths, common.edition, target_dir)?
+            discovery::discover_folders(paths, common.edition, target_dir, &features)?
         }
-        Mode::Cargo(selection) => discovery::discover_cargo(selection, target_dir)?,
+        Mode::Cargo(selection) => discovery::discover_cargo(selection, target_dir, &features)?,
     };
     if !common.quiet {
         for warning in &warnings {

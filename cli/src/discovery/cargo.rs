@@ -8,12 +8,17 @@ use cargo_metadata::{Metadata, MetadataCommand, Package};
 use deferlint_core::driver::{Edition, TargetKind};
 use deferlint_core::source::Language;
 
+use super::features::{FeatureRequest, PackageFeatures};
 use super::{Discovered, DisplayBase, PlannedTarget, SkipRules, UnitPlan, absolute, build};
 use crate::args::CargoSelection;
 
 /// Discovers the selected packages of the workspace around the current folder or
-/// `--manifest-path`.
-pub fn discover_cargo(selection: &CargoSelection, target_dir: Option<&Path>) -> Result<Discovered> {
+/// `--manifest-path`, each with the features `features` enable in it.
+pub fn discover_cargo(
+    selection: &CargoSelection,
+    target_dir: Option<&Path>,
+    features: &FeatureRequest,
+) -> Result<Discovered> {
     let mut command = MetadataCommand::new();
     command.no_deps();
     if let Some(manifest_path) = &selection.manifest_path {
@@ -52,6 +57,7 @@ pub fn discover_cargo(selection: &CargoSelection, target_dir: Option<&Path>) -> 
             package,
             &skip,
             &display,
+            features,
             &mut unreadable_folders,
         )?);
     }
@@ -121,6 +127,7 @@ fn package_plan(
     package: &Package,
     skip: &SkipRules,
     display: &DisplayBase,
+    features: &FeatureRequest,
     unreadable_folders: &mut Vec<String>,
 ) -> Result<UnitPlan> {
     let manifest_path = package.manifest_path.clone().into_std_path_buf();
@@ -174,6 +181,9 @@ fn package_plan(
         files,
         package_id: Some(package.id.repr.clone()),
         manifest_path: Some(manifest_path),
+        features: Some(
+            PackageFeatures::from_metadata(&package.features).enabled(&package.name, features),
+        ),
         display: display.clone(),
     })
 }

@@ -9,6 +9,7 @@ use deferlint_core::driver::{Edition, TargetKind};
 use deferlint_core::render::json;
 use deferlint_core::source::Language;
 
+use super::features::FeatureRequest;
 use super::loose::{self, LooseUnit};
 use super::manifest::{Manifest, PackageManifest, read_manifest};
 use super::{
@@ -16,11 +17,13 @@ use super::{
 };
 
 /// Discovers the units under `paths`. `edition` is for loose Rust files; `target_dir` is
-/// cargo's target folder when it is not the usual `target/`.
+/// cargo's target folder when it is not the usual `target/`; `features` apply to every
+/// package found (its default features unless they say otherwise).
 pub fn discover_folders(
     paths: &[PathBuf],
     edition: Option<Edition>,
     target_dir: Option<&Path>,
+    features: &FeatureRequest,
 ) -> Result<Discovered> {
     let skip = SkipRules {
         target_dirs: target_dir.map(absolute).transpose()?.into_iter().collect(),
@@ -40,6 +43,7 @@ pub fn discover_folders(
                 root,
                 &display,
                 edition.unwrap_or_default(),
+                features,
                 &skip,
                 &mut plans,
                 &mut warnings,
@@ -55,6 +59,7 @@ pub fn discover_folders(
                 &dir,
                 &display,
                 edition.unwrap_or_default(),
+                features,
                 &skip,
                 &mut plans,
                 &mut warnings,
@@ -112,6 +117,7 @@ fn plan_folder(
     root: &Path,
     display: &DisplayBase,
     edition: Edition,
+    features: &FeatureRequest,
     skip: &SkipRules,
     plans: &mut Vec<UnitPlan>,
     warnings: &mut Vec<String>,
@@ -164,7 +170,7 @@ fn plan_folder(
         }
     }
     for (dir, (package, files)) in packages {
-        plans.push(package_plan(dir, package, files, display));
+        plans.push(package_plan(dir, package, files, display, features));
     }
     for unit in loose::group(&loose_files) {
         plans.push(loose_plan(unit, edition, display));
@@ -251,6 +257,7 @@ fn go_plan(
         files,
         package_id: None,
         manifest_path: None,
+        features: None,
         display: display.clone(),
     }
 }
@@ -338,6 +345,7 @@ fn package_plan(
     package: PackageManifest,
     mut files: Vec<PathBuf>,
     display: &DisplayBase,
+    features: &FeatureRequest,
 ) -> UnitPlan {
     // A target may point outside the package folder (`path = "../shared/lib.rs"`).
     for target in &package.targets {
@@ -348,6 +356,7 @@ fn package_plan(
     files.sort();
     // The id cargo would give it, so that JSON consumers match it with cargo's own messages.
     let package_id = json::path_package_id(&dir, &package.name, &package.version);
+    let features = package.features.enabled(&package.name, features);
     UnitPlan {
         language: Language::Rust,
         name: package.name,
@@ -358,6 +367,7 @@ fn package_plan(
         targets: package.targets,
         files,
         package_id: Some(package_id),
+        features: Some(features),
         display: display.clone(),
     }
 }
@@ -374,6 +384,7 @@ fn loose_plan(unit: LooseUnit, edition: Edition, display: &DisplayBase) -> UnitP
         files: unit.files,
         package_id: None,
         manifest_path: None,
+        features: None,
         display: display.clone(),
     }
 }
@@ -420,6 +431,7 @@ fn single_file(
         files: vec![path.to_path_buf()],
         package_id: None,
         manifest_path: None,
+        features: None,
         display,
     })
 }
@@ -498,7 +510,13 @@ mod tests {
             ("go/svc/testdata/fixture.go", "package x\n"),
             ("notes.txt", ""),
         ]);
-        let discovered = discover_folders(&[tree.root().to_path_buf()], None, None).unwrap();
+        let discovered = discover_folders(
+            &[tree.root().to_path_buf()],
+            None,
+            None,
+            &FeatureRequest::default(),
+        )
+        .unwrap();
         let expected = [
             "Rust a 2024 [lib:a] [crates/a/src/lib.rs crates/a/src/target/mod.rs]",
             "Rust b 2018 [bin:b] [crates/b/src/main.rs]",
@@ -519,7 +537,13 @@ mod tests {
             ("examples/one.go", "package main\n\nfunc main() {}\n"),
             ("examples/two.go", "package main\n\nfunc main() {}\n"),
         ]);
-        let discovered = discover_folders(&[tree.root().to_path_buf()], None, None).unwrap();
+        let discovered = discover_folders(
+            &[tree.root().to_path_buf()],
+            None,
+            None,
+            &FeatureRequest::default(),
+        )
+        .unwrap();
         assert_eq!(
             describe(&discovered, tree.root()),
             [
@@ -538,27 +562,39 @@ mod tests {
             &[tree.path("a.rs"), tree.path("b.go")],
             Some(Edition::E2018),
             None,
+            &FeatureRequest::default(),
         )
         .unwrap();
         assert_eq!(discovered.crates.len(), 2);
         assert_eq!(discovered.crates[0].edition, Edition::E2018);
         assert_eq!(discovered.crates[0].targets.len(), 1);
         assert_eq!(discovered.crates[1].language, Language::Go);
-        let missing = discover_folders(&[tree.path("nope")], None, None)
-            .unwrap_err()
-            .to_string();
+        let missing =
+            discover_folders(&[tree.path("nope")], None, None, &FeatureRequest::default())
+                .unwrap_err()
+                .to_string();
         assert!(missing.ends_with("nope` does not exist"), "{missing}");
-        let text = discover_folders(&[tree.path("c.txt")], None, None)
-            .unwrap_err()
-            .to_string();
+        let text = discover_folders(
+            &[tree.path("c.txt")],
+            None,
+            None,
+            &FeatureRequest::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(text.contains("is not a Rust"), "{text}");
     }
 
     #[test]
     fn nested_paths_are_checked_once_and_broken_manifests_warn() {
         let tree = TempTree::new(&[("Cargo.toml", "[package"), ("src/lib.rs", "")]);
-        let discovered =
-            discover_folders(&[tree.path("src"), tree.root().to_path_buf()], None, None).unwrap();
+        let discovered = discover_folders(
+            &[tree.path("src"), tree.root().to_path_buf()],
+            None,
+            None,
+            &FeatureRequest::default(),
+        )
+        .unwrap();
         assert_eq!(discovered.sources.len(), 1);
         assert_eq!(discovered.crates.len(), 1);
         assert_eq!(discovered.warnings.len(), 1);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use deferlint_core::driver::{Edition, TargetKind};
 use toml::{Table, Value};
 
+use super::features::PackageFeatures;
 use super::{PlannedTarget, absolute, name_of};
 
 /// What a `Cargo.toml` declares.
@@ -27,6 +28,8 @@ pub(super) struct PackageManifest {
     pub lib_name: Option<String>,
     /// Targets whose root file exists, with absolute paths.
     pub targets: Vec<PlannedTarget>,
+    /// `[features]` and the implicit features of optional dependencies.
+    pub features: PackageFeatures,
 }
 
 /// Reads the `Cargo.toml` at `manifest_path` (an absolute path).
@@ -48,12 +51,14 @@ pub(super) fn read_manifest(manifest_path: &Path) -> Result<Manifest, String> {
     let edition = edition(package, dir);
     let version = version(package, dir);
     let (targets, lib_name) = targets(dir, &table, package, &name);
+    let features = PackageFeatures::from_manifest(&table);
     Ok(Manifest::Package(PackageManifest {
         name,
         version,
         edition,
         lib_name,
         targets,
+        features,
     }))
 }
 

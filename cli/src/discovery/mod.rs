@@ -3,6 +3,7 @@
 //! walks the paths and reads `Cargo.toml` files itself.
 
 mod cargo;
+mod features;
 mod folders;
 mod loose;
 mod manifest;
@@ -13,11 +14,12 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
-use deferlint_core::driver::{CrateInput, Edition, TargetKind, TargetRoot};
+use deferlint_core::driver::{CrateInput, Edition, FeatureSet, TargetKind, TargetRoot};
 use deferlint_core::source::{FileId, Language, SourceMap};
 use walkdir::{DirEntry, WalkDir};
 
 pub use cargo::discover_cargo;
+pub use features::FeatureRequest;
 pub use folders::discover_folders;
 
 /// The files of a run and their units.
@@ -48,6 +50,8 @@ struct UnitPlan {
     files: Vec<PathBuf>,
     package_id: Option<String>,
     manifest_path: Option<PathBuf>,
+    /// The package's enabled features; `None` for loose files and Go units.
+    features: Option<FeatureSet>,
     display: DisplayBase,
 }
 
@@ -140,7 +144,7 @@ fn build(plans: Vec<UnitPlan>, warnings: Vec<String>) -> Discovered {
             package_id: plan.package_id,
             manifest_path: plan.manifest_path,
             extensions: Default::default(),
-            features: None,
+            features: plan.features.map(std::sync::Arc::new),
         })
         .collect();
     Discovered {
