@@ -76,7 +76,13 @@ crate::declare_rule! {
     /// that each get one from their spawn are taken not to share it, so a registry entry
     /// fetched and handed to two tasks is missed. Two calls of one function from one caller
     /// are taken to repeat it only when both can run in one activation (not in the arms of an
-    /// `if`/`else`, nor one after a `return`).
+    /// `if`/`else`, nor one after a `return`). A helper called from many places (or through
+    /// a chain of calls longer than the analysis keeps apart) that writes a map it is handed
+    /// is checked once per call of the outermost function of that chain whose parameter the
+    /// map comes from: each call with the objects its argument reaches, the goroutines that
+    /// make it and the locks held there. A function with more than 256 call sites, or a map
+    /// the chain reaches otherwise than through parameters (a field of a package variable
+    /// read on the way), is still checked once for all its callers.
     /// Goroutines of a loop that each capture their own range element (`for _, shard := range
     /// shards { go func() { shard[k] = v }() }`) are taken to write different maps, as Go 1.22
     /// made loop variables per iteration (modules that declare an older `go` release are not

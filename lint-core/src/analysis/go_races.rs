@@ -5,6 +5,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::go_private::PrivateLocals;
 use super::go_state::{GoHeld, GoState, MapAccess, constructs, exported_api};
@@ -30,6 +31,9 @@ struct AccessInstance {
     /// The innermost call of the context hands the function an object its caller still
     /// keeps to itself.
     private: bool,
+    /// For an instance split by callers: the function that makes the call and the function it
+    /// calls (the outermost of the context), whose place in the caller orders the access.
+    entry: Option<(FunctionId, FunctionId)>,
 }
 
 /// The argument a call hands to the parameter an access is rooted at (`m` in `put(m, k)`
@@ -127,6 +131,245 @@ fn starts_goroutines(
         .iter()
         .any(|site| reached.contains(&site.spawner))
 }
+
+/// The parameter of the context's outermost function (the receiver first) that the map of an
+/// access is reached from, through the calls of the context: `args` of `sendEvent` for
+/// `delete(metadata, k)` in `RemoveSensitiveEntries(args.Object.UserDefined)`. `None` when
+/// some call of the context hands over what its caller made itself (the context tells the
+/// objects apart already) or starts a task.
+fn outermost_parameter(
+    program: &Program,
+    access: &MapAccess,
+    sites: &[crate::graph::points_to::CallSite],
+    spawn_site_of: &HashMap<(FunctionId, crate::model::facts::CallId), SpawnSiteId>,
+    calls: &CallGraph,
+) -> Option<(FunctionId, usize)> {
+    let mut function = access.function;
+    let mut position = parameter_position(program, function, access.map)?;
+    for &(caller, call) in sites.iter().rev() {
+        if spawn_site_of.contains_key(&(caller, call)) || calls.is_spawned_call(caller, call) {
+            return None;
+        }
+        let argument = argument_at(program, function, caller, call, position)?;
+        position = parameter_position(program, caller, argument)?;
+        function = caller;
+    }
+    Some((function, position))
+}
+
+/// The position among a named function's parameters (the receiver first) of the parameter a
+/// value is reached from: `m`, `s.items`, `args.Object.UserDefined`, or a local alias of one
+/// (`v := s.m`).
+fn parameter_position(
+    program: &Program,
+    function: FunctionId,
+    value: crate::model::facts::ValueId,
+) -> Option<usize> {
+    if program.function(function).owner != function {
+        return None;
+    }
+    let body = program.body(function);
+    let mut root = super::go_state::root_object(body, value);
+    for _ in 0..3 {
+        let Value::Local(local) = body.value(root) else {
+            return None;
+        };
+        if let Some(position) = program
+            .fact(function)
+            .params
+            .iter()
+            .position(|param| param == local)
+        {
+            return Some(position);
+        }
+        root = super::go_state::root_object(body, body.local(*local).init?);
+    }
+    None
+}
+
+/// The value a call hands to `callee`'s parameter at `position` (the receiver first for a
+/// method called as one), in the caller's arena.
+fn argument_at(
+    program: &Program,
+    callee: FunctionId,
+    caller: FunctionId,
+    call: crate::model::facts::CallId,
+    position: usize,
+) -> Option<crate::model::facts::ValueId> {
+    let fact = program.body(program.function(caller).owner).call(call);
+    let method = matches!(
+        program.fact(callee).kind,
+        crate::model::facts::FnKind::Method {
+            self_kind: Some(_),
+            ..
+        }
+    );
+    match (&fact.callee, method) {
+        (crate::model::facts::Callee::Method { receiver, .. }, true) => {
+            if position == 0 {
+                Some(*receiver)
+            } else {
+                fact.args.get(position - 1).copied()
+            }
+        }
+        (_, true) => None,
+        (_, false) => fact.args.get(position).copied(),
+    }
+}
+
+/// One call of a function: the caller, the call, and the objects the argument of the bound
+/// parameter reaches within a few fields.
+struct CallerObjects {
+    caller: FunctionId,
+    call: crate::model::facts::CallId,
+    reached: HashSet<ObjId>,
+    private: bool,
+}
+
+/// What splitting an instance by callers reads.
+struct SplitCx<'a, 'b> {
+    program: &'a Program,
+    points_to: &'a PointsTo,
+    calls: &'a CallGraph,
+    go: &'a GoState,
+    queries: &'a SharingQueries<'b>,
+    parties_of: &'a dyn Fn(FunctionId) -> Vec<Party>,
+}
+
+/// How many calls of one function are told apart; a function called from more places keeps
+/// one instance for all of them.
+const MAX_SPLIT_CALLERS: usize = 256;
+
+/// Splits an instance that stands for every caller of `bound`'s function into one instance
+/// per call site, with the objects that call's argument reaches, the parties that make the
+/// call, and the locks held at it; the objects no call site accounts for (handed in by callers
+/// outside the program, or through calls not seen) keep the instance as it was.
+fn split_by_callers(
+    cx: &SplitCx<'_, '_>,
+    memo: &mut HashMap<(FunctionId, usize), Rc<Vec<CallerObjects>>>,
+    private: &mut PrivateLocals<'_>,
+    bound: (FunctionId, usize),
+    instance: AccessInstance,
+    out: &mut Vec<AccessInstance>,
+) {
+    let program = cx.program;
+    let callers = match memo.get(&bound) {
+        Some(found) => found.clone(),
+        None => {
+            let (function, position) = bound;
+            let mut found = Vec::new();
+            let edges: Vec<(FunctionId, crate::model::facts::CallId)> = cx
+                .calls
+                .edges_to(function)
+                .filter_map(|(caller, kind)| match kind {
+                    crate::graph::calls::EdgeKind::Call(call) => Some((caller, call)),
+                    _ => None,
+                })
+                .collect();
+            if edges.len() <= MAX_SPLIT_CALLERS {
+                for (caller, call) in edges {
+                    let Some(argument) = argument_at(program, function, caller, call, position)
+                    else {
+                        continue;
+                    };
+                    let caller_owner = program.function(caller).owner;
+                    let roots = cx.points_to.pts(program, caller_owner, argument);
+                    let root = super::go_state::root_object(program.body(caller_owner), argument);
+                    let span = program.body(caller_owner).call(call).span;
+                    found.push(CallerObjects {
+                        caller,
+                        call,
+                        reached: cx.queries.within_handed_depth(roots),
+                        private: private.is_private(caller_owner, root, span),
+                    });
+                }
+            }
+            let found = Rc::new(found);
+            memo.insert(bound, found.clone());
+            found
+        }
+    };
+    if callers.is_empty() {
+        out.push(instance);
+        return;
+    }
+    let accounted = |object: ObjId, reached: &HashSet<ObjId>| {
+        let mut current = object;
+        for _ in 0..=MAX_SPLIT_DEPTH {
+            if reached.contains(&current) {
+                return true;
+            }
+            match cx.points_to.object(current).kind {
+                ObjKind::Sub { parent, .. } => current = parent,
+                _ => return false,
+            }
+        }
+        false
+    };
+    let mut residual: Vec<ObjId> = instance.objects.clone();
+    for site in callers.iter() {
+        let objects: Vec<ObjId> = instance
+            .objects
+            .iter()
+            .copied()
+            .filter(|&object| accounted(object, &site.reached))
+            .collect();
+        if objects.is_empty() {
+            continue;
+        }
+        residual.retain(|object| !objects.contains(object));
+        let of_caller = (cx.parties_of)(site.caller);
+        let parties: Vec<Party> = instance
+            .parties
+            .iter()
+            .copied()
+            .filter(|party| of_caller.contains(party))
+            .collect();
+        let mut held = instance.held.clone();
+        for lock in cx
+            .go
+            .held_at_call
+            .get(&(site.caller, site.call))
+            .into_iter()
+            .flatten()
+        {
+            if !held.iter().any(|kept| kept.class == lock.class) {
+                held.push(*lock);
+            }
+        }
+        let mut maybe = instance.maybe.clone();
+        for lock in cx
+            .go
+            .maybe_at_call
+            .get(&(site.caller, site.call))
+            .into_iter()
+            .flatten()
+        {
+            if !maybe.iter().any(|kept| kept.class == lock.class) {
+                maybe.push(*lock);
+            }
+        }
+        maybe.retain(|lock| !held.iter().any(|kept| kept.class == lock.class));
+        out.push(AccessInstance {
+            access: instance.access,
+            objects,
+            parties,
+            held,
+            maybe,
+            private: instance.private || site.private,
+            entry: Some((site.caller, bound.0)),
+        });
+    }
+    if !residual.is_empty() {
+        out.push(AccessInstance {
+            objects: residual,
+            ..instance
+        });
+    }
+}
+
+/// How many fields up from a field object no code stored (`ObjKind::Sub`) its owner is looked for among what a call hands over.
+const MAX_SPLIT_DEPTH: u32 = 4;
 
 /// Who runs an access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -267,6 +510,8 @@ impl GoRaces {
         };
         let run_once = run_once(program, points_to, calls);
         let mut instances: Vec<AccessInstance> = Vec::new();
+        let mut callers_of: HashMap<(FunctionId, usize), Rc<Vec<CallerObjects>>> =
+            HashMap::default();
         // The closures that run only as goroutines, and the closures inside them (a named
         // function a spawn runs may also be called; its spawned call marks where it starts).
         let goroutine_bodies = calls.spawn_bodies();
@@ -433,14 +678,49 @@ impl GoRaces {
                     }
                 }
                 maybe.retain(|lock| !held.iter().any(|kept| kept.class == lock.class));
-                instances.push(AccessInstance {
+                let instance = AccessInstance {
                     access: index,
                     objects: objects.to_vec(),
                     parties: instance_parties,
                     maybe,
                     held,
                     private: private_at_call,
-                });
+                    entry: None,
+                };
+                // An instance that stands for every caller of the context's outermost
+                // function, on a map that function's caller hands it (`sendEvent(args)` ..
+                // `delete(args.Object.UserDefined, k)`), is split by those callers: each
+                // call site's objects go with the parties that make that call, and its locks.
+                let for_every_caller = if ctx == Ctx::EMPTY {
+                    !per_call_site(body)
+                } else {
+                    !(sites.len() < MAX_CONTEXT
+                        && per_call_site(program.function(program.function(sites[0].0).owner).body))
+                };
+                let bound = (for_every_caller
+                    && within == 0
+                    && !runs_as_goroutine(access.walked)
+                    && access.walked == access.function)
+                    .then(|| outermost_parameter(program, access, sites, &spawn_site_of, calls))
+                    .flatten();
+                match bound {
+                    Some(bound) => split_by_callers(
+                        &SplitCx {
+                            program,
+                            points_to,
+                            calls,
+                            go,
+                            queries: &queries,
+                            parties_of: &parties_of,
+                        },
+                        &mut callers_of,
+                        &mut private,
+                        bound,
+                        instance,
+                        &mut instances,
+                    ),
+                    None => instances.push(instance),
+                }
             }
         }
         let mut by_object: HashMap<ObjId, Vec<usize>> = HashMap::default();
@@ -596,7 +876,14 @@ impl GoRaces {
                                     {
                                         None
                                     } else {
-                                        spawner_overlap(program, calls, go, task.site, a, b)
+                                        spawner_overlap(
+                                            program,
+                                            calls,
+                                            go,
+                                            task.site,
+                                            a,
+                                            (b, instances[partner_position].entry),
+                                        )
                                     }
                                 }
                                 (Party::Main, Party::Task(task)) => {
@@ -605,7 +892,14 @@ impl GoRaces {
                                     {
                                         None
                                     } else {
-                                        spawner_overlap(program, calls, go, task.site, b, a)
+                                        spawner_overlap(
+                                            program,
+                                            calls,
+                                            go,
+                                            task.site,
+                                            b,
+                                            (a, instances[write_position].entry),
+                                        )
                                     }
                                 }
                                 (Party::Main, Party::Main) => None,
@@ -754,17 +1048,22 @@ fn spawner_overlap(
     go: &GoState,
     site: SpawnSiteId,
     task: &MapAccess,
-    main: &MapAccess,
+    (main, entry): (&MapAccess, Option<(FunctionId, FunctionId)>),
 ) -> Option<Overlap> {
     let data = &calls.spawn_sites[site.0 as usize];
     let spawner = data.spawner;
     let timeline = go.timelines.get(&spawner)?;
     let spawn_order = timeline.spawn(data.call)?.order;
-    // Where the spawner makes the access: directly, or in each call to the function that does.
+    // Where the spawner makes the access: directly, or in each call to the function that does
+    // (for an instance of one caller's calls, the function that caller calls).
+    let called = match entry {
+        Some((caller, callee)) if caller == spawner => callee,
+        _ => main.walked,
+    };
     let called_by_spawner = timeline
         .calls
         .iter()
-        .any(|(callee, order, _)| *callee == main.walked && *order > 0);
+        .any(|(callee, order, _)| *callee == called && *order > 0);
     if main.walked != spawner && !called_by_spawner {
         if waited_first(go, main) {
             return None;
@@ -777,7 +1076,7 @@ fn spawner_overlap(
         timeline
             .calls
             .iter()
-            .filter(|(callee, order, _)| *callee == main.walked && *order > 0)
+            .filter(|(callee, order, _)| *callee == called && *order > 0)
             .map(|(_, order, joins)| (*order, joins.as_slice()))
             .collect()
     };

@@ -306,7 +306,7 @@ impl<'a> SharingQueries<'a> {
 
     /// The objects `roots` hold within [`MAX_HANDED_DEPTH`] fields, as for package variables:
     /// deeper down, what abstract objects hold is mostly what merging them brought.
-    fn within_handed_depth(&self, roots: Vec<ObjId>) -> HashSet<ObjId> {
+    pub fn within_handed_depth(&self, roots: Vec<ObjId>) -> HashSet<ObjId> {
         let mut seen: HashSet<ObjId> = HashSet::default();
         let mut frontier = roots;
         for _ in 0..=MAX_HANDED_DEPTH {
