@@ -82,7 +82,9 @@ crate::declare_rule! {
     /// map comes from: each call with the objects its argument reaches, the goroutines that
     /// make it and the locks held there. A function with more than 256 call sites, or a map
     /// the chain reaches otherwise than through parameters (a field of a package variable
-    /// read on the way), is still checked once for all its callers.
+    /// read on the way), is still checked once for all its callers. An abstract object that
+    /// more than 16,384 access instances touch (seen only with test code of very large
+    /// packages) is taken for a merge of unrelated objects and not checked.
     /// Goroutines of a loop that each capture their own range element (`for _, shard := range
     /// shards { go func() { shard[k] = v }() }`) are taken to write different maps, as Go 1.22
     /// made loop variables per iteration (modules that declare an older `go` release are not

@@ -18,6 +18,21 @@ use crate::model::facts::Value;
 use crate::model::modules::FunctionId;
 use crate::model::{LockMode, Program};
 
+/// How many access instances (of different accesses, parties or locks) one object may have for
+/// them to be paired.
+const MAX_INSTANCES_PER_OBJECT: usize = 16_384;
+
+/// What decides how an access instance meets the others on one object: all but the other
+/// objects it touches.
+type InstanceKind<'a> = (
+    usize,
+    &'a [Party],
+    &'a [GoHeld],
+    &'a [GoHeld],
+    bool,
+    Option<(FunctionId, FunctionId)>,
+);
+
 /// An access in one context of its arena.
 struct AccessInstance {
     /// Index in [`GoState::accesses`].
@@ -143,33 +158,62 @@ fn outermost_parameter(
     sites: &[crate::graph::points_to::CallSite],
     spawn_site_of: &HashMap<(FunctionId, crate::model::facts::CallId), SpawnSiteId>,
     calls: &CallGraph,
-) -> Option<(FunctionId, usize)> {
+) -> Option<Bound> {
     let mut function = access.function;
-    let mut position = parameter_position(program, function, access.map)?;
+    let (mut position, mut steps) = parameter_position(program, function, access.map)?;
     for &(caller, call) in sites.iter().rev() {
         if spawn_site_of.contains_key(&(caller, call)) || calls.is_spawned_call(caller, call) {
             return None;
         }
         let argument = argument_at(program, function, caller, call, position)?;
-        position = parameter_position(program, caller, argument)?;
+        let (outer, more) = parameter_position(program, caller, argument)?;
+        position = outer;
+        steps += more;
         function = caller;
     }
-    Some((function, position))
+    Some(Bound {
+        function,
+        position,
+        steps,
+    })
+}
+
+/// A function, the position of its parameter (the receiver first) a map is reached from, and
+/// how many fields and elements below that parameter the map is.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Bound {
+    function: FunctionId,
+    position: usize,
+    steps: u32,
 }
 
 /// The position among a named function's parameters (the receiver first) of the parameter a
 /// value is reached from: `m`, `s.items`, `args.Object.UserDefined`, or a local alias of one
 /// (`v := s.m`).
+///
+/// With the position, how many fields and elements down from the parameter the value is.
 fn parameter_position(
     program: &Program,
     function: FunctionId,
     value: crate::model::facts::ValueId,
-) -> Option<usize> {
+) -> Option<(usize, u32)> {
     if program.function(function).owner != function {
         return None;
     }
     let body = program.body(function);
-    let mut root = super::go_state::root_object(body, value);
+    // Down to the object a place starts from, counting the fields and elements on the way.
+    let root_of = |mut value: crate::model::facts::ValueId, steps: &mut u32| loop {
+        match body.value(value) {
+            Value::Ref { inner, .. } | Value::Deref(inner) => value = *inner,
+            Value::Field { base, .. } | Value::Index { base } => {
+                *steps += 1;
+                value = *base;
+            }
+            _ => return value,
+        }
+    };
+    let mut steps = 0;
+    let mut root = root_of(value, &mut steps);
     for _ in 0..3 {
         let Value::Local(local) = body.value(root) else {
             return None;
@@ -180,9 +224,9 @@ fn parameter_position(
             .iter()
             .position(|param| param == local)
         {
-            return Some(position);
+            return Some((position, steps));
         }
-        root = super::go_state::root_object(body, body.local(*local).init?);
+        root = root_of(body.local(*local).init?, &mut steps);
     }
     None
 }
@@ -218,7 +262,7 @@ fn argument_at(
 }
 
 /// One call of a function: the caller, the call, and the objects the argument of the bound
-/// parameter reaches within a few fields.
+/// parameter reaches as far down as the map is below the parameter.
 struct CallerObjects {
     caller: FunctionId,
     call: crate::model::facts::CallId,
@@ -246,9 +290,9 @@ const MAX_SPLIT_CALLERS: usize = 256;
 /// outside the program, or through calls not seen) keep the instance as it was.
 fn split_by_callers(
     cx: &SplitCx<'_, '_>,
-    memo: &mut HashMap<(FunctionId, usize), Rc<Vec<CallerObjects>>>,
+    memo: &mut HashMap<Bound, Rc<Vec<CallerObjects>>>,
     private: &mut PrivateLocals<'_>,
-    bound: (FunctionId, usize),
+    bound: Bound,
     instance: AccessInstance,
     out: &mut Vec<AccessInstance>,
 ) {
@@ -256,7 +300,11 @@ fn split_by_callers(
     let callers = match memo.get(&bound) {
         Some(found) => found.clone(),
         None => {
-            let (function, position) = bound;
+            let Bound {
+                function,
+                position,
+                steps,
+            } = bound;
             let mut found = Vec::new();
             let edges: Vec<(FunctionId, crate::model::facts::CallId)> = cx
                 .calls
@@ -279,7 +327,7 @@ fn split_by_callers(
                     found.push(CallerObjects {
                         caller,
                         call,
-                        reached: cx.queries.within_handed_depth(roots),
+                        reached: cx.queries.within_depth(roots, steps.min(MAX_SPLIT_DEPTH)),
                         private: private.is_private(caller_owner, root, span),
                     });
                 }
@@ -357,7 +405,7 @@ fn split_by_callers(
             held,
             maybe,
             private: instance.private || site.private,
-            entry: Some((site.caller, bound.0)),
+            entry: Some((site.caller, bound.function)),
         });
     }
     if !residual.is_empty() {
@@ -368,7 +416,8 @@ fn split_by_callers(
     }
 }
 
-/// How many fields up from a field object no code stored (`ObjKind::Sub`) its owner is looked for among what a call hands over.
+/// How many fields down from what a call hands over a map is looked for; how many fields up
+/// from a field object no code stored (`ObjKind::Sub`) its owner is.
 const MAX_SPLIT_DEPTH: u32 = 4;
 
 /// Who runs an access.
@@ -510,7 +559,9 @@ impl GoRaces {
         };
         let run_once = run_once(program, points_to, calls);
         let mut instances: Vec<AccessInstance> = Vec::new();
-        let mut callers_of: HashMap<(FunctionId, usize), Rc<Vec<CallerObjects>>> =
+        let mut callers_of: HashMap<Bound, Rc<Vec<CallerObjects>>> = HashMap::default();
+        // What each argument of a call reaches through fields, asked once per argument.
+        let mut reach_of: HashMap<(FunctionId, crate::model::facts::ValueId), Rc<HashSet<ObjId>>> =
             HashMap::default();
         // The closures that run only as goroutines, and the closures inside them (a named
         // function a spawn runs may also be called; its spawned call marks where it starts).
@@ -663,10 +714,18 @@ impl GoRaces {
                             };
                             private.is_private(caller_owner, root, before_call)
                                 && !starts_goroutines(&queries, calls, program, caller, call)
-                                && sharing.all_reached(
-                                    &points_to.pts(program, caller_owner, argument),
-                                    objects,
-                                )
+                                && {
+                                    let reach = reach_of
+                                        .entry((caller_owner, argument))
+                                        .or_insert_with(|| {
+                                            Rc::new(sharing.reach(&points_to.pts(
+                                                program,
+                                                caller_owner,
+                                                argument,
+                                            )))
+                                        });
+                                    objects.iter().all(|object| reach.contains(object))
+                                }
                         })
                     });
                 let mut maybe = access.maybe_held.clone();
@@ -723,6 +782,18 @@ impl GoRaces {
                 }
             }
         }
+        // The locks each instance holds, on every path or on some.
+        let locks_of: Vec<Vec<GoHeld>> = instances
+            .iter()
+            .map(|instance| {
+                instance
+                    .held
+                    .iter()
+                    .chain(&instance.maybe)
+                    .copied()
+                    .collect()
+            })
+            .collect();
         let mut by_object: HashMap<ObjId, Vec<usize>> = HashMap::default();
         for (position, instance) in instances.iter().enumerate() {
             // (A nil map is never written: the write panics, which `nil-map-write` reports.)
@@ -738,7 +809,31 @@ impl GoRaces {
         let mut ordered: Vec<&ObjId> = by_object.keys().collect();
         ordered.sort();
         for object in ordered {
-            let positions = &by_object[object];
+            // Instances of one access that differ only in the other objects they touch
+            // meet the same partners the same way: one of them is enough.
+            let mut kinds: HashSet<InstanceKind<'_>> = HashSet::default();
+            let positions: Vec<usize> = by_object[object]
+                .iter()
+                .copied()
+                .filter(|&position| {
+                    let instance = &instances[position];
+                    kinds.insert((
+                        instance.access,
+                        &instance.parties,
+                        &instance.held,
+                        &instance.maybe,
+                        instance.private,
+                        instance.entry,
+                    ))
+                })
+                .collect();
+            // An object that this many access instances touch stands for what the analysis
+            // could not tell apart (test code driving every part of a large package through
+            // a few shared fixtures): pairing them would take hours and find merges, not races.
+            if positions.len() > MAX_INSTANCES_PER_OBJECT {
+                continue;
+            }
+            let positions = &positions;
             if !positions
                 .iter()
                 .any(|&position| go.accesses[instances[position].access].write)
@@ -780,149 +875,157 @@ impl GoRaces {
                 .filter(|(_, count)| **count >= 2)
                 .max_by_key(|(class, count)| (**count, std::cmp::Reverse(class.0)))
                 .map(|(class, _)| *class);
+            // The partners by the locks they hold (on every path or on some: a conditional
+            // locking protocol, `if lock { mu.Lock() }`, is not where to report a race), so
+            // that the partners a write's locks order are skipped together.
+            let mut by_locks: HashMap<&[GoHeld], Vec<usize>> = HashMap::default();
+            for &position in positions {
+                if go.accesses[instances[position].access].context_known {
+                    by_locks
+                        .entry(&locks_of[position])
+                        .or_default()
+                        .push(position);
+                }
+            }
+            let mut lock_groups: Vec<(&[GoHeld], Vec<usize>)> = by_locks.into_iter().collect();
+            lock_groups.sort_by_key(|(_, members)| members[0]);
             for &write_position in positions {
                 let write = instances[write_position].access;
-                if !go.accesses[write].write
-                    || run_once.contains(&go.accesses[write].function)
-                    || run_once.contains(&go.accesses[write].walked)
+                let a = &go.accesses[write];
+                if !a.write
+                    || !a.context_known
+                    || run_once.contains(&a.function)
+                    || run_once.contains(&a.walked)
                 {
                     continue;
                 }
-                for &partner_position in positions {
-                    let partner = instances[partner_position].access;
-                    let (a, b) = (&go.accesses[write], &go.accesses[partner]);
-                    // A lock held on some paths only counts: a conditional locking protocol
-                    // (`if lock { mu.Lock() }`) is not where to report a race.
-                    let with_maybe = |instance: &AccessInstance| -> Vec<GoHeld> {
-                        instance
-                            .held
-                            .iter()
-                            .chain(&instance.maybe)
-                            .copied()
-                            .collect()
-                    };
-                    let (held_a, held_b) = (
-                        &with_maybe(&instances[write_position]),
-                        &with_maybe(&instances[partner_position]),
-                    );
-                    if protected_by(held_a, held_b) || !a.context_known || !b.context_known {
+                let held_a = &locks_of[write_position];
+                // A write that holds the object's guard: the fault is at the other accesses
+                // (reported there when they are writes).
+                let holds_guard = guard.is_some_and(|guard| {
+                    held_a
+                        .iter()
+                        .any(|held| held.class == guard && held.mode != LockMode::Read)
+                });
+                if holds_guard {
+                    continue;
+                }
+                for (held_b, members) in &lock_groups {
+                    // Both hold one lock; or the write holds a lock where the other access
+                    // holds none: the fault is at the other access.
+                    if protected_by(held_a, held_b) || (!held_a.is_empty() && held_b.is_empty()) {
                         continue;
                     }
-                    // A write that holds the object's guard, or a lock where the other access
-                    // holds none: the fault is at the other access (reported there when it is
-                    // a write).
-                    let holds_guard = guard.is_some_and(|guard| {
-                        held_a
-                            .iter()
-                            .any(|held| held.class == guard && held.mode != LockMode::Read)
-                    });
-                    if holds_guard || (!held_a.is_empty() && held_b.is_empty()) {
-                        continue;
-                    }
-                    // A map (or struct) a call made and keeps to itself: each goroutine running
-                    // the function has its own.
-                    if instances[write_position].private
-                        || instances[partner_position].private
-                        || private_access(&mut private, program, a)
-                        || private_access(&mut private, program, b)
-                    {
-                        continue;
-                    }
-                    // A task reaches the object because its spawn handed it over, or through a
-                    // package variable the access names. Reachability from a package variable
-                    // the points-to analysis finds deeper down is not evidence enough: one
-                    // abstract object stands for every object its allocation site makes.
-                    let reaches = |party: Party, access: &MapAccess| match party {
-                        Party::Task(task) => {
-                            queries.handed_to(*object, task)
-                                || (sharing.is_shared_global(*object)
-                                    && rooted_at_static(program, access))
+                    for &partner_position in members {
+                        let partner = instances[partner_position].access;
+                        let b = &go.accesses[partner];
+                        // A map (or struct) a call made and keeps to itself: each goroutine running
+                        // the function has its own.
+                        if instances[write_position].private
+                            || instances[partner_position].private
+                            || private_access(&mut private, program, a)
+                            || private_access(&mut private, program, b)
+                        {
+                            continue;
                         }
-                        Party::Main => true,
-                    };
-                    let conflicts = races.entry(write).or_default();
-                    for &party_a in &instances[write_position].parties {
-                        for &party_b in &instances[partner_position].parties {
-                            if !reaches(party_a, a) || !reaches(party_b, b) {
-                                continue;
+                        // A task reaches the object because its spawn handed it over, or through a
+                        // package variable the access names. Reachability from a package variable
+                        // the points-to analysis finds deeper down is not evidence enough: one
+                        // abstract object stands for every object its allocation site makes.
+                        let reaches = |party: Party, access: &MapAccess| match party {
+                            Party::Task(task) => {
+                                queries.handed_to(*object, task)
+                                    || (sharing.is_shared_global(*object)
+                                        && rooted_at_static(program, access))
                             }
-                            let overlap = match (party_a, party_b) {
-                                (Party::Task(task_a), Party::Task(task_b)) if task_a == task_b => {
-                                    (queries.many(task_a)
-                                        && queries.shared_by_siblings(*object, task_a)
-                                        && !serialised_by_token(
-                                            program,
-                                            calls,
-                                            go,
-                                            points_to,
-                                            task_a.site,
-                                        ))
-                                    .then_some(Overlap::Siblings)
+                            Party::Main => true,
+                        };
+                        let conflicts = races.entry(write).or_default();
+                        for &party_a in &instances[write_position].parties {
+                            for &party_b in &instances[partner_position].parties {
+                                if !reaches(party_a, a) || !reaches(party_b, b) {
+                                    continue;
                                 }
-                                // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`), or
-                                // two closures one helper runs.
-                                (Party::Task(task_a), Party::Task(task_b)) => {
-                                    (!joined_between(calls, go, task_a.site, task_b.site)
-                                        && queries.may_overlap(task_a.site, task_b.site)
-                                        && !queries.made_by_task(*object, task_a)
-                                        && !queries.made_by_task(*object, task_b)
-                                        && queries.visible_to(*object, task_a)
-                                        && queries.visible_to(*object, task_b))
-                                    .then_some(Overlap::TwoSites)
-                                }
-                                (Party::Task(task), Party::Main) => {
-                                    if queries.made_by_task(*object, task)
-                                        || !queries.visible_to(*object, task)
+                                let overlap = match (party_a, party_b) {
+                                    (Party::Task(task_a), Party::Task(task_b))
+                                        if task_a == task_b =>
                                     {
-                                        None
-                                    } else {
-                                        spawner_overlap(
-                                            program,
-                                            calls,
-                                            go,
-                                            task.site,
-                                            a,
-                                            (b, instances[partner_position].entry),
-                                        )
+                                        (queries.many(task_a)
+                                            && queries.shared_by_siblings(*object, task_a)
+                                            && !serialised_by_token(
+                                                program,
+                                                calls,
+                                                go,
+                                                points_to,
+                                                task_a.site,
+                                            ))
+                                        .then_some(Overlap::Siblings)
                                     }
-                                }
-                                (Party::Main, Party::Task(task)) => {
-                                    if queries.made_by_task(*object, task)
-                                        || !queries.visible_to(*object, task)
-                                    {
-                                        None
-                                    } else {
-                                        spawner_overlap(
-                                            program,
-                                            calls,
-                                            go,
-                                            task.site,
-                                            b,
-                                            (a, instances[write_position].entry),
-                                        )
+                                    // Two spawn sites (`go warm(m, "eu")`, `go warm(m, "us")`), or
+                                    // two closures one helper runs.
+                                    (Party::Task(task_a), Party::Task(task_b)) => {
+                                        (!joined_between(calls, go, task_a.site, task_b.site)
+                                            && queries.may_overlap(task_a.site, task_b.site)
+                                            && !queries.made_by_task(*object, task_a)
+                                            && !queries.made_by_task(*object, task_b)
+                                            && queries.visible_to(*object, task_a)
+                                            && queries.visible_to(*object, task_b))
+                                        .then_some(Overlap::TwoSites)
                                     }
+                                    (Party::Task(task), Party::Main) => {
+                                        if queries.made_by_task(*object, task)
+                                            || !queries.visible_to(*object, task)
+                                        {
+                                            None
+                                        } else {
+                                            spawner_overlap(
+                                                program,
+                                                calls,
+                                                go,
+                                                task.site,
+                                                a,
+                                                (b, instances[partner_position].entry),
+                                            )
+                                        }
+                                    }
+                                    (Party::Main, Party::Task(task)) => {
+                                        if queries.made_by_task(*object, task)
+                                            || !queries.visible_to(*object, task)
+                                        {
+                                            None
+                                        } else {
+                                            spawner_overlap(
+                                                program,
+                                                calls,
+                                                go,
+                                                task.site,
+                                                b,
+                                                (a, instances[write_position].entry),
+                                            )
+                                        }
+                                    }
+                                    (Party::Main, Party::Main) => None,
+                                };
+                                let Some(overlap) = overlap else {
+                                    continue;
+                                };
+                                if conflicts.iter().any(|conflict| conflict.overlap == overlap) {
+                                    continue;
                                 }
-                                (Party::Main, Party::Main) => None,
-                            };
-                            let Some(overlap) = overlap else {
-                                continue;
-                            };
-                            if conflicts.iter().any(|conflict| conflict.overlap == overlap) {
-                                continue;
+                                let mut sites: Vec<SpawnSiteId> = [party_a, party_b]
+                                    .iter()
+                                    .filter_map(|party| match party {
+                                        Party::Task(task) => Some(task.site),
+                                        Party::Main => None,
+                                    })
+                                    .collect();
+                                sites.dedup();
+                                conflicts.push(Conflict {
+                                    partner,
+                                    overlap,
+                                    sites,
+                                });
                             }
-                            let mut sites: Vec<SpawnSiteId> = [party_a, party_b]
-                                .iter()
-                                .filter_map(|party| match party {
-                                    Party::Task(task) => Some(task.site),
-                                    Party::Main => None,
-                                })
-                                .collect();
-                            sites.dedup();
-                            conflicts.push(Conflict {
-                                partner,
-                                overlap,
-                                sites,
-                            });
                         }
                     }
                 }

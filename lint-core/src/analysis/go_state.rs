@@ -26,7 +26,7 @@ use crate::source::Span;
 const INLINE_DEPTH: u32 = 3;
 
 /// A lock held at some point: which object, in which mode, acquired where.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GoHeld {
     pub class: ClassId,
     pub mode: LockMode,

@@ -131,16 +131,23 @@ impl Sharing {
         self.global.get(object.0 as usize).copied().unwrap_or(false)
     }
 
-    /// Whether every object of `targets` is among `from` or what their fields hold.
-    pub fn all_reached(&self, from: &[ObjId], targets: &[ObjId]) -> bool {
+    /// The objects of `from` and what their fields hold, at any depth.
+    pub fn reach(&self, from: &[ObjId]) -> HashSet<ObjId> {
         let mut seen: HashSet<ObjId> = HashSet::default();
         let mut pending: Vec<ObjId> = from.to_vec();
         while let Some(object) = pending.pop() {
             if seen.insert(object) {
-                pending.extend(self.fields.get(&object).into_iter().flatten().copied());
+                pending.extend(
+                    self.fields
+                        .get(&object)
+                        .into_iter()
+                        .flatten()
+                        .copied()
+                        .filter(|held| !seen.contains(held)),
+                );
             }
         }
-        targets.iter().all(|target| seen.contains(target))
+        seen
     }
 
     /// One object for every goroutine: reachable from a static or a package variable.
@@ -165,7 +172,12 @@ pub struct SharingQueries<'a> {
     concurrent: RefCell<HashMap<FunctionId, bool>>,
     visible: RefCell<HashMap<TaskId, Rc<HashSet<ObjId>>>>,
     statics_named: RefCell<HashMap<FunctionId, Rc<Vec<ObjId>>>>,
+    siblings: RefCell<HashMap<(ObjId, TaskId), bool>>,
+    handed_by_call: RefCell<HashMap<(FunctionId, CallId), ObjSet>>,
 }
+
+/// A set of objects shared between memo tables.
+type ObjSet = Rc<HashSet<ObjId>>;
 
 impl<'a> SharingQueries<'a> {
     pub fn new(
@@ -192,6 +204,8 @@ impl<'a> SharingQueries<'a> {
             concurrent: RefCell::default(),
             visible: RefCell::default(),
             statics_named: RefCell::default(),
+            siblings: RefCell::default(),
+            handed_by_call: RefCell::default(),
         }
     }
 
@@ -306,10 +320,15 @@ impl<'a> SharingQueries<'a> {
 
     /// The objects `roots` hold within [`MAX_HANDED_DEPTH`] fields, as for package variables:
     /// deeper down, what abstract objects hold is mostly what merging them brought.
-    pub fn within_handed_depth(&self, roots: Vec<ObjId>) -> HashSet<ObjId> {
+    fn within_handed_depth(&self, roots: Vec<ObjId>) -> HashSet<ObjId> {
+        self.within_depth(roots, MAX_HANDED_DEPTH)
+    }
+
+    /// The objects `roots` hold within `depth` fields.
+    pub fn within_depth(&self, roots: Vec<ObjId>, depth: u32) -> HashSet<ObjId> {
         let mut seen: HashSet<ObjId> = HashSet::default();
         let mut frontier = roots;
-        for _ in 0..=MAX_HANDED_DEPTH {
+        for _ in 0..=depth {
             let mut next = Vec::new();
             for object in frontier {
                 if seen.insert(object) {
@@ -561,6 +580,15 @@ impl<'a> SharingQueries<'a> {
 
     /// Tasks of one identity, started by its repetition, all see the same `object`.
     pub fn shared_by_siblings(&self, object: ObjId, task: TaskId) -> bool {
+        if let Some(&known) = self.siblings.borrow().get(&(object, task)) {
+            return known;
+        }
+        let shared = self.shared_by_siblings_uncached(object, task);
+        self.siblings.borrow_mut().insert((object, task), shared);
+        shared
+    }
+
+    fn shared_by_siblings_uncached(&self, object: ObjId, task: TaskId) -> bool {
         if self.made_by_task(object, task) || !self.visible_to(object, task) {
             return false;
         }
@@ -705,6 +733,22 @@ impl<'a> SharingQueries<'a> {
     /// objects of one allocation site (`loop(&coalescer{..})` twice) repeat the function, not
     /// the object: each run has its own. When no call hands the object over as far as the
     /// analysis sees (it comes some other way), every call counts.
+    /// What a call hands its callee (its operands and what they hold, within a few fields).
+    fn handed_by_call(&self, caller: FunctionId, call: CallId) -> ObjSet {
+        if let Some(found) = self.handed_by_call.borrow().get(&(caller, call)) {
+            return found.clone();
+        }
+        let owner = self.program.function(caller).owner;
+        let roots: Vec<ObjId> = call_operands(self.program.body(owner).call(call))
+            .flat_map(|value| self.points_to.pts(self.program, owner, value))
+            .collect();
+        let handed = Rc::new(self.within_handed_depth(roots));
+        self.handed_by_call
+            .borrow_mut()
+            .insert((caller, call), handed.clone());
+        handed
+    }
+
     fn calls_handing_over(
         &self,
         object: ObjId,
@@ -717,11 +761,7 @@ impl<'a> SharingQueries<'a> {
                 continue;
             };
             all.entry(caller).or_default().push(call);
-            let owner = self.program.function(caller).owner;
-            let roots: Vec<ObjId> = call_operands(self.program.body(owner).call(call))
-                .flat_map(|value| self.points_to.pts(self.program, owner, value))
-                .collect();
-            if self.within_handed_depth(roots).contains(&object) {
+            if self.handed_by_call(caller, call).contains(&object) {
                 handing.entry(caller).or_default().push(call);
             }
         }
