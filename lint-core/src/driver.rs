@@ -458,20 +458,38 @@ fn check_crate(
         .iter_mut()
         .filter_map(|(file, facts)| Some((*file, facts.suppressions.take()?)))
         .collect();
-    let mut diagnostics = Vec::new();
-    for (_, facts) in &files {
+    let mut parse_errors = Vec::new();
+    for (file, facts) in &files {
         for problem in &facts.problems {
-            diagnostics.push(Diagnostic::new(
-                "parse-error",
-                Severity::Warning,
-                problem.message.clone(),
-                Label::new(problem.span, ""),
+            parse_errors.push((
+                *file,
+                Diagnostic::new(
+                    "parse-error",
+                    Severity::Warning,
+                    problem.message.clone(),
+                    Label::new(problem.span, ""),
+                ),
             ));
         }
     }
     let started = Instant::now();
     let program = Program::build(sources, input, files);
     PhaseClock::add(&clock.build, started);
+    // A Rust file of a package that no target reaches through `mod` declarations is not
+    // compiled by cargo (a parser's test data, a script named `.rs`): it is still checked,
+    // so that no code is skipped, but its syntax is not ours to report. A file that could
+    // not be read is reported wherever it is.
+    let mut diagnostics: Vec<Diagnostic> = parse_errors
+        .into_iter()
+        .filter(|(file, diagnostic)| {
+            input.language != Language::Rust
+                || input.targets.is_empty()
+                || program.target_of_file(*file).is_some()
+                || diagnostic.message.starts_with(UNREADABLE_FILE)
+                || diagnostic.message.starts_with(NOT_UTF8_FILE)
+        })
+        .map(|(_, diagnostic)| diagnostic)
+        .collect();
     let started = Instant::now();
     let analyses = Analyses::compute(&program);
     PhaseClock::add(&clock.analyses, started);
