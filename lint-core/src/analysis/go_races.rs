@@ -72,18 +72,9 @@ fn argument_for_root(
         .params
         .iter()
         .position(|param| param == local)?;
+    let argument = argument_at(program, access.function, caller, call, position)?;
     let caller_owner = program.function(caller).owner;
     let fact = program.body(caller_owner).call(call);
-    let argument = match &fact.callee {
-        crate::model::facts::Callee::Method { receiver, .. } => {
-            if position == 0 {
-                *receiver
-            } else {
-                *fact.args.get(position - 1)?
-            }
-        }
-        _ => *fact.args.get(position)?,
-    };
     let root = super::go_state::root_object(program.body(caller_owner), argument);
     Some((caller_owner, root, fact.span))
 }
@@ -374,29 +365,12 @@ fn split_by_callers(
             .filter(|party| of_caller.contains(party))
             .collect();
         let mut held = instance.held.clone();
-        for lock in cx
-            .go
-            .held_at_call
-            .get(&(site.caller, site.call))
-            .into_iter()
-            .flatten()
-        {
-            if !held.iter().any(|kept| kept.class == lock.class) {
-                held.push(*lock);
-            }
-        }
+        add_locks(&mut held, cx.go.held_at_call.get(&(site.caller, site.call)));
         let mut maybe = instance.maybe.clone();
-        for lock in cx
-            .go
-            .maybe_at_call
-            .get(&(site.caller, site.call))
-            .into_iter()
-            .flatten()
-        {
-            if !maybe.iter().any(|kept| kept.class == lock.class) {
-                maybe.push(*lock);
-            }
-        }
+        add_locks(
+            &mut maybe,
+            cx.go.maybe_at_call.get(&(site.caller, site.call)),
+        );
         maybe.retain(|lock| !held.iter().any(|kept| kept.class == lock.class));
         out.push(AccessInstance {
             access: instance.access,
@@ -419,6 +393,15 @@ fn split_by_callers(
 /// How many fields down from what a call hands over a map is looked for; how many fields up
 /// from a field object no code stored (`ObjKind::Sub`) its owner is.
 const MAX_SPLIT_DEPTH: u32 = 4;
+
+/// Adds the locks a call is made with to those held, one per lock class.
+fn add_locks(held: &mut Vec<GoHeld>, at_call: Option<&Vec<GoHeld>>) {
+    for lock in at_call.into_iter().flatten() {
+        if !held.iter().any(|kept| kept.class == lock.class) {
+            held.push(*lock);
+        }
+    }
+}
 
 /// Who runs an access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -677,11 +660,7 @@ impl GoRaces {
                 }
                 let mut held = access.held.clone();
                 for &(caller, call) in &sites[within..] {
-                    for lock in go.held_at_call.get(&(caller, call)).into_iter().flatten() {
-                        if !held.iter().any(|kept| kept.class == lock.class) {
-                            held.push(*lock);
-                        }
-                    }
+                    add_locks(&mut held, go.held_at_call.get(&(caller, call)));
                 }
                 let private_at_call = (access.walked == access.function
                     && sites.last().is_some_and(|&(caller, call)| {
@@ -730,11 +709,7 @@ impl GoRaces {
                     });
                 let mut maybe = access.maybe_held.clone();
                 for &(caller, call) in sites {
-                    for lock in go.maybe_at_call.get(&(caller, call)).into_iter().flatten() {
-                        if !maybe.iter().any(|kept| kept.class == lock.class) {
-                            maybe.push(*lock);
-                        }
-                    }
+                    add_locks(&mut maybe, go.maybe_at_call.get(&(caller, call)));
                 }
                 maybe.retain(|lock| !held.iter().any(|kept| kept.class == lock.class));
                 let instance = AccessInstance {
